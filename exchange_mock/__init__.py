@@ -1,0 +1,1 @@
+"""A miniature but honest Binance-compatible perpetual-futures exchange: the system under test."""

@@ -1,0 +1,59 @@
+"""Funded accounts with API keys derived from a seed, so every process (and every load
+generator) computes the same table without sharing state."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+
+from exchange_mock.types import AccountId
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: AccountId
+    api_key: str
+    secret: str
+    initial_balance: Decimal
+    is_maker: bool
+
+
+def _derive(seed: str, label: str) -> str:
+    return hashlib.sha256(f"{seed}:{label}".encode()).hexdigest()
+
+
+class AccountBook:
+    """Trader accounts 1..N, then market-maker accounts, each with a 64-character key and secret
+    (the shape of Binance's)."""
+
+    def __init__(
+        self,
+        seed: str,
+        traders: int,
+        trader_balance: Decimal,
+        makers: int,
+        maker_balance: Decimal,
+    ) -> None:
+        self.accounts: tuple[Account, ...] = tuple(
+            Account(
+                id=AccountId(number),
+                api_key=_derive(seed, f"key:{number}"),
+                secret=_derive(seed, f"secret:{number}"),
+                initial_balance=trader_balance if number <= traders else maker_balance,
+                is_maker=number > traders,
+            )
+            for number in range(1, traders + makers + 1)
+        )
+        self._by_key = {account.api_key: account for account in self.accounts}
+
+    def by_api_key(self, api_key: str) -> Account | None:
+        return self._by_key.get(api_key)
+
+    @property
+    def traders(self) -> tuple[Account, ...]:
+        return tuple(a for a in self.accounts if not a.is_maker)
+
+    @property
+    def makers(self) -> tuple[Account, ...]:
+        return tuple(a for a in self.accounts if a.is_maker)

@@ -1,0 +1,84 @@
+"""Commands, events and replies to and from JSON bytes, for the Redis streams and channels.
+
+Each message is tagged with its class name; the decoder rebuilds enums and nested dataclasses
+from the class's own type hints, so adding a message type needs no codec change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from enum import Enum
+from typing import Any, TypeVar
+
+import orjson
+
+from exchange_mock.domain import commands, events, replies
+
+T = TypeVar("T")
+
+_REGISTRY: dict[str, type[Any]] = {
+    cls.__name__: cls
+    for module in (commands, events, replies)
+    for cls in vars(module).values()
+    if dataclasses.is_dataclass(cls) and isinstance(cls, type) and cls.__module__ == module.__name__
+}
+
+
+def encode(message: Any) -> bytes:
+    """`{"t": "<ClassName>", ...fields}` as JSON bytes."""
+    return orjson.dumps({"t": type(message).__name__, **_fields(message)})
+
+
+def decode(raw: bytes | str, expected: type[T]) -> T:
+    """Rebuild a message and check it is an instance of `expected` (a class or a union)."""
+    data = orjson.loads(raw)
+    cls = _REGISTRY.get(data.pop("t", ""))
+    if cls is None:
+        raise ValueError(f"unknown message type in {raw!r}")
+    message = _build(cls, data)
+    if not isinstance(message, _runtime_types(expected)):
+        raise TypeError(f"expected {expected}, got {type(message).__name__}")
+    return typing.cast(T, message)
+
+
+def _fields(message: Any) -> dict[str, Any]:
+    return {f.name: getattr(message, f.name) for f in dataclasses.fields(message)}
+
+
+_HINTS: dict[type[Any], dict[str, Any]] = {}
+
+
+def _hints(cls: type[Any]) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _build(cls: type[Any], data: dict[str, Any]) -> Any:
+    hints = _hints(cls)
+    return cls(**{name: _convert(hints[name], value) for name, value in data.items()})
+
+
+def _convert(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _convert(options[0], value) if len(options) == 1 else value
+    if origin is tuple:
+        (item, *_rest) = typing.get_args(hint)
+        return tuple(_convert(item, v) for v in value)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return hint(value)
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return _build(hint, value)
+    return value
+
+
+def _runtime_types(expected: Any) -> tuple[type[Any], ...]:
+    if typing.get_origin(expected) in (typing.Union, types.UnionType):
+        return tuple(typing.get_args(expected))
+    return (expected,)

@@ -1,0 +1,66 @@
+"""The one typed configuration of the exchange.
+
+Read once, from `STAMPEDE_*` environment variables (and `REDIS_URL`), by whoever starts a
+process; then passed down. Nothing else in the exchange reads the environment.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Role(StrEnum):
+    """The parts of the pipeline one process can run; `all` of them in one process by default."""
+
+    API = "api"
+    ENGINE = "engine"
+    PROJECTOR = "projector"
+    MAKERS = "makers"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STAMPEDE_", frozen=True, extra="ignore")
+
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("STAMPEDE_REDIS_URL", "REDIS_URL"),
+        description="Redis to use; with none, a private redis-server is started and stopped.",
+    )
+    key_prefix: str = Field(default="stampede", description="Namespace of every Redis key.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    api_workers: int = Field(default=1, ge=1, description="uvicorn worker processes for the API.")
+    roles: frozenset[Role] = frozenset(Role)
+
+    symbols_file: Path | None = Field(
+        default=None, description="Contract table (YAML); the shipped BTCUSDT/ETHUSDT by default."
+    )
+    accounts: int = Field(default=100, ge=1, description="Trader accounts funded at genesis.")
+    account_seed: str = Field(default="stampede", description="Seed of the accounts' API keys.")
+    initial_balance: Decimal = Field(default=Decimal(100_000), gt=0)
+    default_leverage: int = Field(default=20, ge=1, le=125)
+
+    ack_timeout_ms: int = Field(
+        default=5_000, ge=1, description="How long the API waits for the engine before -1007."
+    )
+    engine_batch: int = Field(default=512, ge=1, description="Commands per engine round trip.")
+    projector_batch: int = Field(default=1_024, ge=1, description="Events per projector round.")
+    depth_levels: int = Field(default=1_000, ge=5, description="Book levels published for depth.")
+
+    makers: int = Field(default=2, ge=0, description="Market-maker accounts quoting every book.")
+    maker_balance: Decimal = Field(default=Decimal(50_000_000), gt=0)
+    maker_levels: int = Field(default=10, ge=1, description="Quote levels per side per maker.")
+    maker_spread_bps: int = Field(default=2, ge=1, description="Half-spread of the inner quote.")
+    maker_step_bps: int = Field(default=2, ge=1, description="Distance between quote levels.")
+    maker_notional: Decimal = Field(default=Decimal(20_000), gt=0, description="Per quote level.")
+    maker_interval_ms: int = Field(default=1_000, ge=10, description="How often makers requote.")
+    maker_volatility_bps: int = Field(
+        default=5, ge=0, description="Std. dev. of the reference price's step per requote."
+    )
+    random_seed: int = 7
+    listen_key_ttl_s: int = 3_600

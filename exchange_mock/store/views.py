@@ -1,0 +1,66 @@
+"""Records the API reads from the projector's read model (and the engine's market data).
+
+Every account view carries the journal sequence it reflects and the journal's head at read time,
+so a client (and the harness) can see how stale each read is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from exchange_mock.types import AccountId, Cash, Lots, Millis, Ticks
+
+
+@dataclass(frozen=True, slots=True)
+class PositionView:
+    symbol: str
+    qty: Lots
+    cost: Cash
+    update_time: Millis
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    account: AccountId
+    balance: Cash
+    balance_update_time: Millis
+    positions: dict[str, PositionView]
+    leverage: dict[str, int]
+    seq: int
+    """Journal sequence of the last event applied to this account."""
+    projected_seq: int
+    """Journal sequence the projector has applied up to (all accounts)."""
+    journal_head: int
+    """Journal sequence the engine has written up to, read in the same round trip."""
+    marks: dict[str, Ticks] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MarkView:
+    symbol: str
+    price: Ticks | None
+    time: Millis
+
+
+@dataclass(frozen=True, slots=True)
+class TickerView:
+    symbol: str
+    last_price: Ticks | None
+    open_price: Ticks | None
+    high_price: Ticks | None
+    low_price: Ticks | None
+    volume: Lots
+    quote_volume: Cash
+    first_trade_id: int
+    last_trade_id: int
+    count: int
+    open_time: Millis
+    close_time: Millis
+
+
+@dataclass(frozen=True, slots=True)
+class DepthView:
+    last_update_id: int
+    time: Millis
+    bids: list[tuple[Ticks, Lots]]
+    asks: list[tuple[Ticks, Lots]]

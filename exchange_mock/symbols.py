@@ -1,0 +1,167 @@
+"""Contract specifications, loaded from YAML, and the conversions between wire decimals and the
+engine's integers (ticks, lots, cash).
+
+The wire speaks decimal strings; the engine speaks integers. Converting here, once, at the edge,
+means Binance's notation never leaks inward and float never touches money.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from exchange_mock.errors import ConfigError
+from exchange_mock.types import CASH_SCALE, PPM, Cash, Lots, Ticks
+
+
+def to_ppm(rate: Decimal) -> int:
+    """A rate (0.0005) as integer parts per million (500); refuses finer rates."""
+    scaled = rate * PPM
+    if scaled != scaled.to_integral_value():
+        raise ConfigError(f"rate {rate} is finer than one part per million")
+    return int(scaled)
+
+
+class Bracket(BaseModel):
+    """One tier of the leverage/maintenance-margin table, with its derived floor and `cum`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bracket: int = 0
+    notional_floor: Decimal = Decimal(0)
+    notional_cap: Decimal
+    max_leverage: int
+    mmr: Decimal
+    cum: Decimal = Decimal(0)
+
+    @cached_property
+    def mmr_ppm(self) -> int:
+        return to_ppm(self.mmr)
+
+
+class SymbolSpec(BaseModel):
+    """One perpetual contract: its filters, fees and margin tiers, as Binance publishes them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    symbol: str
+    base_asset: str
+    quote_asset: str
+    onboard_date: int
+    price_precision: int
+    quantity_precision: int
+    tick_size: Decimal
+    min_price: Decimal
+    max_price: Decimal
+    step_size: Decimal
+    min_qty: Decimal
+    max_qty: Decimal
+    market_max_qty: Decimal
+    min_notional: Decimal
+    max_num_orders: int
+    multiplier_up: Decimal
+    multiplier_down: Decimal
+    maker_fee: Decimal
+    taker_fee: Decimal
+    liquidation_fee: Decimal
+    market_take_bound: Decimal
+    reference_price: Decimal
+    brackets: tuple[Bracket, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _derive_brackets(self) -> SymbolSpec:
+        derived: list[Bracket] = []
+        floor, prev_mmr, cum = Decimal(0), Decimal(0), Decimal(0)
+        for number, tier in enumerate(self.brackets, start=1):
+            cum = floor * (tier.mmr - prev_mmr) + cum
+            derived.append(
+                tier.model_copy(update={"bracket": number, "notional_floor": floor, "cum": cum})
+            )
+            floor, prev_mmr = tier.notional_cap, tier.mmr
+        object.__setattr__(self, "brackets", tuple(derived))
+        if (self.tick_size * self.step_size * CASH_SCALE) % 1:
+            raise ConfigError(f"{self.symbol}: tick × step is finer than the cash unit")
+        return self
+
+    # -- conversions between the wire's decimals and the engine's integers --------------------
+
+    @cached_property
+    def cash_per_tick_lot(self) -> int:
+        """Cash units in one tick of price times one lot of size: notional = ticks × lots × this."""
+        return int(self.tick_size * self.step_size * CASH_SCALE)
+
+    @cached_property
+    def maker_fee_ppm(self) -> int:
+        return to_ppm(self.maker_fee)
+
+    @cached_property
+    def taker_fee_ppm(self) -> int:
+        return to_ppm(self.taker_fee)
+
+    def ticks(self, price: Decimal) -> Ticks | None:
+        """The price in ticks, or None when it is not a whole number of ticks."""
+        count = price / self.tick_size
+        return int(count) if count == count.to_integral_value() else None
+
+    def lots(self, qty: Decimal) -> Lots | None:
+        """The size in lots, or None when it is not a whole number of steps."""
+        count = qty / self.step_size
+        return int(count) if count == count.to_integral_value() else None
+
+    def price(self, ticks: Ticks) -> Decimal:
+        return (ticks * self.tick_size).quantize(self.tick_size)
+
+    def qty(self, lots: Lots) -> Decimal:
+        return (lots * self.step_size).quantize(self.step_size)
+
+    def notional(self, ticks: Ticks, lots: Lots) -> Cash:
+        return ticks * lots * self.cash_per_tick_lot
+
+    def price_str(self, ticks: Ticks) -> str:
+        return str(self.price(ticks))
+
+    def qty_str(self, lots: Lots) -> str:
+        return str(self.qty(lots))
+
+    def bracket_for(self, notional: Decimal) -> Bracket:
+        """The tier whose range holds this notional (the last tier beyond the table)."""
+        for tier in self.brackets:
+            if notional <= tier.notional_cap:
+                return tier
+        return self.brackets[-1]
+
+
+def cash_str(amount: Cash) -> str:
+    """Cash as the decimal string Binance sends (8 places, as for USDT balances)."""
+    return str(Decimal(amount).scaleb(-8).quantize(Decimal("0.00000001")))
+
+
+def to_cash(amount: Decimal) -> Cash:
+    return int((amount * CASH_SCALE).to_integral_value())
+
+
+class SymbolTable(BaseModel):
+    """Every listed contract, by name."""
+
+    symbols: tuple[SymbolSpec, ...] = Field(min_length=1)
+
+    @cached_property
+    def by_name(self) -> dict[str, SymbolSpec]:
+        return {spec.symbol: spec for spec in self.symbols}
+
+    def get(self, name: str) -> SymbolSpec | None:
+        return self.by_name.get(name)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> SymbolTable:
+        """Read the table from `path`, or the one shipped with the package."""
+        if path is None:
+            text = resources.files("exchange_mock.data").joinpath("symbols.yaml").read_text()
+        else:
+            text = path.read_text()
+        return cls.model_validate(yaml.safe_load(text))
