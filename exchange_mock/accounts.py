@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
+from exchange_mock.settings import Settings
 from exchange_mock.types import AccountId
 
 
@@ -46,6 +47,16 @@ class AccountBook:
             for number in range(1, traders + makers + 1)
         )
         self._by_key = {account.api_key: account for account in self.accounts}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AccountBook:
+        return cls(
+            settings.account_seed,
+            settings.accounts,
+            settings.initial_balance,
+            settings.makers,
+            settings.maker_balance,
+        )
 
     def by_api_key(self, api_key: str) -> Account | None:
         return self._by_key.get(api_key)

@@ -71,11 +71,19 @@ class StampedeError(Exception):
 class ExchangeError(StampedeError):
     """A request the exchange refuses, carrying Binance's code and message."""
 
-    def __init__(self, code: Code, msg: str, http_status: int | None = None) -> None:
+    def __init__(
+        self,
+        code: Code,
+        msg: str,
+        http_status: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(f"{int(code)} {msg}")
         self.code = code
         self.msg = msg
         self.http_status = http_status if http_status is not None else HTTP_STATUS.get(code, 400)
+        self.headers = headers or {}
+        """Sent with the error, e.g. `Retry-After` on 429/418."""
 
     def body(self) -> dict[str, int | str]:
         return {"code": int(self.code), "msg": self.msg}

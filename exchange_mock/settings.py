@@ -32,6 +32,9 @@ class Settings(BaseSettings):
         description="Redis to use; with none, a private redis-server is started and stopped.",
     )
     key_prefix: str = Field(default="stampede", description="Namespace of every Redis key.")
+    redis_pool: int = Field(
+        default=64, ge=2, description="Redis connections per process; requests queue beyond it."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     api_workers: int = Field(default=1, ge=1, description="uvicorn worker processes for the API.")
@@ -61,6 +64,20 @@ class Settings(BaseSettings):
     maker_interval_ms: int = Field(default=1_000, ge=10, description="How often makers requote.")
     maker_volatility_bps: int = Field(
         default=5, ge=0, description="Std. dev. of the reference price's step per requote."
+    )
+    time_scale: float = Field(
+        default=1.0,
+        gt=0,
+        description="How many times faster than real time the run goes: rate-limit windows and "
+        "bans shrink by this factor so a compressed scenario meets them the same way.",
+    )
+    rate_limits: bool = Field(default=True, description="Enforce Binance's rate limits.")
+    rate_limits_file: Path | None = Field(
+        default=None, description="Rate-limit table (YAML); Binance's published values by default."
+    )
+    trusted_proxies: frozenset[str] = Field(
+        default=frozenset(),
+        description="Peer addresses whose X-Forwarded-For names the client IP.",
     )
     random_seed: int = 7
     listen_key_ttl_s: int = 3_600

@@ -10,13 +10,14 @@ import dataclasses
 import types
 import typing
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 
 from exchange_mock.domain import commands, events, replies
-
-T = TypeVar("T")
+from exchange_mock.domain.commands import Command
+from exchange_mock.domain.events import Event, OrderSnapshot
+from exchange_mock.domain.replies import Reply
 
 _REGISTRY: dict[str, type[Any]] = {
     cls.__name__: cls
@@ -31,16 +32,32 @@ def encode(message: Any) -> bytes:
     return orjson.dumps({"t": type(message).__name__, **_fields(message)})
 
 
-def decode(raw: bytes | str, expected: type[T]) -> T:
-    """Rebuild a message and check it is an instance of `expected` (a class or a union)."""
+def decode_command(raw: bytes | str) -> Command:
+    return typing.cast(Command, _decode(raw, Command))
+
+
+def decode_event(raw: bytes | str) -> Event:
+    return typing.cast(Event, _decode(raw, Event))
+
+
+def decode_reply(raw: bytes | str) -> Reply:
+    return typing.cast(Reply, _decode(raw, Reply))
+
+
+def decode_snapshot(raw: bytes | str) -> OrderSnapshot:
+    return typing.cast(OrderSnapshot, _decode(raw, OrderSnapshot))
+
+
+def _decode(raw: bytes | str, expected: Any) -> Any:
+    """Rebuild a message and check it belongs to `expected` (a message class or a union)."""
     data = orjson.loads(raw)
     cls = _REGISTRY.get(data.pop("t", ""))
     if cls is None:
         raise ValueError(f"unknown message type in {raw!r}")
     message = _build(cls, data)
-    if not isinstance(message, _runtime_types(expected)):
-        raise TypeError(f"expected {expected}, got {type(message).__name__}")
-    return typing.cast(T, message)
+    if not isinstance(message, typing.get_args(expected) or expected):
+        raise TypeError(f"expected one of {expected}, got {type(message).__name__}")
+    return message
 
 
 def _fields(message: Any) -> dict[str, Any]:
@@ -76,9 +93,3 @@ def _convert(hint: Any, value: Any) -> Any:
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
         return _build(hint, value)
     return value
-
-
-def _runtime_types(expected: Any) -> tuple[type[Any], ...]:
-    if typing.get_origin(expected) in (typing.Union, types.UnionType):
-        return tuple(typing.get_args(expected))
-    return (expected,)

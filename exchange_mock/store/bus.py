@@ -1,17 +1,100 @@
 """The command bus: the API appends commands to the orders stream and waits for the engine's
-reply on its own channel, up to a deadline."""
+reply on its own pub/sub channel, up to a deadline.
+
+Each API worker process has one channel (`p:reply:<worker>`) and one listener task, and matches
+replies to waiting requests by a request id carried with the command. Past the deadline the
+client gets -1007 while the command stays queued and may still execute: exactly the ambiguity a
+real venue's clients live with.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import itertools
+import os
+import secrets
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+
+from exchange_mock.domain import codec
 from exchange_mock.domain.commands import Command
 from exchange_mock.domain.replies import Reply
+from exchange_mock.errors import Code, ExchangeError
+from exchange_mock.store.keys import Keys
+
+TIMEOUT_MSG = (
+    "Timeout waiting for response from backend server. Send status unknown; "
+    "execution status unknown."
+)
+
+
+def encode_replies(replies: list[tuple[str, Reply]]) -> bytes:
+    """One message for many replies to one worker: `<request id> <reply JSON>` per line."""
+    return b"\n".join(rid.encode() + b" " + codec.encode(reply) for rid, reply in replies)
+
+
+def decode_replies(message: bytes) -> list[tuple[str, Reply]]:
+    pairs: list[tuple[str, Reply]] = []
+    for line in message.split(b"\n"):
+        rid, _, body = line.partition(b" ")
+        pairs.append((rid.decode(), codec.decode_reply(body)))
+    return pairs
+
+
+def reply_address(raw: str) -> tuple[str, str]:
+    """Split `<worker>/<request id>` as carried in the stream entry's `r` field."""
+    worker, _, rid = raw.partition("/")
+    return worker, rid
 
 
 class CommandBus:
+    def __init__(self, redis: Redis, keys: Keys, timeout_ms: int) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._timeout_s = timeout_ms / 1000
+        self.worker = f"{os.getpid()}-{secrets.token_hex(4)}"
+        self._ids = itertools.count(1)
+        self._pending: dict[str, asyncio.Future[Reply]] = {}
+        self._pubsub: PubSub | None = None
+        self._listener: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        await self._pubsub.subscribe(self._keys.reply(self.worker))
+        self._listener = asyncio.create_task(self._listen(self._pubsub), name="reply-listener")
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        if self._pubsub is not None:
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+
     async def submit(self, command: Command) -> Reply:
         """Append the command and wait for the engine's reply.
 
-        Raises ExchangeError(Code.TIMEOUT, http 408) past the deadline: the command stays queued
-        and may still execute, as on a real venue.
+        Raises ExchangeError(-1007, HTTP 408) past the deadline; the command stays queued.
         """
-        raise NotImplementedError
+        rid = str(next(self._ids))
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._pending[rid] = future
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                await self._redis.xadd(
+                    self._keys.orders, {"m": codec.encode(command), "r": f"{self.worker}/{rid}"}
+                )
+                return await future
+        except TimeoutError:
+            raise ExchangeError(Code.TIMEOUT, TIMEOUT_MSG, http_status=408) from None
+        finally:
+            self._pending.pop(rid, None)
+
+    async def _listen(self, pubsub: PubSub) -> None:
+        async for message in pubsub.listen():
+            for rid, reply in decode_replies(message["data"]):
+                future = self._pending.get(rid)
+                if future is not None and not future.done():
+                    future.set_result(reply)

@@ -16,7 +16,7 @@ Layout (all under the settings' `key_prefix`, `p` below):
 | p:open:<account>             | set     | projector  | `<symbol>:<orderId>` of resting orders     |
 | p:coid:<account>             | hash    | projector  | clientOrderId -> orderId                  |
 | p:projector:seq              | string  | projector  | last journal seq applied                  |
-| p:mark:<symbol>              | hash    | projector  | mark price (ticks) and its time           |
+| p:marks                      | hash    | projector  | `<symbol>` -> [mark ticks, time] (JSON)   |
 | p:ticker:<symbol>            | hash    | projector  | last/open/high/low/volume/quote volume    |
 | p:totals                     | hash    | projector  | `seeded`, `fees`: for the conservation    |
 |                              |         |            | audit                                     |
@@ -68,8 +68,9 @@ class Keys:
     def projector_seq(self) -> str:
         return f"{self.prefix}:projector:seq"
 
-    def mark(self, symbol: str) -> str:
-        return f"{self.prefix}:mark:{symbol}"
+    @property
+    def marks(self) -> str:
+        return f"{self.prefix}:marks"
 
     def ticker(self, symbol: str) -> str:
         return f"{self.prefix}:ticker:{symbol}"

@@ -1,13 +1,28 @@
-"""Reads of the projector's read model (and the engine's published market data) for the API."""
+"""Reads of the projector's read model (and the engine's published market data) for the API.
+
+Each read is one Redis round trip (a non-transactional pipeline), so the API tier stays a thin,
+stateless layer and its cost is what the positionRisk benchmark compares against a bare HGETALL.
+Record encodings are shared with the projector through `records.py`.
+"""
 
 from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from exchange_mock.domain import codec
 from exchange_mock.domain.events import OrderSnapshot
+from exchange_mock.store import records
 from exchange_mock.store.keys import Keys
-from exchange_mock.store.views import AccountView, DepthView, MarkView, TickerView
+from exchange_mock.store.views import AccountView, DepthView, MarkView, PositionView, TickerView
 from exchange_mock.types import AccountId, OrderId
+
+
+def _int(raw: bytes | str | None) -> int:
+    return int(raw) if raw else 0
+
+
+def _str(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
 
 
 class ReadModel:
@@ -15,23 +30,67 @@ class ReadModel:
         self._redis = redis
         self._keys = keys
 
-    async def account(self, account: AccountId, symbols: list[str]) -> AccountView:
-        """Balance, positions, leverage and marks for `symbols`, with the sequences, in one trip."""
-        raise NotImplementedError
+    async def account(self, account: AccountId) -> AccountView:
+        """Balance, positions, leverage, marks and the sequences, in one round trip."""
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.hgetall(self._keys.account(account))
+        pipe.get(self._keys.projector_seq)
+        pipe.get(self._keys.journal_head)
+        pipe.hgetall(self._keys.marks)
+        fields, projected, head, marks = await pipe.execute()
+        balance, balance_time = records.load_balance(fields.get(b"bal"))
+        positions: dict[str, PositionView] = {}
+        leverage: dict[str, int] = {}
+        for name, raw in fields.items():
+            kind, _, symbol = _str(name).partition(":")
+            if kind == "pos":
+                positions[symbol] = records.load_position(symbol, raw)
+            elif kind == "lev":
+                leverage[symbol] = int(raw)
+        mark_prices = {_str(sym): records.load_mark(raw)[0] for sym, raw in marks.items()}
+        return AccountView(
+            account=account,
+            balance=balance,
+            balance_update_time=balance_time,
+            positions=positions,
+            leverage=leverage,
+            seq=_int(fields.get(b"seq")),
+            projected_seq=_int(projected),
+            journal_head=_int(head),
+            marks={sym: price for sym, price in mark_prices.items() if price is not None},
+        )
 
     async def order(
         self, account: AccountId, order_id: OrderId | None, client_order_id: str | None
     ) -> OrderSnapshot | None:
-        raise NotImplementedError
+        if order_id is None:
+            if client_order_id is None:
+                return None
+            found = await self._redis.hget(self._keys.client_order_ids(account), client_order_id)
+            if found is None:
+                return None
+            order_id = OrderId(int(found))
+        raw = await self._redis.get(self._keys.order(account, order_id))
+        return None if raw is None else codec.decode_snapshot(raw)
 
     async def open_orders(self, account: AccountId, symbol: str | None) -> list[OrderSnapshot]:
-        raise NotImplementedError
+        members = await self._redis.smembers(self._keys.open_orders(account))
+        ids = []
+        for member in members:
+            member_symbol, _, order_id = _str(member).partition(":")
+            if symbol is None or member_symbol == symbol:
+                ids.append(int(order_id))
+        if not ids:
+            return []
+        raws = await self._redis.mget([self._keys.order(account, i) for i in sorted(ids)])
+        return [codec.decode_snapshot(raw) for raw in raws if raw is not None]
 
     async def depth(self, symbol: str, limit: int) -> DepthView:
-        raise NotImplementedError
+        return records.load_depth(await self._redis.get(self._keys.depth(symbol)), limit)
 
     async def ticker(self, symbol: str) -> TickerView:
-        raise NotImplementedError
+        return records.load_ticker(symbol, await self._redis.hgetall(self._keys.ticker(symbol)))
 
     async def mark(self, symbol: str) -> MarkView:
-        raise NotImplementedError
+        price, time = records.load_mark(await self._redis.hget(self._keys.marks, symbol))
+        return MarkView(symbol=symbol, price=price, time=time)

@@ -1,0 +1,125 @@
+"""Binance request authentication: API key, HMAC-SHA256 signature, timestamp window.
+
+The signature is checked against the raw bytes received, query string then body, minus the
+`signature` parameter itself: clients differ in parameter order and percent-encoding, and a
+re-encoded payload would reject some of them. The clock is passed in so the timestamp rule is
+testable to the millisecond.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from exchange_mock.accounts import Account, AccountBook
+from exchange_mock.api.context import ApiContext, context_of
+from exchange_mock.api.params import Params, invalid
+from exchange_mock.errors import Code, ExchangeError
+from exchange_mock.types import Millis
+
+API_KEY_HEADER = "x-mbx-apikey"
+DEFAULT_RECV_WINDOW_MS = 5_000
+MAX_RECV_WINDOW_MS = 60_000
+FUTURE_TOLERANCE_MS = 1_000
+"""How far ahead of the server clock a timestamp may be (client clocks run fast)."""
+
+_API_KEY = re.compile(r"[A-Za-z0-9]{64}")
+_SIGNATURE_PREFIX = b"signature="
+
+
+def account_for_key(accounts: AccountBook, api_key: str | None) -> Account:
+    if api_key is None or not _API_KEY.fullmatch(api_key):
+        raise ExchangeError(Code.BAD_API_KEY_FMT, "API-key format invalid.")
+    account = accounts.by_api_key(api_key)
+    if account is None:
+        raise ExchangeError(
+            Code.REJECTED_MBX_KEY, "Invalid API-key, IP, or permissions for action."
+        )
+    return account
+
+
+def sign(secret: str, payload: bytes) -> str:
+    """Hex HMAC-SHA256 of `payload`: what a client sends as `signature`."""
+    return hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
+
+
+def signed_payload(query: bytes, body: bytes) -> bytes:
+    """Binance's totalParams: the raw query string then the raw body, without `signature`."""
+    return _without_signature(query) + _without_signature(body)
+
+
+def _without_signature(raw: bytes) -> bytes:
+    if _SIGNATURE_PREFIX not in raw:
+        return raw
+    return b"&".join(part for part in raw.split(b"&") if not part.startswith(_SIGNATURE_PREFIX))
+
+
+def check_timestamp(params: Params, now: Millis) -> None:
+    """Accept when `timestamp < now + 1000` and `now - timestamp <= recvWindow`."""
+    timestamp = params.require_integer("timestamp")
+    window = params.integer("recvWindow")
+    if window is None:
+        window = DEFAULT_RECV_WINDOW_MS
+    elif not 0 < window <= MAX_RECV_WINDOW_MS:
+        raise invalid("recvWindow")
+    if not (timestamp < now + FUTURE_TOLERANCE_MS and now - timestamp <= window):
+        raise ExchangeError(
+            Code.INVALID_TIMESTAMP, "Timestamp for this request is outside of the recvWindow."
+        )
+
+
+def check_signature(secret: str, query: bytes, body: bytes, signature: str) -> None:
+    expected = sign(secret, signed_payload(query, body)).encode()
+    if not hmac.compare_digest(expected, signature.encode()):
+        raise ExchangeError(Code.INVALID_SIGNATURE, "Signature for this request is not valid.")
+
+
+def authenticate(
+    accounts: AccountBook, api_key: str | None, query: bytes, body: bytes, now: Millis
+) -> tuple[Account, Params]:
+    """The account a signed request acts for, and its parameters; raises Binance's errors."""
+    account = account_for_key(accounts, api_key)
+    params = Params.parse(query, body)
+    signature = params.require("signature")
+    check_timestamp(params, now)
+    check_signature(account.secret, query, body, signature)
+    return account, params
+
+
+@dataclass(frozen=True, slots=True)
+class AccountCall:
+    """A request that acts for an account: the shared context, the account, its parameters."""
+
+    ctx: ApiContext
+    account: Account
+    params: Params
+
+
+async def signed(request: Request) -> AccountCall:
+    """FastAPI dependency for signed (TRADE / USER_DATA) endpoints."""
+    ctx = context_of(request)
+    account, params = authenticate(
+        ctx.accounts,
+        request.headers.get(API_KEY_HEADER),
+        request.scope["query_string"],
+        await request.body(),
+        ctx.clock(),
+    )
+    return AccountCall(ctx, account, params)
+
+
+async def api_key_only(request: Request) -> AccountCall:
+    """FastAPI dependency for USER_STREAM endpoints, which carry the key but no signature."""
+    ctx = context_of(request)
+    account = account_for_key(ctx.accounts, request.headers.get(API_KEY_HEADER))
+    params = Params.parse(request.scope["query_string"], await request.body())
+    return AccountCall(ctx, account, params)
+
+
+Signed = Annotated[AccountCall, Depends(signed)]
+ApiKeyOnly = Annotated[AccountCall, Depends(api_key_only)]

@@ -1,0 +1,148 @@
+"""The engine's loop and its only I/O: read commands from the orders stream, apply them to the
+pure `Engine`, and journal the resulting events with the cursor in one MULTI before any reply
+goes out — so every acknowledged order is in the journal, and a restart (replaying the journal)
+neither loses nor repeats one.
+
+Commands are taken in batches: under a surge, one Redis round trip carries many commands, and
+the queue in front of the engine is where order timeouts begin.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+
+from redis.asyncio import Redis
+
+from exchange_mock.domain import codec
+from exchange_mock.domain.commands import Command
+from exchange_mock.domain.events import Event
+from exchange_mock.domain.replies import Rejected, Reply
+from exchange_mock.engine.core import Engine
+from exchange_mock.errors import Code
+from exchange_mock.store import records, streams
+from exchange_mock.store.bus import encode_replies, reply_address
+from exchange_mock.store.keys import Keys
+
+DEPTH_INTERVAL_S = 0.05
+"""Book snapshots are published at most this often per symbol, and whenever the engine idles."""
+REPLAY_CHUNK = 10_000
+GENESIS = b"genesis"
+"""The command id journaled with the events of the genesis commands (funding, first marks)."""
+
+Envelope = tuple[bytes, Command | None, tuple[str, str] | None]
+"""A command as taken from the stream: its id, the command (None if malformed), reply address."""
+
+
+def _unpack(entry: streams.Entry) -> Envelope:
+    entry_id, fields = entry
+    reply_to = reply_address(fields[b"r"].decode()) if b"r" in fields else None
+    try:
+        return entry_id, codec.decode_command(fields[b"m"]), reply_to
+    except (KeyError, ValueError, TypeError):
+        return entry_id, None, reply_to
+
+
+class EngineRunner:
+    def __init__(
+        self,
+        redis: Redis,
+        keys: Keys,
+        engine: Engine,
+        symbols: Sequence[str],
+        batch: int,
+        depth_levels: int,
+        genesis: Sequence[Command],
+    ) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._engine = engine
+        self._symbols = symbols
+        self._batch = batch
+        self._depth_levels = depth_levels
+        self._genesis = genesis
+        self.seq = 0
+        self.cursor = "0-0"
+        self._dirty: set[str] = set()
+        self._depth_published = 0.0
+
+    async def recover(self) -> None:
+        """Rebuild the engine from the journal; on an empty journal, apply the genesis commands."""
+        while entries := await streams.read_range(
+            self._redis, self._keys.journal, streams.journal_id(self.seq), REPLAY_CHUNK
+        ):
+            for entry_id, fields in entries:
+                self._engine.replay(codec.decode_event(fields[b"m"]))
+                self.seq = streams.entry_seq(entry_id)
+        cursor = await self._redis.get(self._keys.engine_cursor)
+        self.cursor = cursor.decode() if isinstance(cursor, bytes) else (cursor or "0-0")
+        if self.seq == 0:
+            await self._apply([(GENESIS, command, None) for command in self._genesis], None)
+        self._dirty.update(self._symbols)
+        await self._publish_depth()
+
+    async def run(self) -> None:
+        """Recover, then follow the orders stream until cancelled."""
+        await self.recover()
+        while True:
+            entries = await streams.read_after(
+                self._redis,
+                self._keys.orders,
+                self.cursor,
+                self._batch,
+                int(DEPTH_INTERVAL_S * 1000) if self._dirty else 1_000,
+            )
+            if entries:
+                await self._apply([_unpack(entry) for entry in entries], entries[-1][0])
+            if self._dirty and (
+                not entries or time.monotonic() - self._depth_published > DEPTH_INTERVAL_S
+            ):
+                await self._publish_depth()
+
+    async def _apply(self, envelopes: list[Envelope], cursor: bytes | None) -> None:
+        """Handle a batch; journal its events (and move the cursor) atomically; then reply."""
+        journal: list[tuple[int, Event, bytes]] = []
+        replies: dict[str, list[tuple[str, Reply]]] = defaultdict(list)
+        for command_id, command, reply_to in envelopes:
+            reply: Reply
+            if command is None:
+                reply = Rejected(int(Code.UNKNOWN), "Malformed command.")
+            else:
+                events, reply = self._engine.handle(command)
+                for event in events:
+                    self.seq += 1
+                    journal.append((self.seq, event, command_id))
+                symbol = getattr(command, "symbol", None)
+                if symbol is not None:
+                    self._dirty.add(symbol)
+            if reply_to is not None:
+                worker, rid = reply_to
+                replies[worker].append((rid, reply))
+        pipe = self._redis.pipeline(transaction=True)
+        for seq, event, command_id in journal:
+            pipe.xadd(
+                self._keys.journal,
+                {"m": codec.encode(event), "c": command_id},
+                id=streams.journal_id(seq),
+            )
+        if cursor is not None:
+            pipe.set(self._keys.engine_cursor, cursor)
+            self.cursor = cursor.decode()
+        pipe.set(self._keys.journal_head, self.seq)
+        await pipe.execute()
+        after = self._redis.pipeline(transaction=False)
+        for worker, batch in replies.items():
+            after.publish(self._keys.reply(worker), encode_replies(batch))
+        after.xtrim(self._keys.orders, minid=self.cursor)
+        await after.execute()
+
+    async def _publish_depth(self) -> None:
+        now_ms = int(time.time() * 1000)
+        pipe = self._redis.pipeline(transaction=False)
+        for symbol in self._dirty:
+            update_id, bids, asks = self._engine.depth(symbol, self._depth_levels)
+            pipe.set(self._keys.depth(symbol), records.dump_depth(update_id, now_ms, bids, asks))
+        await pipe.execute()
+        self._dirty.clear()
+        self._depth_published = time.monotonic()

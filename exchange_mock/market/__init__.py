@@ -1,0 +1,1 @@
+"""Background agents that make the market: reference prices and market makers."""

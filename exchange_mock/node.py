@@ -1,0 +1,109 @@
+"""One process's share of the exchange: the Redis connection, the shared tables, and the
+background roles (engine, projector, market makers) its settings name.
+
+The same code runs everything in one process (the embedded default) or each role in its own
+process or container: only `Settings.roles` differs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Coroutine
+from types import TracebackType
+from typing import Any
+
+from redis.asyncio import BlockingConnectionPool, Redis
+
+from exchange_mock.accounts import AccountBook
+from exchange_mock.domain.commands import Command, FundAccount, UpdateMarkPrice
+from exchange_mock.engine.core import Engine
+from exchange_mock.engine.runner import EngineRunner
+from exchange_mock.errors import ConfigError
+from exchange_mock.market.makers import MarketMakers
+from exchange_mock.projector.runner import Projector
+from exchange_mock.settings import Role, Settings
+from exchange_mock.store.bus import CommandBus
+from exchange_mock.store.keys import Keys
+from exchange_mock.store.readmodel import ReadModel
+from exchange_mock.symbols import SymbolTable, to_cash
+from exchange_mock.types import Millis
+
+log = logging.getLogger(__name__)
+
+
+def genesis(accounts: AccountBook, symbols: SymbolTable, ts: Millis) -> list[Command]:
+    """What an empty journal starts with: every account funded, every symbol's first mark."""
+    commands: list[Command] = [
+        FundAccount(account.id, to_cash(account.initial_balance), ts)
+        for account in accounts.accounts
+    ]
+    for spec in symbols.symbols:
+        ticks = spec.ticks(spec.reference_price)
+        if ticks is None:
+            raise ConfigError(f"{spec.symbol}: reference price is not a whole number of ticks")
+        commands.append(UpdateMarkPrice(spec.symbol, ticks, ts))
+    return commands
+
+
+class Node:
+    def __init__(self, settings: Settings) -> None:
+        if settings.redis_url is None:
+            raise ConfigError("Node needs a Redis URL; the CLI starts an embedded server first")
+        self.settings = settings
+        self.keys = Keys(settings.key_prefix)
+        self.symbols = SymbolTable.load(settings.symbols_file)
+        self.accounts = AccountBook.from_settings(settings)
+        self.redis = Redis(
+            connection_pool=BlockingConnectionPool.from_url(
+                settings.redis_url, max_connections=settings.redis_pool, timeout=None
+            )
+        )
+        self.bus = CommandBus(self.redis, self.keys, settings.ack_timeout_ms)
+        self.reads = ReadModel(self.redis, self.keys)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def __aenter__(self) -> Node:
+        settings, roles = self.settings, self.settings.roles
+        await self.bus.start()
+        if Role.ENGINE in roles:
+            runner = EngineRunner(
+                self.redis,
+                self.keys,
+                Engine(self.symbols, settings.default_leverage),
+                [spec.symbol for spec in self.symbols.symbols],
+                settings.engine_batch,
+                settings.depth_levels,
+                genesis(self.accounts, self.symbols, int(time.time() * 1000)),
+            )
+            self._spawn("engine", runner.run())
+        if Role.PROJECTOR in roles:
+            projector = Projector(self.redis, self.keys, self.symbols, settings.projector_batch)
+            self._spawn("projector", projector.run())
+        if Role.MAKERS in roles and self.accounts.makers:
+            makers = MarketMakers(self.bus, self.symbols, self.accounts.makers, settings)
+            self._spawn("makers", makers.run())
+        return self
+
+    def _spawn(self, name: str, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work, name=name)
+        task.add_done_callback(_report_crash)
+        self._tasks.append(task)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.bus.stop()
+        await self.redis.aclose()
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s stopped", task.get_name(), exc_info=task.exception())

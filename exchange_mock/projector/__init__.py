@@ -1,0 +1,1 @@
+"""Journal → read model: the projector that serves positions, balances and orders to the API."""

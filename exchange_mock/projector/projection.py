@@ -1,0 +1,96 @@
+"""How each journaled event becomes read-model writes (queued on a Redis pipeline).
+
+The projector is the read model's only writer, so it may keep the little state it needs (the
+tickers) in memory, loaded once at start.
+"""
+
+from __future__ import annotations
+
+from redis.asyncio.client import Pipeline
+
+from exchange_mock.domain import codec
+from exchange_mock.domain.events import (
+    AccountFunded,
+    BalanceChanged,
+    Event,
+    LeverageChanged,
+    MarkPriceUpdated,
+    OrderAccepted,
+    OrderSnapshot,
+    OrderUpdated,
+    PositionChanged,
+    TradeExecuted,
+)
+from exchange_mock.store import records
+from exchange_mock.store.keys import Keys
+from exchange_mock.symbols import SymbolTable
+from exchange_mock.types import OPEN_STATUSES, AccountId
+
+
+class Projection:
+    def __init__(
+        self, keys: Keys, symbols: SymbolTable, tickers: dict[str, dict[str, int]]
+    ) -> None:
+        self._keys = keys
+        self._symbols = symbols
+        self._tickers = tickers
+
+    def apply(self, pipe: Pipeline, seq: int, event: Event) -> None:
+        keys = self._keys
+        match event:
+            case AccountFunded(account=account, amount=amount, balance=balance, ts=ts):
+                pipe.hset(keys.account(account), "bal", records.dump_balance(balance, ts))
+                pipe.hincrby(keys.totals, "seeded", amount)
+                self._stamp(pipe, account, seq, ts)
+            case BalanceChanged(account=account, balance=balance, fee=fee, ts=ts):
+                pipe.hset(keys.account(account), "bal", records.dump_balance(balance, ts))
+                if fee:
+                    pipe.hincrby(keys.totals, "fees", fee)
+                self._stamp(pipe, account, seq, ts)
+            case PositionChanged(account=account, symbol=symbol, qty=qty, cost=cost, ts=ts):
+                pipe.hset(
+                    keys.account(account), f"pos:{symbol}", records.dump_position(qty, cost, ts)
+                )
+                self._stamp(pipe, account, seq, ts)
+            case LeverageChanged(account=account, symbol=symbol, leverage=leverage, ts=ts):
+                pipe.hset(keys.account(account), f"lev:{symbol}", leverage)
+                self._stamp(pipe, account, seq, ts)
+            case OrderAccepted(order=order) | OrderUpdated(order=order):
+                self._order(pipe, seq, order)
+            case TradeExecuted():
+                self._trade(pipe, event)
+            case MarkPriceUpdated(symbol=symbol, price=price, ts=ts):
+                pipe.hset(keys.marks, symbol, records.dump_mark(price, ts))
+
+    def _stamp(self, pipe: Pipeline, account: AccountId, seq: int, ts: int) -> None:
+        pipe.hset(self._keys.account(account), mapping={"seq": seq, "ut": ts})
+
+    def _order(self, pipe: Pipeline, seq: int, order: OrderSnapshot) -> None:
+        keys = self._keys
+        pipe.set(keys.order(order.account, order.order_id), codec.encode(order))
+        pipe.hset(keys.client_order_ids(order.account), order.client_order_id, order.order_id)
+        member = f"{order.symbol}:{order.order_id}"
+        if order.status in OPEN_STATUSES:
+            pipe.sadd(keys.open_orders(order.account), member)
+        else:
+            pipe.srem(keys.open_orders(order.account), member)
+        self._stamp(pipe, order.account, seq, order.update_time)
+
+    def _trade(self, pipe: Pipeline, trade: TradeExecuted) -> None:
+        ticker = self._tickers.setdefault(trade.symbol, {})
+        if not ticker:
+            ticker.update(open=trade.price, open_time=trade.ts, first_id=trade.trade_id)
+            ticker.update(high=trade.price, low=trade.price, volume=0, quote_volume=0, count=0)
+        ticker["last"] = trade.price
+        ticker["high"] = max(ticker["high"], trade.price)
+        ticker["low"] = min(ticker["low"], trade.price)
+        ticker["volume"] += trade.qty
+        ticker["quote_volume"] += self._symbols.by_name[trade.symbol].notional(
+            trade.price, trade.qty
+        )
+        ticker["count"] += 1
+        ticker["last_id"] = trade.trade_id
+        ticker["close_time"] = trade.ts
+        pipe.hset(
+            self._keys.ticker(trade.symbol), items=[x for pair in ticker.items() for x in pair]
+        )

@@ -1,0 +1,48 @@
+"""The projector's loop: follow the journal and apply each batch of events to the read model in
+one MULTI, together with the sequence it reached, so a crash never applies an event twice."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from exchange_mock.domain import codec
+from exchange_mock.projector.projection import Projection
+from exchange_mock.store.keys import Keys
+from exchange_mock.store.records import parse_ticker
+from exchange_mock.store.streams import entry_seq, journal_id, read_after
+from exchange_mock.symbols import SymbolTable
+
+
+class Projector:
+    def __init__(self, redis: Redis, keys: Keys, symbols: SymbolTable, batch: int) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._symbols = symbols
+        self._batch = batch
+        self.seq = 0
+
+    async def _load_tickers(self) -> dict[str, dict[str, int]]:
+        tickers: dict[str, dict[str, int]] = {}
+        for spec in self._symbols.symbols:
+            fields = await self._redis.hgetall(self._keys.ticker(spec.symbol))
+            tickers[spec.symbol] = parse_ticker(fields)
+        return tickers
+
+    async def run(self) -> None:
+        """Follow the journal until cancelled."""
+        self.seq = int(await self._redis.get(self._keys.projector_seq) or 0)
+        projection = Projection(self._keys, self._symbols, await self._load_tickers())
+        while True:
+            entries = await read_after(
+                self._redis, self._keys.journal, journal_id(self.seq), self._batch, 1_000
+            )
+            if not entries:
+                continue
+            pipe = self._redis.pipeline(transaction=True)
+            last = self.seq
+            for entry_id, fields in entries:
+                last = entry_seq(entry_id)
+                projection.apply(pipe, last, codec.decode_event(fields[b"m"]))
+            pipe.set(self._keys.projector_seq, last)
+            await pipe.execute()
+            self.seq = last

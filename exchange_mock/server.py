@@ -1,0 +1,110 @@
+"""Serving the exchange: in the foreground (the CLI), or on a background thread for a caller in
+the same process (the demo, tests) that needs a real uvicorn server and a clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+
+from exchange_mock.app import create_app
+from exchange_mock.node import Node
+from exchange_mock.redis_server import free_port, redis_url
+from exchange_mock.settings import Role, Settings
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The settings as `STAMPEDE_*` variables, for worker processes that read them at start."""
+    env = {}
+    for name, value in settings.model_dump(mode="json").items():
+        if value is not None:
+            env[f"STAMPEDE_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
+    return env
+
+
+async def _run_background_roles(settings: Settings) -> None:
+    async with Node(settings):
+        await asyncio.Event().wait()
+
+
+def run_background_roles(settings: Settings) -> None:
+    """Engine, projector and makers without an HTTP server (a process of its own)."""
+    asyncio.run(_run_background_roles(settings))
+
+
+def serve(settings: Settings) -> None:
+    """Serve until interrupted, with a private Redis when no URL is configured."""
+    with redis_url(settings.redis_url) as url:
+        settings = settings.model_copy(update={"redis_url": url})
+        if Role.API not in settings.roles:
+            run_background_roles(settings)
+            return
+        if settings.api_workers == 1:
+            uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+            return
+        background = settings.model_copy(update={"roles": settings.roles - {Role.API}})
+        worker_settings = settings.model_copy(update={"roles": frozenset({Role.API})})
+        roles = multiprocessing.get_context("spawn").Process(
+            target=run_background_roles, args=(background,), name="stampede-roles", daemon=True
+        )
+        roles.start()
+        os.environ.update(settings_env(worker_settings))
+        try:
+            uvicorn.run(
+                "exchange_mock.app:app_from_env",
+                factory=True,
+                host=settings.host,
+                port=settings.port,
+                workers=settings.api_workers,
+            )
+        finally:
+            roles.terminate()
+            roles.join(timeout=5)
+
+
+class ServerThread:
+    """A real uvicorn server on a background thread, stopped cleanly on exit."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        config = uvicorn.Config(
+            create_app(settings), host=settings.host, port=settings.port, log_level="warning"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="exchange", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.settings.host}:{self.settings.port}"
+
+    def start(self, timeout_s: float = 15.0) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the exchange did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=15)
+
+
+@contextmanager
+def running_exchange(settings: Settings) -> Iterator[ServerThread]:
+    """Start Redis (if needed) and the exchange on a free port; stop both on exit."""
+    with redis_url(settings.redis_url) as url:
+        port = settings.port or free_port()
+        server = ServerThread(settings.model_copy(update={"redis_url": url, "port": port}))
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()

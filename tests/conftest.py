@@ -1,0 +1,21 @@
+"""Shared fixtures: one real embedded redis-server for the whole test session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from exchange_mock.redis_server import EmbeddedRedis
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[EmbeddedRedis]:
+    with EmbeddedRedis() as server:
+        yield server
+
+
+@pytest.fixture
+def key_prefix(request: pytest.FixtureRequest) -> str:
+    """A key namespace per test, so tests share one server without sharing state."""
+    return f"t{abs(hash(request.node.nodeid)) % 10**10}"
