@@ -47,7 +47,12 @@ def serve(settings: Settings) -> None:
             run_background_roles(settings)
             return
         if settings.api_workers == 1:
-            uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+            uvicorn.run(
+                create_app(settings),
+                host=settings.host,
+                port=settings.port,
+                access_log=settings.access_log,
+            )
             return
         background = settings.model_copy(update={"roles": settings.roles - {Role.API}})
         worker_settings = settings.model_copy(update={"roles": frozenset({Role.API})})
@@ -63,6 +68,7 @@ def serve(settings: Settings) -> None:
                 host=settings.host,
                 port=settings.port,
                 workers=settings.api_workers,
+                access_log=settings.access_log,
             )
         finally:
             roles.terminate()
@@ -75,7 +81,11 @@ class ServerThread:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         config = uvicorn.Config(
-            create_app(settings), host=settings.host, port=settings.port, log_level="warning"
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=settings.access_log,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="exchange", daemon=True)

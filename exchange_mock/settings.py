@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     api_workers: int = Field(default=1, ge=1, description="uvicorn worker processes for the API.")
+    access_log: bool = Field(
+        default=False, description="Log every request (costly under the load this tool makes)."
+    )
     roles: frozenset[Role] = frozenset(Role)
 
     symbols_file: Path | None = Field(

@@ -13,21 +13,21 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 
+from exchange_mock.engine.core import Engine
 from redis.asyncio import Redis
 
 from exchange_mock.domain import codec
 from exchange_mock.domain.commands import Command
 from exchange_mock.domain.events import Event
 from exchange_mock.domain.replies import Rejected, Reply
-from exchange_mock.engine.core import Engine
 from exchange_mock.errors import Code
 from exchange_mock.store import records, streams
 from exchange_mock.store.bus import encode_replies, reply_address
+from exchange_mock.store.journal import read_journal
 from exchange_mock.store.keys import Keys
 
 DEPTH_INTERVAL_S = 0.05
 """Book snapshots are published at most this often per symbol, and whenever the engine idles."""
-REPLAY_CHUNK = 10_000
 GENESIS = b"genesis"
 """The command id journaled with the events of the genesis commands (funding, first marks)."""
 
@@ -69,12 +69,9 @@ class EngineRunner:
 
     async def recover(self) -> None:
         """Rebuild the engine from the journal; on an empty journal, apply the genesis commands."""
-        while entries := await streams.read_range(
-            self._redis, self._keys.journal, streams.journal_id(self.seq), REPLAY_CHUNK
-        ):
-            for entry_id, fields in entries:
-                self._engine.replay(codec.decode_event(fields[b"m"]))
-                self.seq = streams.entry_seq(entry_id)
+        async for seq, event in read_journal(self._redis, self._keys):
+            self._engine.replay(event)
+            self.seq = seq
         cursor = await self._redis.get(self._keys.engine_cursor)
         self.cursor = cursor.decode() if isinstance(cursor, bytes) else (cursor or "0-0")
         if self.seq == 0:

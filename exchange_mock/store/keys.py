@@ -22,6 +22,13 @@ Layout (all under the settings' `key_prefix`, `p` below):
 |                              |         |            | audit                                     |
 | p:depth:<symbol>             | string  | engine     | book snapshot (JSON) after each batch     |
 | p:listenkey:<key>            | string  | API        | account id, with the listen key's TTL     |
+| p:rl:ip:<ip>:<window>        | string  | API        | request weight of one IP in one window    |
+|                              |         |            | (`1M:<n>`: the n-th 1-minute window since |
+|                              |         |            | the epoch); expires with the window       |
+| p:rl:acct:<account>:<window> | string  | API        | new orders of one account in one window   |
+| p:rl:penalty:<ip>            | hash    | API        | `until` (banned until, ms), `bans` (rung  |
+|                              |         |            | on the ban ladder), `retry`, `strikes`    |
+|                              |         |            | (refusals in the current Retry-After)     |
 """
 
 from __future__ import annotations
@@ -84,3 +91,12 @@ class Keys:
 
     def listen_key(self, key: str) -> str:
         return f"{self.prefix}:listenkey:{key}"
+
+    def rate_ip(self, ip: str, window: str) -> str:
+        return f"{self.prefix}:rl:ip:{ip}:{window}"
+
+    def rate_account(self, account: int, window: str) -> str:
+        return f"{self.prefix}:rl:acct:{account}:{window}"
+
+    def rate_penalty(self, ip: str) -> str:
+        return f"{self.prefix}:rl:penalty:{ip}"

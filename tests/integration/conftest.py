@@ -1,0 +1,59 @@
+"""A real exchange (uvicorn on a free loopback port, the session's real Redis) per test module."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+
+from exchange_mock.accounts import AccountBook
+from exchange_mock.redis_server import EmbeddedRedis
+from exchange_mock.server import ServerThread, running_exchange
+from exchange_mock.settings import Settings
+
+
+def exchange_settings(redis_server: EmbeddedRedis, prefix: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "redis_url": redis_server.url,
+        "key_prefix": prefix,
+        "port": 0,
+        "accounts": 40,
+        "makers": 2,
+        "maker_interval_ms": 200,
+        **overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def wait_for_books(base_url: str, timeout_s: float = 15.0) -> None:
+    """Block until the market makers have quoted both sides of every book."""
+    deadline = time.monotonic() + timeout_s
+    with httpx.Client(base_url=base_url) as http:
+        for symbol in ("BTCUSDT", "ETHUSDT"):
+            while True:
+                depth = http.get("/fapi/v1/depth", params={"symbol": symbol, "limit": 5})
+                if depth.status_code == 200 and depth.json()["bids"] and depth.json()["asks"]:
+                    break
+                assert time.monotonic() < deadline, f"no quotes on {symbol}: {depth.text}"
+                time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def exchange(redis_server: EmbeddedRedis, request: pytest.FixtureRequest) -> Iterator[ServerThread]:
+    prefix = f"it-{request.module.__name__.rsplit('.', 1)[-1]}-{time.time_ns()}"
+    with running_exchange(exchange_settings(redis_server, prefix)) as server:
+        wait_for_books(server.url)
+        yield server
+
+
+@pytest.fixture(scope="module")
+def accounts(exchange: ServerThread) -> AccountBook:
+    return AccountBook.from_settings(exchange.settings)
+
+
+@pytest.fixture
+async def http(exchange: ServerThread) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=exchange.url, timeout=30) as client:
+        yield client

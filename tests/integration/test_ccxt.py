@@ -1,0 +1,91 @@
+"""An unmodified ccxt `binanceusdm` client, pointed at the mock by URL overrides only."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import ccxt
+import pytest
+
+from exchange_mock.accounts import AccountBook
+from exchange_mock.server import ServerThread
+
+BTC = "BTC/USDT:USDT"
+
+
+@pytest.fixture
+def client(exchange: ServerThread, accounts: AccountBook) -> Iterator[Any]:
+    account = accounts.traders[5]
+    base = exchange.url
+    binance = ccxt.binanceusdm(
+        {
+            "apiKey": account.api_key,
+            "secret": account.secret,
+            "urls": {
+                "api": {
+                    "fapiPublic": f"{base}/fapi/v1",
+                    "fapiPublicV2": f"{base}/fapi/v2",
+                    "fapiPublicV3": f"{base}/fapi/v3",
+                    "fapiPrivate": f"{base}/fapi/v1",
+                    "fapiPrivateV2": f"{base}/fapi/v2",
+                    "fapiPrivateV3": f"{base}/fapi/v3",
+                }
+            },
+            "options": {"fetchCurrencies": False},
+        }
+    )
+    yield binance
+
+
+def test_ccxt_trades_on_the_mock_with_correct_values(client: Any, exchange: ServerThread) -> None:
+    markets = client.load_markets()
+    assert {BTC, "ETH/USDT:USDT"} <= set(markets)
+    assert markets[BTC]["precision"]["amount"] == 0.001
+    assert markets[BTC]["limits"]["cost"]["min"] == 100
+
+    ticker = client.fetch_ticker(BTC)
+    book = client.fetch_order_book(BTC, limit=5)
+    bid, ask = book["bids"][0][0], book["asks"][0][0]
+    assert 0 < bid < ask
+    assert ticker["symbol"] == BTC
+
+    resting = client.create_order(BTC, "limit", "buy", 0.002, round(bid * 0.98, 1))
+    assert resting["status"] == "open"
+    assert resting["amount"] == 0.002
+    cancelled = client.cancel_order(resting["id"], BTC)
+    assert cancelled["status"] == "canceled"
+
+    balance = client.fetch_balance()
+    assert balance["USDT"]["total"] == pytest.approx(100_000)
+    assert _wallet(balance) == 100_000
+    bought = client.create_order(BTC, "market", "buy", 0.01)
+    assert bought["status"] == "closed"
+    assert bought["filled"] == 0.01
+    assert bought["average"] == pytest.approx(ask, rel=0.01)
+
+    positions = _wait_for_position(client)
+    assert positions[0]["contracts"] == 0.01
+    assert positions[0]["side"] == "long"
+    assert positions[0]["entryPrice"] == pytest.approx(bought["average"], rel=1e-6)
+    fee = bought["average"] * 0.01 * 0.0005
+    balance = client.fetch_balance()
+    assert _wallet(balance) == pytest.approx(100_000 - fee, abs=1e-6)
+    # ccxt's total is the margin balance: wallet plus unrealized PnL at the (moving) mark.
+    assert balance["USDT"]["total"] == pytest.approx(100_000 - fee, abs=2)
+
+
+def _wallet(balance: dict[str, Any]) -> float:
+    [usdt] = [a for a in balance["info"]["assets"] if a["asset"] == "USDT"]
+    return float(usdt["walletBalance"])
+
+
+def _wait_for_position(client: Any) -> list[dict[str, Any]]:
+    """The read model may trail the fill by a few milliseconds: read until it shows it."""
+    deadline = time.monotonic() + 10
+    while True:
+        positions = [p for p in client.fetch_positions([BTC]) if p["contracts"]]
+        if positions or time.monotonic() > deadline:
+            return positions
+        time.sleep(0.05)

@@ -1,0 +1,81 @@
+"""Kill the engine (SIGKILL) in the middle of a burst and start it again: no acknowledged order
+is lost, none is applied twice, and money is still conserved."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+from exchange_mock.accounts import AccountBook
+from exchange_mock.redis_server import EmbeddedRedis, free_port
+from exchange_mock.server import ServerThread, settings_env
+from exchange_mock.settings import Role, Settings
+from exchange_mock.store.keys import Keys
+from tests.integration.burst import burst, journaled_order_ids, quiet_audit
+from tests.integration.conftest import exchange_settings, wait_for_books
+
+
+def start_engine(settings: Settings) -> subprocess.Popen[bytes]:
+    engine_only = settings.model_copy(update={"roles": frozenset({Role.ENGINE})})
+    return subprocess.Popen(
+        [sys.executable, "-c", "from loadtests.cli import main; main()", "exchange"],
+        env={**os.environ, **settings_env(engine_only)},
+    )
+
+
+@pytest.fixture
+def split_exchange(redis_server: EmbeddedRedis) -> Iterator[tuple[ServerThread, Settings]]:
+    """API, projector and makers in this process; the engine in a process we can kill."""
+    settings = exchange_settings(
+        redis_server,
+        f"restart-{time.time_ns()}",
+        ack_timeout_ms=1_000,
+        roles=frozenset({Role.API, Role.PROJECTOR, Role.MAKERS}),
+    )
+    settings = settings.model_copy(update={"port": free_port()})
+    server = ServerThread(settings)
+    server.start()
+    yield server, settings
+    server.stop()
+
+
+async def test_engine_killed_mid_burst_loses_and_repeats_nothing(
+    split_exchange: tuple[ServerThread, Settings],
+) -> None:
+    server, settings = split_exchange
+    engine = start_engine(settings)
+    try:
+        await asyncio.to_thread(wait_for_books, server.url)
+        accounts = AccountBook.from_settings(settings)
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+            running = asyncio.create_task(burst(http, accounts.traders, orders=1_500, seed=2))
+            await asyncio.sleep(0.7)
+            engine.kill()
+            engine.wait()
+            await asyncio.sleep(0.5)
+            engine = start_engine(settings)
+            result = await running
+        assert result.statuses.get(408, 0) > 0, f"the kill did not land mid-burst: {result}"
+        assert result.statuses.get(200, 0) > 500, result.statuses
+        keys = Keys(settings.key_prefix)
+        redis = Redis.from_url(str(settings.redis_url))
+        try:
+            report = await quiet_audit(redis, keys, accounts.accounts)
+            journaled = await journaled_order_ids(redis, keys)
+        finally:
+            await redis.aclose()
+        assert result.acknowledged <= set(journaled)
+        assert not [i for i, n in Counter(journaled).items() if n > 1]
+        assert report.cash_conserved and report.positions_balanced, report
+    finally:
+        engine.terminate()
+        engine.wait(timeout=10)
