@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import typer
+from rich.console import Console
 
 from exchange_mock import cli as exchange_cli
+from loadtests.demo import run_demo
 
 app = typer.Typer(
     name="stampede",
@@ -13,6 +15,12 @@ app = typer.Typer(
     add_completion=False,
 )
 exchange_cli.register(app)
+
+
+@app.command()
+def demo() -> None:
+    """Start the embedded exchange, trade on it with ccxt, print the result, stop."""
+    run_demo(Console())
 
 
 def main() -> None:

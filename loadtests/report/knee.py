@@ -26,7 +26,7 @@ DEFAULT_TOLERANCE = 0.95
 """Achieved/offered below this is falling behind: 5% of the offered load is not being served."""
 
 MIN_STEPS = 4
-"""Kneedle cannot confirm a bend with fewer points: it needs a maximum and a fall after it."""
+"""With fewer steps one noisy step would decide the knee on its own."""
 
 
 class KneeStatus(StrEnum):
@@ -69,11 +69,6 @@ class Saturation:
         is what the system holds, and without one the best step is all that is known."""
         return self.knee if self.knee is not None else self.plateau
 
-    @property
-    def kept_up(self) -> bool:
-        """True when no step fell behind: the real capacity lies beyond the tested range."""
-        return self.falls_behind is None
-
 
 def find_saturation(
     offered: Sequence[float],
@@ -92,7 +87,7 @@ def find_saturation(
     if not 0 < tolerance <= 1:
         raise ValueError("tolerance is a share of the offered load, in (0, 1]")
     points = [
-        StepRate(step, rate_in, rate_out)
+        StepRate(step, float(rate_in), float(rate_out))
         for step, (rate_in, rate_out) in enumerate(zip(offered, achieved, strict=True))
         if math.isfinite(rate_in) and math.isfinite(rate_out)
     ]

@@ -105,8 +105,7 @@ def fit_usl(workers: Sequence[int], throughput: Sequence[float]) -> UslFit:
     return UslFit(lambda_, sigma, kappa, r_squared, distinct)
 
 
-def _throughput(workers: float, lambda_: float, sigma: float, kappa: float) -> float:
-    n = workers
+def _throughput(n: float, lambda_: float, sigma: float, kappa: float) -> float:
     return lambda_ * n / (1 + sigma * (n - 1) + kappa * n * (n - 1))
 
 
