@@ -23,8 +23,8 @@ Layout (all under the settings' `key_prefix`, `p` below):
 | p:depth:<symbol>             | string  | engine     | book snapshot (JSON) after each batch     |
 | p:listenkey:<key>            | string  | API        | account id, with the listen key's TTL     |
 | p:rl:ip:<ip>:<window>        | string  | API        | request weight of one IP in one window    |
-|                              |         |            | (`1M:<n>`: the n-th 1-minute window since |
-|                              |         |            | the epoch); expires with the window       |
+|                              |         |            | (`1M:<n>`: the limit, and the window's    |
+|                              |         |            | number since the epoch); expires with it  |
 | p:rl:acct:<account>:<window> | string  | API        | new orders of one account in one window   |
 | p:rl:penalty:<ip>            | hash    | API        | `until` (banned until, ms), `bans` (rung  |
 |                              |         |            | on the ban ladder), `retry`, `strikes`    |

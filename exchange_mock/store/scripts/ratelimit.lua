@@ -60,7 +60,7 @@ local strikes = 0
 if now < retry then
   strikes = (tonumber(state[4]) or 0) + 1
 end
-if strikes <= tonumber(ARGV[2]) then
+if strikes < tonumber(ARGV[2]) then
   redis.call('HSET', penalty, 'retry', math.max(retry, reset), 'strikes', strikes)
   keep_for(over_window)
   return {1, over, reset, unpack(counts)}
