@@ -1,0 +1,360 @@
+"""The run directory: everything a run leaves behind, and all the report ever reads.
+
+    <run>/
+      profile.yaml        the profile as run, its time scale resolved
+      settings.json       how it was run (target, users, ...), as the CLI passes it
+      steps.jsonl         one StepSummary per step x series (x symbol, where kept per symbol)
+      histograms/*.hdr    every histogram, hdrh-encoded base64 text, for re-analysis:
+                          <index>-<step>.<series>.<symbol or "all">.<name>.hdr
+      audit.json          the exchange's conservation audit after the run, when it has one
+      locust_*.csv        Locust's own CSVs, left as Locust writes them (--csv <run>/locust)
+
+`start_run` writes what is known before the load starts, so even a run that dies part-way says
+what it was; `finish_run` writes the measurements; `read_run` reads it all back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from hdrh.histogram import HdrHistogram
+from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationError
+
+from loadtests.feedwatch import feed_stats
+from loadtests.metrics import (
+    CORRECTED_US,
+    LATE_SENDS,
+    ORDER_COUNT_1M,
+    ORDER_COUNT_10S,
+    RAW_US,
+    USED_WEIGHT_1M,
+    Metrics,
+    Outcome,
+    Percentiles,
+    SeriesKey,
+    Tally,
+    decode_histogram,
+    encode_histogram,
+)
+from loadtests.pacing import RateSchedule
+from loadtests.profiles import (
+    PerClass,
+    PhaseWindow,
+    Profile,
+    ProfileError,
+    RequestClass,
+    Timeline,
+    dump_profile,
+    parse_profile,
+)
+from loadtests.staleness import (
+    INCONSISTENT_READS,
+    JOURNAL_LAG_EVENTS,
+    READS,
+    STALE_AGE_US,
+    STALE_READS,
+)
+
+PROFILE_FILE = "profile.yaml"
+SETTINGS_FILE = "settings.json"
+STEPS_FILE = "steps.jsonl"
+HISTOGRAMS_DIR = "histograms"
+HISTOGRAM_SUFFIX = ".hdr"
+AUDIT_FILE = "audit.json"
+LOCUST_CSV_PREFIX = "locust"
+"""Pass `--csv <run>/locust` to Locust; its CSVs then land beside the rest."""
+ALL_SYMBOLS = "all"
+
+_SETTINGS = TypeAdapter(dict[str, JsonValue])
+_REQUEST_SERIES = frozenset(RequestClass)
+
+
+class ResultsError(ValueError):
+    """A run directory that is missing a file or holds one that does not parse."""
+
+
+class StepSummary(BaseModel):
+    """One step (phase) of a run for one series: a request class, or the liquidation feed.
+
+    Rows for a request class carry rates, outcomes, latency and (for queries) staleness; rows
+    for the feed carry its lag and completeness. `symbol` is None for the row covering every
+    symbol; per-symbol rows follow it where the series was kept per symbol.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    step: str
+    index: int
+    series: str
+    symbol: str | None = None
+    start: float
+    """Seconds since the epoch at which the step was scheduled to start."""
+    end: float
+    multipliers_start: PerClass
+    multipliers_end: PerClass
+    """Equal to `multipliers_start` unless the step ramps."""
+
+    offered_rate: float | None
+    """Requests per second the profile asked for (request classes, all symbols)."""
+    achieved_rate: float | None
+    """Successful requests per second (request classes)."""
+    requests: int
+    """Requests whose intended send time fell in the step, whatever their outcome."""
+    outcomes: dict[Outcome, int]
+    late_sends: int
+    corrected_ms: Percentiles | None
+    """Latency from each request's intended send time: what a user of the surge felt."""
+    raw_ms: Percentiles | None
+    """Latency from the actual send, as tools without the correction report it."""
+
+    reads: int
+    """Probe position reads judged for staleness."""
+    stale_reads: int
+    inconsistent_reads: int
+    stale_rate: float | None
+    stale_age_ms: Percentiles | None
+    journal_lag_events: Percentiles | None
+    """Journal events the read model was behind, from the mock's white-box headers."""
+
+    feed_events: int
+    liquidations: int
+    completeness: float | None
+    feed_lag_ms: Percentiles | None
+    negative_feed_lags: int
+    """Feed events stamped later than they arrived: a clock skew, recorded as zero lag."""
+
+    used_weight_max: int | None
+    """Highest X-MBX-USED-WEIGHT-1M seen: how close the step came to the weight limit."""
+    order_count_10s_max: int | None
+    order_count_1m_max: int | None
+
+    def share(self, *outcomes: Outcome) -> float | None:
+        """The fraction of the step's requests that ended in any of `outcomes`."""
+        if not self.requests:
+            return None
+        return sum(self.outcomes[outcome] for outcome in outcomes) / self.requests
+
+
+class ConservationAudit(BaseModel):
+    """The exchange's own audit after the run; its detail (balances, positions...) is kept as
+    the exchange reported it."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    passed: bool
+    quiet: bool
+    cash_conserved: bool
+    positions_balanced: bool
+
+
+class HistogramKey(NamedTuple):
+    series: SeriesKey
+    name: str
+
+    @property
+    def file_name(self) -> str:
+        key = self.series
+        symbol = key.symbol or ALL_SYMBOLS
+        return (
+            f"{key.step_index:03d}-{key.step}.{key.series}.{symbol}.{self.name}{HISTOGRAM_SUFFIX}"
+        )
+
+    @classmethod
+    def parse(cls, file_name: str) -> HistogramKey:
+        try:
+            step, series, symbol, name = file_name.removesuffix(HISTOGRAM_SUFFIX).split(".")
+            index, step_name = step.split("-", 1)
+            key = SeriesKey(
+                int(index), step_name, series, None if symbol == ALL_SYMBOLS else symbol
+            )
+        except ValueError as exc:
+            raise ResultsError(
+                f"histogram file name {file_name!r} is not one a run writes"
+            ) from exc
+        return cls(key, name)
+
+
+def summarize(metrics: Metrics, timeline: Timeline, *, origin: float) -> list[StepSummary]:
+    """One row per step x series from a run's merged metrics; `origin` is the wall-clock time
+    (seconds since the epoch) of run second 0.
+
+    Every step gets a row for every request class, measured or not: a step in which nothing
+    was sent shows up as zero achieved, not as a gap.
+    """
+    groups: dict[tuple[int, str], dict[str | None, Tally]] = {
+        (window.index, klass.value): {} for window in timeline.windows for klass in RequestClass
+    }
+    for key, tally in metrics.items():
+        if key.step_index >= len(timeline.windows) or (
+            timeline.windows[key.step_index].name != key.step
+        ):
+            raise ValueError(f"metrics for step {key.step_index} {key.step!r}, not in the profile")
+        groups.setdefault((key.step_index, key.series), {})[key.symbol] = tally
+    schedules = {klass.value: RateSchedule.for_class(timeline, klass) for klass in RequestClass}
+    rows = []
+    for (index, series), by_symbol in sorted(groups.items()):
+        window = timeline.windows[index]
+        schedule = schedules.get(series)
+        offered = None
+        if schedule is not None:
+            asked = schedule.count_until(window.end) - schedule.count_until(window.start)
+            offered = asked / window.duration
+        rows.append(
+            _summary(window, series, None, Tally.combine(by_symbol.values()), offered, origin)
+        )
+        rows.extend(
+            _summary(window, series, symbol, by_symbol[symbol], None, origin)
+            for symbol in sorted(s for s in by_symbol if s is not None)
+        )
+    return rows
+
+
+def _summary(
+    window: PhaseWindow,
+    series: str,
+    symbol: str | None,
+    tally: Tally,
+    offered: float | None,
+    origin: float,
+) -> StepSummary:
+    counts, peaks = tally.counts, tally.peaks
+    outcomes = {outcome: counts.get(outcome, 0) for outcome in Outcome}
+    reads, stale = counts.get(READS, 0), counts.get(STALE_READS, 0)
+    feed = feed_stats([tally])
+    return StepSummary(
+        step=window.name,
+        index=window.index,
+        series=series,
+        symbol=symbol,
+        start=origin + window.start,
+        end=origin + window.end,
+        multipliers_start=window.entry,
+        multipliers_end=window.phase.multipliers,
+        offered_rate=offered,
+        achieved_rate=outcomes[Outcome.SUCCESS] / window.duration
+        if series in _REQUEST_SERIES
+        else None,
+        requests=sum(outcomes.values()),
+        outcomes=outcomes,
+        late_sends=counts.get(LATE_SENDS, 0),
+        corrected_ms=tally.percentiles(CORRECTED_US, unit=1000),
+        raw_ms=tally.percentiles(RAW_US, unit=1000),
+        reads=reads,
+        stale_reads=stale,
+        inconsistent_reads=counts.get(INCONSISTENT_READS, 0),
+        stale_rate=stale / reads if reads else None,
+        stale_age_ms=tally.percentiles(STALE_AGE_US, unit=1000),
+        journal_lag_events=tally.percentiles(JOURNAL_LAG_EVENTS),
+        feed_events=feed.events,
+        liquidations=feed.liquidations,
+        completeness=feed.completeness,
+        feed_lag_ms=feed.lag_ms,
+        negative_feed_lags=feed.negative_lags,
+        used_weight_max=peaks.get(USED_WEIGHT_1M),
+        order_count_10s_max=peaks.get(ORDER_COUNT_10S),
+        order_count_1m_max=peaks.get(ORDER_COUNT_1M),
+    )
+
+
+def start_run(
+    directory: Path,
+    profile: Profile,
+    settings: Mapping[str, JsonValue],
+    *,
+    time_scale: float | None = None,
+) -> None:
+    """Create the run directory with the profile as run and the settings; refuses a directory
+    that already holds a run, so two runs never mix."""
+    if (directory / PROFILE_FILE).exists():
+        raise ResultsError(f"{directory} already holds a run")
+    scale = profile.time_scale if time_scale is None else time_scale
+    resolved = Profile.model_validate({**profile.model_dump(), "time_scale": scale})
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / PROFILE_FILE).write_text(dump_profile(resolved))
+    (directory / SETTINGS_FILE).write_text(json.dumps(dict(settings), indent=2, sort_keys=True))
+
+
+def finish_run(
+    directory: Path,
+    metrics: Metrics,
+    timeline: Timeline,
+    *,
+    origin: float,
+    audit: Mapping[str, Any] | None = None,
+) -> list[StepSummary]:
+    """Write the run's measurements (and the exchange's audit, if it has one); returns the
+    step summaries written."""
+    steps = summarize(metrics, timeline, origin=origin)
+    (directory / STEPS_FILE).write_text("".join(row.model_dump_json() + "\n" for row in steps))
+    histograms = directory / HISTOGRAMS_DIR
+    histograms.mkdir(exist_ok=True)
+    for key, tally in metrics.items():
+        for name, histogram in tally.histograms.items():
+            path = histograms / HistogramKey(key, name).file_name
+            path.write_text(encode_histogram(histogram))
+    if audit is not None:
+        checked = ConservationAudit.model_validate(audit)
+        (directory / AUDIT_FILE).write_text(checked.model_dump_json(indent=2))
+    return steps
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """A finished run as its files record it."""
+
+    directory: Path
+    profile: Profile
+    settings: dict[str, JsonValue]
+    steps: tuple[StepSummary, ...]
+    audit: ConservationAudit | None
+    histogram_files: dict[HistogramKey, Path]
+    locust_csvs: tuple[Path, ...]
+
+    def histogram(self, key: HistogramKey) -> HdrHistogram:
+        return decode_histogram(self.histogram_files[key].read_text())
+
+
+def read_run(directory: Path) -> RunResult:
+    try:
+        profile = parse_profile(
+            _read(directory, PROFILE_FILE), source=str(directory / PROFILE_FILE)
+        )
+        settings = _SETTINGS.validate_json(_read(directory, SETTINGS_FILE))
+        steps = tuple(
+            StepSummary.model_validate_json(line)
+            for line in _read(directory, STEPS_FILE).splitlines()
+            if line.strip()
+        )
+        audit_path = directory / AUDIT_FILE
+        audit = (
+            ConservationAudit.model_validate_json(audit_path.read_text())
+            if audit_path.exists()
+            else None
+        )
+    except (ProfileError, ValidationError) as exc:
+        raise ResultsError(f"{directory}: {exc}") from exc
+    histograms = directory / HISTOGRAMS_DIR
+    histogram_files = {
+        HistogramKey.parse(path.name): path
+        for path in sorted(histograms.glob(f"*{HISTOGRAM_SUFFIX}"))
+    }
+    return RunResult(
+        directory=directory,
+        profile=profile,
+        settings=settings,
+        steps=steps,
+        audit=audit,
+        histogram_files=histogram_files,
+        locust_csvs=tuple(sorted(directory.glob(f"{LOCUST_CSV_PREFIX}_*.csv"))),
+    )
+
+
+def _read(directory: Path, name: str) -> str:
+    try:
+        return (directory / name).read_text()
+    except FileNotFoundError as exc:
+        raise ResultsError(f"{directory}: no {name}; is this a run directory?") from exc
