@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from exchange_mock.accounts import AccountBook
+from exchange_mock.api.ratelimit import RateLimitTable
 from exchange_mock.settings import Settings
 from exchange_mock.store.bus import CommandBus
 from exchange_mock.store.readmodel import ReadModel
@@ -32,11 +33,12 @@ class ApiContext:
     bus: CommandBus
     reads: ReadModel
     clock: Clock = wall_clock
-    symbol_names: list[str] = field(init=False)
-    """Every listed symbol, in table order: what an account read asks for when none is named."""
+    rate_limit_table: RateLimitTable = field(init=False)
+    """The table the rate limiter enforces, which exchangeInfo publishes."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "symbol_names", [spec.symbol for spec in self.symbols.symbols])
+        table = RateLimitTable.load(self.settings.rate_limits_file)
+        object.__setattr__(self, "rate_limit_table", table)
 
 
 def context_of(request: Request) -> ApiContext:

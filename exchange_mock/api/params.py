@@ -12,6 +12,8 @@ import re
 from decimal import Decimal
 from urllib.parse import parse_qsl
 
+from starlette.requests import Request
+
 from exchange_mock.errors import Code, ExchangeError
 from exchange_mock.symbols import SymbolSpec, SymbolTable
 
@@ -125,3 +127,8 @@ class Params:
         if spec is None:
             raise ExchangeError(Code.BAD_SYMBOL, "Invalid symbol.")
         return spec
+
+
+def query_params(request: Request) -> Params:
+    """The parameters of a public (unsigned) request, which Binance takes from the query."""
+    return Params.parse(request.scope["query_string"])

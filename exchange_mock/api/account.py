@@ -1,0 +1,83 @@
+"""Account reads: leverage brackets, positions, account information, balances.
+
+These are the hot reads of a cascade (position queries up about 1000x), so each is one read-model
+round trip, converted with integer arithmetic and serialized once. Every response carries the
+sequences it reflects, so a client or the harness can see how far behind the journal it is:
+
+- `X-Stampede-Read-Seq`: the journal sequence the projector has applied up to;
+- `X-Stampede-Account-Seq`: the sequence of the last event applied to this account;
+- `X-Stampede-Journal-Seq`: the journal's head when the read was made.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from exchange_mock.api import wire
+from exchange_mock.api.auth import AccountCall, Signed
+from exchange_mock.store.views import AccountView
+
+router = APIRouter(tags=["account"])
+"""Routes match in declaration order, so the hottest reads come first."""
+
+
+def _lag_headers(view: AccountView) -> dict[str, str]:
+    return {
+        "X-Stampede-Read-Seq": str(view.projected_seq),
+        "X-Stampede-Account-Seq": str(view.seq),
+        "X-Stampede-Journal-Seq": str(view.journal_head),
+    }
+
+
+async def _position_risk(call: AccountCall, version: wire.Version) -> Response:
+    ctx = call.ctx
+    spec = call.params.optional_symbol(ctx.symbols)
+    view = await ctx.reads.account(call.account.id)
+    specs = ctx.symbols.symbols if spec is None else (spec,)
+    positions = wire.position_risk(view, specs, version, ctx.settings.default_leverage)
+    return wire.json_response(positions, _lag_headers(view))
+
+
+@router.get("/fapi/v2/positionRisk", summary="Positions, every symbol (USER_DATA)")
+async def position_risk_v2(call: Signed) -> Response:
+    return await _position_risk(call, 2)
+
+
+@router.get("/fapi/v3/positionRisk", summary="Positions, open ones only (USER_DATA)")
+async def position_risk_v3(call: Signed) -> Response:
+    return await _position_risk(call, 3)
+
+
+async def _account(call: AccountCall, version: wire.Version) -> Response:
+    ctx = call.ctx
+    view = await ctx.reads.account(call.account.id)
+    body = wire.account(view, ctx.symbols.symbols, version, ctx.settings.default_leverage)
+    return wire.json_response(body, _lag_headers(view))
+
+
+@router.get("/fapi/v2/account", summary="Account information, every symbol (USER_DATA)")
+async def account_v2(call: Signed) -> Response:
+    return await _account(call, 2)
+
+
+@router.get("/fapi/v3/account", summary="Account information, open positions (USER_DATA)")
+async def account_v3(call: Signed) -> Response:
+    return await _account(call, 3)
+
+
+@router.get("/fapi/v2/balance", summary="Futures account balance (USER_DATA)")
+@router.get("/fapi/v3/balance", summary="Futures account balance (USER_DATA)")
+async def balance(call: Signed) -> Response:
+    ctx = call.ctx
+    view = await ctx.reads.account(call.account.id)
+    body = wire.balances(view, ctx.symbols.symbols, ctx.settings.default_leverage)
+    return wire.json_response(body, _lag_headers(view))
+
+
+@router.get("/fapi/v1/leverageBracket", summary="Notional and leverage brackets (USER_DATA)")
+async def leverage_bracket(call: Signed) -> Response:
+    ctx = call.ctx
+    spec = call.params.optional_symbol(ctx.symbols)
+    if spec is not None:
+        return wire.json_response(wire.leverage_brackets(spec))
+    return wire.json_response([wire.leverage_brackets(each) for each in ctx.symbols.symbols])

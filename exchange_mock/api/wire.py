@@ -1,0 +1,602 @@
+"""Explicit converters from the engine's snapshots and the read model's views to Binance's JSON.
+
+This is the one place Binance's field names live. Decimals leave as strings, ids as integers,
+times in milliseconds. Where Binance serves several versions of one resource (positionRisk,
+account), every field is computed once and each version is a table of the field names it sends,
+so the versions cannot drift apart in how they compute a value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, Literal, NamedTuple
+
+import orjson
+from fastapi import Response
+
+from exchange_mock.api.filters import ORDER_TYPES, POSITION_SIDE
+from exchange_mock.domain.events import OrderSnapshot
+from exchange_mock.store.views import AccountView, DepthView, MarkView, TickerView
+from exchange_mock.symbols import SymbolSpec, SymbolTable, to_cash
+from exchange_mock.types import (
+    CASH_SCALE,
+    PPM,
+    Cash,
+    Lots,
+    Millis,
+    Ticks,
+    TimeInForce,
+)
+
+JsonObject = dict[str, Any]
+Version = Literal[2, 3]
+
+ZERO = "0"
+MARGIN_ASSET = "USDT"
+PERPETUAL_DELIVERY_DATE = 4133404800000
+"""Binance's placeholder delivery date for perpetual contracts (2100-12-25)."""
+FUNDING_INTERVAL_MS = 8 * 3_600_000
+INTEREST_RATE = "0.00010000"
+"""Binance's fixed interest component of funding (0.01% per 8 hours)."""
+_CASH_PLACES = len(str(CASH_SCALE)) - 1
+
+
+def json_response(content: Any, headers: dict[str, str] | None = None) -> Response:
+    """orjson straight into a Response: no pydantic model, no second serialization pass."""
+    return Response(orjson.dumps(content), media_type="application/json", headers=headers)
+
+
+def cash_str(amount: Cash) -> str:
+    """Cash as Binance's 8-place decimal string, by integer arithmetic: `str()` of a Decimal
+    prints zero and amounts under 1e-6 in exponent notation ("0E-8"), which is not Binance's."""
+    whole, fraction = divmod(abs(amount), CASH_SCALE)
+    return f"{'-' if amount < 0 else ''}{whole}.{fraction:0{_CASH_PLACES}d}"
+
+
+def _project(full: JsonObject, fields: tuple[str, ...]) -> JsonObject:
+    return {name: full[name] for name in fields}
+
+
+def unit_price(spec: SymbolSpec, amount: Cash, lots: Lots) -> str:
+    """Cash per unit of size as a price (average fill, entry, VWAP), to eight places, since it
+    is generally not a whole number of ticks."""
+    if lots == 0:
+        return ZERO
+    return f"{Decimal(amount) / (lots * spec.step_size * CASH_SCALE):.8f}"
+
+
+def mark_ticks(spec: SymbolSpec, mark: Ticks | None) -> Ticks:
+    """The mark, or the contract's reference price before the first mark is published."""
+    if mark is not None:
+        return mark
+    return spec.ticks(spec.reference_price) or 0
+
+
+def max_notional(spec: SymbolSpec, leverage: int) -> str:
+    """The largest position notional the brackets allow at this leverage."""
+    cap = spec.brackets[0].notional_cap
+    for tier in spec.brackets:
+        if tier.max_leverage >= leverage:
+            cap = tier.notional_cap
+    return str(cap)
+
+
+# -- orders ---------------------------------------------------------------------------------
+
+
+def order(spec: SymbolSpec, snapshot: OrderSnapshot) -> JsonObject:
+    executed = spec.qty_str(snapshot.executed_qty)
+    return {
+        "orderId": snapshot.order_id,
+        "symbol": snapshot.symbol,
+        "status": snapshot.status.value,
+        "clientOrderId": snapshot.client_order_id,
+        "price": ZERO if snapshot.price is None else spec.price_str(snapshot.price),
+        "avgPrice": unit_price(spec, snapshot.cum_quote, snapshot.executed_qty),
+        "origQty": spec.qty_str(snapshot.qty),
+        "executedQty": executed,
+        "cumQty": executed,
+        "cumQuote": cash_str(snapshot.cum_quote),
+        "timeInForce": (snapshot.time_in_force or TimeInForce.GTC).value,
+        "type": snapshot.type.value,
+        "origType": snapshot.type.value,
+        "reduceOnly": snapshot.reduce_only,
+        "closePosition": False,
+        "side": snapshot.side.value,
+        "positionSide": POSITION_SIDE,
+        "stopPrice": ZERO,
+        "workingType": "CONTRACT_PRICE",
+        "priceProtect": False,
+        "priceMatch": "NONE",
+        "selfTradePreventionMode": "NONE",
+        "goodTillDate": 0,
+        "time": snapshot.time,
+        "updateTime": snapshot.update_time,
+    }
+
+
+# -- positions, accounts, balances ----------------------------------------------------------
+
+POSITION_RISK_FIELDS: dict[Version, tuple[str, ...]] = {
+    2: (
+        "symbol",
+        "positionAmt",
+        "entryPrice",
+        "breakEvenPrice",
+        "markPrice",
+        "unRealizedProfit",
+        "liquidationPrice",
+        "leverage",
+        "maxNotionalValue",
+        "marginType",
+        "isolatedMargin",
+        "isAutoAddMargin",
+        "positionSide",
+        "notional",
+        "isolatedWallet",
+        "updateTime",
+    ),
+    3: (
+        "symbol",
+        "positionSide",
+        "positionAmt",
+        "entryPrice",
+        "breakEvenPrice",
+        "markPrice",
+        "unRealizedProfit",
+        "liquidationPrice",
+        "isolatedMargin",
+        "notional",
+        "marginAsset",
+        "isolatedWallet",
+        "initialMargin",
+        "maintMargin",
+        "positionInitialMargin",
+        "openOrderInitialMargin",
+        "adl",
+        "bidNotional",
+        "askNotional",
+        "updateTime",
+    ),
+}
+ACCOUNT_POSITION_FIELDS: dict[Version, tuple[str, ...]] = {
+    2: (
+        "symbol",
+        "initialMargin",
+        "maintMargin",
+        "unrealizedProfit",
+        "positionInitialMargin",
+        "openOrderInitialMargin",
+        "leverage",
+        "isolated",
+        "entryPrice",
+        "breakEvenPrice",
+        "maxNotional",
+        "bidNotional",
+        "askNotional",
+        "positionSide",
+        "positionAmt",
+        "updateTime",
+    ),
+    3: (
+        "symbol",
+        "positionSide",
+        "positionAmt",
+        "unrealizedProfit",
+        "isolatedMargin",
+        "notional",
+        "isolatedWallet",
+        "initialMargin",
+        "maintMargin",
+        "updateTime",
+    ),
+}
+FLAT_POSITIONS_LISTED: dict[Version, bool] = {2: True, 3: False}
+"""v2 lists every symbol asked for; v3 only those with a position."""
+_TOTALS = (
+    "totalInitialMargin",
+    "totalMaintMargin",
+    "totalWalletBalance",
+    "totalUnrealizedProfit",
+    "totalMarginBalance",
+    "totalPositionInitialMargin",
+    "totalOpenOrderInitialMargin",
+    "totalCrossWalletBalance",
+    "totalCrossUnPnl",
+    "availableBalance",
+    "maxWithdrawAmount",
+)
+ACCOUNT_FIELDS: dict[Version, tuple[str, ...]] = {
+    2: (
+        "feeTier",
+        "feeBurn",
+        "canTrade",
+        "canDeposit",
+        "canWithdraw",
+        "updateTime",
+        "multiAssetsMargin",
+        "tradeGroupId",
+        *_TOTALS,
+        "assets",
+        "positions",
+    ),
+    3: (*_TOTALS, "assets", "positions"),
+}
+_ASSET = (
+    "asset",
+    "walletBalance",
+    "unrealizedProfit",
+    "marginBalance",
+    "maintMargin",
+    "initialMargin",
+    "positionInitialMargin",
+    "openOrderInitialMargin",
+    "crossWalletBalance",
+    "crossUnPnl",
+    "availableBalance",
+    "maxWithdrawAmount",
+)
+ACCOUNT_ASSET_FIELDS: dict[Version, tuple[str, ...]] = {
+    2: (*_ASSET, "marginAvailable", "updateTime"),
+    3: (*_ASSET, "updateTime"),
+}
+BALANCE_FIELDS: tuple[str, ...] = (
+    "accountAlias",
+    "asset",
+    "balance",
+    "crossWalletBalance",
+    "crossUnPnl",
+    "availableBalance",
+    "maxWithdrawAmount",
+    "marginAvailable",
+    "updateTime",
+)
+
+
+class _Valued(NamedTuple):
+    """One symbol's position valued at the mark, in the engine's integers (a tuple: built for
+    every symbol on every account read)."""
+
+    spec: SymbolSpec
+    lots: Lots
+    cost: Cash
+    mark: Ticks
+    notional: Cash
+    """Signed, at the mark."""
+    leverage: int
+    initial_margin: Cash
+    maint_margin: Cash
+    update_time: Millis
+
+    @property
+    def unrealized(self) -> Cash:
+        return self.notional - self.cost
+
+
+def _value(spec: SymbolSpec, view: AccountView, default_leverage: int) -> _Valued:
+    position = view.positions.get(spec.symbol)
+    lots, cost, update_time = (
+        (position.qty, position.cost, position.update_time) if position else (0, 0, 0)
+    )
+    mark = mark_ticks(spec, view.marks.get(spec.symbol))
+    leverage = view.leverage.get(spec.symbol, default_leverage)
+    notional = spec.notional(mark, lots)
+    size = abs(notional)
+    maint = 0
+    if size:
+        tier = spec.bracket_for(Decimal(size).scaleb(-8))
+        maint = max(0, size * tier.mmr_ppm // PPM - to_cash(tier.cum))
+    return _Valued(
+        spec=spec,
+        lots=lots,
+        cost=cost,
+        mark=mark,
+        notional=notional,
+        leverage=leverage,
+        initial_margin=size // leverage,
+        maint_margin=maint,
+        update_time=update_time,
+    )
+
+
+def _position_fields(p: _Valued) -> JsonObject:
+    """Every field any version of a position sends; versions pick from it."""
+    spec = p.spec
+    entry = unit_price(spec, p.cost, p.lots)
+    unrealized = cash_str(p.unrealized)
+    initial = cash_str(p.initial_margin)
+    cap = max_notional(spec, p.leverage)
+    return {
+        "symbol": spec.symbol,
+        "positionSide": POSITION_SIDE,
+        "positionAmt": spec.qty_str(p.lots),
+        "entryPrice": entry,
+        "breakEvenPrice": entry,
+        "markPrice": spec.price_str(p.mark),
+        "unRealizedProfit": unrealized,
+        "unrealizedProfit": unrealized,
+        "liquidationPrice": ZERO,
+        "leverage": str(p.leverage),
+        "maxNotionalValue": cap,
+        "maxNotional": cap,
+        "marginType": "cross",
+        "isolated": False,
+        "isAutoAddMargin": "false",
+        "isolatedMargin": ZERO,
+        "isolatedWallet": ZERO,
+        "notional": cash_str(p.notional),
+        "marginAsset": MARGIN_ASSET,
+        "initialMargin": initial,
+        "maintMargin": cash_str(p.maint_margin),
+        "positionInitialMargin": initial,
+        "openOrderInitialMargin": ZERO,
+        "bidNotional": ZERO,
+        "askNotional": ZERO,
+        "adl": 0,
+        "updateTime": p.update_time,
+    }
+
+
+def _listed(valued: list[_Valued], version: Version) -> list[_Valued]:
+    return valued if FLAT_POSITIONS_LISTED[version] else [p for p in valued if p.lots]
+
+
+def position_risk(
+    view: AccountView, specs: Sequence[SymbolSpec], version: Version, default_leverage: int
+) -> list[JsonObject]:
+    fields = POSITION_RISK_FIELDS[version]
+    valued = [_value(spec, view, default_leverage) for spec in specs]
+    return [_project(_position_fields(p), fields) for p in _listed(valued, version)]
+
+
+def _asset_fields(view: AccountView, valued: list[_Valued]) -> JsonObject:
+    """The USDT asset's figures under cross margin, and the account totals: with one asset they
+    are the same numbers under Binance's other names."""
+    wallet = view.balance
+    unrealized = sum(p.unrealized for p in valued)
+    initial = sum(p.initial_margin for p in valued)
+    available = max(0, wallet + unrealized - initial)
+    text = {
+        "wallet": cash_str(wallet),
+        "unrealized": cash_str(unrealized),
+        "margin": cash_str(wallet + unrealized),
+        "initial": cash_str(initial),
+        "maint": cash_str(sum(p.maint_margin for p in valued)),
+        "available": cash_str(available),
+        "withdrawable": cash_str(max(0, min(available, wallet - initial))),
+    }
+    return {
+        "accountAlias": f"SA{view.account}",
+        "asset": MARGIN_ASSET,
+        "balance": text["wallet"],
+        "walletBalance": text["wallet"],
+        "unrealizedProfit": text["unrealized"],
+        "marginBalance": text["margin"],
+        "maintMargin": text["maint"],
+        "initialMargin": text["initial"],
+        "positionInitialMargin": text["initial"],
+        "openOrderInitialMargin": ZERO,
+        "crossWalletBalance": text["wallet"],
+        "crossUnPnl": text["unrealized"],
+        "availableBalance": text["available"],
+        "maxWithdrawAmount": text["withdrawable"],
+        "marginAvailable": True,
+        "updateTime": view.balance_update_time,
+        "totalInitialMargin": text["initial"],
+        "totalMaintMargin": text["maint"],
+        "totalWalletBalance": text["wallet"],
+        "totalUnrealizedProfit": text["unrealized"],
+        "totalMarginBalance": text["margin"],
+        "totalPositionInitialMargin": text["initial"],
+        "totalOpenOrderInitialMargin": ZERO,
+        "totalCrossWalletBalance": text["wallet"],
+        "totalCrossUnPnl": text["unrealized"],
+    }
+
+
+def account(
+    view: AccountView, specs: Sequence[SymbolSpec], version: Version, default_leverage: int
+) -> JsonObject:
+    """Account information; `specs` must be every listed symbol, since totals sum over them."""
+    every = [_value(spec, view, default_leverage) for spec in specs]
+    figures = _asset_fields(view, every)
+    position_fields = ACCOUNT_POSITION_FIELDS[version]
+    full = {
+        **figures,
+        "feeTier": 0,
+        "feeBurn": False,
+        "canTrade": True,
+        "canDeposit": True,
+        "canWithdraw": True,
+        "updateTime": 0,
+        "multiAssetsMargin": False,
+        "tradeGroupId": -1,
+        "assets": [_project(figures, ACCOUNT_ASSET_FIELDS[version])],
+        "positions": [
+            _project(_position_fields(p), position_fields) for p in _listed(every, version)
+        ],
+    }
+    return _project(full, ACCOUNT_FIELDS[version])
+
+
+def balances(
+    view: AccountView, specs: Sequence[SymbolSpec], default_leverage: int
+) -> list[JsonObject]:
+    """Futures account balance (v2 and v3 send the same shape); `specs` as for `account`."""
+    every = [_value(spec, view, default_leverage) for spec in specs]
+    return [_project(_asset_fields(view, every), BALANCE_FIELDS)]
+
+
+# -- market data ----------------------------------------------------------------------------
+
+
+def _decimal_places(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def _symbol_filters(spec: SymbolSpec) -> list[JsonObject]:
+    return [
+        {
+            "filterType": "PRICE_FILTER",
+            "minPrice": str(spec.min_price),
+            "maxPrice": str(spec.max_price),
+            "tickSize": str(spec.tick_size),
+        },
+        {
+            "filterType": "LOT_SIZE",
+            "minQty": str(spec.min_qty),
+            "maxQty": str(spec.max_qty),
+            "stepSize": str(spec.step_size),
+        },
+        {
+            "filterType": "MARKET_LOT_SIZE",
+            "minQty": str(spec.min_qty),
+            "maxQty": str(spec.market_max_qty),
+            "stepSize": str(spec.step_size),
+        },
+        {"filterType": "MAX_NUM_ORDERS", "limit": spec.max_num_orders},
+        {"filterType": "MIN_NOTIONAL", "notional": str(spec.min_notional)},
+        {
+            "filterType": "PERCENT_PRICE",
+            "multiplierUp": str(spec.multiplier_up),
+            "multiplierDown": str(spec.multiplier_down),
+            "multiplierDecimal": str(_decimal_places(spec.multiplier_up)),
+        },
+    ]
+
+
+def _symbol_info(spec: SymbolSpec) -> JsonObject:
+    return {
+        "symbol": spec.symbol,
+        "pair": spec.symbol,
+        "contractType": "PERPETUAL",
+        "deliveryDate": PERPETUAL_DELIVERY_DATE,
+        "onboardDate": spec.onboard_date,
+        "status": "TRADING",
+        "baseAsset": spec.base_asset,
+        "quoteAsset": spec.quote_asset,
+        "marginAsset": spec.quote_asset,
+        "pricePrecision": spec.price_precision,
+        "quantityPrecision": spec.quantity_precision,
+        "baseAssetPrecision": 8,
+        "quotePrecision": 8,
+        "underlyingType": "COIN",
+        "underlyingSubType": [],
+        "liquidationFee": str(spec.liquidation_fee),
+        "marketTakeBound": str(spec.market_take_bound),
+        "filters": _symbol_filters(spec),
+        "orderTypes": list(ORDER_TYPES),
+        "timeInForce": [tif.value for tif in TimeInForce],
+    }
+
+
+def exchange_info(
+    symbols: SymbolTable, rate_limits: list[dict[str, str | int]], server_time: Millis
+) -> JsonObject:
+    margin_assets = dict.fromkeys(spec.quote_asset for spec in symbols.symbols)
+    return {
+        "timezone": "UTC",
+        "serverTime": server_time,
+        "futuresType": "U_MARGINED",
+        "rateLimits": rate_limits,
+        "exchangeFilters": [],
+        "assets": [
+            {"asset": asset, "marginAvailable": True, "autoAssetExchange": ZERO}
+            for asset in margin_assets
+        ],
+        "symbols": [_symbol_info(spec) for spec in symbols.symbols],
+    }
+
+
+def depth(spec: SymbolSpec, view: DepthView, now: Millis) -> JsonObject:
+    price, qty = spec.price_str, spec.qty_str
+    return {
+        "lastUpdateId": view.last_update_id,
+        "E": now,
+        "T": view.time,
+        "bids": [[price(ticks), qty(lots)] for ticks, lots in view.bids],
+        "asks": [[price(ticks), qty(lots)] for ticks, lots in view.asks],
+    }
+
+
+def _price_or_zero(spec: SymbolSpec, ticks: Ticks | None) -> str:
+    """No trade yet: Binance's zero price."""
+    return spec.price_str(0 if ticks is None else ticks)
+
+
+def ticker_24hr(spec: SymbolSpec, view: TickerView) -> JsonObject:
+    change, percent = 0, Decimal(0)
+    if view.last_price is not None and view.open_price:
+        change = view.last_price - view.open_price
+        percent = Decimal(change * 100) / view.open_price
+    return {
+        "symbol": spec.symbol,
+        "priceChange": spec.price_str(change),
+        "priceChangePercent": str(percent.quantize(Decimal("0.001"))),
+        "weightedAvgPrice": unit_price(spec, view.quote_volume, view.volume),
+        "lastPrice": _price_or_zero(spec, view.last_price),
+        "openPrice": _price_or_zero(spec, view.open_price),
+        "highPrice": _price_or_zero(spec, view.high_price),
+        "lowPrice": _price_or_zero(spec, view.low_price),
+        "volume": spec.qty_str(view.volume),
+        "quoteVolume": cash_str(view.quote_volume),
+        "openTime": view.open_time,
+        "closeTime": view.close_time,
+        "firstId": view.first_trade_id,
+        "lastId": view.last_trade_id,
+        "count": view.count,
+    }
+
+
+def ticker_price(spec: SymbolSpec, view: TickerView) -> JsonObject:
+    return {
+        "symbol": spec.symbol,
+        "price": _price_or_zero(spec, view.last_price),
+        "time": view.close_time,
+    }
+
+
+def next_funding_time(now: Millis) -> Millis:
+    """The next 00:00, 08:00 or 16:00 UTC."""
+    return (now // FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS
+
+
+def premium_index(spec: SymbolSpec, view: MarkView, now: Millis) -> JsonObject:
+    """The mark stands in for the index and the settle estimate until the read model publishes
+    an index price; funding is not charged yet, so the last rate is zero."""
+    mark = spec.price_str(mark_ticks(spec, view.price))
+    return {
+        "symbol": spec.symbol,
+        "markPrice": mark,
+        "indexPrice": mark,
+        "estimatedSettlePrice": mark,
+        "lastFundingRate": "0.00000000",
+        "interestRate": INTEREST_RATE,
+        "nextFundingTime": next_funding_time(now),
+        "time": view.time or now,
+    }
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def leverage_brackets(spec: SymbolSpec) -> JsonObject:
+    """Binance sends the bracket figures as JSON numbers, not strings; so does the mock, so that
+    clients doing arithmetic on them keep working."""
+    return {
+        "symbol": spec.symbol,
+        "brackets": [
+            {
+                "bracket": tier.bracket,
+                "initialLeverage": tier.max_leverage,
+                "notionalCap": _number(tier.notional_cap),
+                "notionalFloor": _number(tier.notional_floor),
+                "maintMarginRatio": _number(tier.mmr),
+                "cum": _number(tier.cum),
+            }
+            for tier in spec.brackets
+        ],
+    }
