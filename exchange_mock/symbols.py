@@ -136,11 +136,6 @@ class SymbolSpec(BaseModel):
         return self.brackets[-1]
 
 
-def cash_str(amount: Cash) -> str:
-    """Cash as the decimal string Binance sends (8 places, as for USDT balances)."""
-    return str(Decimal(amount).scaleb(-8).quantize(Decimal("0.00000001")))
-
-
 def to_cash(amount: Decimal) -> Cash:
     return int((amount * CASH_SCALE).to_integral_value())
 

@@ -38,11 +38,8 @@ async def test_limit_order_rests_is_queryable_and_cancels(
         timeInForce="GTC", quantity="0.002", price=str(price), newClientOrderId="rest-1",
     )  # fmt: skip
     assert placed["status"] == "NEW"
-    assert (placed["price"], placed["origQty"], placed["clientOrderId"]) == (
-        str(price),
-        "0.002",
-        "rest-1",
-    )
+    assert Decimal(placed["price"]) == price
+    assert (placed["origQty"], placed["clientOrderId"]) == ("0.002", "rest-1")
     await eventually(
         client, "/fapi/v1/openOrders", lambda orders: [o["orderId"] for o in orders]
         == [placed["orderId"]], symbol="BTCUSDT",
