@@ -8,9 +8,10 @@ process or container: only `Settings.roles` differs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any
 
@@ -62,7 +63,7 @@ class Node:
         )
         self.bus = CommandBus(self.redis, self.keys, settings.ack_timeout_ms)
         self.reads = ReadModel(self.redis, self.keys)
-        self._tasks: list[asyncio.Task[None]] = []
+        self._running: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
 
     async def __aenter__(self) -> Node:
         settings, roles = self.settings, self.settings.roles
@@ -77,19 +78,20 @@ class Node:
                 settings.depth_levels,
                 genesis(self.accounts, self.symbols, int(time.time() * 1000)),
             )
-            self._spawn("engine", runner.run())
+            self._spawn("engine", runner.run)
         if Role.PROJECTOR in roles:
             projector = Projector(self.redis, self.keys, self.symbols, settings.projector_batch)
-            self._spawn("projector", projector.run())
+            self._spawn("projector", projector.run)
         if Role.MAKERS in roles and self.accounts.makers:
             makers = MarketMakers(self.bus, self.symbols, self.accounts.makers, settings)
-            self._spawn("makers", makers.run())
+            self._spawn("makers", makers.run)
         return self
 
-    def _spawn(self, name: str, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work, name=name)
+    def _spawn(self, name: str, run: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(run(stop), name=name)
         task.add_done_callback(_report_crash)
-        self._tasks.append(task)
+        self._running.append((stop, task))
 
     async def __aexit__(
         self,
@@ -97,9 +99,11 @@ class Node:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Last started, first stopped: the makers still get their replies from the engine.
+        for stop, task in reversed(self._running):
+            stop.set()
+            with contextlib.suppress(Exception):
+                await task
         await self.bus.stop()
         await self.redis.aclose()
 

@@ -7,11 +7,14 @@ import asyncio
 import json
 import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httpx
 import uvicorn
 
 from exchange_mock.app import create_app
@@ -105,6 +108,35 @@ class ServerThread:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=15)
+
+
+def wait_until_serving(base_url: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if httpx.get(f"{base_url}/fapi/v1/ping", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the exchange at {base_url} did not answer")
+        time.sleep(0.05)
+
+
+@contextmanager
+def exchange_process(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
+    """The exchange in a process of its own (`python -m exchange_mock`), as a user runs it; when
+    it serves HTTP, ready once it answers."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "exchange_mock"], env={**os.environ, **settings_env(settings)}
+    )
+    try:
+        if Role.API in settings.roles:
+            wait_until_serving(f"http://{settings.host}:{settings.port}")
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
 
 
 @contextmanager

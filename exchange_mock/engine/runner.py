@@ -9,17 +9,18 @@ the queue in front of the engine is where order timeouts begin.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Sequence
 
-from exchange_mock.engine.core import Engine
 from redis.asyncio import Redis
 
 from exchange_mock.domain import codec
 from exchange_mock.domain.commands import Command
 from exchange_mock.domain.events import Event
 from exchange_mock.domain.replies import Rejected, Reply
+from exchange_mock.engine.core import Engine
 from exchange_mock.errors import Code
 from exchange_mock.store import records, streams
 from exchange_mock.store.bus import encode_replies, reply_address
@@ -79,16 +80,16 @@ class EngineRunner:
         self._dirty.update(self._symbols)
         await self._publish_depth()
 
-    async def run(self) -> None:
-        """Recover, then follow the orders stream until cancelled."""
+    async def run(self, stop: asyncio.Event) -> None:
+        """Recover, then follow the orders stream until `stop` is set."""
         await self.recover()
-        while True:
+        while not stop.is_set():
             entries = await streams.read_after(
                 self._redis,
                 self._keys.orders,
                 self.cursor,
                 self._batch,
-                int(DEPTH_INTERVAL_S * 1000) if self._dirty else 1_000,
+                int(DEPTH_INTERVAL_S * 1000) if self._dirty else streams.IDLE_BLOCK_MS,
             )
             if entries:
                 await self._apply([_unpack(entry) for entry in entries], entries[-1][0])

@@ -5,19 +5,21 @@ bus as any client, so their orders are journaled, margined and conserved like ev
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
 from collections.abc import Callable, Sequence
 
 from exchange_mock.accounts import Account
-from exchange_mock.domain.commands import CancelAllOrders, PlaceOrder, UpdateMarkPrice
+from exchange_mock.domain.commands import CancelOrder, PlaceOrder, UpdateMarkPrice
+from exchange_mock.domain.replies import Done, Reply
 from exchange_mock.errors import ExchangeError
 from exchange_mock.market.reference import ReferencePrice
 from exchange_mock.settings import Settings
 from exchange_mock.store.bus import CommandBus
 from exchange_mock.symbols import SymbolSpec, SymbolTable
-from exchange_mock.types import Millis, OrderType, Side, Ticks, TimeInForce
+from exchange_mock.types import AccountId, Millis, OrderId, OrderType, Side, Ticks, TimeInForce
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +69,18 @@ class MarketMakers:
             for spec in symbols.symbols
         }
         self._sequence = 0
+        self._resting: dict[tuple[AccountId, str], list[OrderId]] = {}
 
-    async def run(self) -> None:
-        """Requote every interval until cancelled."""
-        while True:
+    async def run(self, stop: asyncio.Event) -> None:
+        """Requote every interval until `stop` is set."""
+        while not stop.is_set():
             started = time.monotonic()
             await asyncio.gather(*(self.requote(spec) for spec in self._symbols.symbols))
             elapsed = time.monotonic() - started
-            await asyncio.sleep(max(0.0, self._settings.maker_interval_ms / 1000 - elapsed))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    stop.wait(), max(0.0, self._settings.maker_interval_ms / 1000 - elapsed)
+                )
 
     async def requote(self, spec: SymbolSpec) -> None:
         reference = self.references[spec.symbol].step()
@@ -92,8 +98,8 @@ class MarketMakers:
     async def _requote_one(
         self, spec: SymbolSpec, maker: Account, offset: int, reference: Ticks
     ) -> None:
+        """Place the new ladder before pulling the old one, so the book never goes empty."""
         settings = self._settings
-        await self._bus.submit(CancelAllOrders(maker.id, spec.symbol, self._clock_ms()))
         quotes = ladder(
             spec,
             reference,
@@ -103,15 +109,26 @@ class MarketMakers:
             notional=float(settings.maker_notional),
             offset=offset,
         )
-        await asyncio.gather(
+        replies = await asyncio.gather(
             *(self._place(spec, maker, side, price, lots) for side, price, lots in quotes)
+        )
+        placed = [o.order_id for r in replies if isinstance(r, Done) for o in r.orders[:1]]
+        stale = self._resting.get((maker.id, spec.symbol), [])
+        self._resting[(maker.id, spec.symbol)] = placed
+        await asyncio.gather(
+            *(
+                self._bus.submit(
+                    CancelOrder(maker.id, spec.symbol, order_id, None, self._clock_ms())
+                )
+                for order_id in stale
+            )
         )
 
     async def _place(
         self, spec: SymbolSpec, maker: Account, side: Side, price: Ticks, lots: int
-    ) -> None:
+    ) -> Reply:
         self._sequence += 1
-        await self._bus.submit(
+        return await self._bus.submit(
             PlaceOrder(
                 account=maker.id,
                 symbol=spec.symbol,

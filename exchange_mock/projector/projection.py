@@ -39,28 +39,27 @@ class Projection:
         keys = self._keys
         match event:
             case AccountFunded(account=account, amount=amount, balance=balance, ts=ts):
-                pipe.hset(keys.account(account), "bal", records.dump_balance(balance, ts))
+                pipe.hset(keys.account(account), mapping={"bal": records.dump_balance(balance, ts)})
                 pipe.hincrby(keys.totals, "seeded", amount)
                 self._stamp(pipe, account, seq, ts)
             case BalanceChanged(account=account, balance=balance, fee=fee, ts=ts):
-                pipe.hset(keys.account(account), "bal", records.dump_balance(balance, ts))
+                pipe.hset(keys.account(account), mapping={"bal": records.dump_balance(balance, ts)})
                 if fee:
                     pipe.hincrby(keys.totals, "fees", fee)
                 self._stamp(pipe, account, seq, ts)
             case PositionChanged(account=account, symbol=symbol, qty=qty, cost=cost, ts=ts):
-                pipe.hset(
-                    keys.account(account), f"pos:{symbol}", records.dump_position(qty, cost, ts)
-                )
+                position = records.dump_position(qty, cost, ts)
+                pipe.hset(keys.account(account), mapping={f"pos:{symbol}": position})
                 self._stamp(pipe, account, seq, ts)
             case LeverageChanged(account=account, symbol=symbol, leverage=leverage, ts=ts):
-                pipe.hset(keys.account(account), f"lev:{symbol}", leverage)
+                pipe.hset(keys.account(account), mapping={f"lev:{symbol}": leverage})
                 self._stamp(pipe, account, seq, ts)
             case OrderAccepted(order=order) | OrderUpdated(order=order):
                 self._order(pipe, seq, order)
             case TradeExecuted():
                 self._trade(pipe, event)
             case MarkPriceUpdated(symbol=symbol, price=price, ts=ts):
-                pipe.hset(keys.marks, symbol, records.dump_mark(price, ts))
+                pipe.hset(keys.marks, mapping={symbol: records.dump_mark(price, ts)})
 
     def _stamp(self, pipe: Pipeline, account: AccountId, seq: int, ts: int) -> None:
         pipe.hset(self._keys.account(account), mapping={"seq": seq, "ut": ts})
@@ -68,7 +67,9 @@ class Projection:
     def _order(self, pipe: Pipeline, seq: int, order: OrderSnapshot) -> None:
         keys = self._keys
         pipe.set(keys.order(order.account, order.order_id), codec.encode(order))
-        pipe.hset(keys.client_order_ids(order.account), order.client_order_id, order.order_id)
+        pipe.hset(
+            keys.client_order_ids(order.account), mapping={order.client_order_id: order.order_id}
+        )
         member = f"{order.symbol}:{order.order_id}"
         if order.status in OPEN_STATUSES:
             pipe.sadd(keys.open_orders(order.account), member)

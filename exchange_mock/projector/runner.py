@@ -3,13 +3,17 @@ one MULTI, together with the sequence it reached, so a crash never applies an ev
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
+from typing import cast
+
 from redis.asyncio import Redis
 
 from exchange_mock.domain import codec
 from exchange_mock.projector.projection import Projection
 from exchange_mock.store.keys import Keys
-from exchange_mock.store.records import parse_ticker
-from exchange_mock.store.streams import entry_seq, journal_id, read_after
+from exchange_mock.store.records import Fields, parse_ticker
+from exchange_mock.store.streams import IDLE_BLOCK_MS, entry_seq, journal_id, read_after
 from exchange_mock.symbols import SymbolTable
 
 
@@ -24,17 +28,19 @@ class Projector:
     async def _load_tickers(self) -> dict[str, dict[str, int]]:
         tickers: dict[str, dict[str, int]] = {}
         for spec in self._symbols.symbols:
-            fields = await self._redis.hgetall(self._keys.ticker(spec.symbol))
+            fields = await cast(
+                Awaitable[Fields], self._redis.hgetall(self._keys.ticker(spec.symbol))
+            )
             tickers[spec.symbol] = parse_ticker(fields)
         return tickers
 
-    async def run(self) -> None:
-        """Follow the journal until cancelled."""
+    async def run(self, stop: asyncio.Event) -> None:
+        """Follow the journal until `stop` is set."""
         self.seq = int(await self._redis.get(self._keys.projector_seq) or 0)
         projection = Projection(self._keys, self._symbols, await self._load_tickers())
-        while True:
+        while not stop.is_set():
             entries = await read_after(
-                self._redis, self._keys.journal, journal_id(self.seq), self._batch, 1_000
+                self._redis, self._keys.journal, journal_id(self.seq), self._batch, IDLE_BLOCK_MS
             )
             if not entries:
                 continue

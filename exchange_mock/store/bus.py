@@ -10,7 +10,6 @@ real venue's clients live with.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import os
 import secrets
@@ -23,6 +22,7 @@ from exchange_mock.domain.commands import Command
 from exchange_mock.domain.replies import Reply
 from exchange_mock.errors import Code, ExchangeError
 from exchange_mock.store.keys import Keys
+from exchange_mock.store.streams import IDLE_BLOCK_MS
 
 TIMEOUT_MSG = (
     "Timeout waiting for response from backend server. Send status unknown; "
@@ -59,6 +59,7 @@ class CommandBus:
         self._pending: dict[str, asyncio.Future[Reply]] = {}
         self._pubsub: PubSub | None = None
         self._listener: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def start(self) -> None:
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
@@ -66,10 +67,9 @@ class CommandBus:
         self._listener = asyncio.create_task(self._listen(self._pubsub), name="reply-listener")
 
     async def stop(self) -> None:
+        self._stopping.set()
         if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+            await self._listener
         if self._pubsub is not None:
             await self._pubsub.aclose()  # type: ignore[no-untyped-call]
 
@@ -93,7 +93,12 @@ class CommandBus:
             self._pending.pop(rid, None)
 
     async def _listen(self, pubsub: PubSub) -> None:
-        async for message in pubsub.listen():
+        while not self._stopping.is_set():
+            message = await pubsub.get_message(
+                ignore_subscribe_messages=True, timeout=IDLE_BLOCK_MS / 1000
+            )
+            if message is None:
+                continue
             for rid, reply in decode_replies(message["data"]):
                 future = self._pending.get(rid)
                 if future is not None and not future.done():

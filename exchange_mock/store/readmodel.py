@@ -7,12 +7,16 @@ Record encodings are shared with the projector through `records.py`.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import cast
+
 from redis.asyncio import Redis
 
 from exchange_mock.domain import codec
 from exchange_mock.domain.events import OrderSnapshot
 from exchange_mock.store import records
 from exchange_mock.store.keys import Keys
+from exchange_mock.store.records import Fields
 from exchange_mock.store.views import AccountView, DepthView, MarkView, PositionView, TickerView
 from exchange_mock.types import AccountId, OrderId
 
@@ -66,7 +70,10 @@ class ReadModel:
         if order_id is None:
             if client_order_id is None:
                 return None
-            found = await self._redis.hget(self._keys.client_order_ids(account), client_order_id)
+            found = await cast(
+                Awaitable[bytes | None],
+                self._redis.hget(self._keys.client_order_ids(account), client_order_id),
+            )
             if found is None:
                 return None
             order_id = OrderId(int(found))
@@ -74,7 +81,9 @@ class ReadModel:
         return None if raw is None else codec.decode_snapshot(raw)
 
     async def open_orders(self, account: AccountId, symbol: str | None) -> list[OrderSnapshot]:
-        members = await self._redis.smembers(self._keys.open_orders(account))
+        members = await cast(
+            Awaitable[set[bytes]], self._redis.smembers(self._keys.open_orders(account))
+        )
         ids = []
         for member in members:
             member_symbol, _, order_id = _str(member).partition(":")
@@ -89,8 +98,10 @@ class ReadModel:
         return records.load_depth(await self._redis.get(self._keys.depth(symbol)), limit)
 
     async def ticker(self, symbol: str) -> TickerView:
-        return records.load_ticker(symbol, await self._redis.hgetall(self._keys.ticker(symbol)))
+        fields = await cast(Awaitable[Fields], self._redis.hgetall(self._keys.ticker(symbol)))
+        return records.load_ticker(symbol, fields)
 
     async def mark(self, symbol: str) -> MarkView:
-        price, time = records.load_mark(await self._redis.hget(self._keys.marks, symbol))
+        raw = await cast(Awaitable[bytes | None], self._redis.hget(self._keys.marks, symbol))
+        price, time = records.load_mark(raw)
         return MarkView(symbol=symbol, price=price, time=time)

@@ -13,6 +13,8 @@ from exchange_mock.types import Cash, Lots, Millis, Ticks
 
 Level = tuple[Ticks, Lots]
 Raw = bytes | str
+Fields = dict[bytes, bytes]
+"""A Redis hash as redis-py returns it (without decode_responses)."""
 
 
 def dump_balance(balance: Cash, time: Millis) -> bytes:

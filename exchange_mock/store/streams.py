@@ -9,6 +9,11 @@ from redis.asyncio import Redis
 
 Entry = tuple[bytes, dict[bytes, bytes]]
 
+IDLE_BLOCK_MS = 200
+"""The longest a loop's read waits, so a stop request is seen promptly: loops end by checking a
+flag, never by cancelling a Redis command in flight (redis-py's cancellation has a history of
+leaving connections hung)."""
+
 
 async def read_after(
     redis: Redis, stream: str, after: str, count: int, block_ms: int | None

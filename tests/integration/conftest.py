@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 
 import httpx
 import pytest
 
 from exchange_mock.accounts import AccountBook
-from exchange_mock.redis_server import EmbeddedRedis
-from exchange_mock.server import ServerThread, running_exchange
+from exchange_mock.redis_server import EmbeddedRedis, free_port
+from exchange_mock.server import exchange_process
 from exchange_mock.settings import Settings
 
 
@@ -40,20 +41,30 @@ def wait_for_books(base_url: str, timeout_s: float = 15.0) -> None:
                 time.sleep(0.05)
 
 
+@dataclass(frozen=True)
+class Exchange:
+    url: str
+    settings: Settings
+
+
 @pytest.fixture(scope="module")
-def exchange(redis_server: EmbeddedRedis, request: pytest.FixtureRequest) -> Iterator[ServerThread]:
+def exchange(redis_server: EmbeddedRedis, request: pytest.FixtureRequest) -> Iterator[Exchange]:
+    """The exchange in a process of its own, as users run it: on a 2-core machine a server
+    sharing the test's interpreter would measure the GIL, not the exchange."""
     prefix = f"it-{request.module.__name__.rsplit('.', 1)[-1]}-{time.time_ns()}"
-    with running_exchange(exchange_settings(redis_server, prefix)) as server:
-        wait_for_books(server.url)
-        yield server
+    settings = exchange_settings(redis_server, prefix, port=free_port())
+    with exchange_process(settings):
+        url = f"http://127.0.0.1:{settings.port}"
+        wait_for_books(url)
+        yield Exchange(url, settings)
 
 
 @pytest.fixture(scope="module")
-def accounts(exchange: ServerThread) -> AccountBook:
+def accounts(exchange: Exchange) -> AccountBook:
     return AccountBook.from_settings(exchange.settings)
 
 
 @pytest.fixture
-async def http(exchange: ServerThread) -> AsyncIterator[httpx.AsyncClient]:
+async def http(exchange: Exchange) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=exchange.url, timeout=30) as client:
         yield client

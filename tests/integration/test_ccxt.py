@@ -10,13 +10,13 @@ import ccxt
 import pytest
 
 from exchange_mock.accounts import AccountBook
-from exchange_mock.server import ServerThread
+from tests.integration.conftest import Exchange
 
 BTC = "BTC/USDT:USDT"
 
 
 @pytest.fixture
-def client(exchange: ServerThread, accounts: AccountBook) -> Iterator[Any]:
+def client(exchange: Exchange, accounts: AccountBook) -> Iterator[Any]:
     account = accounts.traders[5]
     base = exchange.url
     binance = ccxt.binanceusdm(
@@ -39,7 +39,7 @@ def client(exchange: ServerThread, accounts: AccountBook) -> Iterator[Any]:
     yield binance
 
 
-def test_ccxt_trades_on_the_mock_with_correct_values(client: Any, exchange: ServerThread) -> None:
+def test_ccxt_trades_on_the_mock_with_correct_values(client: Any, exchange: Exchange) -> None:
     markets = client.load_markets()
     assert {BTC, "ETH/USDT:USDT"} <= set(markets)
     assert markets[BTC]["precision"]["amount"] == 0.001

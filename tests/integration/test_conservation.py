@@ -11,13 +11,13 @@ import pytest
 from redis.asyncio import Redis
 
 from exchange_mock.accounts import AccountBook
-from exchange_mock.server import ServerThread
 from exchange_mock.store.keys import Keys
 from tests.integration.burst import burst, journaled_order_ids, quiet_audit
+from tests.integration.conftest import Exchange
 
 
 @pytest.fixture
-async def redis(exchange: ServerThread) -> AsyncIterator[Redis]:
+async def redis(exchange: Exchange) -> AsyncIterator[Redis]:
     assert exchange.settings.redis_url is not None
     client = Redis.from_url(exchange.settings.redis_url)
     yield client
@@ -25,9 +25,9 @@ async def redis(exchange: ServerThread) -> AsyncIterator[Redis]:
 
 
 async def test_burst_conserves_cash_and_positions_and_journals_every_ack(
-    http: httpx.AsyncClient, accounts: AccountBook, exchange: ServerThread, redis: Redis
+    http: httpx.AsyncClient, accounts: AccountBook, exchange: Exchange, redis: Redis
 ) -> None:
-    result = await burst(http, accounts.traders, orders=3_000)
+    result = await burst(exchange.url, accounts.traders, orders=3_000)
     assert result.statuses.get(200, 0) > 2_000, result.statuses
     assert not set(result.statuses) - {200, 400}, result.statuses
     keys = Keys(exchange.settings.key_prefix)

@@ -11,13 +11,12 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from redis.asyncio import Redis
 
 from exchange_mock.accounts import AccountBook
 from exchange_mock.redis_server import EmbeddedRedis, free_port
-from exchange_mock.server import ServerThread, settings_env
+from exchange_mock.server import exchange_process, settings_env
 from exchange_mock.settings import Role, Settings
 from exchange_mock.store.keys import Keys
 from tests.integration.burst import burst, journaled_order_ids, quiet_audit
@@ -27,45 +26,40 @@ from tests.integration.conftest import exchange_settings, wait_for_books
 def start_engine(settings: Settings) -> subprocess.Popen[bytes]:
     engine_only = settings.model_copy(update={"roles": frozenset({Role.ENGINE})})
     return subprocess.Popen(
-        [sys.executable, "-c", "from loadtests.cli import main; main()", "exchange"],
-        env={**os.environ, **settings_env(engine_only)},
+        [sys.executable, "-m", "exchange_mock"], env={**os.environ, **settings_env(engine_only)}
     )
 
 
 @pytest.fixture
-def split_exchange(redis_server: EmbeddedRedis) -> Iterator[tuple[ServerThread, Settings]]:
-    """API, projector and makers in this process; the engine in a process we can kill."""
+def split_exchange(redis_server: EmbeddedRedis) -> Iterator[Settings]:
+    """API, projector and makers in one process; the engine in a process we can kill."""
     settings = exchange_settings(
         redis_server,
         f"restart-{time.time_ns()}",
+        port=free_port(),
         ack_timeout_ms=1_000,
         roles=frozenset({Role.API, Role.PROJECTOR, Role.MAKERS}),
     )
-    settings = settings.model_copy(update={"port": free_port()})
-    server = ServerThread(settings)
-    server.start()
-    yield server, settings
-    server.stop()
+    with exchange_process(settings):
+        yield settings
 
 
-async def test_engine_killed_mid_burst_loses_and_repeats_nothing(
-    split_exchange: tuple[ServerThread, Settings],
-) -> None:
-    server, settings = split_exchange
+async def test_engine_killed_mid_burst_loses_and_repeats_nothing(split_exchange: Settings) -> None:
+    settings = split_exchange
+    url = f"http://127.0.0.1:{settings.port}"
     engine = start_engine(settings)
     try:
-        await asyncio.to_thread(wait_for_books, server.url)
+        await asyncio.to_thread(wait_for_books, url)
         accounts = AccountBook.from_settings(settings)
-        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
-            running = asyncio.create_task(burst(http, accounts.traders, orders=1_500, seed=2))
-            await asyncio.sleep(0.7)
-            engine.kill()
-            engine.wait()
-            await asyncio.sleep(0.5)
-            engine = start_engine(settings)
-            result = await running
+        running = asyncio.create_task(burst(url, accounts.traders, orders=3_000, seed=2))
+        await asyncio.sleep(1.0)
+        engine.kill()
+        engine.wait()
+        await asyncio.sleep(0.5)
+        engine = start_engine(settings)
+        result = await running
         assert result.statuses.get(408, 0) > 0, f"the kill did not land mid-burst: {result}"
-        assert result.statuses.get(200, 0) > 500, result.statuses
+        assert result.statuses.get(200, 0) > 1_000, result.statuses
         keys = Keys(settings.key_prefix)
         redis = Redis.from_url(str(settings.redis_url))
         try:

@@ -9,13 +9,12 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from redis.asyncio import Redis
 
 from exchange_mock.accounts import AccountBook
 from exchange_mock.redis_server import EmbeddedRedis, free_port
-from exchange_mock.server import settings_env
+from exchange_mock.server import settings_env, wait_until_serving
 from exchange_mock.settings import Settings
 from exchange_mock.store.keys import Keys
 from tests.integration.burst import burst, journaled_order_ids, quiet_audit
@@ -32,7 +31,8 @@ def two_workers(redis_server: EmbeddedRedis) -> Iterator[Settings]:
         env={**os.environ, **settings_env(settings)},
     )  # fmt: skip
     try:
-        wait_for_books(f"http://127.0.0.1:{settings.port}", timeout_s=30)
+        wait_until_serving(f"http://127.0.0.1:{settings.port}")
+        wait_for_books(f"http://127.0.0.1:{settings.port}")
         yield settings
     finally:
         process.terminate()
@@ -48,12 +48,9 @@ async def test_two_api_workers_share_one_engine_and_conserve(two_workers: Settin
         channels = await redis.pubsub_channels(keys.reply("*"))
         # Two API workers plus the background process (its makers use the bus too).
         assert len(channels) == 3, channels
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{settings.port}",
-            timeout=30,
-            limits=httpx.Limits(max_connections=32),
-        ) as http:
-            result = await burst(http, accounts.traders, orders=1_000, seed=3)
+        result = await burst(
+            f"http://127.0.0.1:{settings.port}", accounts.traders, orders=2_000, seed=3
+        )
         assert result.statuses.get(200, 0) > 700, result.statuses
         report = await quiet_audit(redis, keys, accounts.accounts)
         journaled = await journaled_order_ids(redis, keys)

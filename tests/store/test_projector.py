@@ -88,13 +88,15 @@ async def _project(redis: Redis, keys: Keys, events: list[Event], journaled: int
         await redis.xadd(keys.journal, {"m": codec.encode(event), "c": "0-1"}, id=journal_id(seq))
     await redis.set(keys.journal_head, len(events))
     projector = Projector(redis, keys, SymbolTable.load(), batch=4)
-    task = asyncio.create_task(projector.run())
+    stop = asyncio.Event()
+    task = asyncio.create_task(projector.run(stop))
     try:
         async with asyncio.timeout(5):
             while projector.seq < len(events):
                 await asyncio.sleep(0.01)
     finally:
-        task.cancel()
+        stop.set()
+        await task
 
 
 async def test_positions_balances_and_sequences_are_projected(
