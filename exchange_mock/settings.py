@@ -82,5 +82,12 @@ class Settings(BaseSettings):
         default=frozenset(),
         description="Peer addresses whose X-Forwarded-For names the client IP.",
     )
+    admin_token: str | None = Field(
+        default=None,
+        description="Token the operator API (/stampede/admin) requires in X-Stampede-Admin-Token.",
+    )
+    admin_remote: bool = Field(
+        default=False, description="Serve the operator API to non-loopback peers too."
+    )
     random_seed: int = 7
     listen_key_ttl_s: int = 3_600

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from exchange_mock.node import Node
 from exchange_mock.store.audit import audit
 
-router = APIRouter(prefix="/stampede", tags=["admin"])
+router = APIRouter(prefix="/stampede", tags=["operator"])
 
 
 @router.get("/audit", summary="Conservation audit: cash and positions, from the read model")

@@ -1,0 +1,29 @@
+"""The operator API's guard: loopback only by default, token when configured."""
+
+from __future__ import annotations
+
+import pytest
+
+from exchange_mock.api.admin_auth import check_admin
+from exchange_mock.errors import ExchangeError
+from exchange_mock.settings import Settings
+
+
+def test_loopback_peers_pass_without_a_token_when_none_is_set() -> None:
+    for peer in ("127.0.0.1", "127.5.0.9", "::1"):
+        check_admin(Settings(), peer, None)
+
+
+def test_other_peers_are_refused_unless_remote_access_is_enabled() -> None:
+    with pytest.raises(ExchangeError) as refused:
+        check_admin(Settings(), "10.1.2.3", None)
+    assert refused.value.http_status == 403
+    check_admin(Settings(admin_remote=True), "10.1.2.3", None)
+
+
+def test_a_configured_token_is_required_even_on_loopback() -> None:
+    settings = Settings(admin_token="s3cret")
+    with pytest.raises(ExchangeError) as refused:
+        check_admin(settings, "127.0.0.1", "wrong")
+    assert refused.value.http_status == 401
+    check_admin(settings, "127.0.0.1", "s3cret")
