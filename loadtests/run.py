@@ -1,0 +1,166 @@
+"""`stampede run`: from nothing to a report in one command.
+
+With no target it starts a private Redis and the mock exchange (in processes of their own, so
+the load generator measures the exchange and not a shared interpreter), runs Locust headless
+with the profile, shows live progress from the run directory's `progress.json`, stops
+everything, and leaves a run directory the report is built from. Ctrl-C stops the load early
+and still leaves a usable, partial run directory.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.live import Live
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+import loadtests
+from exchange_mock.accounts import AccountBook
+from exchange_mock.redis_server import free_port, redis_url
+from exchange_mock.server import exchange_process
+from exchange_mock.settings import Settings
+from loadtests.progress import Progress as RunProgress
+from loadtests.progress import read_progress
+
+LOCUSTFILE = Path(loadtests.__file__).parent / "locustfile.py"
+ACCOUNTS_FILE = "accounts.json"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    profile: str
+    out: Path
+    target: str | None = None
+    time_scale: float | None = None
+    baseline_scale: float = 1.0
+    processes: int = 1
+    client_ips: int = 16
+    retry: str = "none"
+    accounts: int = 200
+    accounts_file: Path | None = None
+
+
+@contextmanager
+def embedded_exchange(accounts: int) -> Iterator[tuple[str, Settings]]:
+    """Redis and the mock on free loopback ports, trusting this machine as a proxy so the
+    harness can speak for many client IPs (X-Forwarded-For), as a venue behind a load balancer
+    sees its clients."""
+    with redis_url(None) as url:
+        settings = Settings(
+            redis_url=url,
+            port=free_port(),
+            accounts=accounts,
+            trusted_proxies=frozenset({"127.0.0.1"}),
+        )
+        with exchange_process(settings):
+            yield f"http://127.0.0.1:{settings.port}", settings
+
+
+def write_accounts(path: Path, settings: Settings) -> None:
+    """The mock's trader accounts in `stampede accounts --json` form, for the load generator."""
+    book = AccountBook.from_settings(settings)
+    rows = [
+        {"id": a.id, "api_key": a.api_key, "secret": a.secret,
+         "balance": str(a.initial_balance), "maker": a.is_maker}
+        for a in book.traders
+    ]  # fmt: skip
+    path.write_text(json.dumps(rows, indent=2))
+
+
+def locust_command(options: RunOptions, host: str, accounts_file: Path) -> list[str]:
+    command = [
+        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE),
+        "--headless", "--only-summary", "--loglevel", "WARNING",
+        "--host", host, "-u", "1", "-r", "1",
+        "--profile", options.profile,
+        "--run-dir", str(options.out),
+        "--accounts-file", str(accounts_file),
+        "--client-ips", str(options.client_ips),
+        "--retry", options.retry,
+        "--baseline-scale", str(options.baseline_scale),
+    ]  # fmt: skip
+    if options.time_scale is not None:
+        command += ["--time-scale", str(options.time_scale)]
+    if options.processes > 1:
+        command += ["--processes", str(options.processes)]
+    return command
+
+
+def run_load(options: RunOptions, console: Console) -> Path:
+    """Run the profile; return the run directory (complete, or partial after Ctrl-C)."""
+    options.out.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        host = options.target
+        accounts_file = options.accounts_file
+        if host is None:
+            with console.status("starting Redis and the mock exchange…"):
+                host, settings = stack.enter_context(embedded_exchange(options.accounts))
+            accounts_file = options.out / ACCOUNTS_FILE
+            write_accounts(accounts_file, settings)
+            console.print(f"mock exchange at [bold]{host}[/bold]")
+        if accounts_file is None:
+            raise SystemExit("a target other than the embedded mock needs --accounts-file")
+        log = stack.enter_context((options.out / "locust.log").open("w"))
+        locust = subprocess.Popen(
+            locust_command(options, host, accounts_file), stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            _watch(locust, options.out, console)
+        except KeyboardInterrupt:
+            console.print("[yellow]interrupted: stopping the load, keeping what was measured")
+            locust.send_signal(signal.SIGINT)
+            locust.wait(timeout=60)
+        if locust.returncode not in (0, 1):
+            console.print(f"[red]locust exited with {locust.returncode}; see {log.name}")
+    return options.out
+
+
+def _watch(locust: subprocess.Popen[bytes], run_dir: Path, console: Console) -> None:
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+    )
+    task = bar.add_task("starting", total=None)
+    with Live(console=console, refresh_per_second=4) as live:
+        while locust.poll() is None:
+            progress = read_progress(run_dir)
+            if progress is not None:
+                bar.update(
+                    task,
+                    description=f"{progress.phase} (step {progress.step_index + 1})",
+                    total=progress.duration_s or None,
+                    completed=progress.elapsed_s,
+                )
+                live.update(_panel(bar, progress))
+            else:
+                live.update(bar)
+            time.sleep(0.25)
+
+
+def _panel(bar: Progress, progress: RunProgress) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_row(bar)
+    rates = Table("class", "×", "offered /s", "achieved /s", box=None)
+    for name, offered in progress.offered.items():
+        rates.add_row(
+            name,
+            f"{progress.multipliers.get(name, 0):g}",
+            f"{offered:.0f}",
+            f"{progress.achieved.get(name, 0):.0f}",
+        )
+    grid.add_row(rates)
+    errors = ", ".join(f"{k} {v}" for k, v in progress.errors.items() if v) or "none"
+    stale = "–" if progress.stale_pct is None else f"{progress.stale_pct:.1f}%"
+    lag = "–" if progress.feed_lag_p99_ms is None else f"{progress.feed_lag_p99_ms:.0f} ms"
+    grid.add_row(f"errors: {errors}   stale reads: {stale}   feed lag p99: {lag}   "
+                 f"users: {progress.users}")  # fmt: skip
+    return grid
