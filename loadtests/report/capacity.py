@@ -19,6 +19,7 @@ from enum import StrEnum
 
 from loadtests.report.knee import Saturation
 from loadtests.report.slo import Objective, SloEvaluation
+from loadtests.report.units import num
 from loadtests.report.usl import UslFit, fit_usl
 
 
@@ -85,15 +86,15 @@ class ScaleOut:
     def verdict(self) -> str:
         """The answer as the report prints it."""
         if self.workers_needed is not None:
-            return f"{self.workers_needed} API workers would hold {_num(self.target_rate)} req/s."
+            return f"{self.workers_needed} API workers would hold {num(self.target_rate)} req/s."
         peak = self.fit.peak_workers
-        ceiling = _num(self.fit.peak_throughput)
+        ceiling = num(self.fit.peak_throughput)
         limit = (
-            f"throughput tops out at {ceiling} req/s near {_num(peak)} workers"
+            f"throughput tops out at {ceiling} req/s near {num(peak)} workers"
             if peak is not None
             else f"throughput only approaches {ceiling} req/s however many are added"
         )
-        return f"Unreachable by scaling out: {limit}, short of {_num(self.target_rate)} req/s."
+        return f"Unreachable by scaling out: {limit}, short of {num(self.target_rate)} req/s."
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +157,7 @@ def plan_capacity(
         )
         assumptions.append(
             "Orders and queries are counted alike, as requests per second; the surge's mix "
-            f"leans {_num(lean)}x further toward {toward} than the ramp's, so the comparison "
+            f"leans {num(lean)}x further toward {toward} than the ramp's, so the comparison "
             "holds only as far as the two cost about the same to serve."
         )
     if scale_out is not None:
@@ -187,11 +188,11 @@ def _today(
         limit = Limit.KNEE
         why = (
             f"Capacity is the rate achieved at the saturation knee (step {point.step}, "
-            f"{_num(point.offered)} req/s offered): past it, queues and latency grow."
+            f"{num(point.offered)} req/s offered): past it, queues and latency grow."
         )
     elif saturation.falls_behind is None:
         limit = Limit.TESTED_RANGE
-        why = f"The run kept up at every step, so {_num(rate)} req/s is a lower bound on capacity."
+        why = f"The run kept up at every step, so {num(rate)} req/s is a lower bound on capacity."
     else:
         limit = Limit.PLATEAU
         why = (
@@ -228,9 +229,9 @@ def fit_scale_out(runs: Mapping[int, Saturation]) -> UslFit:
 
 def _load_terms(baseline: Baseline, surge: Surge, surge_rate: float) -> str:
     return (
-        f"1x is {_num(baseline.order_rate)} orders/s and {_num(baseline.query_rate)} "
-        f"queries/s; the surge is {_num(surge.order_multiple)}x orders and "
-        f"{_num(surge.query_multiple)}x queries, {_num(surge_rate)} req/s in all."
+        f"1x is {num(baseline.order_rate)} orders/s and {num(baseline.query_rate)} "
+        f"queries/s; the surge is {num(surge.order_multiple)}x orders and "
+        f"{num(surge.query_multiple)}x queries, {num(surge_rate)} req/s in all."
     )
 
 
@@ -239,7 +240,7 @@ def _scale_out_terms(scale_out: ScaleOut) -> list[str]:
     counts = ", ".join(str(count) for count in fit.workers_measured)
     terms = [
         f"Scaling out follows the Universal Scalability Law fitted over runs at {counts} API "
-        f"workers (λ {_num(fit.lambda_)} req/s, σ {fit.sigma:.3g}, κ {fit.kappa:.3g}, "
+        f"workers (λ {num(fit.lambda_)} req/s, σ {fit.sigma:.3g}, κ {fit.kappa:.3g}, "
         f"R² {fit.r_squared:.3f}); only the API worker count changes."
     ]
     needed = scale_out.workers_needed
@@ -249,8 +250,3 @@ def _scale_out_terms(scale_out: ScaleOut) -> list[str]:
             "assumed to hold there."
         )
     return terms
-
-
-def _num(value: float) -> str:
-    """Whole numbers with separators from 100 up, three significant digits below."""
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"

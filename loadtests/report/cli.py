@@ -1,0 +1,87 @@
+"""The report's commands, mounted on the `stampede` CLI: `report` and `compare`.
+
+Both read run directories only, so they work on a run copied from another machine or from CI
+as well as on one just finished.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from rich.console import Console
+
+from loadtests.report.compare import compare as compare_reports
+from loadtests.report.model import Report, load_report
+from loadtests.report.render import write_report
+
+SLO_HELP = "An SLO file; the thresholds it names replace the shipped ones (loadtests/slo.yaml)."
+USAGE_ERROR = 2
+"""The exit status of a run directory or SLO file that cannot be read, as typer uses for bad
+arguments; 1 is kept for --fail-on-slo."""
+
+RunDir = Annotated[
+    Path, typer.Argument(help="A run directory.", exists=True, file_okay=False, dir_okay=True)
+]
+SloFile = Annotated[
+    Path | None, typer.Option(help=SLO_HELP, exists=True, file_okay=True, dir_okay=False)
+]
+
+
+def report(
+    run_dir: RunDir,
+    slo: SloFile = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Where to write report.html, .json and .md; the run directory."),
+    ] = None,
+    fail_on_slo: Annotated[
+        bool, typer.Option(help="Exit with status 1 when any SLO is broken at any step.")
+    ] = False,
+) -> None:
+    """Write the capacity report of a run: HTML with plots, JSON, and Markdown."""
+    console = Console()
+    built = _load(run_dir, slo)
+    files = write_report(built, out or run_dir)
+    for line in built.headline:
+        console.print(f"• {line}", highlight=False)
+    console.print(f"\nwrote {files.html}, {files.json.name}, {files.markdown.name}")
+    if fail_on_slo and built.broken:
+        labels = ", ".join(verdict.label for verdict in built.broken)
+        console.print(f"[red]{len(built.broken)} SLOs broken:[/red] {labels}")
+        raise typer.Exit(1)
+
+
+def compare(
+    run_a: RunDir,
+    run_b: RunDir,
+    slo: SloFile = None,
+    markdown: Annotated[
+        bool, typer.Option(help="Print Markdown (for a pull request) instead of tables.")
+    ] = False,
+) -> None:
+    """Show what moved from run A to run B: capacity, knee, where each SLO breaks, p99s."""
+    comparison = compare_reports(_load(run_a, slo), _load(run_b, slo))
+    if markdown:
+        typer.echo(comparison.markdown())
+        return
+    console = Console()
+    for table in comparison.tables():
+        console.print(table.rich())
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(report)
+    app.command()(compare)
+
+
+def _load(run_dir: Path, slo: Path | None) -> Report:
+    try:
+        return load_report(run_dir, slo)
+    except (ValueError, OSError, yaml.YAMLError) as exc:
+        # ResultsError and pydantic's ValidationError are ValueErrors: a broken run directory
+        # or SLO file is the user's to fix, so say what is wrong without a traceback.
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(USAGE_ERROR) from exc

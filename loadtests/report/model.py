@@ -1,0 +1,640 @@
+"""The capacity report as one typed model, built from a run directory's files alone.
+
+`build_report` turns what `loadtests.results` wrote into the numbers the report math judges
+(the SLO series, offered and served rates per step), runs the math (saturation knee, SLO
+verdicts, capacity plan) and words the answers once. The HTML, JSON and Markdown renderers and
+`stampede compare` only format this model, so they cannot disagree; it is pydantic, so
+report.json reads back into it.
+
+Two choices shape every rate in it:
+- The load axis counts orders and position queries: the classes a surge is defined by
+  (`Baseline`, `Surge`). Market-data reads run alongside at the same multiples, and are judged
+  by the SLOs on every request, but are left out of req/s, so a step's multiple and the surge's
+  are in one unit.
+- The knee is found on *served* requests: successes plus rejections. A rejected order (margin,
+  precision) is the exchange deciding, which is work done; counting only successes would make a
+  steady share of rejections look like falling behind.
+
+The bottleneck is a heuristic and is worded as one: it reads which symptom began first
+(journal lag, order timeouts with fast reads, 503s, feed lag), not the exchange's internals.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from itertools import pairwise
+from pathlib import Path
+from typing import NamedTuple
+
+from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationError
+
+from loadtests.feedwatch import FEED
+from loadtests.metrics import (
+    ORDER_COUNT_1M,
+    ORDER_COUNT_10S,
+    USED_WEIGHT_1M,
+    Outcome,
+    Percentiles,
+)
+from loadtests.profiles import PerClass, Profile, RequestClass
+from loadtests.report.capacity import OCTOBER_2025, Baseline, CapacityPlan, Surge, plan_capacity
+from loadtests.report.knee import KneeStatus, Saturation, find_saturation
+from loadtests.report.slo import Bound, SloResult, SloThresholds, begins_at, evaluate
+from loadtests.report.units import measure, millis, multiple, num, rate, share
+from loadtests.results import (
+    ConservationAudit,
+    ResultsError,
+    RunResult,
+    StepSummary,
+    read_run,
+)
+
+LOAD_CLASSES = (RequestClass.ORDERS, RequestClass.QUERIES)
+"""The classes the load axis counts: those a surge multiplies."""
+SERVED = (Outcome.SUCCESS, Outcome.REJECTED)
+RATE_LIMITED = (Outcome.RATE_LIMITED_429, Outcome.BANNED_418)
+UNAVAILABLE = (Outcome.UNAVAILABLE_503, Outcome.UNAVAILABLE_503_UNKNOWN)
+ERRORS = (
+    *UNAVAILABLE,
+    Outcome.THROTTLED_1008,
+    Outcome.CLIENT_TIMEOUT,
+    Outcome.CONNECTION_ERROR,
+    Outcome.OTHER,
+)
+"""What `error_rate` counts: failures that are neither order timeouts nor rate limiting."""
+
+JOURNAL_LAG_GROWTH = 10
+"""Journal lag at this many times its first step's counts as growing: a read model that keeps
+up stays within a few events of the journal at any load."""
+
+BINANCE_LIMITS = {USED_WEIGHT_1M: 2400, ORDER_COUNT_10S: 300, ORDER_COUNT_1M: 1200}
+"""Binance USDⓈ-M Futures' published limits, assumed when a run did not record its target's."""
+_LIMIT_KEYS = {
+    ("REQUEST_WEIGHT", "MINUTE", 1): USED_WEIGHT_1M,
+    ("ORDERS", "SECOND", 10): ORDER_COUNT_10S,
+    ("ORDERS", "MINUTE", 1): ORDER_COUNT_1M,
+}
+_PEAKS: dict[str, Callable[[StepSummary], int | None]] = {
+    USED_WEIGHT_1M: lambda row: row.used_weight_max,
+    ORDER_COUNT_10S: lambda row: row.order_count_10s_max,
+    ORDER_COUNT_1M: lambda row: row.order_count_1m_max,
+}
+
+_FROZEN = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Wording(NamedTuple):
+    subject: str
+    verb: str
+    klass: RequestClass | None
+    """The class whose load locates a breach; None: the whole load."""
+
+
+_WORDING = {
+    "order_latency_p99_ms": _Wording("Order latency SLO", "broken", RequestClass.ORDERS),
+    "query_latency_p99_ms": _Wording("Query latency SLO", "broken", RequestClass.QUERIES),
+    "timeout_rate": _Wording("Timeouts", "begin", RequestClass.ORDERS),
+    "stale_read_rate": _Wording("Stale reads", "begin", RequestClass.QUERIES),
+    "stale_age_p99_ms": _Wording("Stale-read age SLO", "broken", RequestClass.QUERIES),
+    "rate_limited_rate": _Wording("Rate limiting", "begins", None),
+    "feed_lag_p99_ms": _Wording("Feed lag SLO", "broken", None),
+    "feed_completeness": _Wording("Feed completeness SLO", "broken", None),
+    "error_rate": _Wording("Errors", "begin", None),
+}
+HEADLINE_SLOS = (
+    "timeout_rate",
+    "stale_read_rate",
+    "rate_limited_rate",
+    "order_latency_p99_ms",
+    "feed_lag_p99_ms",
+)
+"""The objectives the headline always names, broken or not; the rest are in the SLO table."""
+
+_RATE_UNITS = {RequestClass.ORDERS: "orders/s", RequestClass.QUERIES: "queries/s", None: "req/s"}
+
+
+class StepLoad(BaseModel):
+    """One step on the load axis: how hard it pushed and how much was served."""
+
+    model_config = _FROZEN
+
+    index: int
+    name: str
+    label: str
+    """How tables and plots name the step: its multiple on a ramp, its phase name otherwise."""
+    multiple: float
+    """Offered orders + queries over the baseline's: one load multiple, even for a mixed surge."""
+    multipliers: PerClass
+    offered_rate: float
+    """Orders + queries per second the profile asked for."""
+    served_rate: float
+    """Orders + queries per second answered with a success or a rejection."""
+
+
+class RateLimits(BaseModel):
+    """The limits usage is measured against, by the peak's name in `loadtests.metrics`."""
+
+    model_config = _FROZEN
+
+    limits: dict[str, int]
+    published: bool
+    """True when the run recorded its target's limits; False when Binance's were assumed."""
+
+
+class SloVerdict(BaseModel):
+    """One objective over the whole run: where it first broke, and the sentence saying so."""
+
+    model_config = _FROZEN
+
+    metric: str
+    label: str
+    unit: str
+    bound: Bound
+    threshold: float
+    begins_at: int | None
+    """Index of the first step over the threshold; None when none was."""
+    value: float | None
+    """The value at `begins_at`."""
+    worst: float | None
+    """None when no step measured it."""
+    line: str
+
+    @property
+    def broken(self) -> bool:
+        return self.begins_at is not None
+
+    @property
+    def measured(self) -> bool:
+        return self.worst is not None
+
+
+class Component(StrEnum):
+    PROJECTOR = "projector"
+    ENGINE_QUEUE = "engine queue"
+    API_CONCURRENCY = "API concurrency"
+    FEED_PUBLISHER = "feed publisher"
+
+
+class Bottleneck(BaseModel):
+    """A component a symptom points at, from the step the symptom began."""
+
+    model_config = _FROZEN
+
+    component: Component
+    step: int
+    evidence: str
+
+
+class _PublishedLimit(BaseModel):
+    """One entry of a Binance exchangeInfo `rateLimits` list, as settings.json records it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # Binance's field names, so the list reads exactly as exchangeInfo publishes it.
+    rateLimitType: str
+    interval: str
+    intervalNum: int
+    limit: int
+
+
+_PUBLISHED_LIMITS = TypeAdapter(list[_PublishedLimit])
+
+
+class Report(BaseModel):
+    """Everything the capacity report says about one run."""
+
+    model_config = _FROZEN
+
+    run: str
+    """The run directory's name."""
+    profile: Profile
+    settings: dict[str, JsonValue]
+    ramp: bool
+    """True when every step offers more than the one before: a knee and capacity can be read."""
+    steps: tuple[StepLoad, ...]
+    classes: dict[RequestClass, tuple[StepSummary, ...]]
+    """Every step's row per request class, all symbols."""
+    feed: tuple[StepSummary | None, ...]
+    """Every step's liquidation-feed row, all symbols; None where the feed saw nothing."""
+    metrics: dict[str, tuple[float | None, ...]]
+    """The per-step series the SLOs judge, keyed by objective metric."""
+    verdicts: tuple[SloVerdict, ...]
+    saturation: Saturation | None
+    capacity: CapacityPlan | None
+    rate_limits: RateLimits
+    rate_limit_usage: dict[str, tuple[float | None, ...]]
+    """Per step, the highest usage any client saw as a share of its limit."""
+    bottlenecks: tuple[Bottleneck, ...]
+    """Earliest symptom first; the first is the likely bottleneck."""
+    audit: ConservationAudit | None
+    headline: tuple[str, ...]
+
+    def verdict(self, metric: str) -> SloVerdict:
+        return next(verdict for verdict in self.verdicts if verdict.metric == metric)
+
+    @property
+    def broken(self) -> tuple[SloVerdict, ...]:
+        return tuple(verdict for verdict in self.verdicts if verdict.broken)
+
+    @property
+    def measured_staleness(self) -> bool:
+        """Whether any probe read was judged: runs without probe accounts have none."""
+        return any(row.reads for row in self.classes[RequestClass.QUERIES])
+
+    @property
+    def measured_feed(self) -> bool:
+        """Whether the liquidation feed saw anything: a step ramp without shocks may not."""
+        return any(row is not None for row in self.feed)
+
+
+def load_report(directory: Path, slo: Path | None = None, *, surge: Surge = OCTOBER_2025) -> Report:
+    """The report of the run in `directory`, judged by the shipped SLOs with `slo` laid over."""
+    return build_report(read_run(directory), SloThresholds.load(slo), surge=surge)
+
+
+def build_report(
+    run: RunResult, thresholds: SloThresholds, *, surge: Surge = OCTOBER_2025
+) -> Report:
+    """Judge a run read back from its directory against `thresholds`, and size it for `surge`.
+
+    Raises `ResultsError` when steps.jsonl lacks a request class's row for a step: a run that
+    finished writes one for every step, measured or not.
+    """
+    count = len(run.profile.phases)
+    overall = [row for row in run.steps if row.symbol is None]
+    classes = {klass: _class_rows(overall, klass, count) for klass in RequestClass}
+    feed = tuple(_row(overall, FEED, index) for index in range(count))
+    baseline = Baseline(run.profile.baseline.orders, run.profile.baseline.queries)
+    offered = [sum(_offered(classes[k][i]) for k in LOAD_CLASSES) for i in range(count)]
+    ramp = len(offered) > 1 and all(later > earlier for earlier, later in pairwise(offered))
+    steps = tuple(_step(index, classes, offered[index], baseline, ramp) for index in range(count))
+    metrics = _slo_metrics(classes, feed)
+    evaluation = evaluate(
+        thresholds, metrics, [s.multiple for s in steps], [s.offered_rate for s in steps]
+    )
+    words = _Words(steps, classes, ramp)
+    verdicts = tuple(_verdict(words, result) for result in evaluation.results)
+    saturation = find_saturation(offered, [s.served_rate for s in steps]) if ramp else None
+    capacity = None
+    if saturation is not None:
+        capacity = plan_capacity(saturation, baseline, surge=surge, slos=evaluation)
+        capacity = dataclasses.replace(
+            capacity, assumptions=(*capacity.assumptions, *_REPORT_ASSUMPTIONS)
+        )
+    rate_limits = _rate_limits(run.settings)
+    usage = {
+        name: tuple(_usage(_PEAKS[name], rows, limit) for rows in by_step(classes))
+        for name, limit in rate_limits.limits.items()
+    }
+    verdict_of = {verdict.metric: verdict for verdict in verdicts}
+    bottlenecks = _bottlenecks(words, classes, metrics, verdict_of, thresholds)
+    headline = (
+        *(verdict_of[metric].line for metric in HEADLINE_SLOS),
+        _knee_line(words, saturation),
+        _capacity_line(words, capacity, verdict_of, surge),
+        _bottleneck_line(bottlenecks),
+        _audit_line(run.audit),
+    )
+    return Report(
+        run=run.directory.name,
+        profile=run.profile,
+        settings=run.settings,
+        ramp=ramp,
+        steps=steps,
+        classes=classes,
+        feed=feed,
+        metrics=metrics,
+        verdicts=verdicts,
+        saturation=saturation,
+        capacity=capacity,
+        rate_limits=rate_limits,
+        rate_limit_usage=usage,
+        bottlenecks=bottlenecks,
+        audit=run.audit,
+        headline=headline,
+    )
+
+
+_REPORT_ASSUMPTIONS = (
+    "Rates count orders and position queries; market-data reads ran alongside at the same "
+    "multiples and are not counted in them.",
+    "A step's served rate counts successes and rejections (margin, precision): a rejection is "
+    "the exchange deciding, not falling behind.",
+)
+
+
+def _row(rows: Sequence[StepSummary], series: str, index: int) -> StepSummary | None:
+    return next((row for row in rows if (row.series, row.index) == (series, index)), None)
+
+
+def _class_rows(
+    rows: Sequence[StepSummary], klass: RequestClass, count: int
+) -> tuple[StepSummary, ...]:
+    found = []
+    for index in range(count):
+        row = _row(rows, klass.value, index)
+        if row is None:
+            raise ResultsError(f"steps.jsonl has no {klass.value} row for step {index}")
+        found.append(row)
+    return tuple(found)
+
+
+def _offered(row: StepSummary) -> float:
+    return row.offered_rate or 0.0
+
+
+def _step(
+    index: int,
+    classes: dict[RequestClass, tuple[StepSummary, ...]],
+    offered: float,
+    baseline: Baseline,
+    ramp: bool,
+) -> StepLoad:
+    rows = [classes[klass][index] for klass in LOAD_CLASSES]
+    first = rows[0]
+    served = sum(row.outcomes[outcome] for row in rows for outcome in SERVED)
+    load = offered / baseline.total
+    return StepLoad(
+        index=index,
+        name=first.step,
+        label=multiple(load) if ramp else first.step,
+        multiple=load,
+        multipliers=first.multipliers_end,
+        offered_rate=offered,
+        served_rate=served / (first.end - first.start),
+    )
+
+
+def by_step(
+    classes: dict[RequestClass, tuple[StepSummary, ...]],
+) -> list[tuple[StepSummary, ...]]:
+    """Every class's row, step by step."""
+    return list(zip(*classes.values(), strict=True))
+
+
+def percentile(summary: Percentiles | None, name: str) -> float | None:
+    """One percentile (`p50`, `p99`...) of a summary that may be missing."""
+    return None if summary is None else float(getattr(summary, name))
+
+
+def _p99(summary: Percentiles | None) -> float | None:
+    return percentile(summary, "p99")
+
+
+def _share(rows: Sequence[StepSummary], outcomes: Sequence[Outcome]) -> float | None:
+    requests = sum(row.requests for row in rows)
+    if not requests:
+        return None
+    return sum(row.outcomes[outcome] for row in rows for outcome in outcomes) / requests
+
+
+def _slo_metrics(
+    classes: dict[RequestClass, tuple[StepSummary, ...]], feed: Sequence[StepSummary | None]
+) -> dict[str, tuple[float | None, ...]]:
+    orders, queries = classes[RequestClass.ORDERS], classes[RequestClass.QUERIES]
+    every = by_step(classes)
+    return {
+        "order_latency_p99_ms": tuple(_p99(row.corrected_ms) for row in orders),
+        "query_latency_p99_ms": tuple(_p99(row.corrected_ms) for row in queries),
+        "timeout_rate": tuple(row.share(Outcome.TIMEOUT_408) for row in orders),
+        "stale_read_rate": tuple(row.stale_rate for row in queries),
+        "stale_age_p99_ms": tuple(_p99(row.stale_age_ms) for row in queries),
+        "rate_limited_rate": tuple(_share(rows, RATE_LIMITED) for rows in every),
+        "feed_lag_p99_ms": tuple(None if row is None else _p99(row.feed_lag_ms) for row in feed),
+        "feed_completeness": tuple(None if row is None else row.completeness for row in feed),
+        "error_rate": tuple(_share(rows, ERRORS) for rows in every),
+    }
+
+
+def _rate_limits(settings: dict[str, JsonValue]) -> RateLimits:
+    try:
+        published = _PUBLISHED_LIMITS.validate_python(settings.get("rate_limits", []))
+    except ValidationError as exc:
+        raise ResultsError(f"settings.json rate_limits: {exc}") from exc
+    found = {
+        _LIMIT_KEYS[key]: policy.limit
+        for policy in published
+        if (key := (policy.rateLimitType, policy.interval, policy.intervalNum)) in _LIMIT_KEYS
+    }
+    return RateLimits(limits=BINANCE_LIMITS | found, published=bool(found))
+
+
+def _usage(
+    peak: Callable[[StepSummary], int | None], rows: Sequence[StepSummary], limit: int
+) -> float | None:
+    seen = [value for row in rows if (value := peak(row)) is not None]
+    return max(seen) / limit if seen else None
+
+
+class _Words:
+    """Where on the load a step lies, in the words of the headline."""
+
+    def __init__(
+        self,
+        steps: Sequence[StepLoad],
+        classes: dict[RequestClass, tuple[StepSummary, ...]],
+        ramp: bool,
+    ) -> None:
+        self.steps = steps
+        self.classes = classes
+        self.ramp = ramp
+
+    def at(self, index: int, klass: RequestClass | None = None) -> str:
+        """Where step `index` lies, by `klass`'s load or the whole load's: "at 20× (100
+        orders/s)" on a ramp, "in waterfall (11.1× orders, 55.5 orders/s)" in a cascade."""
+        step = self.steps[index]
+        if klass is None:
+            load, offered = step.multiple, step.offered_rate
+        else:
+            load, offered = step.multipliers.of(klass), _offered(self.classes[klass][index])
+        unit = _RATE_UNITS[klass]
+        if self.ramp:
+            return f"at {multiple(load)} ({rate(offered, unit)})"
+        whose = "the baseline" if klass is None else klass.value.replace("_", " ")
+        return f"in {step.name} ({multiple(load)} {whose}, {rate(offered, unit)})"
+
+    def highest(self) -> str:
+        top = max(self.steps, key=lambda step: step.multiple)
+        if self.ramp:
+            return f"up to {multiple(top.multiple)} (the highest step)"
+        return f"in any phase (up to {multiple(top.multiple)} the baseline, in {top.name})"
+
+
+def _verdict(words: _Words, result: SloResult) -> SloVerdict:
+    objective = result.objective
+    wording = _WORDING[objective.metric]
+    breach = result.breach
+    if breach is not None:
+        over = "over" if objective.bound is Bound.CEILING else "under"
+        line = (
+            f"{wording.subject} {wording.verb} {words.at(breach.step.index, wording.klass)}: "
+            f"{measure(breach.value, objective.unit)}, {over} the "
+            f"{measure(result.threshold, objective.unit)} SLO"
+        )
+    elif result.measured:
+        line = f"{wording.subject}: not reached {words.highest()}"
+    else:
+        line = f"{wording.subject}: not measured in this run"
+    return SloVerdict(
+        metric=objective.metric,
+        label=objective.label,
+        unit=objective.unit,
+        bound=objective.bound,
+        threshold=result.threshold,
+        begins_at=None if breach is None else breach.step.index,
+        value=None if breach is None else breach.value,
+        worst=result.worst,
+        line=line,
+    )
+
+
+def _bottlenecks(
+    words: _Words,
+    classes: dict[RequestClass, tuple[StepSummary, ...]],
+    metrics: dict[str, tuple[float | None, ...]],
+    verdicts: dict[str, SloVerdict],
+    thresholds: SloThresholds,
+) -> tuple[Bottleneck, ...]:
+    """Each component a symptom points at, earliest symptom first."""
+    found: list[Bottleneck] = []
+    stale = verdicts["stale_read_rate"].begins_at
+    if stale is not None:
+        lag = [_p99(row.journal_lag_events) for row in classes[RequestClass.QUERIES]]
+        first = next((value for value in lag if value is not None), None)
+        then = lag[stale]
+        began = f"stale reads began {words.at(stale, RequestClass.QUERIES)}"
+        if first is None or then is None:
+            found.append(
+                Bottleneck(
+                    component=Component.PROJECTOR,
+                    step=stale,
+                    evidence=f"{began}; the target sends no journal-lag headers to confirm "
+                    "that the read model is behind",
+                )
+            )
+        elif then >= JOURNAL_LAG_GROWTH * max(first, 1.0):
+            found.append(
+                Bottleneck(
+                    component=Component.PROJECTOR,
+                    step=stale,
+                    evidence=f"{began} as journal lag p99 grew from {num(first)} to "
+                    f"{num(then)} events: the read model is falling behind the journal",
+                )
+            )
+    timeouts = verdicts["timeout_rate"].begins_at
+    if timeouts is not None:
+        reads = metrics["query_latency_p99_ms"][timeouts]
+        if reads is not None and reads <= thresholds.query_latency_p99_ms:
+            found.append(
+                Bottleneck(
+                    component=Component.ENGINE_QUEUE,
+                    step=timeouts,
+                    evidence=f"order timeouts began {words.at(timeouts, RequestClass.ORDERS)} "
+                    f"while query p99 stayed at {millis(reads)}: orders wait for the engine's "
+                    "ack, not for the API",
+                )
+            )
+    unavailable = [_share(rows, UNAVAILABLE) for rows in by_step(classes)]
+    refusing = begins_at(unavailable, thresholds.error_rate, Bound.CEILING)
+    if refusing is not None:
+        found.append(
+            Bottleneck(
+                component=Component.API_CONCURRENCY,
+                step=refusing,
+                evidence=f"503s reached {share(unavailable[refusing] or 0.0)} of requests "
+                f"{words.at(refusing)}: API workers are turning requests away",
+            )
+        )
+    feed_lag = verdicts["feed_lag_p99_ms"]
+    if feed_lag.begins_at is not None and feed_lag.value is not None:
+        found.append(
+            Bottleneck(
+                component=Component.FEED_PUBLISHER,
+                step=feed_lag.begins_at,
+                evidence=f"liquidation feed lag p99 reached {millis(feed_lag.value)} "
+                f"{words.at(feed_lag.begins_at)}, beyond the one-second window the feed "
+                "batches by design",
+            )
+        )
+    return tuple(sorted(found, key=lambda bottleneck: bottleneck.step))
+
+
+def _knee_line(words: _Words, saturation: Saturation | None) -> str:
+    if saturation is None:
+        return "Saturation knee: not sought, as the load does not rise step by step"
+    knee = saturation.knee
+    if knee is not None:
+        return (
+            f"Saturation knee {words.at(knee.step)}: {rate(knee.achieved)} served; past it, "
+            f"at most {rate(saturation.plateau.achieved)}"
+        )
+    if saturation.status is KneeStatus.TOO_FEW_STEPS:
+        return f"Saturation knee: {len(words.steps)} steps are too few to find one"
+    behind = saturation.falls_behind
+    if behind is None:
+        return f"Saturation knee: not reached {words.highest()}; every step was served"
+    return (
+        f"Saturation knee: no clear bend, but the exchange fell behind {words.at(behind.step)}"
+        f" ({rate(behind.achieved)} served)"
+    )
+
+
+def _capacity_line(
+    words: _Words,
+    plan: CapacityPlan | None,
+    verdicts: dict[str, SloVerdict],
+    surge: Surge,
+) -> str:
+    if plan is None:
+        return "Capacity: not estimated from this profile; a step ramp measures it"
+    needs = (
+        f"a {multiple(surge.order_multiple)}-orders / {multiple(surge.query_multiple)}-queries "
+        f"surge needs {rate(plan.surge_rate)}"
+    )
+    limiting = plan.limiting_slo
+    if plan.sustainable_rate == 0 and limiting is not None:
+        return (
+            f"Capacity: no tested step met every SLO ({limiting.label} broke at the first); {needs}"
+        )
+    held = "holds at least" if plan.lower_bound else "holds"
+    began = None if limiting is None else verdicts[limiting.metric].begins_at
+    capped = (
+        ""
+        if limiting is None or began is None
+        else f", capped by {limiting.label} from {multiple(words.steps[began].multiple)}"
+    )
+    verdict = (
+        f"within capacity, with {multiple(plan.headroom)} headroom"
+        if plan.holds
+        else f"{multiple(1 / plan.headroom)} what it holds"
+    )
+    return (
+        f"Capacity: {held} {multiple(plan.sustainable_multiple)} baseline "
+        f"({rate(plan.sustainable_rate)}{capped}); {needs}, {verdict}"
+    )
+
+
+def _bottleneck_line(bottlenecks: Sequence[Bottleneck]) -> str:
+    if not bottlenecks:
+        return "Likely bottleneck (heuristic): none indicated by this run"
+    first = bottlenecks[0]
+    return f"Likely bottleneck (heuristic): {first.component} — {first.evidence}"
+
+
+def _audit_line(audit: ConservationAudit | None) -> str:
+    if audit is None:
+        return "Conservation audit: not recorded (the run has no audit.json)"
+    if audit.passed:
+        return "Conservation audit: PASS"
+    failed = [
+        what
+        for what, held in (
+            ("cash not conserved", audit.cash_conserved),
+            ("positions unbalanced", audit.positions_balanced),
+            ("taken while not quiet", audit.quiet),
+        )
+        if not held
+    ]
+    return f"Conservation audit: FAIL ({'; '.join(failed) or 'as the exchange reported'})"

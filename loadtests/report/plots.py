@@ -1,0 +1,437 @@
+"""The capacity report's figures, drawn with plotly from the report model alone.
+
+Each figure answers one question of the report: did throughput follow the load and where did it
+bend; what did users wait (corrected) against what a naive tool would say (raw); how requests
+failed; how stale positions got; how late and how complete the liquidation feed was; how close
+clients came to their rate limits. The renderer leaves out a figure whose question the run did
+not measure (`Report.measured_staleness`, `Report.measured_feed`) rather than draw it empty.
+
+Steps are categories named by their label (20×, or a phase name), so a ramp and a cascade read
+the same way; latency and multipliers use log axes, because a surge spans orders of magnitude.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from loadtests.metrics import (
+    ORDER_COUNT_1M,
+    ORDER_COUNT_10S,
+    USED_WEIGHT_1M,
+    Outcome,
+)
+from loadtests.profiles import (
+    DepthWithdrawal,
+    Fault,
+    OracleMode,
+    PriceShock,
+    Profile,
+    RequestClass,
+)
+from loadtests.report.model import LOAD_CLASSES, Report, by_step, percentile
+from loadtests.report.units import millis, multiple, num, rate, share
+
+Series = tuple[Sequence[float], Sequence[float]]
+"""(run seconds, values): a measured series to lay over the cascade timeline."""
+
+HEIGHT = 420
+LOG_AXIS = {"type": "log", "dtick": 1}
+"""Log axes labelled at each power of ten only; plotly's 2-and-5 minor labels read as values."""
+TEMPLATE = "plotly_white"
+CLASS_COLORS = {
+    RequestClass.ORDERS: "#1f77b4",
+    RequestClass.QUERIES: "#d62728",
+    RequestClass.MARKET_DATA: "#2ca02c",
+}
+OUTCOME_LABELS = {
+    Outcome.SUCCESS: "success",
+    Outcome.REJECTED: "rejected",
+    Outcome.RATE_LIMITED_429: "429 rate limited",
+    Outcome.BANNED_418: "418 banned",
+    Outcome.TIMEOUT_408: "408 / -1007 timeout",
+    Outcome.UNAVAILABLE_503_UNKNOWN: "503 unknown",
+    Outcome.UNAVAILABLE_503: "503 unavailable",
+    Outcome.THROTTLED_1008: "-1008 throttled",
+    Outcome.CLIENT_TIMEOUT: "client timeout",
+    Outcome.CONNECTION_ERROR: "connection error",
+    Outcome.OTHER: "other",
+}
+OUTCOME_COLORS = {
+    Outcome.REJECTED: "#bab0ac",
+    Outcome.RATE_LIMITED_429: "#f58518",
+    Outcome.BANNED_418: "#b55d0b",
+    Outcome.TIMEOUT_408: "#e45756",
+    Outcome.UNAVAILABLE_503_UNKNOWN: "#9d2f8f",
+    Outcome.UNAVAILABLE_503: "#b279a2",
+    Outcome.THROTTLED_1008: "#ff9da6",
+    Outcome.CLIENT_TIMEOUT: "#54a24b",
+    Outcome.CONNECTION_ERROR: "#4c78a8",
+    Outcome.OTHER: "#79706e",
+}
+PERCENTILE_WIDTHS = (("p50", 1.0), ("p99", 2.5))
+"""The percentiles drawn, the tail thicker: p99 is what the SLOs judge."""
+LIMIT_NAMES = {
+    USED_WEIGHT_1M: "request weight / minute",
+    ORDER_COUNT_10S: "orders / 10 s",
+    ORDER_COUNT_1M: "orders / minute",
+}
+
+
+def throughput_figure(report: Report) -> go.Figure:
+    """Served against offered, on log axes where following the load is the diagonal."""
+    steps = report.steps
+    offered = [step.offered_rate for step in steps]
+    figure = go.Figure()
+    figure.add_scatter(
+        x=offered,
+        y=offered,
+        name="offered (served all)",
+        mode="lines",
+        line={"color": "#999", "dash": "dash"},
+    )
+    figure.add_scatter(
+        x=offered,
+        y=[step.served_rate for step in steps],
+        name="served (success + rejected)",
+        mode="lines+markers+text" if report.ramp else "markers+text",
+        text=[step.label for step in steps],
+        textposition="top left",
+        line={"color": CLASS_COLORS[RequestClass.ORDERS]},
+    )
+    figure.add_scatter(
+        x=offered,
+        y=[_succeeded(report, step.index) for step in steps],
+        name="succeeded",
+        mode="lines+markers" if report.ramp else "markers",
+        line={"color": "#9ecae9"},
+    )
+    saturation = report.saturation
+    if saturation is not None and saturation.knee is not None:
+        knee = saturation.knee
+        figure.add_scatter(
+            x=[knee.offered],
+            y=[knee.achieved],
+            name=f"knee: {steps[knee.step].label}",
+            mode="markers",
+            marker={"symbol": "star", "size": 16, "color": "#e45756"},
+        )
+    plan = report.capacity
+    if plan is not None and plan.sustainable_rate > 0:
+        span = [offered[0], offered[-1]]
+        _level(figure, span, plan.sustainable_rate, f"capacity: {rate(plan.sustainable_rate)}")
+        _level(
+            figure,
+            span,
+            plan.surge_rate,
+            f"surge needs {rate(plan.surge_rate)}",
+            color=OUTCOME_COLORS[Outcome.TIMEOUT_408],
+        )
+    return _layout(
+        figure,
+        "Offered vs served (orders + queries)",
+        xaxis={
+            "title": "offered, req/s",
+            **LOG_AXIS,
+            "tickvals": offered,
+            "ticktext": [num(value) for value in offered],
+        },
+        yaxis={"title": "req/s", **LOG_AXIS},
+    )
+
+
+def _succeeded(report: Report, index: int) -> float:
+    rows = [report.classes[klass][index] for klass in LOAD_CLASSES]
+    return sum(row.achieved_rate or 0.0 for row in rows)
+
+
+def latency_figure(report: Report) -> go.Figure:
+    """p50 and p99 per class, corrected (from intended send) solid, raw (from actual send)
+    dashed: where they part, the load generator fell behind and raw numbers flatter."""
+    labels = _labels(report)
+    figure = make_subplots(
+        rows=1,
+        cols=len(RequestClass),
+        shared_yaxes=True,
+        subplot_titles=[klass.value.replace("_", " ") for klass in RequestClass],
+    )
+    thresholds = {
+        RequestClass.ORDERS: report.verdict("order_latency_p99_ms").threshold,
+        RequestClass.QUERIES: report.verdict("query_latency_p99_ms").threshold,
+    }
+    for col, klass in enumerate(RequestClass, start=1):
+        rows = report.classes[klass]
+        color = CLASS_COLORS[klass]
+        for kind, dash in (("corrected", "solid"), ("raw", "dash")):
+            summaries = [row.corrected_ms if kind == "corrected" else row.raw_ms for row in rows]
+            for which, width in PERCENTILE_WIDTHS:
+                figure.add_scatter(
+                    x=labels,
+                    y=[percentile(summary, which) for summary in summaries],
+                    name=f"{which} {kind}",
+                    legendgroup=f"{which} {kind}",
+                    showlegend=col == 1,
+                    mode="lines+markers",
+                    line={"color": color, "dash": dash, "width": width},
+                    row=1,
+                    col=col,
+                )
+        if klass in thresholds:
+            threshold = thresholds[klass]
+            _level(figure, labels, threshold, f"SLO p99 {millis(threshold)}", row=1, col=col)
+    figure.update_yaxes(title_text="ms", col=1)
+    figure.update_yaxes(LOG_AXIS)
+    return _layout(figure, "Latency per class: corrected (solid) vs raw (dashed)")
+
+
+def errors_figure(report: Report) -> go.Figure:
+    """Every request that did not succeed, by how it failed, as a share of the step's
+    requests: what a client of the surge was told."""
+    labels = _labels(report)
+    steps = by_step(report.classes)
+    requests = [sum(row.requests for row in rows) for rows in steps]
+    figure = go.Figure()
+    for outcome, color in OUTCOME_COLORS.items():
+        counts = [sum(row.outcomes[outcome] for row in rows) for rows in steps]
+        if not any(counts):
+            continue
+        figure.add_bar(
+            x=labels,
+            y=[n / total if total else None for n, total in zip(counts, requests, strict=True)],
+            name=OUTCOME_LABELS[outcome],
+            marker_color=color,
+            customdata=counts,
+            hovertemplate="%{customdata} requests (%{y:.2%})",
+        )
+    return _layout(
+        figure,
+        "Requests that did not succeed, by kind (all classes)",
+        barmode="stack",
+        yaxis={"title": "share of requests", "tickformat": ".0%"},
+    )
+
+
+def staleness_figure(report: Report) -> go.Figure:
+    """Stale-read share, stale age, and (against the mock) the journal lag that explains them."""
+    queries = report.classes[RequestClass.QUERIES]
+    labels = _labels(report)
+    figure = make_subplots(
+        rows=3,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.07,
+        subplot_titles=["stale reads", "stale-read age", "journal lag (mock only)"],
+    )
+    stale = report.verdict("stale_read_rate")
+    figure.add_bar(
+        x=labels,
+        y=[row.stale_rate for row in queries],
+        name="stale share",
+        marker_color=CLASS_COLORS[RequestClass.QUERIES],
+        row=1,
+        col=1,
+    )
+    _level(figure, labels, stale.threshold, f"SLO {share(stale.threshold)}", row=1, col=1)
+    for which, width in PERCENTILE_WIDTHS:
+        figure.add_scatter(
+            x=labels,
+            y=[percentile(row.stale_age_ms, which) for row in queries],
+            name=f"age {which}",
+            mode="lines+markers",
+            line={"color": "#9467bd", "width": width},
+            row=2,
+            col=1,
+        )
+        figure.add_scatter(
+            x=labels,
+            y=[percentile(row.journal_lag_events, which) for row in queries],
+            name=f"journal lag {which}",
+            mode="lines+markers",
+            line={"color": "#8c564b", "width": width},
+            row=3,
+            col=1,
+        )
+    age = report.verdict("stale_age_p99_ms").threshold
+    _level(figure, labels, age, f"SLO age p99 {millis(age)}", row=2, col=1)
+    figure.update_yaxes(title_text="share", tickformat=".0%", row=1, col=1)
+    figure.update_yaxes(LOG_AXIS, title_text="ms", row=2, col=1)
+    figure.update_yaxes(LOG_AXIS, title_text="events", row=3, col=1)
+    return _layout(figure, "Stale position reads", height=HEIGHT * 1.6)
+
+
+def feed_figure(report: Report) -> go.Figure:
+    """Liquidation feed lag and completeness: how late, and how much it did not show."""
+    labels = _labels(report)
+    figure = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.1,
+        subplot_titles=["feed lag (receive − event time)", "completeness (seen ÷ true)"],
+    )
+    for which, width in PERCENTILE_WIDTHS:
+        figure.add_scatter(
+            x=labels,
+            y=[None if row is None else percentile(row.feed_lag_ms, which) for row in report.feed],
+            name=f"lag {which}",
+            mode="lines+markers",
+            line={"color": "#17becf", "width": width},
+            row=1,
+            col=1,
+        )
+    lag = report.verdict("feed_lag_p99_ms").threshold
+    _level(figure, labels, lag, f"SLO lag p99 {millis(lag)}", row=1, col=1)
+    figure.add_bar(
+        x=labels,
+        y=[None if row is None else row.completeness for row in report.feed],
+        name="completeness",
+        marker_color="#bcbd22",
+        row=2,
+        col=1,
+    )
+    floor = report.verdict("feed_completeness").threshold
+    _level(figure, labels, floor, f"SLO completeness {share(floor)}", row=2, col=1)
+    figure.update_yaxes(LOG_AXIS, title_text="ms", row=1, col=1)
+    figure.update_yaxes(title_text="share", tickformat=".0%", range=[0, 1.05], row=2, col=1)
+    return _layout(figure, "Liquidation feed", height=HEIGHT * 1.3)
+
+
+def rate_limit_figure(report: Report) -> go.Figure:
+    """The highest usage any client saw of each limit, against the limit itself."""
+    labels = _labels(report)
+    figure = go.Figure()
+    for name, usage in report.rate_limit_usage.items():
+        limit = report.rate_limits.limits[name]
+        figure.add_scatter(
+            x=labels,
+            y=list(usage),
+            name=f"{LIMIT_NAMES.get(name, name)} (limit {limit:,})",
+            mode="lines+markers",
+        )
+    figure.add_scatter(
+        x=labels,
+        y=list(report.metrics["rate_limited_rate"]),
+        name="refused: 429 + 418",
+        mode="lines+markers",
+        line={"color": OUTCOME_COLORS[Outcome.RATE_LIMITED_429], "dash": "dot"},
+    )
+    _level(figure, labels, 1, "the limit", color=OUTCOME_COLORS[Outcome.TIMEOUT_408])
+    source = (
+        "limits published by the target"
+        if report.rate_limits.published
+        else "Binance's published limits assumed"
+    )
+    return _layout(
+        figure,
+        f"Rate-limit usage at its peak ({source})",
+        yaxis={"title": "share of the limit", "tickformat": ".0%"},
+    )
+
+
+def timeline_figure(profile: Profile, series: Mapping[str, Series] | None = None) -> go.Figure:
+    """The profile's phases on the run's clock, each class's multiplier over time (log), and
+    any measured `series` (price, mark, liquidations...) on a second axis."""
+    timeline = profile.timeline()
+    figure = make_subplots(specs=[[{"secondary_y": bool(series)}]])
+    for klass in RequestClass:
+        times: list[float] = []
+        values: list[float] = []
+        for window in timeline.windows:
+            times += [window.start, window.ramp_end, window.end]
+            values += [
+                window.entry.of(klass),
+                window.phase.multipliers.of(klass),
+                window.phase.multipliers.of(klass),
+            ]
+        figure.add_scatter(
+            x=times,
+            y=values,
+            name=f"{klass.value.replace('_', ' ')} multiplier",
+            mode="lines",
+            # Market data often moves with orders; dotted, it does not hide their line.
+            line={
+                "color": CLASS_COLORS[klass],
+                "dash": "dot" if klass is RequestClass.MARKET_DATA else "solid",
+            },
+            secondary_y=False,
+        )
+    for index, window in enumerate(timeline.windows):
+        label = "<br>".join([window.name, *(_event_text(e) for e in window.phase.events)])
+        # Neighbouring labels alternate top and bottom, so a short phase's label does not run
+        # into the next one's.
+        figure.add_vrect(
+            x0=window.start,
+            x1=window.end,
+            fillcolor="#000" if index % 2 else "#fff",
+            opacity=0.05,
+            line_width=0,
+            annotation_text=label,
+            annotation_position="bottom left" if index % 2 else "top left",
+            annotation_font_size=10,
+        )
+    for name, (times_s, values_s) in (series or {}).items():
+        figure.add_scatter(
+            x=list(times_s), y=list(values_s), name=name, mode="lines", secondary_y=True
+        )
+    peak = max(
+        window.phase.multipliers.of(klass) for window in timeline.windows for klass in RequestClass
+    )
+    figure.update_yaxes(LOG_AXIS, title_text="× baseline", secondary_y=False)
+    return _layout(
+        figure,
+        f"Profile {profile.name}: phases and multipliers (peak {multiple(peak)})",
+        xaxis={"title": "run time, s"},
+    )
+
+
+def _event_text(event: PriceShock | DepthWithdrawal | OracleMode | Fault) -> str:
+    if isinstance(event, PriceShock):
+        size = f"{event.pct:+g}%" if event.pct is not None else f"{event.notional:+,} USDT"
+        return f"{event.symbol} {size}"
+    if isinstance(event, DepthWithdrawal):
+        return f"depth -{event.pct:g}%"
+    if isinstance(event, OracleMode):
+        return f"oracle: {event.mode.value}"
+    return f"{event.kind.value} {event.value:g}"
+
+
+def _level(
+    figure: go.Figure,
+    x: Sequence[object],
+    y: float,
+    name: str,
+    *,
+    color: str = "#666",
+    **subplot: int,
+) -> None:
+    """A threshold drawn as a named dotted line across the plot. A trace rather than a shape:
+    plotly places shape annotations on log axes by exponent, not by value."""
+    figure.add_scatter(
+        x=[x[0], x[-1]],
+        y=[y, y],
+        name=name,
+        mode="lines",
+        line={"color": color, "dash": "dot", "width": 1.5},
+        hoverinfo="name",
+        **subplot,
+    )
+
+
+def _labels(report: Report) -> list[str]:
+    return [step.label for step in report.steps]
+
+
+def _layout(
+    figure: go.Figure, title: str, *, height: float = HEIGHT, **layout: object
+) -> go.Figure:
+    figure.update_layout(
+        title={"text": title, "x": 0.01},
+        template=TEMPLATE,
+        height=height,
+        margin={"l": 60, "r": 20, "t": 70, "b": 50},
+        legend={"orientation": "h", "y": -0.15},
+        **layout,
+    )
+    return figure

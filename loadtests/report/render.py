@@ -1,0 +1,467 @@
+"""Write the report three ways: report.html, report.json and report.md.
+
+- report.html: the headline, every table and every figure in ONE file, plotly.js inline. A
+  capacity report gets attached to tickets and opened months later, offline or behind a proxy,
+  when a CDN link may be dead; it must open from disk with no network at all.
+- report.json: the report model itself, so tools (and `stampede compare`) read it back exactly.
+- report.md: the headline and the tables, for a pull request or a ticket.
+
+The HTML and Markdown are laid out from one list of sections, so they differ only in that the
+Markdown has no figures.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from loadtests.metrics import Outcome, Percentiles
+from loadtests.profiles import RequestClass
+from loadtests.report.model import Report, percentile
+from loadtests.report.plots import (
+    LIMIT_NAMES,
+    OUTCOME_LABELS,
+    errors_figure,
+    feed_figure,
+    latency_figure,
+    rate_limit_figure,
+    staleness_figure,
+    throughput_figure,
+    timeline_figure,
+)
+from loadtests.report.slo import Bound
+from loadtests.report.tables import Table
+from loadtests.report.units import measure, millis, multiple, num, rate, share
+from loadtests.results import StepSummary
+
+HTML_FILE = "report.html"
+JSON_FILE = "report.json"
+MARKDOWN_FILE = "report.md"
+NONE = "—"
+LONGEST_SETTING = 80
+
+CLASS_COLUMNS = (
+    "#",
+    "step",
+    "offered/s",
+    "achieved/s",
+    "p50",
+    "p99",
+    "p99.9",
+    "raw p99",
+    "late sends",
+)
+STALENESS_COLUMNS = ("stale", "stale age p99", "journal lag p99", "inconsistent")
+FAILURES_COLUMN = "did not succeed"
+"""Last, as the one cell that may wrap."""
+FEED_COLUMNS = (
+    "#",
+    "step",
+    "events",
+    "liquidations",
+    "completeness",
+    "lag p50",
+    "lag p99",
+    "clock skewed",
+)
+
+PLOT_CONFIG = {"displaylogo": False, "responsive": True}
+STYLE = """
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222;
+       max-width: 1400px; margin: 2em auto; padding: 0 1.5em; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
+h3 { font-size: 1.05em; margin: 1.4em 0 0.4em; }
+ul.headline { background: #f6f8fa; border-left: 4px solid #1f77b4; padding: 0.8em 1em 0.8em 2em;
+              font-size: 1.05em; }
+ul.headline li { margin: 0.25em 0; }
+table { border-collapse: collapse; font-size: 0.85em; margin-bottom: 1em; }
+.table { overflow-x: auto; }
+th, td { border: 1px solid #ddd; padding: 0.25em 0.5em; text-align: right; white-space: nowrap; }
+th { background: #f6f8fa; }
+td:first-child, th:first-child, td:nth-child(2), th:nth-child(2),
+td:last-child, th:last-child { text-align: left; }
+td:last-child { white-space: normal; min-width: 10em; }
+.plot { margin: 1em 0; }
+.note { color: #555; }
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bullets:
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Plot:
+    figure: go.Figure
+
+
+Block = Text | Bullets | Table | Plot
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    title: str
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFiles:
+    html: Path
+    json: Path
+    markdown: Path
+
+
+def write_report(report: Report, directory: Path) -> ReportFiles:
+    """Write the three files into `directory` (created if need be)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    files = ReportFiles(
+        html=directory / HTML_FILE, json=directory / JSON_FILE, markdown=directory / MARKDOWN_FILE
+    )
+    files.html.write_text(to_html(report), encoding="utf-8")
+    files.json.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    files.markdown.write_text(to_markdown(report), encoding="utf-8")
+    return files
+
+
+def read_report(path: Path) -> Report:
+    """A report.json read back into the model."""
+    return Report.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+def to_markdown(report: Report) -> str:
+    parts = [f"# {_title(report)}", "", *(f"- {line}" for line in report.headline), ""]
+    for section in sections(report, draw=False):
+        if not section.blocks:
+            continue
+        parts += [f"## {section.title}", ""]
+        for block in section.blocks:
+            if isinstance(block, Text):
+                parts += [block.text, ""]
+            elif isinstance(block, Bullets):
+                parts += [*(f"- {item}" for item in block.items), ""]
+            elif isinstance(block, Table):
+                parts.append(block.markdown())
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def to_html(report: Report) -> str:
+    plots = 0
+    body = [
+        f"<h1>{escape(_title(report))}</h1>",
+        f'<p class="note">{escape(report.profile.description)}</p>',
+        '<ul class="headline">',
+        *(f"<li>{escape(line)}</li>" for line in report.headline),
+        "</ul>",
+    ]
+    for section in sections(report):
+        body.append(f"<h2>{escape(section.title)}</h2>")
+        for block in section.blocks:
+            if isinstance(block, Text):
+                body.append(f'<p class="note">{escape(block.text)}</p>')
+            elif isinstance(block, Bullets):
+                body.append(
+                    "<ul>" + "".join(f"<li>{escape(item)}</li>" for item in block.items) + "</ul>"
+                )
+            elif isinstance(block, Table):
+                body.append(block.html())
+            else:
+                plots += 1
+                body.append(_plot_html(block.figure, f"plot-{plots}"))
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(_title(report))}</title>"
+        f"<style>{STYLE}</style>"
+        f'<script type="text/javascript">{get_plotlyjs()}</script>'
+        "</head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
+
+
+def _plot_html(figure: go.Figure, div_id: str) -> str:
+    # Fixed ids keep two renders of one report byte-identical, which makes them diffable.
+    plot: str = figure.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        config=PLOT_CONFIG,
+        div_id=div_id,
+        default_width="100%",
+    )
+    return f'<div class="plot">{plot}</div>'
+
+
+def _title(report: Report) -> str:
+    return f"Capacity report: {report.run}"
+
+
+def sections(report: Report, *, draw: bool = True) -> list[Section]:
+    """The report's body after the headline, in reading order; figures only when `draw`, as
+    drawing them is most of the work and Markdown has no use for them."""
+
+    def plots(*make: Callable[[Report], go.Figure]) -> tuple[Block, ...]:
+        return tuple(Plot(figure(report)) for figure in make) if draw else ()
+
+    found = [
+        Section(
+            "SLOs: where each one begins to break", (Text(_slo_note(report)), slo_table(report))
+        ),
+        Section("Load and saturation", (*plots(throughput_figure), load_table(report))),
+        _capacity_section(report),
+        _bottleneck_section(report),
+        Section(
+            "Latency and errors per class",
+            (
+                *plots(latency_figure, errors_figure),
+                *(class_table(report, klass) for klass in RequestClass),
+            ),
+        ),
+    ]
+    if report.measured_staleness:
+        found.append(Section("Stale position reads", plots(staleness_figure)))
+    found.append(
+        Section("Liquidation feed", (*plots(feed_figure), feed_table(report)))
+        if report.measured_feed
+        else Section("Liquidation feed", (Text("The feed saw no liquidations in this run."),))
+    )
+    found.append(Section("Rate limits", (*plots(rate_limit_figure), rate_limit_table(report))))
+    if not report.ramp:
+        found.append(
+            Section("Profile timeline", plots(lambda shown: timeline_figure(shown.profile)))
+        )
+    found.append(_run_section(report))
+    return found
+
+
+def _slo_note(report: Report) -> str:
+    where = "the step" if report.ramp else "the phase"
+    return (
+        f"Each objective is judged step by step; it begins to break at {where} whose value "
+        "first crosses its threshold. Latency is measured from each request's intended send "
+        "time (corrected). Req/s count orders and position queries."
+    )
+
+
+def slo_table(report: Report) -> Table:
+    rows = []
+    for verdict in report.verdicts:
+        sign = "≤" if verdict.bound is Bound.CEILING else "≥"
+        if verdict.begins_at is not None:
+            begins = report.steps[verdict.begins_at].label
+        else:
+            begins = "not reached" if verdict.measured else "not measured"
+        rows.append(
+            (
+                verdict.label,
+                f"{sign} {measure(verdict.threshold, verdict.unit)}",
+                begins,
+                NONE if verdict.value is None else measure(verdict.value, verdict.unit),
+                NONE if verdict.worst is None else measure(verdict.worst, verdict.unit),
+            )
+        )
+    return Table("SLO verdicts", ("objective", "SLO", "begins at", "there", "worst"), tuple(rows))
+
+
+def load_table(report: Report) -> Table:
+    saturation = report.saturation
+    marks: dict[int, str] = {}
+    if saturation is not None:
+        if saturation.falls_behind is not None:
+            marks[saturation.falls_behind.step] = "falls behind"
+        if saturation.knee is not None:
+            marks[saturation.knee.step] = "knee"
+    rows = tuple(
+        (
+            str(step.index),
+            step.name,
+            multiple(step.multiple),
+            num(step.offered_rate),
+            num(step.served_rate),
+            share(step.served_rate / step.offered_rate) if step.offered_rate else NONE,
+            marks.get(step.index, ""),
+        )
+        for step in report.steps
+    )
+    return Table(
+        "Offered vs served (orders + queries)",
+        ("#", "step", "load", "offered req/s", "served req/s", "served", ""),
+        rows,
+    )
+
+
+def _capacity_section(report: Report) -> Section:
+    plan = report.capacity
+    if plan is None:
+        return Section(
+            "Capacity",
+            (
+                Text(
+                    "Capacity is read from a step ramp, whose load rises step by step; this "
+                    "profile's does not, so its steps are judged against the SLOs only."
+                ),
+            ),
+        )
+    limited_by = plan.limiting_slo.label if plan.limiting_slo is not None else plan.limit.value
+    orders = rate(plan.sustainable_order_rate, "orders/s")
+    queries = rate(plan.sustainable_query_rate, "queries/s")
+    rows = (
+        ("holds", f"{multiple(plan.sustainable_multiple)} baseline, {rate(plan.sustainable_rate)}"),
+        ("of which", f"{orders}, {queries}"),
+        ("set by", limited_by + (" (a lower bound)" if plan.lower_bound else "")),
+        ("most ever served", rate(plan.ceiling_rate)),
+        ("surge", f"{multiple(plan.surge_multiple)} baseline, {rate(plan.surge_rate)}"),
+        ("capacity ÷ surge", share(plan.headroom)),
+    )
+    blocks: list[Block] = [Table("Capacity plan", ("", "value"), rows)]
+    if plan.scale_out is not None:
+        blocks.append(Text(plan.scale_out.verdict))
+    blocks += [Text("Assumptions:"), Bullets(plan.assumptions)]
+    return Section("Capacity", tuple(blocks))
+
+
+def _bottleneck_section(report: Report) -> Section:
+    note = Text(
+        "A heuristic: it names the component the earliest symptom points at (journal lag → "
+        "projector; order timeouts with fast reads → engine queue; 503s → API concurrency; "
+        "feed lag → feed publisher). Confirm it on the exchange before buying hardware."
+    )
+    if not report.bottlenecks:
+        return Section(
+            "Likely bottleneck", (note, Text("No symptom in this run points at a component."))
+        )
+    items = tuple(
+        f"{b.component}, from {report.steps[b.step].label}: {b.evidence}"
+        for b in report.bottlenecks
+    )
+    return Section("Likely bottleneck", (note, Bullets(items)))
+
+
+def class_table(report: Report, klass: RequestClass) -> Table:
+    queries = klass is RequestClass.QUERIES
+    columns = [*CLASS_COLUMNS, *(STALENESS_COLUMNS if queries else ()), FAILURES_COLUMN]
+    rows = []
+    for row in report.classes[klass]:
+        cells = [
+            str(row.index),
+            row.step,
+            _opt(row.offered_rate, num),
+            _opt(row.achieved_rate, num),
+            *_latency(row.corrected_ms),
+            _opt(percentile(row.raw_ms, "p99"), millis),
+            num(row.late_sends),
+        ]
+        if queries:
+            cells += [
+                _opt(row.stale_rate, share),
+                _opt(percentile(row.stale_age_ms, "p99"), millis),
+                _opt(percentile(row.journal_lag_events, "p99"), num),
+                num(row.inconsistent_reads),
+            ]
+        rows.append((*cells, _failures(row)))
+    title = f"{_name(klass).capitalize()} (latency corrected unless raw)"
+    return Table(title, tuple(columns), tuple(rows))
+
+
+def _latency(percentiles: Percentiles | None) -> tuple[str, str, str]:
+    if percentiles is None:
+        return NONE, NONE, NONE
+    return millis(percentiles.p50), millis(percentiles.p99), millis(percentiles.p99_9)
+
+
+def _failures(row: StepSummary) -> str:
+    kinds = [
+        f"{OUTCOME_LABELS[outcome]} {share(count / row.requests)}"
+        for outcome, count in row.outcomes.items()
+        if outcome is not Outcome.SUCCESS and count
+    ]
+    return " · ".join(kinds) or NONE
+
+
+def feed_table(report: Report) -> Table:
+    rows = tuple(
+        (
+            str(row.index),
+            row.step,
+            num(row.feed_events),
+            num(row.liquidations),
+            _opt(row.completeness, share),
+            _opt(percentile(row.feed_lag_ms, "p50"), millis),
+            _opt(percentile(row.feed_lag_ms, "p99"), millis),
+            num(row.negative_feed_lags),
+        )
+        for row in report.feed
+        if row is not None
+    )
+    return Table("Liquidation feed (all symbols)", FEED_COLUMNS, rows)
+
+
+def rate_limit_table(report: Report) -> Table:
+    limits = report.rate_limits.limits
+    names = list(report.rate_limit_usage)
+    columns = (
+        "#",
+        "step",
+        *(f"{LIMIT_NAMES.get(name, name)} (of {limits[name]:,})" for name in names),
+        "refused (429 + 418)",
+    )
+    refused = report.metrics["rate_limited_rate"]
+    rows = tuple(
+        (
+            str(step.index),
+            step.name,
+            *(_opt(report.rate_limit_usage[name][step.index], share) for name in names),
+            _opt(refused[step.index], share),
+        )
+        for step in report.steps
+    )
+    source = "published by the target" if report.rate_limits.published else "Binance's, assumed"
+    return Table(f"Peak rate-limit usage (limits {source})", columns, rows)
+
+
+def _run_section(report: Report) -> Section:
+    profile = report.profile
+    baseline = ", ".join(
+        rate(profile.baseline.of(klass), f"{_name(klass)}/s") for klass in RequestClass
+    )
+    rows = (
+        ("profile", profile.name),
+        ("time scale", f"{num(profile.time_scale)} event s per run s"),
+        ("baseline (1×)", baseline),
+        *((key, _setting(value)) for key, value in sorted(report.settings.items())),
+    )
+    audit = report.audit
+    blocks: list[Block] = [Table("Profile and settings", ("", "value"), rows)]
+    if audit is not None:
+        detail = audit.model_dump(exclude={"passed"})
+        blocks.append(
+            Bullets(tuple(f"audit {key}: {_setting(value)}" for key, value in detail.items()))
+        )
+    return Section("Run", tuple(blocks))
+
+
+def _setting(value: object) -> str:
+    """A setting as one short line; structures too long for a table cell are only counted."""
+    if isinstance(value, list | dict):
+        text = json.dumps(value)
+        return text if len(text) <= LONGEST_SETTING else f"{len(value)} entries"
+    return str(value)
+
+
+def _name(klass: RequestClass) -> str:
+    return klass.value.replace("_", " ")
+
+
+def _opt(value: float | None, fmt: Callable[[float], str]) -> str:
+    return NONE if value is None else fmt(value)

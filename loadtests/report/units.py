@@ -1,0 +1,62 @@
+"""Numbers as the report prints them: two or three significant digits, with their unit.
+
+A capacity report is read by people deciding on hardware; 1,234.5678 req/s claims a precision
+no load test has, and 0.000523 makes the reader count zeros. Every figure the report, its
+headline and `stampede compare` print goes through here, so they agree with each other.
+"""
+
+from __future__ import annotations
+
+SMALLEST_SHARE = 1e-5
+"""Shares below this (0.001%) print as "<0.001%" rather than in exponent notation."""
+
+
+def num(value: float) -> str:
+    """Whole numbers with separators from 100 up, three significant digits below."""
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def multiple(value: float) -> str:
+    """A load multiple of the baseline: 20×, 2.5×."""
+    return f"{num(value)}×"
+
+
+def share(value: float) -> str:
+    """A fraction as a percentage: 0.0042 → 0.42%, 0.25 → 25%."""
+    if value == 0:
+        return "0%"
+    if 0 < value < SMALLEST_SHARE:
+        return "<0.001%"
+    percent = value * 100
+    if percent >= 10:
+        return f"{percent:.0f}%"
+    return f"{percent:.2g}%"
+
+
+def millis(value: float) -> str:
+    """A duration given in milliseconds: "320 ms", "2.4 s"."""
+    if value >= 1000:
+        return f"{num(value / 1000)} s"
+    return f"{num(value)} ms"
+
+
+def measure(value: float, unit: str) -> str:
+    """A value in an SLO's unit: "ms" for durations, "share" for fractions."""
+    return millis(value) if unit == "ms" else share(value)
+
+
+def rate(value: float, unit: str = "req/s") -> str:
+    return f"{num(value)} {unit}"
+
+
+def change(before: float, after: float) -> str:
+    """How far `after` moved from `before`: "+85%", "−40%", or "±0%"; "new" from zero."""
+    if before == 0:
+        return "±0%" if after == 0 else "new"
+    moved = (after - before) / abs(before)
+    if round(moved * 100) == 0:
+        return "±0%"
+    sign = "+" if moved > 0 else "−"
+    return f"{sign}{share(abs(moved))}"

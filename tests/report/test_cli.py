@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from loadtests.report.cli import register
+from tests.fixtures.make_runs import RUNS_DIR
+
+ONE_WORKER = RUNS_DIR / "step-ramp-small"
+TWO_WORKERS = RUNS_DIR / "step-ramp-small-2workers"
+
+
+@pytest.fixture
+def app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+def test_report_writes_the_three_files_and_prints_the_headline(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(app, ["report", str(ONE_WORKER), "--out", str(tmp_path)])
+
+    assert result.exit_code == 0, result.output
+    assert "Timeouts begin at 20× (100 orders/s)" in result.output
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "report.html",
+        "report.json",
+        "report.md",
+    ]
+
+
+def test_fail_on_slo_exits_1_when_an_slo_broke(app: typer.Typer, tmp_path: Path) -> None:
+    args = ["report", str(ONE_WORKER), "--out", str(tmp_path), "--fail-on-slo"]
+
+    result = CliRunner().invoke(app, args)
+
+    assert result.exit_code == 1
+    assert "9 SLOs broken" in result.output
+
+
+def test_fail_on_slo_passes_when_the_slo_file_is_met(
+    app: typer.Typer, tmp_path: Path, lenient_slo: Path
+) -> None:
+    args = ["report", str(ONE_WORKER), "--out", str(tmp_path), "--slo", str(lenient_slo)]
+
+    result = CliRunner().invoke(app, [*args, "--fail-on-slo"])
+
+    assert result.exit_code == 0, result.output
+
+
+def test_a_directory_that_is_not_a_run_is_a_usage_error(app: typer.Typer, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["report", str(tmp_path)])
+
+    assert result.exit_code == 2
+    assert "no profile.yaml" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_compare_prints_what_moved(app: typer.Typer) -> None:
+    result = CliRunner().invoke(app, ["compare", str(ONE_WORKER), str(TWO_WORKERS)])
+
+    assert result.exit_code == 0, result.output
+    assert "api_workers" in result.output
+    assert "saturation knee" in result.output
+
+
+def test_compare_prints_markdown_on_request(app: typer.Typer) -> None:
+    args = ["compare", str(ONE_WORKER), str(TWO_WORKERS), "--markdown"]
+
+    result = CliRunner().invoke(app, args)
+
+    assert result.exit_code == 0, result.output
+    assert "| saturation knee | 20× | 50× | +150% | better |" in result.output

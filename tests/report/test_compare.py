@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from loadtests.report.compare import Comparison, Movement, Verdict, compare
+from loadtests.report.model import Report, load_report
+
+
+def _row(rows: tuple[Movement, ...], what: str) -> Movement:
+    return next(row for row in rows if row.what == what)
+
+
+@pytest.fixture(scope="module")
+def scaled_out(one_worker: Report, two_workers: Report) -> Comparison:
+    return compare(one_worker, two_workers)
+
+
+def test_only_the_settings_that_differ_are_listed(scaled_out: Comparison) -> None:
+    assert scaled_out.settings == (Movement("api_workers", "1", "2", "", Verdict.UNJUDGED),)
+
+
+def test_a_knee_further_out_is_better_and_says_by_how_much(scaled_out: Comparison) -> None:
+    assert _row(scaled_out.conclusions, "saturation knee") == Movement(
+        "saturation knee", "20×", "50×", "+150%", Verdict.BETTER
+    )
+
+
+def test_capacity_held_by_the_projector_does_not_move_with_api_workers(
+    scaled_out: Comparison,
+) -> None:
+    assert _row(scaled_out.conclusions, "capacity").verdict is Verdict.SAME
+    assert _row(scaled_out.conclusions, "capacity set by") == Movement(
+        "capacity set by", "stale position reads", "stale position reads", "", Verdict.SAME
+    )
+
+
+def test_an_slo_that_breaks_later_is_better_and_one_that_does_not_move_is_the_same(
+    scaled_out: Comparison,
+) -> None:
+    timeouts = _row(scaled_out.conclusions, "order timeouts (408 / -1007) breaks at")
+    stale = _row(scaled_out.conclusions, "stale position reads breaks at")
+
+    assert (timeouts.before, timeouts.after, timeouts.verdict) == ("20×", "50×", Verdict.BETTER)
+    assert (stale.before, stale.after, stale.verdict) == ("10×", "10×", Verdict.SAME)
+
+
+def test_going_back_the_other_way_is_worse(one_worker: Report, two_workers: Report) -> None:
+    backwards = compare(two_workers, one_worker)
+
+    assert _row(backwards.conclusions, "saturation knee").verdict is Verdict.WORSE
+    assert _row(backwards.latency, "orders at 50×").verdict is Verdict.WORSE
+
+
+def test_p99s_are_compared_step_by_step_lower_is_better(scaled_out: Comparison) -> None:
+    orders = _row(scaled_out.latency, "orders at 50×")
+
+    assert (orders.before, orders.after, orders.change) == ("4.51 s", "380 ms", "−92%")
+    assert orders.verdict is Verdict.BETTER
+    assert len(scaled_out.latency) == 7 * 3
+
+
+def test_a_run_compared_with_itself_moved_nowhere(one_worker: Report) -> None:
+    same = compare(one_worker, one_worker)
+
+    assert same.settings == ()
+    assert {row.verdict for row in (*same.conclusions, *same.latency)} == {Verdict.SAME}
+
+
+def test_onsets_of_runs_whose_steps_do_not_line_up_are_shown_not_judged(
+    one_worker: Report, cascade_run: Path
+) -> None:
+    mixed = compare(one_worker, load_report(cascade_run))
+
+    timeouts = _row(mixed.conclusions, "order timeouts (408 / -1007) breaks at")
+    assert (timeouts.before, timeouts.after) == ("20×", "peak-minute")
+    assert timeouts.verdict is Verdict.UNJUDGED
+    assert _row(mixed.settings, "profile").after == "oct-2025"
+    assert mixed.latency == ()
+
+
+def test_markdown_holds_a_table_per_question(scaled_out: Comparison) -> None:
+    markdown = scaled_out.markdown()
+
+    assert "### Settings changed: step-ramp-small → step-ramp-small-2workers" in markdown
+    assert "| saturation knee | 20× | 50× | +150% | better |" in markdown
+    assert "### Corrected p99 per step" in markdown
+
+
+def test_an_audit_that_starts_failing_is_worse(one_worker: Report) -> None:
+    assert one_worker.audit is not None
+    failed = one_worker.model_copy(
+        update={"audit": one_worker.audit.model_copy(update={"passed": False})}
+    )
+
+    audit = _row(compare(one_worker, failed).conclusions, "conservation audit")
+
+    assert (audit.before, audit.after, audit.verdict) == ("PASS", "FAIL", Verdict.WORSE)

@@ -1,0 +1,289 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loadtests.metrics import USED_WEIGHT_1M
+from loadtests.report.capacity import Limit
+from loadtests.report.knee import KneeStatus
+from loadtests.report.model import BINANCE_LIMITS, Component, Report, load_report
+from loadtests.report.slo import OBJECTIVES
+from loadtests.results import AUDIT_FILE, SETTINGS_FILE, ResultsError
+from tests.fixtures.make_runs import RUNS_DIR, write_runs
+
+ONE_WORKER = RUNS_DIR / "step-ramp-small"
+
+# The fixture's steps: 1, 2, 5, 10, 20, 50, 100x of 7 req/s (5 orders/s, 2 queries/s).
+X10, X20, X50, X100 = 3, 4, 5, 6
+
+Row = dict[str, Any]
+
+
+BEGINS = {
+    "timeout_rate": (X20, "Timeouts begin at 20× (100 orders/s): 0.4%, over the 0.1% SLO"),
+    "stale_read_rate": (X10, "Stale reads begin at 10× (20 queries/s): 3%, over the 1% SLO"),
+    "rate_limited_rate": (
+        X100,
+        "Rate limiting begins at 100× (700 req/s): 4%, over the 1% SLO",
+    ),
+    "order_latency_p99_ms": (
+        X50,
+        "Order latency SLO broken at 50× (250 orders/s): 4.51 s, over the 500 ms SLO",
+    ),
+    "feed_lag_p99_ms": (X50, "Feed lag SLO broken at 50× (350 req/s): 3.95 s, over the 2 s SLO"),
+    "query_latency_p99_ms": (
+        X50,
+        "Query latency SLO broken at 50× (100 queries/s): 6.48 s, over the 250 ms SLO",
+    ),
+    "stale_age_p99_ms": (
+        X20,
+        "Stale-read age SLO broken at 20× (40 queries/s): 2.11 s, over the 1 s SLO",
+    ),
+    "feed_completeness": (
+        X20,
+        "Feed completeness SLO broken at 20× (140 req/s): 40%, under the 90% SLO",
+    ),
+    "error_rate": (X50, "Errors begin at 50× (350 req/s): 31%, over the 0.1% SLO"),
+}
+"""Where the fixture is built to break each objective, and the line saying so."""
+
+
+@pytest.mark.parametrize("metric", list(BEGINS))
+def test_each_objective_begins_at_the_step_the_fixture_breaks_it(
+    one_worker: Report, metric: str
+) -> None:
+    verdict = one_worker.verdict(metric)
+
+    assert (verdict.begins_at, verdict.line) == BEGINS[metric]
+
+
+def test_every_objective_is_pinned() -> None:
+    assert set(BEGINS) == {objective.metric for objective in OBJECTIVES}
+
+
+def test_the_headline_names_five_objectives_then_knee_capacity_bottleneck_and_audit(
+    one_worker: Report,
+) -> None:
+    assert one_worker.headline == (
+        "Timeouts begin at 20× (100 orders/s): 0.4%, over the 0.1% SLO",
+        "Stale reads begin at 10× (20 queries/s): 3%, over the 1% SLO",
+        "Rate limiting begins at 100× (700 req/s): 4%, over the 1% SLO",
+        "Order latency SLO broken at 50× (250 orders/s): 4.51 s, over the 500 ms SLO",
+        "Feed lag SLO broken at 50× (350 req/s): 3.95 s, over the 2 s SLO",
+        "Saturation knee at 20× (140 req/s): 139 req/s served; past it, at most 172 req/s",
+        "Capacity: holds 5× baseline (35 req/s, capped by stale position reads from 10×); "
+        "a 100×-orders / 1,000×-queries surge needs 2,500 req/s, 71.4× what it holds",
+        "Likely bottleneck (heuristic): projector — stale reads began at 10× (20 queries/s) "
+        "as journal lag p99 grew from 6 to 169 events: the read model is falling behind the "
+        "journal",
+        "Conservation audit: PASS",
+    )
+
+
+def test_the_knee_is_where_served_stops_following_offered(one_worker: Report) -> None:
+    saturation = one_worker.saturation
+
+    assert saturation is not None
+    assert saturation.status is KneeStatus.FOUND
+    assert saturation.knee is not None
+    assert saturation.knee.step == X20
+    assert saturation.knee.offered == pytest.approx(140)
+    assert saturation.knee.achieved == pytest.approx(139.2)
+    assert saturation.falls_behind is not None and saturation.falls_behind.step == X50
+    assert saturation.plateau.achieved == pytest.approx(172.2)
+
+
+def test_more_api_workers_move_the_knee_out(two_workers: Report) -> None:
+    assert two_workers.saturation is not None and two_workers.saturation.knee is not None
+    assert two_workers.saturation.knee.step == X50
+
+
+def test_capacity_is_capped_at_the_last_step_before_the_first_slo_broke(
+    one_worker: Report,
+) -> None:
+    plan = one_worker.capacity
+
+    assert plan is not None
+    assert plan.limit is Limit.SLO
+    assert plan.limiting_slo is not None and plan.limiting_slo.metric == "stale_read_rate"
+    assert plan.sustainable_multiple == pytest.approx(5)
+    assert plan.sustainable_rate == pytest.approx(35)
+    assert (plan.sustainable_order_rate, plan.sustainable_query_rate) == pytest.approx((25, 10))
+    assert plan.surge_rate == pytest.approx(100 * 5 + 1000 * 2)
+    assert plan.headroom == pytest.approx(35 / 2500)
+    assert plan.ceiling_rate == pytest.approx(172.2)
+
+
+def test_capacity_the_knee_sets_when_every_slo_holds(lenient_slo: Path) -> None:
+    report = load_report(ONE_WORKER, lenient_slo)
+
+    assert report.broken == ()
+    assert report.capacity is not None and report.capacity.limit is Limit.KNEE
+    assert report.headline[6] == (
+        "Capacity: holds 19.9× baseline (139 req/s); a 100×-orders / 1,000×-queries surge "
+        "needs 2,500 req/s, 18× what it holds"
+    )
+    assert report.headline[2] == "Rate limiting: not reached up to 100× (the highest step)"
+
+
+def test_slo_series_are_keyed_by_every_objective_with_one_value_per_step(
+    one_worker: Report,
+) -> None:
+    assert set(one_worker.metrics) == {objective.metric for objective in OBJECTIVES}
+    assert all(len(values) == len(one_worker.steps) for values in one_worker.metrics.values())
+
+
+def test_shares_count_the_right_requests(one_worker: Report) -> None:
+    metrics = one_worker.metrics
+
+    assert metrics["timeout_rate"][X20] == pytest.approx(4 / 1000)  # of orders only
+    rate_limited = (200 + 80 + 200) / (5000 + 2000 + 5000)  # 429s of every class at 100x
+    assert metrics["rate_limited_rate"][X100] == pytest.approx(rate_limited)
+    assert metrics["feed_completeness"][X20] == pytest.approx(20 / 50)
+    assert metrics["stale_read_rate"][0] == 0
+
+
+def test_a_rejection_counts_as_served(one_worker: Report) -> None:
+    orders = one_worker.classes[next(iter(one_worker.classes))][0]
+
+    assert orders.achieved_rate == pytest.approx(4.9)  # 2% of orders rejected
+    assert one_worker.steps[0].served_rate == pytest.approx(7)
+    assert one_worker.steps[0].label == "1×"
+
+
+def test_rate_limit_usage_is_the_peak_over_the_published_limit(one_worker: Report) -> None:
+    assert one_worker.rate_limits.published
+    assert one_worker.rate_limit_usage[USED_WEIGHT_1M][0] == pytest.approx(160 / 2400)
+    assert one_worker.rate_limit_usage[USED_WEIGHT_1M][X20] == 1
+
+
+def test_without_published_limits_binance_s_are_assumed(edited_run: Callable[..., Path]) -> None:
+    report = load_report(edited_run(replace={SETTINGS_FILE: "{}"}))
+
+    assert not report.rate_limits.published
+    assert report.rate_limits.limits == BINANCE_LIMITS
+
+
+def test_malformed_published_limits_are_a_results_error(edited_run: Callable[..., Path]) -> None:
+    settings = json.dumps({"rate_limits": [{"rateLimitType": "ORDERS"}]})
+
+    with pytest.raises(ResultsError, match="rate_limits"):
+        load_report(edited_run(replace={SETTINGS_FILE: settings}))
+
+
+def test_bottlenecks_are_listed_earliest_symptom_first(one_worker: Report) -> None:
+    assert [(b.component, b.step) for b in one_worker.bottlenecks] == [
+        (Component.PROJECTOR, X10),
+        (Component.ENGINE_QUEUE, X20),
+        (Component.API_CONCURRENCY, X50),
+        (Component.FEED_PUBLISHER, X50),
+    ]
+
+
+def test_order_timeouts_with_slow_reads_do_not_blame_the_engine(
+    edited_run: Callable[..., Path],
+) -> None:
+    def slow_reads_at_20x(row: Row) -> Row:
+        if (row["series"], row["index"]) == ("queries", X20) and row["symbol"] is None:
+            row["corrected_ms"]["p99"] = 900.0
+        return row
+
+    report = load_report(edited_run(slow_reads_at_20x))
+
+    assert Component.ENGINE_QUEUE not in {b.component for b in report.bottlenecks}
+
+
+def test_stale_reads_without_journal_headers_name_the_projector_unconfirmed(
+    edited_run: Callable[..., Path],
+) -> None:
+    def no_journal_lag(row: Row) -> Row:
+        row["journal_lag_events"] = None
+        return row
+
+    report = load_report(edited_run(no_journal_lag))
+
+    first = report.bottlenecks[0]
+    assert first.component is Component.PROJECTOR
+    assert "no journal-lag headers" in first.evidence
+
+
+def test_stale_reads_while_the_journal_keeps_up_do_not_blame_the_projector(
+    edited_run: Callable[..., Path],
+) -> None:
+    def flat_journal_lag(row: Row) -> Row:
+        if row["journal_lag_events"] is not None:
+            row["journal_lag_events"] = dict.fromkeys(row["journal_lag_events"], 3.0)
+        return row
+
+    report = load_report(edited_run(flat_journal_lag))
+
+    assert report.bottlenecks[0].component is Component.ENGINE_QUEUE
+
+
+def test_a_run_whose_feed_saw_nothing_says_feed_lag_was_not_measured(
+    edited_run: Callable[..., Path],
+) -> None:
+    report = load_report(edited_run(lambda row: None if row["series"] == "feed" else row))
+
+    assert report.feed == (None,) * len(report.steps)
+    assert report.verdict("feed_lag_p99_ms").line == "Feed lag SLO: not measured in this run"
+    assert not report.verdict("feed_completeness").measured
+
+
+@pytest.mark.parametrize(
+    ("audit", "line"),
+    [
+        (None, "Conservation audit: not recorded (the run has no audit.json)"),
+        (
+            '{"passed": false, "quiet": true, "cash_conserved": false, "positions_balanced": true}',
+            "Conservation audit: FAIL (cash not conserved)",
+        ),
+    ],
+)
+def test_the_audit_line_says_fail_and_why_or_that_there_was_none(
+    edited_run: Callable[..., Path], audit: str | None, line: str
+) -> None:
+    report = load_report(edited_run(replace={AUDIT_FILE: audit}))
+
+    assert report.headline[-1] == line
+
+
+def test_a_step_missing_a_request_class_row_is_a_results_error(
+    edited_run: Callable[..., Path],
+) -> None:
+    def drop_orders_at_5x(row: Row) -> Row | None:
+        return None if (row["series"], row["index"]) == ("orders", 2) else row
+
+    with pytest.raises(ResultsError, match="no orders row for step 2"):
+        load_report(edited_run(drop_orders_at_5x))
+
+
+def test_a_cascade_is_judged_by_phase_without_a_knee_or_capacity(cascade_run: Path) -> None:
+    report = load_report(cascade_run)
+
+    assert not report.ramp
+    assert report.saturation is None and report.capacity is None
+    assert report.steps[2].label == "peak-minute"
+    assert report.verdict("timeout_rate").line == (
+        "Timeouts begin in peak-minute (100× orders, 500 orders/s): 50%, over the 0.1% SLO"
+    )
+    assert report.verdict("rate_limited_rate").line == (
+        "Rate limiting: not reached in any phase (up to 357× the baseline, in peak-minute)"
+    )
+    assert "Saturation knee: not sought, as the load does not rise step by step" in report.headline
+    assert report.bottlenecks[0].component is Component.ENGINE_QUEUE
+
+
+def test_the_committed_fixture_runs_are_what_make_runs_writes(tmp_path: Path) -> None:
+    for written in write_runs(tmp_path):
+        committed = RUNS_DIR / written.name
+        files = sorted(p.relative_to(written) for p in written.rglob("*") if p.is_file())
+        assert files == sorted(
+            p.relative_to(committed) for p in committed.rglob("*") if p.is_file()
+        )
+        for name in files:
+            assert (written / name).read_bytes() == (committed / name).read_bytes(), name

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from loadtests.report.model import Report, load_report
+from loadtests.report.render import (
+    HTML_FILE,
+    JSON_FILE,
+    MARKDOWN_FILE,
+    read_report,
+    to_html,
+    to_markdown,
+    write_report,
+)
+
+
+def test_the_three_files_are_written_into_a_new_directory(
+    one_worker: Report, tmp_path: Path
+) -> None:
+    out = tmp_path / "nested" / "out"
+
+    files = write_report(one_worker, out)
+
+    assert (files.html, files.json, files.markdown) == (
+        out / HTML_FILE,
+        out / JSON_FILE,
+        out / MARKDOWN_FILE,
+    )
+    assert all(path.stat().st_size > 0 for path in (files.html, files.json, files.markdown))
+
+
+def test_report_json_reads_back_to_an_equal_report(one_worker: Report, tmp_path: Path) -> None:
+    files = write_report(one_worker, tmp_path)
+
+    assert read_report(files.json) == one_worker
+
+
+def test_a_cascade_report_json_reads_back_too(cascade_run: Path, tmp_path: Path) -> None:
+    report = load_report(cascade_run)
+
+    assert read_report(write_report(report, tmp_path).json) == report
+
+
+def test_markdown_opens_with_the_title_and_every_headline_line(one_worker: Report) -> None:
+    markdown = to_markdown(one_worker)
+
+    lines = markdown.splitlines()
+    assert lines[0] == "# Capacity report: step-ramp-small"
+    assert lines[2 : 2 + len(one_worker.headline)] == [f"- {line}" for line in one_worker.headline]
+    assert "Timeouts begin at 20× (100 orders/s)" in lines[2]
+
+
+def test_markdown_carries_the_slo_and_step_tables(one_worker: Report) -> None:
+    markdown = to_markdown(one_worker)
+
+    assert "| stale position reads | ≤ 1% | 10× | 3% | 70% |" in markdown
+    assert "| 4 | x20 | 20× | 140 | 139 | 99% | knee |" in markdown
+    assert "| holds | 5× baseline, 35 req/s |" in markdown
+
+
+def test_markdown_leaves_out_sections_that_are_only_a_plot(one_worker: Report) -> None:
+    markdown = to_markdown(one_worker)
+
+    assert "## Stale position reads" not in markdown
+    assert "## Rate limits" in markdown
+
+
+def test_a_run_without_a_feed_says_so_rather_than_showing_an_empty_table(
+    cascade_run: Path,
+) -> None:
+    markdown = to_markdown(load_report(cascade_run))
+
+    assert "The feed saw no liquidations in this run." in markdown
+    assert "Capacity is read from a step ramp" in markdown
+
+
+def test_html_is_self_contained_with_plotly_inline(one_worker: Report) -> None:
+    html = to_html(one_worker)
+
+    assert not re.search(r"<script[^>]*\bsrc=", html, re.IGNORECASE)
+    assert not re.search(r"<link[^>]*\bhref=[\"']?https?:", html, re.IGNORECASE)
+    assert "Plotly.newPlot" in html
+    assert len(re.findall(r'<div id="plot-\d+"', html)) == 6
+
+
+def test_a_cascade_html_draws_its_timeline_and_skips_what_it_did_not_measure(
+    cascade_run: Path,
+) -> None:
+    report = load_report(cascade_run)
+
+    html = to_html(report)
+
+    assert not (report.measured_staleness or report.measured_feed)
+    assert len(re.findall(r'<div id="plot-\d+"', html)) == 5
+    assert "Profile oct-2025: phases and multipliers" in html
+    assert "Stale position reads" not in html
+
+
+def test_html_shows_the_headline_escaped(one_worker: Report) -> None:
+    hostile = one_worker.model_copy(
+        update={"headline": ("Timeouts begin at <script>alert(1)</script>",)}
+    )
+
+    html = to_html(hostile)
+
+    assert "<li>Timeouts begin at &lt;script&gt;alert(1)&lt;/script&gt;</li>" in html
+
+
+def test_html_renders_identically_twice(one_worker: Report) -> None:
+    assert to_html(one_worker) == to_html(one_worker)
