@@ -1,12 +1,19 @@
-"""`stampede`: one command line for the exchange mock and the load tests."""
+"""`stampede`: one command line for the exchange mock, the load tests and the report."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from exchange_mock import cli as exchange_cli
 from loadtests.demo import run_demo
+from loadtests.profiles import load_profile
+from loadtests.report import cli as report_cli
+from loadtests.run import RunOptions, run_load
 
 app = typer.Typer(
     name="stampede",
@@ -15,11 +22,67 @@ app = typer.Typer(
     add_completion=False,
 )
 exchange_cli.register(app)
+report_cli.register(app)
+
+DEMO_PROFILE = "oct-2025"
+DEMO_SECONDS = 180.0
+
+
+def _default_out(profile: str) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{Path(profile).stem}-{stamp}"
+
+
+@app.command()
+def run(
+    profile: Annotated[str, typer.Argument(help="A shipped profile name or a YAML file.")],
+    target: Annotated[
+        str | None, typer.Option(help="Base URL of a Binance-compatible venue; the mock if none.")
+    ] = None,
+    time_scale: Annotated[
+        float | None, typer.Option(help="Run this many times faster than the profile's clock.")
+    ] = None,
+    slo: Annotated[Path | None, typer.Option(help="SLO thresholds (YAML).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Run directory; runs/<profile>-<time>.")] = None,
+    fail_on_slo: Annotated[bool, typer.Option(help="Exit 1 when an SLO is broken.")] = False,
+    processes: Annotated[int, typer.Option(help="Locust worker processes.")] = 1,
+    baseline_scale: Annotated[
+        float, typer.Option(help="Multiply the profile's baseline rates.")
+    ] = 1.0,
+    client_ips: Annotated[int, typer.Option(help="Client IPs the load speaks for.")] = 16,
+    retry: Annotated[
+        str, typer.Option(help="On errors: none, immediate, backoff or retry-after.")
+    ] = "none",
+    accounts_file: Annotated[
+        Path | None, typer.Option(help="Accounts (as `stampede accounts --json`) of the target.")
+    ] = None,
+) -> None:
+    """Run a profile against the target (or the embedded mock) and write the report."""
+    options = RunOptions(
+        profile=profile,
+        out=out or _default_out(profile),
+        target=target,
+        time_scale=time_scale,
+        baseline_scale=baseline_scale,
+        processes=processes,
+        client_ips=client_ips,
+        retry=retry,
+        accounts_file=accounts_file,
+    )
+    run_dir = run_load(options, Console())
+    report_cli.report(run_dir, slo=slo, out=None, fail_on_slo=fail_on_slo)
 
 
 @app.command()
 def demo() -> None:
-    """Start the embedded exchange, trade on it with ccxt, print the result, stop."""
+    """The October 2025 cascade, compressed to about three minutes, against the embedded mock."""
+    duration = load_profile(DEMO_PROFILE).timeline(1.0).duration
+    run(DEMO_PROFILE, time_scale=duration / DEMO_SECONDS)
+
+
+@app.command("ccxt-demo")
+def ccxt_demo() -> None:
+    """Start the embedded exchange, trade on it with an unmodified ccxt client, print, stop."""
     run_demo(Console())
 
 
