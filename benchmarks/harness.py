@@ -1,4 +1,5 @@
-"""Starting the servers a benchmark compares, as separate processes on loopback."""
+"""What the benchmarks share: the exchange and baselines as processes of their own on loopback
+(so the load generator and the server do not share an interpreter), and signed requests."""
 
 from __future__ import annotations
 
@@ -6,53 +7,32 @@ import hashlib
 import hmac
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from urllib.parse import urlencode
 
-import httpx
-
 from exchange_mock.accounts import Account
-from exchange_mock.server import settings_env
+from exchange_mock.redis_server import free_port
 from exchange_mock.settings import Settings
 
-HERE = Path(__file__).parent
 
-
-def wait_until_up(url: str, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{url} did not come up")
-        time.sleep(0.1)
+def bench_settings(redis_url: str) -> Settings:
+    """The exchange as benchmarked: 100 funded traders, no market makers (nothing but the
+    measured load touches it)."""
+    return Settings(
+        redis_url=redis_url, port=free_port(), accounts=100, makers=0, key_prefix="bench"
+    )
 
 
 @contextmanager
-def process(args: list[str], env: dict[str, str] | None = None) -> Iterator[None]:
-    child = subprocess.Popen(args, env={**os.environ, **(env or {})})
+def process(args: list[str]) -> Iterator[None]:
+    child = subprocess.Popen(args, env=dict(os.environ))
     try:
         yield
     finally:
         child.terminate()
         child.wait(timeout=15)
-
-
-@contextmanager
-def exchange(settings: Settings) -> Iterator[str]:
-    """`stampede exchange` as a user runs it; yields its base URL once it answers."""
-    cli = [sys.executable, "-c", "from loadtests.cli import main; main()", "exchange"]
-    with process(cli, settings_env(settings)):
-        base = f"http://127.0.0.1:{settings.port}"
-        wait_until_up(base + "/fapi/v1/ping")
-        yield base
 
 
 def signed_target(path: str, account: Account, **params: object) -> str:

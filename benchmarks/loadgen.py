@@ -52,6 +52,15 @@ async def _exchange(
     return status
 
 
+def _record(outcome: Outcome, status: int, since: float) -> None:
+    outcome.latencies_ms.append((time.perf_counter() - since) * 1000)
+    outcome.statuses[status] = outcome.statuses.get(status, 0) + 1
+    if status == 200:
+        outcome.completed += 1
+    else:
+        outcome.failed += 1
+
+
 async def closed_loop(
     host: str, port: int, requests: Sequence[bytes], connections: int, seconds: float
 ) -> Outcome:
@@ -65,13 +74,7 @@ async def closed_loop(
         try:
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                status = await _exchange(reader, writer, next(cycle))
-                outcome.latencies_ms.append((time.perf_counter() - started) * 1000)
-                outcome.statuses[status] = outcome.statuses.get(status, 0) + 1
-                if status == 200:
-                    outcome.completed += 1
-                else:
-                    outcome.failed += 1
+                _record(outcome, await _exchange(reader, writer, next(cycle)), started)
         finally:
             writer.close()
 
@@ -105,13 +108,7 @@ async def open_loop(
                 delay = intended - time.perf_counter()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                status = await _exchange(reader, writer, next(cycle))
-                outcome.latencies_ms.append((time.perf_counter() - intended) * 1000)
-                outcome.statuses[status] = outcome.statuses.get(status, 0) + 1
-                if status == 200:
-                    outcome.completed += 1
-                else:
-                    outcome.failed += 1
+                _record(outcome, await _exchange(reader, writer, next(cycle)), intended)
         finally:
             writer.close()
 

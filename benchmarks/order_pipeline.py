@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 
-from harness import exchange, signed_target
+from harness import bench_settings, signed_target
 from loadgen import build_request, closed_loop, open_loop
 from rich.console import Console
 
 from exchange_mock.accounts import AccountBook
-from exchange_mock.redis_server import EmbeddedRedis, free_port
-from exchange_mock.settings import Settings
+from exchange_mock.redis_server import EmbeddedRedis
+from exchange_mock.server import exchange_process
 
 SECONDS = 5.0
 CONNECTIONS = 64
@@ -26,10 +26,8 @@ def main() -> None:
     with EmbeddedRedis() as redis:
         # No market makers: the book is empty, so each IOC order is accepted, journaled and
         # expires — the whole write path, with no position piling up over the run.
-        settings = Settings(
-            redis_url=redis.url, port=free_port(), accounts=100, makers=0, key_prefix="bench"
-        )
-        with exchange(settings):
+        settings = bench_settings(redis.url)
+        with exchange_process(settings):
             book = AccountBook.from_settings(settings)
             orders = [
                 build_request(

@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from harness import exchange, process, signed_target, wait_until_up
+from harness import bench_settings, process, signed_target
 from loadgen import build_request, closed_loop
 from rich.console import Console
 
 from exchange_mock.accounts import AccountBook
 from exchange_mock.redis_server import EmbeddedRedis, free_port
-from exchange_mock.settings import Settings
+from exchange_mock.server import exchange_process, wait_until_serving
 
 SECONDS = 5.0
 CONNECTIONS = 32
@@ -25,14 +25,12 @@ ROUNDS = 2
 def main() -> None:
     console = Console()
     with EmbeddedRedis() as redis:
-        settings = Settings(
-            redis_url=redis.url, port=free_port(), accounts=100, makers=0, key_prefix="bench"
-        )
+        settings = bench_settings(redis.url)
         bare_port = free_port()
         bare_cmd = [sys.executable, "benchmarks/bare_hgetall_app.py", str(bare_port), redis.url,
                     settings.key_prefix]  # fmt: skip
-        with exchange(settings), process(bare_cmd):
-            wait_until_up(f"http://127.0.0.1:{bare_port}/bare/1")
+        with exchange_process(settings), process(bare_cmd):
+            wait_until_serving(f"http://127.0.0.1:{bare_port}", "/bare/1")
             book = AccountBook.from_settings(settings)
             ours = [
                 build_request("GET", signed_target("/fapi/v2/positionRisk", a), "bench",

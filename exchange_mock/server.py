@@ -110,11 +110,11 @@ class ServerThread:
         self._thread.join(timeout=15)
 
 
-def wait_until_serving(base_url: str, timeout_s: float = 30.0) -> None:
+def wait_until_serving(base_url: str, path: str = "/fapi/v1/ping", timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            if httpx.get(f"{base_url}/fapi/v1/ping", timeout=1).status_code == 200:
+            if httpx.get(f"{base_url}{path}", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
