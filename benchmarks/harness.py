@@ -19,9 +19,15 @@ from exchange_mock.settings import Settings
 
 def bench_settings(redis_url: str) -> Settings:
     """The exchange as benchmarked: 100 funded traders, no market makers (nothing but the
-    measured load touches it)."""
+    measured load touches it), and no rate limits, which one load generator on one IP would
+    reach within a second (`api_middleware.py` measures what they cost)."""
     return Settings(
-        redis_url=redis_url, port=free_port(), accounts=100, makers=0, key_prefix="bench"
+        redis_url=redis_url,
+        port=free_port(),
+        accounts=100,
+        makers=0,
+        key_prefix="bench",
+        rate_limits=False,
     )
 
 

@@ -7,11 +7,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from exchange_mock.api import account, admin, market, orders, userstream
+from exchange_mock.api import account, admin, market, orders, scenario, userstream, ws
 from exchange_mock.api.context import ApiContext
 from exchange_mock.api.errors import install_error_handlers
+from exchange_mock.api.middleware import Edge, EdgeMiddleware
+from exchange_mock.api.ratelimit import RateLimiter
+from exchange_mock.api.userstream import listen_key_index
 from exchange_mock.node import Node
 from exchange_mock.settings import Settings
+from exchange_mock.telemetry.asgi import MetricsMiddleware
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -19,13 +23,23 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Node(settings) as node:
             app.state.node = node
-            app.state.context = ApiContext(
+            context = ApiContext(
                 settings=settings,
                 symbols=node.symbols,
                 accounts=node.accounts,
                 bus=node.bus,
                 reads=node.reads,
             )
+            app.state.context = context
+            table = context.rate_limit_table
+            limiter = (
+                RateLimiter(node.redis, node.keys, table, settings.time_scale)
+                if settings.rate_limits
+                else None
+            )
+            app.state.edge = Edge(settings, node.accounts, table, node.faults, limiter)
+            if node.relay is not None:
+                app.state.ws = ws.WsContext(node.relay, listen_key_index(node.accounts))
             yield
 
     app = FastAPI(
@@ -34,7 +48,9 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (market, orders, account, userstream, admin):
+    app.add_middleware(EdgeMiddleware)
+    app.add_middleware(MetricsMiddleware)  # outermost: sees the edge's refusals, serves /metrics
+    for module in (market, orders, account, userstream, ws, admin, scenario):
         app.include_router(module.router)
     return app
 

@@ -3,6 +3,11 @@ background roles (engine, projector, market makers) its settings name.
 
 The same code runs everything in one process (the embedded default) or each role in its own
 process or container: only `Settings.roles` differs.
+
+Two Redis clients: `redis` carries the exchange's own traffic, through connections that add
+whatever Redis latency the faults inject (and time each round trip for the metrics); `control`
+carries the fault board, the operator's reads and the metrics' samples, which no fault slows, so
+an operator can always see and clear what they switched on.
 """
 
 from __future__ import annotations
@@ -18,24 +23,33 @@ from typing import Any
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from exchange_mock.accounts import AccountBook
+from exchange_mock.collateral import CollateralTable
 from exchange_mock.domain.commands import Command, FundAccount, UpdateMarkPrice
 from exchange_mock.engine.core import Engine
 from exchange_mock.engine.runner import EngineRunner
 from exchange_mock.errors import ConfigError
+from exchange_mock.faults.board import FaultBoard, LiveFaults
+from exchange_mock.faults.stale import LaggingReadModel
+from exchange_mock.feeds.publisher import FeedPublisher
+from exchange_mock.feeds.relay import FeedRelay
+from exchange_mock.market.genesis import risk_genesis
 from exchange_mock.market.makers import MarketMakers
 from exchange_mock.projector.runner import Projector
 from exchange_mock.settings import Role, Settings
-from exchange_mock.store.bus import CommandBus
+from exchange_mock.store.bus import CommandBus, Shedding
 from exchange_mock.store.keys import Keys
-from exchange_mock.store.readmodel import ReadModel
+from exchange_mock.store.scenario import ScenarioBoard
 from exchange_mock.symbols import SymbolTable, to_cash
+from exchange_mock.telemetry.redis_latency import MeasuredConnection
+from exchange_mock.telemetry.sampler import PipelineSampler
 from exchange_mock.types import Millis
 
 log = logging.getLogger(__name__)
 
 
 def genesis(accounts: AccountBook, symbols: SymbolTable, ts: Millis) -> list[Command]:
-    """What an empty journal starts with: every account funded, every symbol's first mark."""
+    """What an empty journal starts with: every account funded, every symbol's first mark, then
+    the insurance fund, the traders' collateral and the operator's shock account."""
     commands: list[Command] = [
         FundAccount(account.id, to_cash(account.initial_balance), ts)
         for account in accounts.accounts
@@ -45,7 +59,7 @@ def genesis(accounts: AccountBook, symbols: SymbolTable, ts: Millis) -> list[Com
         if ticks is None:
             raise ConfigError(f"{spec.symbol}: reference price is not a whole number of ticks")
         commands.append(UpdateMarkPrice(spec.symbol, ticks, ts))
-    return commands
+    return commands + risk_genesis(accounts, symbols, CollateralTable.load(), ts)
 
 
 class Node:
@@ -56,35 +70,84 @@ class Node:
         self.keys = Keys(settings.key_prefix)
         self.symbols = SymbolTable.load(settings.symbols_file)
         self.accounts = AccountBook.from_settings(settings)
+        self.control = Redis.from_url(settings.redis_url)
+        self.fault_board = FaultBoard(self.control, self.keys)
+        self.faults = LiveFaults(self.fault_board)
+        """The faults in force, as this process last saw them: `faults.value(kind)`."""
         self.redis = Redis(
             connection_pool=BlockingConnectionPool.from_url(
-                settings.redis_url, max_connections=settings.redis_pool, timeout=None
+                settings.redis_url,
+                max_connections=settings.redis_pool,
+                timeout=None,
+                connection_class=MeasuredConnection,
+                faults=self.faults,
+                streams=(self.keys.orders, self.keys.journal),
             )
         )
-        self.bus = CommandBus(self.redis, self.keys, settings.ack_timeout_ms)
-        self.reads = ReadModel(self.redis, self.keys)
+        shedding = None
+        if settings.shed_queue_depth:
+            makers = frozenset(account.id for account in self.accounts.makers)
+            shedding = Shedding(settings.shed_queue_depth, makers)
+        self.bus = CommandBus(self.redis, self.keys, settings.ack_timeout_ms, shedding)
+        self.reads = LaggingReadModel(self.redis, self.keys, self.faults)
+        self.relay = (
+            FeedRelay(self.redis, self.keys, settings.ws_send_queue)
+            if Role.API in settings.roles
+            else None
+        )
+        """Relays the feed channels to this process's WebSocket clients (API processes only)."""
         self._running: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
 
     async def __aenter__(self) -> Node:
         settings, roles = self.settings, self.settings.roles
+        if Role.ENGINE in roles:
+            # One engine per exchange, so its start is when the configured faults take over.
+            await self.fault_board.replace(settings.faults)
+        await self.faults.refresh()
+        self._spawn("faults", self.faults.run)
         await self.bus.start()
         if Role.ENGINE in roles:
             runner = EngineRunner(
                 self.redis,
                 self.keys,
-                Engine(self.symbols, settings.default_leverage),
+                Engine(self.symbols, settings.default_leverage, CollateralTable.load().assets),
                 [spec.symbol for spec in self.symbols.symbols],
                 settings.engine_batch,
                 settings.depth_levels,
                 genesis(self.accounts, self.symbols, int(time.time() * 1000)),
+                self.faults,
             )
             self._spawn("engine", runner.run)
         if Role.PROJECTOR in roles:
-            projector = Projector(self.redis, self.keys, self.symbols, settings.projector_batch)
+            projector = Projector(
+                self.redis, self.keys, self.symbols, settings.projector_batch, self.faults
+            )
             self._spawn("projector", projector.run)
         if Role.MAKERS in roles and self.accounts.makers:
-            makers = MarketMakers(self.bus, self.symbols, self.accounts.makers, settings)
+            board = ScenarioBoard(self.control, self.keys)
+            makers = MarketMakers(
+                self.bus, self.symbols, self.accounts.makers, settings, self.reads, board
+            )
             self._spawn("makers", makers.run)
+        if Role.FEEDS in roles:
+            publisher = FeedPublisher(
+                self.redis,
+                self.keys,
+                self.symbols,
+                settings.feed_batch,
+                settings.force_order_interval_ms,
+                self.faults,
+            )
+            self._spawn("feeds", publisher.run)
+        if self.relay is not None:
+            self._spawn("relay", self.relay.run)
+        self._spawn(
+            "metrics",
+            PipelineSampler(
+                self.control, self.keys, self.symbols, roles, self.relay,
+                settings.metrics_interval_ms,
+            ).run,
+        )  # fmt: skip
         return self
 
     def _spawn(self, name: str, run: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
@@ -106,6 +169,7 @@ class Node:
                 await task
         await self.bus.stop()
         await self.redis.aclose()
+        await self.control.aclose()
 
 
 def _report_crash(task: asyncio.Task[None]) -> None:

@@ -21,6 +21,7 @@ from exchange_mock.app import create_app
 from exchange_mock.node import Node
 from exchange_mock.redis_server import free_port, redis_url
 from exchange_mock.settings import Role, Settings
+from exchange_mock.telemetry.registry import metrics_endpoint, multiprocess_directory
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -34,11 +35,13 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 async def _run_background_roles(settings: Settings) -> None:
     async with Node(settings):
-        await asyncio.Event().wait()
+        with metrics_endpoint(settings.host, settings.metrics_port):
+            await asyncio.Event().wait()
 
 
 def run_background_roles(settings: Settings) -> None:
-    """Engine, projector and makers without an HTTP server (a process of its own)."""
+    """Engine, projector, makers and feeds without the API (a process of its own), with their
+    metrics on `metrics_port` when one is set."""
     asyncio.run(_run_background_roles(settings))
 
 
@@ -55,27 +58,30 @@ def serve(settings: Settings) -> None:
                 host=settings.host,
                 port=settings.port,
                 access_log=settings.access_log,
+                proxy_headers=False,
             )
             return
         background = settings.model_copy(update={"roles": settings.roles - {Role.API}})
         worker_settings = settings.model_copy(update={"roles": frozenset({Role.API})})
-        roles = multiprocessing.get_context("spawn").Process(
-            target=run_background_roles, args=(background,), name="stampede-roles", daemon=True
-        )
-        roles.start()
-        os.environ.update(settings_env(worker_settings))
-        try:
-            uvicorn.run(
-                "exchange_mock.app:app_from_env",
-                factory=True,
-                host=settings.host,
-                port=settings.port,
-                workers=settings.api_workers,
-                access_log=settings.access_log,
+        # One port, many processes: any worker's /metrics adds up every process's values.
+        with multiprocess_directory():
+            roles = multiprocessing.get_context("spawn").Process(
+                target=run_background_roles, args=(background,), name="stampede-roles", daemon=True
             )
-        finally:
-            roles.terminate()
-            roles.join(timeout=5)
+            roles.start()
+            os.environ.update(settings_env(worker_settings))
+            try:
+                uvicorn.run(
+                    "exchange_mock.app:app_from_env",
+                    factory=True,
+                    host=settings.host,
+                    port=settings.port,
+                    workers=settings.api_workers,
+                    access_log=settings.access_log,
+                )
+            finally:
+                roles.terminate()
+                roles.join(timeout=5)
 
 
 class ServerThread:
@@ -89,6 +95,9 @@ class ServerThread:
             port=settings.port,
             log_level="warning",
             access_log=settings.access_log,
+            # Client identity is ours to decide (trusted_proxies); uvicorn's own rewrite would
+            # trust any loopback peer's X-Forwarded-For before our code sees the request.
+            proxy_headers=False,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="exchange", daemon=True)

@@ -10,8 +10,10 @@ from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from exchange_mock.faults.kinds import FaultKind, check
 
 
 class Role(StrEnum):
@@ -21,6 +23,8 @@ class Role(StrEnum):
     ENGINE = "engine"
     PROJECTOR = "projector"
     MAKERS = "makers"
+    FEEDS = "feeds"
+    """The feed publisher: journal to WebSocket channels. One per exchange."""
 
 
 class Settings(BaseSettings):
@@ -42,6 +46,19 @@ class Settings(BaseSettings):
         default=False, description="Log every request (costly under the load this tool makes)."
     )
     roles: frozenset[Role] = frozenset(Role)
+    metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65_535,
+        description="Port on `host` where a process without the API role serves its Prometheus "
+        "metrics (API processes serve GET /metrics on their own port); 0 serves none.",
+    )
+    metrics_interval_ms: int = Field(
+        default=1_000,
+        ge=50,
+        description="How often a process samples the pipeline's state (queue depth, projector "
+        "lag, liquidations, insurance fund, marks) from Redis into its metrics.",
+    )
 
     symbols_file: Path | None = Field(
         default=None, description="Contract table (YAML); the shipped BTCUSDT/ETHUSDT by default."
@@ -57,16 +74,33 @@ class Settings(BaseSettings):
     engine_batch: int = Field(default=512, ge=1, description="Commands per engine round trip.")
     projector_batch: int = Field(default=1_024, ge=1, description="Events per projector round.")
     depth_levels: int = Field(default=1_000, ge=5, description="Book levels published for depth.")
+    feed_batch: int = Field(default=1_024, ge=1, description="Events per feed publisher round.")
+    force_order_interval_ms: int = Field(
+        default=1_000,
+        ge=1,
+        description="forceOrder snapshot window: per symbol, only the latest liquidation in each "
+        "window is pushed (Binance: 1000 ms).",
+    )
+    ws_send_queue: int = Field(
+        default=1_000,
+        ge=1,
+        description="Messages one WebSocket client may have waiting to be sent; a client that "
+        "falls further behind is disconnected as a slow consumer.",
+    )
 
     makers: int = Field(default=2, ge=0, description="Market-maker accounts quoting every book.")
     maker_balance: Decimal = Field(default=Decimal(50_000_000), gt=0)
     maker_levels: int = Field(default=10, ge=1, description="Quote levels per side per maker.")
     maker_spread_bps: int = Field(default=2, ge=1, description="Half-spread of the inner quote.")
     maker_step_bps: int = Field(default=2, ge=1, description="Distance between quote levels.")
-    maker_notional: Decimal = Field(default=Decimal(20_000), gt=0, description="Per quote level.")
+    maker_notional: Decimal = Field(
+        default=Decimal(20_000),
+        gt=0,
+        description="Notional of the inner quote level; deeper levels follow the square-root law.",
+    )
     maker_interval_ms: int = Field(default=1_000, ge=10, description="How often makers requote.")
     maker_volatility_bps: int = Field(
-        default=5, ge=0, description="Std. dev. of the reference price's step per requote."
+        default=5, ge=0, description="Calm-market volatility of the venues' prices per requote."
     )
     time_scale: float = Field(
         default=1.0,
@@ -89,5 +123,29 @@ class Settings(BaseSettings):
     admin_remote: bool = Field(
         default=False, description="Serve the operator API to non-loopback peers too."
     )
+    shed_queue_depth: int = Field(
+        default=10_000,
+        ge=0,
+        description="Commands queued in front of the engine beyond which a new order is refused "
+        "(-1008, HTTP 503) instead of queued; reduce-only orders still pass. 0 never sheds.",
+    )
+    api_concurrency: int = Field(
+        default=1_000,
+        ge=1,
+        description="Requests one API worker process handles at once; beyond it a request is "
+        "answered 503 at once rather than queued without bound.",
+    )
+    faults: dict[FaultKind, float] = Field(
+        default_factory=dict,
+        description='Faults in force from the start, as JSON: {"engine_delay_ms": 200, ...}. '
+        "Set when the engine's process starts; the operator API changes them at runtime.",
+    )
     random_seed: int = 7
     listen_key_ttl_s: int = 3_600
+
+    @field_validator("faults")
+    @classmethod
+    def _faults_in_range(cls, faults: dict[FaultKind, float]) -> dict[FaultKind, float]:
+        for kind, value in faults.items():
+            check(kind, value)
+        return faults

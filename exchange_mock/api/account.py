@@ -34,7 +34,8 @@ async def _position_risk(call: AccountCall, version: wire.Version) -> Response:
     spec = call.params.optional_symbol(ctx.symbols)
     view = await ctx.reads.account(call.account.id)
     specs = ctx.symbols.symbols if spec is None else (spec,)
-    positions = wire.position_risk(view, specs, version, ctx.settings.default_leverage)
+    leverage, every = ctx.settings.default_leverage, ctx.symbols.symbols
+    positions = wire.position_risk(view, specs, version, leverage, every)
     return wire.json_response(positions, _lag_headers(view))
 
 

@@ -1,21 +1,50 @@
 """Operator endpoints outside the Binance namespace (`/stampede/...`): the conservation audit
-the harness runs after every load test."""
+the harness runs after every load test, and under `/stampede/admin` (loopback only by default,
+see `admin_auth.py`) the faults and the state of the pipeline:
+
+- `GET /stampede/admin/status`: every fault in force, the orders queued in front of the engine,
+  the projector's lag (events and ms), and the requests in flight in the worker that answers;
+- `PUT /stampede/admin/faults` with `{"kind": ..., "value": ...}`: set one fault (0 clears it);
+- `DELETE /stampede/admin/faults`: clear every fault.
+
+Fault changes reach every process of the exchange within milliseconds (a Redis notice), and
+within `faults.board.REFRESH_S` at worst.
+"""
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
 
+from exchange_mock.api.admin_auth import require_admin
+from exchange_mock.api.middleware import Edge
+from exchange_mock.errors import Code, ExchangeError
+from exchange_mock.faults.board import Faults
+from exchange_mock.faults.kinds import FaultKind, check
 from exchange_mock.node import Node
 from exchange_mock.store.audit import audit
+from exchange_mock.store.backlog import backlog
 
 router = APIRouter(prefix="/stampede", tags=["operator"])
+operator = APIRouter(prefix="/admin", dependencies=[Depends(require_admin)])
+
+
+class FaultChange(BaseModel):
+    kind: str
+    value: float
+
+
+def _node(request: Request) -> Node:
+    node: Node = request.app.state.node
+    return node
 
 
 @router.get("/audit", summary="Conservation audit: cash and positions, from the read model")
 async def get_audit(request: Request) -> dict[str, object]:
-    node: Node = request.app.state.node
+    node = _node(request)
     report = await audit(node.redis, node.keys, (a.id for a in node.accounts.accounts))
     return {
         **asdict(report),
@@ -24,3 +53,51 @@ async def get_audit(request: Request) -> dict[str, object]:
         "positions_balanced": report.positions_balanced,
         "passed": report.passed,
     }
+
+
+@operator.get("/status", summary="Faults in force, pipeline backlog, requests in flight")
+async def get_status(request: Request) -> dict[str, object]:
+    node = _node(request)
+    edge: Edge = request.app.state.edge
+    faults = await node.fault_board.load()
+    behind = await backlog(node.control, node.keys, time.time_ns() // 1_000_000)
+    return {
+        "faults": faults,
+        "orders_queued": behind.orders_queued,
+        "journal_head": behind.journal_head,
+        "projected_seq": behind.projected_seq,
+        "projector_lag_events": behind.projector_lag_events,
+        "projector_lag_ms": behind.projector_lag_ms,
+        "api_worker": {
+            "id": node.bus.worker,
+            "in_flight": edge.in_flight,
+            "capacity": edge.capacity,
+        },
+    }
+
+
+@operator.put("/faults", summary="Set one fault; a value of 0 clears it")
+async def put_fault(change: FaultChange, request: Request) -> dict[str, Faults]:
+    try:
+        kind = FaultKind(change.kind)
+    except ValueError:
+        known = ", ".join(kind.value for kind in FaultKind)
+        raise ExchangeError(
+            Code.INVALID_PARAMETER, f"Unknown fault kind {change.kind!r}; known: {known}."
+        ) from None
+    try:
+        check(kind, change.value)
+    except ValueError as exc:
+        raise ExchangeError(Code.INVALID_PARAMETER, f"{exc}.") from None
+    board = _node(request).fault_board
+    await board.set(kind, change.value)
+    return {"faults": await board.load()}
+
+
+@operator.delete("/faults", summary="Clear every fault")
+async def clear_faults(request: Request) -> dict[str, Faults]:
+    await _node(request).fault_board.replace({})
+    return {"faults": {}}
+
+
+router.include_router(operator)

@@ -3,8 +3,9 @@
 A listen key is derived from the account's secret rather than stored: POST returns the same key
 every time (as Binance does while a key is live), any API worker or load generator can compute
 it without a lookup, and the WebSocket side maps a key back to its account with
-`listen_key_index`. The cost is that keys never expire: PUT and DELETE only check that the key
-is the caller's. Binance's 60-minute expiry would need a stored key with a TTL.
+`listen_key_index`. The cost is that keys never expire: PUT only checks that the key is the
+caller's, and DELETE ends the key's current connections' user data with `listenKeyExpired`.
+Binance's 60-minute expiry would need a stored key with a TTL.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from exchange_mock.accounts import Account, AccountBook
 from exchange_mock.api import wire
 from exchange_mock.api.auth import AccountCall, ApiKeyOnly
+from exchange_mock.api.ws import close_listen_key
 from exchange_mock.errors import Code, ExchangeError
 from exchange_mock.types import AccountId
 
@@ -55,6 +57,9 @@ async def keepalive_user_stream(call: ApiKeyOnly) -> Response:
 
 
 @router.delete("/fapi/v1/listenKey", summary="Close a user data stream (USER_STREAM)")
-async def close_user_stream(call: ApiKeyOnly) -> Response:
-    _checked_key(call)
+async def close_user_stream(call: ApiKeyOnly, request: Request) -> Response:
+    """The key's connections get `listenKeyExpired` and no more user data; since keys are
+    derived, the next POST returns the same key, valid again for a new connection."""
+    key = _checked_key(call)
+    await close_listen_key(request.app, call.account.id, key)
     return wire.json_response({})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import cache
 from typing import Any, Literal, NamedTuple
 
 import orjson
@@ -17,6 +18,7 @@ from fastapi import Response
 
 from exchange_mock.api.filters import ORDER_TYPES, POSITION_SIDE
 from exchange_mock.domain.events import OrderSnapshot
+from exchange_mock.risk import Tiers, collateral_value, liquidation_price
 from exchange_mock.store.views import AccountView, DepthView, MarkView, TickerView
 from exchange_mock.symbols import SymbolSpec, SymbolTable, to_cash
 from exchange_mock.types import (
@@ -342,12 +344,60 @@ def _listed(valued: list[_Valued], version: Version) -> list[_Valued]:
     return valued if FLAT_POSITIONS_LISTED[version] else [p for p in valued if p.lots]
 
 
+@cache
+def _tiers(spec: SymbolSpec) -> Tiers:
+    return Tiers(spec)
+
+
+def wallet(view: AccountView) -> Cash:
+    """USDT plus collateral at its haircut value, as the engine counts margin."""
+    total = view.balance
+    for asset, amount in view.collateral.items():
+        price = view.collateral_prices.get(asset)
+        if price is not None:
+            total += collateral_value(amount, *price)
+    return total
+
+
+def liquidation_prices(view: AccountView, every: list[_Valued]) -> dict[str, str]:
+    """Each open position's liquidation price under cross margin, by Binance's formula with
+    the other positions at their marks (the engine liquidates at the tick it falls in); absent
+    where no positive price liquidates. `every` must value every listed symbol."""
+    valued = [p for p in every if p.lots]
+    unrealized = sum(p.unrealized for p in valued)
+    maintenance = sum(p.maint_margin for p in valued)
+    base = wallet(view) + unrealized - maintenance
+    prices: dict[str, str] = {}
+    for p in valued:
+        spec = p.spec
+        cushion = base - p.unrealized + p.maint_margin
+        ticks = liquidation_price(_tiers(spec), p.lots, p.cost, spec.cash_per_tick_lot, cushion)
+        if ticks is not None:
+            price = Decimal(ticks.numerator) / ticks.denominator * spec.tick_size
+            prices[spec.symbol] = f"{price:.8f}"
+    return prices
+
+
 def position_risk(
-    view: AccountView, specs: Sequence[SymbolSpec], version: Version, default_leverage: int
+    view: AccountView,
+    specs: Sequence[SymbolSpec],
+    version: Version,
+    default_leverage: int,
+    every: Sequence[SymbolSpec] | None = None,
 ) -> list[JsonObject]:
+    """Positions of `specs`; `every` (all listed symbols, by default `specs`) is what the
+    cross-margin liquidation prices are computed over."""
     fields = POSITION_RISK_FIELDS[version]
-    valued = [_value(spec, view, default_leverage) for spec in specs]
-    return [_project(_position_fields(p), fields) for p in _listed(valued, version)]
+    every_valued = [_value(spec, view, default_leverage) for spec in every or specs]
+    by_symbol = {p.spec.symbol: p for p in every_valued}
+    valued = [by_symbol.get(spec.symbol) or _value(spec, view, default_leverage) for spec in specs]
+    prices = liquidation_prices(view, every_valued)
+    return [
+        _project(
+            {**_position_fields(p), "liquidationPrice": prices.get(p.spec.symbol, ZERO)}, fields
+        )
+        for p in _listed(valued, version)
+    ]
 
 
 def _asset_fields(view: AccountView, valued: list[_Valued]) -> JsonObject:

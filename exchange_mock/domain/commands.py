@@ -72,9 +72,53 @@ class SetLeverage:
 
 @dataclass(frozen=True, slots=True)
 class UpdateMarkPrice:
+    """A new mark from the oracle; every position in the symbol is checked against it.
+
+    `index` and `funding_rate` (in units of 1e-8) ride along for the feeds and the read model;
+    the engine values positions at the mark alone."""
+
     symbol: str
     price: Ticks
     ts: Millis
+    index: Ticks | None = None
+    funding_rate: int = 0
 
 
-Command = PlaceOrder | CancelOrder | CancelAllOrders | FundAccount | SetLeverage | UpdateMarkPrice
+@dataclass(frozen=True, slots=True)
+class UpdateCollateralPrice:
+    """A new price (1e-8 USDT per unit) for a collateral asset; its holders are re-checked."""
+
+    asset: str
+    price: int
+    ts: Millis
+
+
+@dataclass(frozen=True, slots=True)
+class DepositCollateral:
+    """Seed an account with a collateral asset (amount in 1e-8 units); conserved per asset."""
+
+    account: AccountId
+    asset: str
+    amount: int
+    ts: Millis
+
+
+@dataclass(frozen=True, slots=True)
+class SeedInsuranceFund:
+    """Put cash into the insurance fund; counted in the cash seeded, like FundAccount."""
+
+    amount: Cash
+    ts: Millis
+
+
+Command = (
+    PlaceOrder
+    | CancelOrder
+    | CancelAllOrders
+    | FundAccount
+    | SetLeverage
+    | UpdateMarkPrice
+    | UpdateCollateralPrice
+    | DepositCollateral
+    | SeedInsuranceFund
+)

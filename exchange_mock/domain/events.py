@@ -7,6 +7,7 @@ the projector writes them without re-deriving anything and cannot drift from the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from exchange_mock.types import (
     AccountId,
@@ -110,8 +111,109 @@ class BalanceChanged:
 
 @dataclass(frozen=True, slots=True)
 class MarkPriceUpdated:
+    """The symbol's new mark, with the index and funding rate (1e-8 units) it came from."""
+
     symbol: str
     price: Ticks
+    ts: Millis
+    index: Ticks | None = None
+    funding_rate: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CollateralPriceUpdated:
+    """A collateral asset's new price (1e-8 USDT per unit) and the haircut its holders' margin
+    takes off it (ppm)."""
+
+    asset: str
+    price: int
+    haircut_ppm: int
+    ts: Millis
+
+
+@dataclass(frozen=True, slots=True)
+class CollateralDeposited:
+    """Collateral seeded into an account (1e-8 units); `balance` is its holding after."""
+
+    account: AccountId
+    asset: str
+    amount: int
+    balance: int
+    ts: Millis
+
+
+@dataclass(frozen=True, slots=True)
+class CollateralConverted:
+    """After a liquidation left the account's USDT balance negative, the insurance fund took
+    `amount` of its collateral and paid `value` (its haircut value) in cash for it. `balance`
+    and `fund_balance` are the account's and the fund's holdings of the asset after."""
+
+    account: AccountId
+    asset: str
+    amount: int
+    value: Cash
+    balance: int
+    fund_balance: int
+    ts: Millis
+
+
+class FundFlow(StrEnum):
+    """Why the insurance fund's cash moved."""
+
+    SEEDED = "SEEDED"
+    CLEARANCE_FEE = "CLEARANCE_FEE"
+    """Taken from a liquidated account's remaining margin."""
+    COLLATERAL = "COLLATERAL"
+    """Paid for collateral taken from a liquidated account (see CollateralConverted)."""
+    DEFICIT = "DEFICIT"
+    """A liquidated account's negative balance, covered by the fund."""
+
+
+@dataclass(frozen=True, slots=True)
+class InsuranceFundChanged:
+    """The fund's cash moved by `amount` (signed, into the fund positive) to `balance`; the
+    account on the other side (None for seeding) has a BalanceChanged of its own."""
+
+    amount: Cash
+    balance: Cash
+    reason: FundFlow
+    account: AccountId | None
+    ts: Millis
+
+
+@dataclass(frozen=True, slots=True)
+class PositionLiquidated:
+    """The engine closed a position whose account fell to its maintenance margin at `mark`.
+
+    `qty` lots were closed by an IOC LIQUIDATION order (client id `autoclose-…`) at `side`;
+    `price` is the bankruptcy price the order was sent at. `filled` of them traded in the book
+    for `cum_quote` (the fund covering any price worse than bankruptcy), the `deleveraged` rest
+    against opposite positions at `price`. `notional` is what the truth counter adds."""
+
+    account: AccountId
+    symbol: str
+    side: Side
+    qty: Lots
+    price: Ticks
+    filled: Lots
+    cum_quote: Cash
+    deleveraged: Lots
+    notional: Cash
+    mark: Ticks
+    ts: Millis
+
+
+@dataclass(frozen=True, slots=True)
+class PositionAutoDeleveraged:
+    """`qty` lots of `account`'s position were closed at `price` against the liquidation of
+    `liquidated`, the fund being unable to cover a worse price; its PositionChanged and
+    BalanceChanged follow."""
+
+    account: AccountId
+    symbol: str
+    qty: Lots
+    price: Ticks
+    liquidated: AccountId
     ts: Millis
 
 
@@ -124,4 +226,10 @@ Event = (
     | PositionChanged
     | BalanceChanged
     | MarkPriceUpdated
+    | CollateralPriceUpdated
+    | CollateralDeposited
+    | CollateralConverted
+    | InsuranceFundChanged
+    | PositionLiquidated
+    | PositionAutoDeleveraged
 )

@@ -3,32 +3,48 @@
 It is pure (no I/O, no clock: times come on the commands; no randomness), and every change it
 makes is described by the events it returns, so replaying the journal rebuilds exactly the same
 state after a restart. A refused command returns no events and changes nothing.
+
+A new mark (or collateral price) is also when accounts are liquidated: `watch` finds the ones
+it put at or past their maintenance margin, `liquidation` closes them, and their events follow
+the mark's in the same command.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import assert_never
 
+from exchange_mock.collateral import CollateralSpec
 from exchange_mock.domain.commands import (
     CancelAllOrders,
     CancelOrder,
     Command,
+    DepositCollateral,
     FundAccount,
     PlaceOrder,
+    SeedInsuranceFund,
     SetLeverage,
+    UpdateCollateralPrice,
     UpdateMarkPrice,
 )
 from exchange_mock.domain.events import (
     AccountFunded,
     BalanceChanged,
+    CollateralConverted,
+    CollateralDeposited,
+    CollateralPriceUpdated,
     Event,
+    FundFlow,
+    InsuranceFundChanged,
     LeverageChanged,
     MarkPriceUpdated,
     OrderAccepted,
     OrderSnapshot,
     OrderUpdated,
+    PositionAutoDeleveraged,
     PositionChanged,
+    PositionLiquidated,
     TradeExecuted,
 )
 from exchange_mock.domain.replies import Done, Rejected, Reply
@@ -38,12 +54,15 @@ from exchange_mock.engine.admission import (
     RESTING,
     admit,
 )
+from exchange_mock.engine.collateral import CollateralAsset, Holding
+from exchange_mock.engine.liquidation import InsuranceFund, LiquidationStats, Liquidator
 from exchange_mock.engine.margin import max_notional
 from exchange_mock.engine.market import Market
 from exchange_mock.engine.matching import Fill, plan
 from exchange_mock.engine.orders import Order
 from exchange_mock.engine.positions import Account, Position
 from exchange_mock.engine.settlement import Settlement
+from exchange_mock.engine.watch import Watch
 from exchange_mock.errors import Code
 from exchange_mock.symbols import SymbolTable
 from exchange_mock.types import (
@@ -56,6 +75,7 @@ from exchange_mock.types import (
     OrderId,
     OrderStatus,
     OrderType,
+    Side,
     Ticks,
     TimeInForce,
     TradeId,
@@ -70,34 +90,56 @@ _NO_ORDER_ID = Rejected(
     "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!",
 )
 _BAD_AMOUNT = Rejected(Code.INVALID_PARAMETER, "Data sent for parameter 'amount' is not valid.")
+_BAD_ASSET = Rejected(Code.INVALID_PARAMETER, "Data sent for parameter 'asset' is not valid.")
+_BAD_PRICE = Rejected(Code.INVALID_PARAMETER, "Data sent for parameter 'price' is not valid.")
 
 
 @dataclass(frozen=True, slots=True)
 class Audit:
-    """Conservation at this instant: Σ balances − Σ position costs + fees == cash seeded, and
-    every symbol's positions sum to zero."""
+    """Conservation at this instant: Σ balances − Σ position costs + fees + insurance fund ==
+    cash seeded; every symbol's positions sum to zero; and each collateral asset's holdings
+    (accounts' and the fund's) sum to what was deposited."""
 
     seeded: Cash
     balances: Cash
     costs: Cash
     fees: Cash
     net_positions: dict[str, Lots]
+    insurance_fund: Cash = 0
+    collateral_seeded: dict[str, int] = field(default_factory=dict)
+    collateral_held: dict[str, int] = field(default_factory=dict)
 
     @property
     def balanced(self) -> bool:
-        return self.balances - self.costs + self.fees == self.seeded and not any(
-            self.net_positions.values()
+        cash = self.balances - self.costs + self.fees + self.insurance_fund
+        return (
+            cash == self.seeded
+            and not any(self.net_positions.values())
+            and self.collateral_held == self.collateral_seeded
         )
 
 
 class Engine:
-    def __init__(self, symbols: SymbolTable, default_leverage: int) -> None:
+    def __init__(
+        self,
+        symbols: SymbolTable,
+        default_leverage: int,
+        collateral: Sequence[CollateralSpec] = (),
+    ) -> None:
         self._markets = {spec.symbol: Market(spec, default_leverage) for spec in symbols.symbols}
+        self._assets = {spec.asset: CollateralAsset(spec) for spec in collateral}
         self._accounts: dict[AccountId, Account] = {}
         self._next_order_id = 1
         self._next_trade_id = 1
         self._seeded: Cash = 0
         self._fees: Cash = 0
+        self._deposited: dict[str, int] = dict.fromkeys(self._assets, 0)
+        self._insurance = InsuranceFund()
+        self._stats = {symbol: LiquidationStats() for symbol in self._markets}
+        self._watch = Watch(self._markets)
+        self._liquidator = Liquidator(
+            self._accounts, self._watch, self._insurance, self._stats, executor=self
+        )
 
     # -- the interface ------------------------------------------------------------------------
 
@@ -117,12 +159,20 @@ class Engine:
                 return self._set_leverage(command)
             case UpdateMarkPrice():
                 return self._update_mark(command)
+            case UpdateCollateralPrice():
+                return self._update_collateral_price(command)
+            case DepositCollateral():
+                return self._deposit(command)
+            case SeedInsuranceFund():
+                return self._seed_fund(command)
             case _:
                 assert_never(command)
 
     def replay(self, event: Event) -> None:
         """Rebuild state from a journaled event (restart): after replaying every event that
-        `handle` produced, the state equals the original's exactly."""
+        `handle` produced, the state equals the original's exactly. The liquidation watch
+        lists are derived state: they are rebuilt at the next check."""
+        self._watch.rebuild = True
         match event:
             case OrderAccepted(order=snapshot):
                 self._next_order_id = max(self._next_order_id, snapshot.order_id + 1)
@@ -155,6 +205,30 @@ class Engine:
                 self._apply_leverage(self._position(account_id, symbol), leverage)
             case MarkPriceUpdated(symbol=symbol, price=price):
                 self._markets[symbol].mark = price
+            case CollateralPriceUpdated(asset=asset, price=price):
+                self._assets[asset].reprice(price)
+            case CollateralDeposited(account=account_id, asset=asset, amount=amount, balance=held):
+                self._account(account_id).holding(self._assets[asset]).amount = held
+                self._deposited[asset] += amount
+            case CollateralConverted(
+                account=account_id, asset=asset, balance=held, fund_balance=kept
+            ):
+                self._account(account_id).holding(self._assets[asset]).amount = held
+                self._fund_holding(asset).amount = kept
+            case InsuranceFundChanged(amount=amount, balance=balance, reason=reason):
+                self._insurance.cash = balance
+                if reason is FundFlow.SEEDED:
+                    self._seeded += amount
+            case PositionLiquidated(symbol=symbol, notional=notional, deleveraged=lots, ts=ts):
+                stats = self._stats[symbol]
+                stats.count += 1
+                stats.notional += notional
+                stats.time = ts
+                if lots:
+                    stats.deleveraged += 1
+                    stats.deleveraged_notional += notional - event.cum_quote
+            case PositionAutoDeleveraged():
+                pass  # its PositionChanged and BalanceChanged carry the state
             case _:
                 assert_never(event)
 
@@ -168,16 +242,53 @@ class Engine:
     def audit(self) -> Audit:
         balances = costs = 0
         net = dict.fromkeys(self._markets, 0)
+        held = {asset: holding.amount for asset, holding in self._insurance.collateral.items()}
         for account in self._accounts.values():
             balances += account.balance
             for symbol, position in account.positions.items():
                 costs += position.cost
                 net[symbol] += position.qty
-        return Audit(self._seeded, balances, costs, self._fees, net)
+            for asset, holding in account.collateral.items():
+                held[asset] = held.get(asset, 0) + holding.amount
+        return Audit(
+            self._seeded,
+            balances,
+            costs,
+            self._fees,
+            net,
+            self._insurance.cash,
+            {asset: amount for asset, amount in self._deposited.items() if amount},
+            {asset: amount for asset, amount in held.items() if amount},
+        )
+
+    def liquidations(self) -> dict[str, LiquidationStats]:
+        """The truth counter, per symbol (copies)."""
+        return {
+            symbol: LiquidationStats(
+                s.count, s.notional, s.time, s.deleveraged, s.deleveraged_notional
+            )
+            for symbol, s in self._stats.items()
+        }
+
+    def insurance_fund(self) -> Cash:
+        return self._insurance.cash
+
+    def top(self, symbol: str) -> tuple[Ticks | None, Ticks | None, Ticks | None]:
+        """(best bid, best ask, last trade price) of a symbol's book."""
+        market = self._markets[symbol]
+        book = market.book
+        return book.bids.best_price(), book.asks.best_price(), market.last_price
+
+    def liquidation_price(self, account: AccountId, symbol: str) -> Ticks | None:
+        """The account's position's liquidation price as the watch list holds it (after
+        bringing stale entries up to date); None without a position."""
+        self._watch.refresh(self._accounts)
+        return self._watch.symbols[symbol].liquidation_price(account)
 
     def state(self) -> dict[str, object]:
         """Everything a replay must restore, as plain comparable data: the books in priority
-        order, the accounts (leaving out those in their initial state), the counters."""
+        order, the accounts (leaving out those in their initial state), collateral prices, the
+        insurance fund, the counters."""
         markets = {
             symbol: {
                 "update_id": market.book.update_id,
@@ -195,8 +306,9 @@ class Engine:
                 for symbol, p in account.positions.items()
                 if p.qty or p.cost or p.orders or p.leverage != p.market.default_leverage
             }
-            if account.balance or positions:
-                accounts[account_id] = (account.balance, positions)
+            holdings = {asset: h.amount for asset, h in account.collateral.items() if h.amount}
+            if account.balance or positions or holdings:
+                accounts[account_id] = (account.balance, positions, holdings)
         return {
             "next_order_id": self._next_order_id,
             "next_trade_id": self._next_trade_id,
@@ -204,6 +316,13 @@ class Engine:
             "fees": self._fees,
             "markets": markets,
             "accounts": accounts,
+            "assets": {asset: a.price for asset, a in self._assets.items()},
+            "deposited": dict(self._deposited),
+            "fund": (
+                self._insurance.cash,
+                {a: h.amount for a, h in self._insurance.collateral.items() if h.amount},
+            ),
+            "liquidations": self.liquidations(),
         }
 
     # -- orders ---------------------------------------------------------------------------------
@@ -250,11 +369,13 @@ class Engine:
         taker: Order,
         fills: list[Fill],
         can_rest: bool,
+        taker_fee_ppm: int | None = None,
     ) -> Outcome:
         """Apply a matching plan; rest or expire what is left of the taker."""
         accepted = taker.snapshot()
+        fee_ppm = market.taker_fee_ppm if taker_fee_ppm is None else taker_fee_ppm
         trades, account_events, makers = (
-            self._fill(market, account, position, taker, fills) if fills else ([], [], [])
+            self._fill(market, account, position, taker, fills, fee_ppm) if fills else ([], [], [])
         )
         rests = can_rest and taker.remaining > 0
         if rests:
@@ -272,7 +393,13 @@ class Engine:
         return events, Done((final, *makers))
 
     def _fill(
-        self, market: Market, account: Account, position: Position, taker: Order, fills: list[Fill]
+        self,
+        market: Market,
+        account: Account,
+        position: Position,
+        taker: Order,
+        fills: list[Fill],
+        taker_fee_ppm: int,
     ) -> tuple[list[Event], list[Event], list[OrderSnapshot]]:
         """Trade the taker against each planned maker: the trades, the accounts' resulting
         position and balance events, and the makers' final snapshots."""
@@ -310,7 +437,7 @@ class Engine:
                     position,
                     taker.sign * lots,
                     price,
-                    notional * market.taker_fee_ppm // PPM,
+                    notional * taker_fee_ppm // PPM,
                 )
                 settlement.settle(
                     maker_account,
@@ -329,6 +456,7 @@ class Engine:
                     maker.close(OrderStatus.EXPIRED, ts)
             makers.append(maker.snapshot())
         self._fees += settlement.fees
+        self._watch.stale.update(settlement.accounts())
         return trades, settlement.events(symbol, ts), makers
 
     def _cancel(self, command: CancelOrder) -> Outcome:
@@ -379,6 +507,7 @@ class Engine:
         account = self._account(command.account)
         account.balance += command.amount
         self._seeded += command.amount
+        self._watch.stale.add(account.id)
         return [AccountFunded(account.id, command.amount, account.balance, command.ts)], Done()
 
     def _set_leverage(self, command: SetLeverage) -> Outcome:
@@ -400,8 +529,129 @@ class Engine:
         market = self._markets.get(command.symbol)
         if market is None:
             return [], _INVALID_SYMBOL
+        if command.price <= 0:
+            return [], _BAD_PRICE
         market.mark = command.price
-        return [MarkPriceUpdated(command.symbol, command.price, command.ts)], Done()
+        events: list[Event] = [
+            MarkPriceUpdated(
+                command.symbol, command.price, command.ts, command.index, command.funding_rate
+            )
+        ]
+        self._watch.mark_moved(command.symbol)
+        events += self._liquidate_due(command.symbol, command.ts)
+        return events, Done()
+
+    def _update_collateral_price(self, command: UpdateCollateralPrice) -> Outcome:
+        asset = self._assets.get(command.asset)
+        if asset is None:
+            return [], _BAD_ASSET
+        if command.price < 0:
+            return [], _BAD_PRICE
+        asset.reprice(command.price)
+        events: list[Event] = [
+            CollateralPriceUpdated(asset.asset, command.price, asset.haircut_ppm, command.ts)
+        ]
+        watch = self._watch
+        watch.repriced(asset.asset)
+        watch.refresh(self._accounts)
+        for account_id in sorted(watch.holders.get(asset.asset, ())):
+            account = self._accounts[account_id]
+            if self._liquidator.due(account):
+                events += self._liquidator.liquidate(account, command.ts)
+                watch.refresh(self._accounts)
+        return events, Done()
+
+    def _liquidate_due(self, symbol: str, ts: Millis) -> list[Event]:
+        """Liquidate, most underwater first, every account the symbol's mark put at or past
+        its maintenance margin, re-reading the watch list after each (a liquidation moves its
+        counterparties' margin). An account is taken at most once per mark."""
+        market, watch = self._markets[symbol], self._watch
+        listed = watch.symbols[symbol]
+        mark = market.mark_price()
+        assert mark is not None
+        events: list[Event] = []
+        done: set[AccountId] = set()
+        while True:
+            watch.refresh(self._accounts)
+            account_id = next((a for a in listed.due(mark) if a not in done), None)
+            if account_id is None:
+                return events
+            done.add(account_id)
+            events += self._liquidator.liquidate(self._accounts[account_id], ts)
+
+    def _deposit(self, command: DepositCollateral) -> Outcome:
+        asset = self._assets.get(command.asset)
+        if asset is None:
+            return [], _BAD_ASSET
+        if command.amount <= 0:
+            return [], _BAD_AMOUNT
+        account = self._account(command.account)
+        holding = account.holding(asset)
+        holding.amount += command.amount
+        self._deposited[asset.asset] += command.amount
+        self._watch.stale.add(account.id)
+        event = CollateralDeposited(
+            account.id, asset.asset, command.amount, holding.amount, command.ts
+        )
+        return [event], Done()
+
+    def _seed_fund(self, command: SeedInsuranceFund) -> Outcome:
+        if command.amount <= 0:
+            return [], _BAD_AMOUNT
+        self._insurance.cash += command.amount
+        self._seeded += command.amount
+        event = InsuranceFundChanged(
+            command.amount, self._insurance.cash, FundFlow.SEEDED, None, command.ts
+        )
+        return [event], Done()
+
+    # -- what liquidation asks of the order flow ------------------------------------------------
+
+    def cancel_every_order(self, account: Account, ts: Millis) -> list[Event]:
+        """Cancel the account's open orders on every symbol (the first step of liquidation)."""
+        events: list[Event] = []
+        for symbol in sorted(account.positions):
+            position = account.positions[symbol]
+            if position.orders:
+                orders = list(position.orders.values())
+                cancelled, _ = self._cancel_orders(self._markets[symbol], position, orders, ts)
+                events += cancelled
+        return events
+
+    def liquidation_order(
+        self,
+        market: Market,
+        account: Account,
+        position: Position,
+        side: Side,
+        qty: Lots,
+        price: Ticks,
+        ts: Millis,
+    ) -> tuple[list[Event], OrderSnapshot]:
+        """An IOC LIQUIDATION order for the account, into the book at `price` or better, with
+        no taker fee (the clearance fee replaces it); its events and final state."""
+        order_id = self._next_order_id
+        self._next_order_id += 1
+        taker = Order(
+            OrderId(order_id),
+            f"autoclose-{order_id}",
+            account.id,
+            market.symbol,
+            side,
+            OrderType.LIQUIDATION,
+            TimeInForce.IOC,
+            price,
+            qty,
+            True,
+            ts,
+        )
+        makers = market.book.side(side.opposite)
+        fills: list[Fill] = []
+        if makers.crosses(price):
+            accounts, symbol = self._accounts, market.symbol
+            fills = plan(makers, taker, lambda owner: accounts[owner].positions[symbol].qty)
+        events, _ = self._execute(market, account, position, taker, fills, False, 0)
+        return events, taker.snapshot()
 
     # -- replay and lookups ------------------------------------------------------------------
 
@@ -420,6 +670,12 @@ class Engine:
     def _apply_leverage(self, position: Position, leverage: int) -> None:
         position.leverage = leverage
         position.max_notional = max_notional(position.market.spec, leverage)
+
+    def _fund_holding(self, asset: str) -> Holding:
+        holding = self._insurance.collateral.get(asset)
+        if holding is None:
+            holding = self._insurance.collateral[asset] = Holding(self._assets[asset])
+        return holding
 
     def _account(self, account_id: AccountId) -> Account:
         account = self._accounts.get(account_id)

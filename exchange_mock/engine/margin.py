@@ -7,11 +7,11 @@ the available balance sums over every symbol the account holds.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from exchange_mock.risk import Tiers
 from exchange_mock.symbols import SymbolSpec, to_cash
-from exchange_mock.types import PPM, Cash
+from exchange_mock.types import Cash
 
 if TYPE_CHECKING:
     from exchange_mock.engine.positions import Account
@@ -32,10 +32,9 @@ def max_notional(spec: SymbolSpec, leverage: int) -> Cash:
 
 
 def maintenance_margin(spec: SymbolSpec, notional: Cash) -> Cash:
-    """notional × MMR − cum of the bracket the notional falls in."""
-    size = abs(notional)
-    tier = spec.bracket_for(Decimal(size).scaleb(-8))
-    return size * tier.mmr_ppm // PPM - to_cash(tier.cum)
+    """notional × MMR − cum of the bracket the notional falls in (the engine keeps a market's
+    `Tiers` instead of rebuilding them per call)."""
+    return Tiers(spec).maintenance(abs(notional))
 
 
 def initial_margin(notional: Cash, leverage: int) -> Cash:
@@ -43,9 +42,9 @@ def initial_margin(notional: Cash, leverage: int) -> Cash:
 
 
 def available(account: Account) -> Cash:
-    """Wallet balance plus unrealized PnL, minus the initial margin of the positions and of the
-    open orders: what a new order may still commit."""
-    total = account.balance
+    """Wallet balance (with collateral) plus unrealized PnL, minus the initial margin of the
+    positions and of the open orders: what a new order may still commit."""
+    total = account.wallet()
     for position in account.positions.values():
         if position.qty:
             market = position.market

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from exchange_mock.engine.book import Book
 from exchange_mock.engine.margin import max_leverage, max_notional
+from exchange_mock.risk import Tiers
 from exchange_mock.symbols import SymbolSpec, to_cash, to_ppm
 from exchange_mock.types import Cash, Ticks
 
@@ -20,6 +21,7 @@ class Market:
         "default_max_notional",
         "down_ppm",
         "last_price",
+        "liquidation_fee_ppm",
         "maker_fee_ppm",
         "mark",
         "max_leverage",
@@ -28,6 +30,7 @@ class Market:
         "spec",
         "symbol",
         "taker_fee_ppm",
+        "tiers",
         "unit",
         "up_ppm",
     )
@@ -38,6 +41,8 @@ class Market:
         self.unit = spec.cash_per_tick_lot  # notional = ticks × lots × unit
         self.maker_fee_ppm = spec.maker_fee_ppm
         self.taker_fee_ppm = spec.taker_fee_ppm
+        self.liquidation_fee_ppm = to_ppm(spec.liquidation_fee)
+        self.tiers = Tiers(spec)
         self.up_ppm = to_ppm(spec.multiplier_up)
         self.down_ppm = to_ppm(spec.multiplier_down)
         self.min_notional: Cash = to_cash(spec.min_notional)

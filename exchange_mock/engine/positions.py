@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from exchange_mock.engine.collateral import CollateralAsset, Holding
 from exchange_mock.engine.orders import Order
 from exchange_mock.types import AccountId, Cash, Lots, OrderId, Ticks
 
@@ -81,11 +82,14 @@ class Position:
 
 
 class Account:
-    __slots__ = ("balance", "id", "positions")
+    """An account's USDT balance, its collateral holdings, and its positions by symbol."""
+
+    __slots__ = ("balance", "collateral", "id", "positions")
 
     def __init__(self, account_id: AccountId) -> None:
         self.id = account_id
         self.balance: Cash = 0
+        self.collateral: dict[str, Holding] = {}
         self.positions: dict[str, Position] = {}
 
     def position(self, market: Market) -> Position:
@@ -93,3 +97,17 @@ class Account:
         if position is None:
             position = self.positions[market.symbol] = Position(market)
         return position
+
+    def holding(self, asset: CollateralAsset) -> Holding:
+        holding = self.collateral.get(asset.asset)
+        if holding is None:
+            holding = self.collateral[asset.asset] = Holding(asset)
+        return holding
+
+    def wallet(self) -> Cash:
+        """The wallet balance margin is computed from: USDT plus collateral at its haircut
+        value (the USDT part may be negative while collateral backs it)."""
+        total = self.balance
+        for holding in self.collateral.values():
+            total += holding.value
+        return total

@@ -4,7 +4,8 @@ goes out — so every acknowledged order is in the journal, and a restart (repla
 neither loses nor repeats one.
 
 Commands are taken in batches: under a surge, one Redis round trip carries many commands, and
-the queue in front of the engine is where order timeouts begin.
+the queue in front of the engine is where order timeouts begin. The `engine_paused` and
+`engine_delay_ms` faults stop or slow this loop, never the engine itself, which stays pure.
 """
 
 from __future__ import annotations
@@ -18,14 +19,17 @@ from redis.asyncio import Redis
 
 from exchange_mock.domain import codec
 from exchange_mock.domain.commands import Command
-from exchange_mock.domain.events import Event
+from exchange_mock.domain.events import Event, OrderAccepted, OrderUpdated, TradeExecuted
 from exchange_mock.domain.replies import Rejected, Reply
 from exchange_mock.engine.core import Engine
 from exchange_mock.errors import Code
+from exchange_mock.faults.kinds import NO_FAULTS, FaultKind, FaultReader
+from exchange_mock.faults.pacing import LoopFaults
 from exchange_mock.store import records, streams
 from exchange_mock.store.bus import encode_replies, reply_address
 from exchange_mock.store.journal import read_journal
 from exchange_mock.store.keys import Keys
+from exchange_mock.telemetry.hooks import engine_applied
 
 DEPTH_INTERVAL_S = 0.05
 """Book snapshots are published at most this often per symbol, and whenever the engine idles."""
@@ -36,6 +40,17 @@ Envelope = tuple[bytes, Command | None, tuple[str, str] | None]
 """A command as taken from the stream: its id, the command (None if malformed), reply address."""
 
 
+def _book_touched(event: Event) -> str | None:
+    """The symbol whose book an event changed (a liquidation can touch books other than the
+    command's own), so its depth snapshot is republished."""
+    match event:
+        case OrderAccepted(order=order) | OrderUpdated(order=order):
+            return order.symbol
+        case TradeExecuted(symbol=symbol):
+            return symbol
+    return None
+
+
 def _unpack(entry: streams.Entry) -> Envelope:
     entry_id, fields = entry
     reply_to = reply_address(fields[b"r"].decode()) if b"r" in fields else None
@@ -43,6 +58,12 @@ def _unpack(entry: streams.Entry) -> Envelope:
         return entry_id, codec.decode_command(fields[b"m"]), reply_to
     except (KeyError, ValueError, TypeError):
         return entry_id, None, reply_to
+
+
+def _next_id(entry_id: str) -> str:
+    """The smallest stream entry id greater than `entry_id`."""
+    ms, _, seq = entry_id.partition("-")
+    return f"{ms}-{int(seq) + 1}"
 
 
 class EngineRunner:
@@ -55,6 +76,7 @@ class EngineRunner:
         batch: int,
         depth_levels: int,
         genesis: Sequence[Command],
+        faults: FaultReader = NO_FAULTS,
     ) -> None:
         self._redis = redis
         self._keys = keys
@@ -63,6 +85,7 @@ class EngineRunner:
         self._batch = batch
         self._depth_levels = depth_levels
         self._genesis = genesis
+        self._faults = LoopFaults(faults, FaultKind.ENGINE_PAUSED, FaultKind.ENGINE_DELAY_MS)
         self.seq = 0
         self.cursor = "0-0"
         self._dirty: set[str] = set()
@@ -92,6 +115,8 @@ class EngineRunner:
                 int(DEPTH_INTERVAL_S * 1000) if self._dirty else streams.IDLE_BLOCK_MS,
             )
             if entries:
+                if not await self._faults.ready(stop, len(entries)):
+                    break
                 await self._apply([_unpack(entry) for entry in entries], entries[-1][0])
             if self._dirty and (
                 not entries or time.monotonic() - self._depth_published > DEPTH_INTERVAL_S
@@ -111,17 +136,18 @@ class EngineRunner:
                 for event in events:
                     self.seq += 1
                     journal.append((self.seq, event, command_id))
-                symbol = getattr(command, "symbol", None)
-                if symbol is not None:
-                    self._dirty.add(symbol)
+                    symbol = _book_touched(event)
+                    if symbol is not None:
+                        self._dirty.add(symbol)
             if reply_to is not None:
                 worker, rid = reply_to
                 replies[worker].append((rid, reply))
+        journaled_at = int(time.time() * 1000)
         pipe = self._redis.pipeline(transaction=True)
         for seq, event, command_id in journal:
             pipe.xadd(
                 self._keys.journal,
-                {"m": codec.encode(event), "c": command_id},
+                {"m": codec.encode(event), "c": command_id, "t": journaled_at},
                 id=streams.journal_id(seq),
             )
         if cursor is not None:
@@ -129,10 +155,12 @@ class EngineRunner:
             self.cursor = cursor.decode()
         pipe.set(self._keys.journal_head, self.seq)
         await pipe.execute()
+        engine_applied(len(envelopes), len(journal))
         after = self._redis.pipeline(transaction=False)
         for worker, batch in replies.items():
             after.publish(self._keys.reply(worker), encode_replies(batch))
-        after.xtrim(self._keys.orders, minid=self.cursor)
+        # Up to and including the cursor, so the stream's length is the queue's depth.
+        after.xtrim(self._keys.orders, minid=_next_id(self.cursor))
         await after.execute()
 
     async def _publish_depth(self) -> None:

@@ -46,6 +46,10 @@ class Settlement:
         touched.fee += fee
         self.fees += fee
 
+    def accounts(self) -> list[AccountId]:
+        """The accounts this command touched, so their liquidation prices can be recomputed."""
+        return list(self._touched)
+
     def events(self, symbol: str, ts: Millis) -> list[Event]:
         """PositionChanged and BalanceChanged for each account, in the order they were touched.
 

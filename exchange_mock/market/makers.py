@@ -1,6 +1,12 @@
-"""Market makers: background accounts that keep both sides of every book quoted around the
-reference price, so market orders fill and depth exists. They trade through the same command
-bus as any client, so their orders are journaled, margined and conserved like everyone's."""
+"""The market agent: each round it moves the simulated venues, publishes the oracle's marks and
+collateral prices, and has the market makers requote every book. Makers are background
+accounts trading through the same command bus as any client, so their orders are journaled,
+margined and conserved like everyone's; marks reach the engine as `UpdateMarkPrice` commands,
+so the engine stays pure and a replay sees the same marks.
+
+Each round also applies the operator's knobs (`store/scenario.py`): oracle modes, depth
+withdrawal, and venue shocks.
+"""
 
 from __future__ import annotations
 
@@ -12,41 +18,43 @@ import time
 from collections.abc import Callable, Sequence
 
 from exchange_mock.accounts import Account
-from exchange_mock.domain.commands import CancelOrder, PlaceOrder, UpdateMarkPrice
+from exchange_mock.collateral import CollateralTable
+from exchange_mock.domain.commands import CancelOrder, PlaceOrder
 from exchange_mock.domain.replies import Done, Reply
-from exchange_mock.errors import ExchangeError
-from exchange_mock.market.reference import ReferencePrice
+from exchange_mock.errors import ConfigError, ExchangeError
+from exchange_mock.market.oracle import Oracle, OracleMode, OwnBook
+from exchange_mock.market.quoting import Quote, QuotePolicy, Quoter
+from exchange_mock.market.venues import VenueTable
 from exchange_mock.settings import Settings
 from exchange_mock.store.bus import CommandBus
+from exchange_mock.store.readmodel import ReadModel
+from exchange_mock.store.scenario import EVERY, Scenario, ScenarioBoard, VenueShock
 from exchange_mock.symbols import SymbolSpec, SymbolTable
 from exchange_mock.types import AccountId, Millis, OrderId, OrderType, Side, Ticks, TimeInForce
 
 log = logging.getLogger(__name__)
 
 
-def ladder(
-    spec: SymbolSpec,
-    reference: Ticks,
-    *,
-    levels: int,
-    spread_bps: int,
-    step_bps: int,
-    notional: float,
-    offset: int,
-) -> list[tuple[Side, Ticks, int]]:
-    """(side, price, lots) quotes: `levels` per side, the inner one `spread_bps` from the
-    reference, each further one `step_bps` out; `offset` ticks stagger makers apart."""
-    quotes: list[tuple[Side, Ticks, int]] = []
-    lot_value = float(spec.step_size)
-    for level in range(levels):
-        distance = (spread_bps + level * step_bps) / 10_000
-        bid = int(reference * (1 - distance)) - offset
-        ask = -int(-reference * (1 + distance)) + offset
-        for side, price in ((Side.BUY, bid), (Side.SELL, ask)):
-            price_value = price * float(spec.tick_size)
-            lots = max(1, int(notional / (price_value * lot_value)))
-            quotes.append((side, price, lots))
-    return quotes
+def apply_shock(oracle: Oracle, shock: VenueShock) -> None:
+    """Move the venues as the operator asked: a percentage on one venue (or, with none named,
+    the whole market), or a market order on one venue (the own one by default)."""
+    venues = oracle.venues.get(shock.index)
+    if venues is None:
+        raise ConfigError(f"no venues price {shock.index}")
+    if shock.pct is not None:
+        venues.move(shock.pct, shock.venue, everywhere=shock.venue is None)
+    elif shock.notional is not None:
+        venues.trade(shock.notional, shock.venue)
+
+
+def apply_modes(oracle: Oracle, modes: dict[str, str]) -> None:
+    """`*` first, then the per-name settings."""
+    every = modes.get(EVERY)
+    if every is not None:
+        oracle.set_mode(OracleMode(every))
+    for name, mode in modes.items():
+        if name != EVERY and name in oracle.modes:
+            oracle.set_mode(OracleMode(mode), name)
 
 
 class MarketMakers:
@@ -56,59 +64,90 @@ class MarketMakers:
         symbols: SymbolTable,
         makers: Sequence[Account],
         settings: Settings,
+        reads: ReadModel,
+        board: ScenarioBoard,
         clock_ms: Callable[[], Millis] = lambda: int(time.time() * 1000),
     ) -> None:
         self._bus = bus
         self._symbols = symbols
         self._makers = makers
         self._settings = settings
+        self._reads = reads
+        self._board = board
         self._clock_ms = clock_ms
-        rng = random.Random(settings.random_seed)
-        self.references = {
-            spec.symbol: ReferencePrice(spec, settings.maker_volatility_bps, rng)
-            for spec in symbols.symbols
-        }
+        self.oracle = Oracle(
+            symbols,
+            VenueTable.load(),
+            CollateralTable.load(),
+            random.Random(settings.random_seed),
+            clock_ms(),
+        )
+        policy = QuotePolicy.from_settings(settings)
+        self._quoters = {spec.symbol: Quoter(spec, policy) for spec in symbols.symbols}
+        self._depth = 1.0
         self._sequence = 0
         self._resting: dict[tuple[AccountId, str], list[OrderId]] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Requote every interval until `stop` is set."""
+        """A round every interval until `stop` is set."""
         while not stop.is_set():
             started = time.monotonic()
-            await asyncio.gather(*(self.requote(spec) for spec in self._symbols.symbols))
+            try:
+                await self.round()
+            except ExchangeError as exc:
+                log.warning("market round failed: %s", exc)
             elapsed = time.monotonic() - started
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
                     stop.wait(), max(0.0, self._settings.maker_interval_ms / 1000 - elapsed)
                 )
 
-    async def requote(self, spec: SymbolSpec) -> None:
-        reference = self.references[spec.symbol].step()
-        try:
-            await self._bus.submit(UpdateMarkPrice(spec.symbol, reference, self._clock_ms()))
-            await asyncio.gather(
-                *(
-                    self._requote_one(spec, maker, offset, reference)
-                    for offset, maker in enumerate(self._makers)
-                )
-            )
-        except ExchangeError as exc:
-            log.warning("market maker requote on %s failed: %s", spec.symbol, exc)
-
-    async def _requote_one(
-        self, spec: SymbolSpec, maker: Account, offset: int, reference: Ticks
-    ) -> None:
-        """Place the new ladder before pulling the old one, so the book never goes empty."""
-        settings = self._settings
-        quotes = ladder(
-            spec,
-            reference,
-            levels=settings.maker_levels,
-            spread_bps=settings.maker_spread_bps,
-            step_bps=settings.maker_step_bps,
-            notional=float(settings.maker_notional),
-            offset=offset,
+    async def round(self) -> None:
+        self._apply(await self._board.take())
+        now = self._clock_ms()
+        self.oracle.step(now)
+        books = await self._books()
+        await asyncio.gather(*(self._bus.submit(c) for c in self.oracle.observe(now, books)))
+        await asyncio.gather(
+            *(self._requote(spec, books[spec.symbol]) for spec in self._symbols.symbols)
         )
+
+    def _apply(self, scenario: Scenario) -> None:
+        apply_modes(self.oracle, scenario.modes)
+        self._depth = max(0.0, 1 - scenario.depth_pct / 100)
+        for shock in scenario.shocks:
+            try:
+                apply_shock(self.oracle, shock)
+            except ConfigError as exc:
+                log.warning("shock ignored: %s", exc)
+
+    async def _books(self) -> dict[str, OwnBook]:
+        specs = self._symbols.symbols
+        depths = await asyncio.gather(*(self._reads.depth(spec.symbol, 1) for spec in specs))
+        tickers = await asyncio.gather(*(self._reads.ticker(spec.symbol) for spec in specs))
+        return {
+            spec.symbol: OwnBook(
+                depth.bids[0][0] if depth.bids else None,
+                depth.asks[0][0] if depth.asks else None,
+                ticker.last_price,
+            )
+            for spec, depth, ticker in zip(specs, depths, tickers, strict=True)
+        }
+
+    async def _requote(self, spec: SymbolSpec, book: OwnBook) -> None:
+        symbol = spec.symbol
+        last = self.oracle.marks[symbol] if book.last is None else book.last * float(spec.tick_size)
+        quoter = self._quoters[symbol]
+        quoter.update(last, self.oracle.indexes[symbol])
+        await asyncio.gather(
+            *(
+                self._requote_one(spec, maker, quoter.ladder(self._depth, offset))
+                for offset, maker in enumerate(self._makers)
+            )
+        )
+
+    async def _requote_one(self, spec: SymbolSpec, maker: Account, quotes: list[Quote]) -> None:
+        """Place the new ladder before pulling the old one, so the book never goes empty."""
         replies = await asyncio.gather(
             *(self._place(spec, maker, side, price, lots) for side, price, lots in quotes)
         )

@@ -1,7 +1,8 @@
 """How each journaled event becomes read-model writes (queued on a Redis pipeline).
 
 The projector is the read model's only writer, so it may keep the little state it needs (the
-tickers) in memory, loaded once at start.
+tickers) in memory, loaded once at start. Liquidations feed the truth counter
+(`p:liquidations`), which counts every one, however few the public feed shows.
 """
 
 from __future__ import annotations
@@ -12,13 +13,19 @@ from exchange_mock.domain import codec
 from exchange_mock.domain.events import (
     AccountFunded,
     BalanceChanged,
+    CollateralConverted,
+    CollateralDeposited,
+    CollateralPriceUpdated,
     Event,
+    FundFlow,
+    InsuranceFundChanged,
     LeverageChanged,
     MarkPriceUpdated,
     OrderAccepted,
     OrderSnapshot,
     OrderUpdated,
     PositionChanged,
+    PositionLiquidated,
     TradeExecuted,
 )
 from exchange_mock.store import records
@@ -41,6 +48,7 @@ class Projection:
             case AccountFunded(account=account, amount=amount, balance=balance, ts=ts):
                 pipe.hset(keys.account(account), mapping={"bal": records.dump_balance(balance, ts)})
                 pipe.hincrby(keys.totals, "seeded", amount)
+                pipe.sadd(keys.accounts, account)
                 self._stamp(pipe, account, seq, ts)
             case BalanceChanged(account=account, balance=balance, fee=fee, ts=ts):
                 pipe.hset(keys.account(account), mapping={"bal": records.dump_balance(balance, ts)})
@@ -58,8 +66,48 @@ class Projection:
                 self._order(pipe, seq, order)
             case TradeExecuted():
                 self._trade(pipe, event)
-            case MarkPriceUpdated(symbol=symbol, price=price, ts=ts):
-                pipe.hset(keys.marks, mapping={symbol: records.dump_mark(price, ts)})
+            case MarkPriceUpdated(
+                symbol=symbol, price=price, ts=ts, index=index, funding_rate=funding
+            ):
+                pipe.hset(
+                    keys.marks, mapping={symbol: records.dump_mark(price, ts, index, funding)}
+                )
+            case _:
+                self._risk(pipe, seq, event)
+
+    def _risk(self, pipe: Pipeline, seq: int, event: Event) -> None:
+        """Collateral, the insurance fund and the liquidations' truth counter."""
+        keys = self._keys
+        match event:
+            case CollateralPriceUpdated(asset=asset, price=price, haircut_ppm=haircut, ts=ts):
+                record = records.dump_collateral_price(price, haircut, ts)
+                pipe.hset(keys.collateral, mapping={asset: record})
+            case CollateralDeposited(
+                account=account, asset=asset, amount=amount, balance=held, ts=ts
+            ):
+                pipe.hset(keys.account(account), mapping={f"col:{asset}": held})
+                pipe.hincrby(keys.totals, f"seeded:{asset}", amount)
+                pipe.sadd(keys.accounts, account)
+                self._stamp(pipe, account, seq, ts)
+            case CollateralConverted(
+                account=account, asset=asset, balance=held, fund_balance=kept, ts=ts
+            ):
+                pipe.hset(keys.account(account), mapping={f"col:{asset}": held})
+                pipe.hset(keys.totals, mapping={f"fund:{asset}": kept})
+                self._stamp(pipe, account, seq, ts)
+            case InsuranceFundChanged(amount=amount, balance=balance, reason=reason):
+                pipe.hset(keys.totals, mapping={"fund": balance})
+                if reason is FundFlow.SEEDED:
+                    pipe.hincrby(keys.totals, "seeded", amount)
+            case PositionLiquidated(
+                symbol=symbol, notional=notional, cum_quote=filled, deleveraged=lots, ts=ts
+            ):
+                pipe.hincrby(keys.liquidations, f"{symbol}:count", 1)
+                pipe.hincrby(keys.liquidations, f"{symbol}:notional", notional)
+                pipe.hset(keys.liquidations, mapping={f"{symbol}:time": ts})
+                if lots:
+                    pipe.hincrby(keys.liquidations, f"{symbol}:adl_count", 1)
+                    pipe.hincrby(keys.liquidations, f"{symbol}:adl_notional", notional - filled)
 
     def _stamp(self, pipe: Pipeline, account: AccountId, seq: int, ts: int) -> None:
         pipe.hset(self._keys.account(account), mapping={"seq": seq, "ut": ts})

@@ -1,5 +1,9 @@
 """The projector's loop: follow the journal and apply each batch of events to the read model in
-one MULTI, together with the sequence it reached, so a crash never applies an event twice."""
+one MULTI, together with the sequence it reached, so a crash never applies an event twice.
+
+The `projector_paused`, `projector_delay_ms` and `projector_event_delay_us` faults stop or slow
+this loop; the read model then falls behind the journal by however much the load makes it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from typing import cast
 from redis.asyncio import Redis
 
 from exchange_mock.domain import codec
+from exchange_mock.faults.kinds import NO_FAULTS, FaultKind, FaultReader
+from exchange_mock.faults.pacing import LoopFaults
 from exchange_mock.projector.projection import Projection
 from exchange_mock.store.keys import Keys
 from exchange_mock.store.records import Fields, parse_ticker
@@ -18,11 +24,24 @@ from exchange_mock.symbols import SymbolTable
 
 
 class Projector:
-    def __init__(self, redis: Redis, keys: Keys, symbols: SymbolTable, batch: int) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        keys: Keys,
+        symbols: SymbolTable,
+        batch: int,
+        faults: FaultReader = NO_FAULTS,
+    ) -> None:
         self._redis = redis
         self._keys = keys
         self._symbols = symbols
         self._batch = batch
+        self._faults = LoopFaults(
+            faults,
+            FaultKind.PROJECTOR_PAUSED,
+            FaultKind.PROJECTOR_DELAY_MS,
+            FaultKind.PROJECTOR_EVENT_DELAY_US,
+        )
         self.seq = 0
 
     async def _load_tickers(self) -> dict[str, dict[str, int]]:
@@ -44,6 +63,8 @@ class Projector:
             )
             if not entries:
                 continue
+            if not await self._faults.ready(stop, len(entries)):
+                break
             pipe = self._redis.pipeline(transaction=True)
             last = self.seq
             for entry_id, fields in entries:

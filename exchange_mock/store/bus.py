@@ -5,6 +5,11 @@ Each API worker process has one channel (`p:reply:<worker>`) and one listener ta
 replies to waiting requests by a request id carried with the command. Past the deadline the
 client gets -1007 while the command stays queued and may still execute: exactly the ambiguity a
 real venue's clients live with.
+
+When the queue in front of the engine is deeper than the shedding limit, a new order is refused
+with -1008 (HTTP 503) instead of joining it, atomically with the append (`scripts/shed.lua`).
+Orders that only reduce a position are exempt, as on Binance: they are how a client gets out of
+risk when the venue is overloaded. So are cancels, and the venue's own market makers.
 """
 
 from __future__ import annotations
@@ -13,21 +18,45 @@ import asyncio
 import itertools
 import os
 import secrets
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
 from exchange_mock.domain import codec
-from exchange_mock.domain.commands import Command
+from exchange_mock.domain.commands import Command, PlaceOrder
 from exchange_mock.domain.replies import Reply
 from exchange_mock.errors import Code, ExchangeError
+from exchange_mock.store import scripts
 from exchange_mock.store.keys import Keys
 from exchange_mock.store.streams import IDLE_BLOCK_MS
+from exchange_mock.telemetry.hooks import timed_ack
+from exchange_mock.types import AccountId
 
 TIMEOUT_MSG = (
     "Timeout waiting for response from backend server. Send status unknown; "
     "execution status unknown."
 )
+OVERLOADED_MSG = (
+    "Server is currently overloaded with other requests. Please try again in a few minutes."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Shedding:
+    """Which commands are refused rather than queued when the engine falls behind."""
+
+    depth: int
+    """The deepest orders queue a new order may join."""
+    exempt: frozenset[AccountId]
+    """Accounts never shed: the venue's own market makers."""
+
+    def applies_to(self, command: Command) -> bool:
+        return (
+            isinstance(command, PlaceOrder)
+            and not command.reduce_only
+            and command.account not in self.exempt
+        )
 
 
 def encode_replies(replies: list[tuple[str, Reply]]) -> bytes:
@@ -50,10 +79,14 @@ def reply_address(raw: str) -> tuple[str, str]:
 
 
 class CommandBus:
-    def __init__(self, redis: Redis, keys: Keys, timeout_ms: int) -> None:
+    def __init__(
+        self, redis: Redis, keys: Keys, timeout_ms: int, shedding: Shedding | None = None
+    ) -> None:
         self._redis = redis
         self._keys = keys
         self._timeout_s = timeout_ms / 1000
+        self._shedding = shedding
+        self._append_unless_deep = redis.register_script(scripts.source("shed"))
         self.worker = f"{os.getpid()}-{secrets.token_hex(4)}"
         self._ids = itertools.count(1)
         self._pending: dict[str, asyncio.Future[Reply]] = {}
@@ -73,19 +106,25 @@ class CommandBus:
         if self._pubsub is not None:
             await self._pubsub.aclose()  # type: ignore[no-untyped-call]
 
+    @timed_ack
     async def submit(self, command: Command) -> Reply:
         """Append the command and wait for the engine's reply.
 
         Raises ExchangeError(-1007, HTTP 408) past the deadline; the command stays queued.
+        Raises ExchangeError(-1008, HTTP 503) when the command is shed; it is not queued.
         """
         rid = str(next(self._ids))
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._pending[rid] = future
+        message, reply_to = codec.encode(command), f"{self.worker}/{rid}"
         try:
             async with asyncio.timeout(self._timeout_s):
-                await self._redis.xadd(
-                    self._keys.orders, {"m": codec.encode(command), "r": f"{self.worker}/{rid}"}
-                )
+                if self._shedding is not None and self._shedding.applies_to(command):
+                    args = (self._shedding.depth, "m", message, "r", reply_to)
+                    if await self._append_unless_deep([self._keys.orders], args) is None:
+                        raise ExchangeError(Code.SERVER_BUSY, OVERLOADED_MSG)
+                else:
+                    await self._redis.xadd(self._keys.orders, {"m": message, "r": reply_to})
                 return await future
         except TimeoutError:
             raise ExchangeError(Code.TIMEOUT, TIMEOUT_MSG, http_status=408) from None

@@ -6,20 +6,24 @@ Layout (all under the settings' `key_prefix`, `p` below):
 |------------------------------|---------|------------|-------------------------------------------|
 | p:orders                     | stream  | API        | commands, one entry each (field `m`)      |
 | p:journal                    | stream  | engine     | events; entry id `<seq>-0`; fields `m`    |
-|                              |         |            | (the event) and `c` (the command's id)    |
+|                              |         |            | (the event), `c` (the command's id) and   |
+|                              |         |            | `t` (when it was journaled, ms)           |
 | p:engine:cursor              | string  | engine     | last command id applied (same MULTI)      |
 | p:journal:head               | string  | engine     | last journal seq written (same MULTI)     |
 | p:reply:<worker>             | pub/sub | engine     | replies to one API worker                 |
 | p:acct:<account>             | hash    | projector  | `bal`, `pos:<symbol>`, `lev:<symbol>`,    |
-|                              |         |            | `seq`, `ut` — the account read model      |
+|                              |         |            | `col:<asset>` (collateral held), `seq`,   |
+|                              |         |            | `ut` — the account read model             |
 | p:order:<account>:<orderId>  | string  | projector  | the order snapshot (JSON)                 |
 | p:open:<account>             | set     | projector  | `<symbol>:<orderId>` of resting orders     |
 | p:coid:<account>             | hash    | projector  | clientOrderId -> orderId                  |
 | p:projector:seq              | string  | projector  | last journal seq applied                  |
-| p:marks                      | hash    | projector  | `<symbol>` -> [mark ticks, time] (JSON)   |
+| p:marks                      | hash    | projector  | `<symbol>` -> [mark ticks, time, index    |
+|                              |         |            | ticks, funding rate 1e-8] (JSON)          |
 | p:ticker:<symbol>            | hash    | projector  | last/open/high/low/volume/quote volume    |
-| p:totals                     | hash    | projector  | `seeded`, `fees`: for the conservation    |
-|                              |         |            | audit                                     |
+| p:totals                     | hash    | projector  | `seeded`, `fees`, `fund` (the insurance   |
+|                              |         |            | fund's cash), `seeded:<asset>`,           |
+|                              |         |            | `fund:<asset>`: for the conservation audit|
 | p:depth:<symbol>             | string  | engine     | book snapshot (JSON) after each batch     |
 | p:listenkey:<key>            | string  | API        | account id, with the listen key's TTL     |
 | p:rl:ip:<ip>:<window>        | string  | API        | request weight of one IP in one window    |
@@ -29,6 +33,26 @@ Layout (all under the settings' `key_prefix`, `p` below):
 | p:rl:penalty:<ip>            | hash    | API        | `until` (banned until, ms), `bans` (rung  |
 |                              |         |            | on the ban ladder), `retry`, `strikes`    |
 |                              |         |            | (refusals in the current Retry-After)     |
+| p:faults                     | hash    | operator,  | fault kind -> value, the faults in force  |
+|                              |         | engine     | (the engine's process sets the configured |
+|                              |         | start      | ones when it starts)                      |
+| p:faults:changed             | pub/sub | same       | a notice after every change of p:faults   |
+| p:feed:<stream>              | pub/sub | feeds      | one market stream's payloads (JSON), the  |
+|                              |         |            | stream named as Binance names it:         |
+|                              |         |            | `btcusdt@markPrice@1s`, `!forceOrder@arr` |
+| p:userfeed:<account>         | pub/sub | feeds, API | one account's user-data payloads (JSON)   |
+| p:feedstats                  | hash    | feeds, API | `liquidations:<symbol>` (every one the    |
+|                              |         |            | feed read), `forceOrder:<symbol>` (those  |
+|                              |         |            | pushed), `slow_consumers` (clients        |
+|                              |         |            | dropped)                                  |
+| p:accounts                   | set     | projector  | every account ever funded (the audit's)   |
+| p:collateral                 | hash    | projector  | `<asset>` -> [price 1e-8, haircut ppm,    |
+|                              |         |            | time] (JSON)                              |
+| p:liquidations               | hash    | projector  | `<symbol>:count`, `:notional`, `:time`,   |
+|                              |         |            | `:adl_count`, `:adl_notional` — the truth |
+| p:scenario                   | hash    | operator   | `oracle:<symbol or asset>` -> spot/index, |
+|                              |         |            | `depth_pct`: read by the market agents    |
+| p:shocks                     | list    | operator   | venue shocks (JSON) for the market agents |
 """
 
 from __future__ import annotations
@@ -100,3 +124,41 @@ class Keys:
 
     def rate_penalty(self, ip: str) -> str:
         return f"{self.prefix}:rl:penalty:{ip}"
+
+    @property
+    def faults(self) -> str:
+        return f"{self.prefix}:faults"
+
+    @property
+    def faults_changed(self) -> str:
+        return f"{self.prefix}:faults:changed"
+
+    def feed(self, stream: str) -> str:
+        return f"{self.prefix}:feed:{stream}"
+
+    def user_feed(self, account: int) -> str:
+        return f"{self.prefix}:userfeed:{account}"
+
+    @property
+    def feed_stats(self) -> str:
+        return f"{self.prefix}:feedstats"
+
+    @property
+    def accounts(self) -> str:
+        return f"{self.prefix}:accounts"
+
+    @property
+    def collateral(self) -> str:
+        return f"{self.prefix}:collateral"
+
+    @property
+    def liquidations(self) -> str:
+        return f"{self.prefix}:liquidations"
+
+    @property
+    def scenario(self) -> str:
+        return f"{self.prefix}:scenario"
+
+    @property
+    def shocks(self) -> str:
+        return f"{self.prefix}:shocks"

@@ -17,7 +17,14 @@ from exchange_mock.domain.events import OrderSnapshot
 from exchange_mock.store import records
 from exchange_mock.store.keys import Keys
 from exchange_mock.store.records import Fields
-from exchange_mock.store.views import AccountView, DepthView, MarkView, PositionView, TickerView
+from exchange_mock.store.views import (
+    AccountView,
+    DepthView,
+    LiquidationView,
+    MarkView,
+    PositionView,
+    TickerView,
+)
 from exchange_mock.types import AccountId, OrderId
 
 
@@ -35,22 +42,27 @@ class ReadModel:
         self._keys = keys
 
     async def account(self, account: AccountId) -> AccountView:
-        """Balance, positions, leverage, marks and the sequences, in one round trip."""
+        """Balance, positions, leverage, collateral, marks, collateral prices and the
+        sequences, in one round trip."""
         pipe = self._redis.pipeline(transaction=False)
         pipe.hgetall(self._keys.account(account))
         pipe.get(self._keys.projector_seq)
         pipe.get(self._keys.journal_head)
         pipe.hgetall(self._keys.marks)
-        fields, projected, head, marks = await pipe.execute()
+        pipe.hgetall(self._keys.collateral)
+        fields, projected, head, marks, prices = await pipe.execute()
         balance, balance_time = records.load_balance(fields.get(b"bal"))
         positions: dict[str, PositionView] = {}
         leverage: dict[str, int] = {}
+        collateral: dict[str, int] = {}
         for name, raw in fields.items():
             kind, _, symbol = _str(name).partition(":")
             if kind == "pos":
                 positions[symbol] = records.load_position(symbol, raw)
             elif kind == "lev":
                 leverage[symbol] = int(raw)
+            elif kind == "col":
+                collateral[symbol] = int(raw)
         mark_prices = {_str(sym): records.load_mark(raw)[0] for sym, raw in marks.items()}
         return AccountView(
             account=account,
@@ -62,6 +74,10 @@ class ReadModel:
             projected_seq=_int(projected),
             journal_head=_int(head),
             marks={sym: price for sym, price in mark_prices.items() if price is not None},
+            collateral=collateral,
+            collateral_prices={
+                _str(asset): records.load_collateral_price(raw) for asset, raw in prices.items()
+            },
         )
 
     async def order(
@@ -103,5 +119,14 @@ class ReadModel:
 
     async def mark(self, symbol: str) -> MarkView:
         raw = await cast(Awaitable[bytes | None], self._redis.hget(self._keys.marks, symbol))
-        price, time = records.load_mark(raw)
-        return MarkView(symbol=symbol, price=price, time=time)
+        return records.load_mark_view(symbol, raw)
+
+    async def liquidations(self) -> tuple[dict[str, LiquidationView], int, int]:
+        """The truth counter per symbol, the insurance fund's cash, and the journal sequence
+        the read model reflects."""
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.hgetall(self._keys.liquidations)
+        pipe.hget(self._keys.totals, "fund")
+        pipe.get(self._keys.projector_seq)
+        fields, fund, projected = await pipe.execute()
+        return records.load_liquidations(fields), _int(fund), _int(projected)

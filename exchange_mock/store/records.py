@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from exchange_mock.store.views import DepthView, PositionView, TickerView
+from exchange_mock.store.views import DepthView, LiquidationView, MarkView, PositionView, TickerView
 from exchange_mock.types import Cash, Lots, Millis, Ticks
 
 Level = tuple[Ticks, Lots]
@@ -37,15 +37,60 @@ def load_position(symbol: str, raw: Raw) -> PositionView:
     return PositionView(symbol=symbol, qty=qty, cost=cost, update_time=time)
 
 
-def dump_mark(price: Ticks, time: Millis) -> bytes:
-    return orjson.dumps([price, time])
+def dump_mark(
+    price: Ticks, time: Millis, index: Ticks | None = None, funding_rate: int = 0
+) -> bytes:
+    return orjson.dumps([price, time, index, funding_rate])
 
 
 def load_mark(raw: Raw | None) -> tuple[Ticks | None, Millis]:
     if raw is None:
         return None, 0
-    price, time = orjson.loads(raw)
+    price, time, _index, _funding = orjson.loads(raw)
     return int(price), int(time)
+
+
+def load_mark_view(symbol: str, raw: Raw | None) -> MarkView:
+    """The mark with the index and funding rate it came with."""
+    if raw is None:
+        return MarkView(symbol=symbol, price=None, time=0)
+    price, time, index, funding = orjson.loads(raw)
+    return MarkView(symbol, int(price), int(time), index, int(funding))
+
+
+def dump_collateral_price(price: int, haircut_ppm: int, time: Millis) -> bytes:
+    return orjson.dumps([price, haircut_ppm, time])
+
+
+def load_collateral_price(raw: Raw) -> tuple[int, int]:
+    """(price in 1e-8 USDT per unit, haircut in ppm)."""
+    price, haircut, _time = orjson.loads(raw)
+    return int(price), int(haircut)
+
+
+LIQUIDATION_FIELDS = ("count", "notional", "time", "adl_count", "adl_notional")
+"""Per-symbol fields of `p:liquidations`, as `<symbol>:<field>`, all integers."""
+
+
+def load_liquidations(fields: Mapping[Any, Any]) -> dict[str, LiquidationView]:
+    """The truth counter per symbol, from the `p:liquidations` hash."""
+    values: dict[str, dict[str, int]] = {}
+    for name, raw in fields.items():
+        text = name.decode() if isinstance(name, bytes) else str(name)
+        symbol, _, field_name = text.rpartition(":")
+        if field_name in LIQUIDATION_FIELDS:
+            values.setdefault(symbol, {})[field_name] = int(raw)
+    return {
+        symbol: LiquidationView(
+            symbol=symbol,
+            count=each.get("count", 0),
+            notional=each.get("notional", 0),
+            time=each.get("time", 0),
+            adl_count=each.get("adl_count", 0),
+            adl_notional=each.get("adl_notional", 0),
+        )
+        for symbol, each in sorted(values.items())
+    }
 
 
 def dump_depth(update_id: int, time: Millis, bids: list[Level], asks: list[Level]) -> bytes:

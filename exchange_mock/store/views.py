@@ -33,6 +33,10 @@ class AccountView:
     journal_head: int
     """Journal sequence the engine has written up to, read in the same round trip."""
     marks: dict[str, Ticks] = field(default_factory=dict)
+    collateral: dict[str, int] = field(default_factory=dict)
+    """Collateral held per asset, in 1e-8 units."""
+    collateral_prices: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Per asset: its price (1e-8 USDT per unit) and haircut (ppm), as the engine values it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +44,22 @@ class MarkView:
     symbol: str
     price: Ticks | None
     time: Millis
+    index: Ticks | None = None
+    funding_rate: int = 0
+    """In units of 1e-8."""
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidationView:
+    """One symbol's truth counter: every liquidation the engine made, and the part of them
+    closed by auto-deleveraging."""
+
+    symbol: str
+    count: int
+    notional: Cash
+    time: Millis
+    adl_count: int
+    adl_notional: Cash
 
 
 @dataclass(frozen=True, slots=True)

@@ -214,8 +214,9 @@ def test_position_risk_v2_lists_every_symbol_with_binances_fields() -> None:
         "80000000",
         "cross",
     )
+    # 1,000 of wallet behind 0.01 BTC bought at 120,000: (1,200 − 1,000) / (0.01 × 0.996).
     assert (btc["liquidationPrice"], btc["positionSide"], btc["updateTime"]) == (
-        "0",
+        "20080.32128514",
         "BOTH",
         NOW - 10,
     )

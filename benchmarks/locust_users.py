@@ -1,0 +1,166 @@
+"""Stampede's users against Locust's bare FastHttpUser: requests per second per core of the load
+generator, both at the same offered rate against the same venue that costs nothing
+(`bare_venue.py`), same machine, same run; and `wrk` as the machine's ceiling when it is on PATH.
+
+Per core = requests served in a measured window ÷ CPU seconds the Locust process spent in it
+(from /proc), so the figure does not depend on how busy the machine's other cores are. Our
+users pay for pacing, signing-free market-data calls, classification, HDR histograms and the
+harness's own greenlets (shape, progress, feeds) on top of what the bare user does.
+
+Target: ratio ≥ 0.8. Run: .venv/bin/python benchmarks/locust_users.py
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from harness import process
+from rich.console import Console
+
+from exchange_mock.redis_server import free_port
+
+RATE = 2_000
+"""Requests per second offered by each generator."""
+USERS = 200
+"""Senders in each generator: 10 requests/s each."""
+WARMUP_S = 6.0
+"""From launch to the window: Locust's start, the users' spawn, the first requests."""
+WINDOW_S = 8.0
+ROUNDS = 2
+LOCUSTFILE = Path("loadtests/locustfile.py")
+BARE_LOCUSTFILE = Path("benchmarks/bare_locust_user.py")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Window:
+    served: int
+    cpu_s: float
+
+    @property
+    def rate(self) -> float:
+        return self.served / WINDOW_S
+
+    @property
+    def per_core(self) -> float:
+        return self.served / self.cpu_s
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def served(base: str) -> int:
+    return int(httpx.get(f"{base}/__served").text)
+
+
+def wait_for_venue(base: str, timeout_s: float = 10) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            served(base)
+            return
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def measure(command: list[str], base: str) -> Window:
+    """Launch a Locust, and count what the venue served and the CPU Locust spent in the window."""
+    locust = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(WARMUP_S)
+        count, cpu = served(base), cpu_seconds(locust.pid)
+        time.sleep(WINDOW_S)
+        window = Window(served(base) - count, cpu_seconds(locust.pid) - cpu)
+    finally:
+        locust.terminate()
+        locust.wait(timeout=30)
+    return window
+
+
+def ours(base: str, work: Path, round_: int) -> list[str]:
+    profile = work / "bench.yaml"
+    duration = WARMUP_S + WINDOW_S + 10
+    profile.write_text(
+        "name: bench\ndescription: market data at a constant rate\ntime_scale: 1\n"
+        f"baseline: {{orders: 0, queries: 0, market_data: {RATE}}}\n"
+        f"phases:\n  - {{name: flat, duration_s: {duration}, "
+        "multipliers: {orders: 1, queries: 1, market_data: 1}}\n"
+    )
+    return [
+        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary",
+        "--host", base, "-u", "1", "-r", "1", "--profile", str(profile),
+        "--run-dir", str(work / f"run-{round_}"), "--probe-accounts", "0",
+        "--expected-latency", str(USERS / RATE / 2),
+    ]  # fmt: skip
+
+
+def bare(base: str) -> list[str]:
+    return [
+        sys.executable, "-m", "locust", "-f", str(BARE_LOCUSTFILE), "--headless", "--only-summary",
+        "--host", base, "-u", str(USERS), "-r", str(USERS), "--rate-per-user", str(RATE / USERS),
+        "--run-time", str(int(WARMUP_S + WINDOW_S + 10)),
+    ]  # fmt: skip
+
+
+def wrk_ceiling(base: str) -> float | None:
+    """wrk's requests/s on one thread against the same venue; None without wrk."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return None
+    output = subprocess.run(
+        [wrk, "-t1", "-c64", "-d5s", f"{base}/fapi/v1/ping"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    return float(match.group(1)) if match else None
+
+
+def main() -> None:
+    console = Console()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    best: dict[str, Window] = {}
+    with (
+        process([sys.executable, "benchmarks/bare_venue.py", str(port)]),
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        wait_for_venue(base)
+        for round_ in range(ROUNDS):
+            for name, command in (
+                ("stampede", ours(base, Path(tmp), round_)),
+                ("bare", bare(base)),
+            ):
+                window = measure(command, base)
+                console.print(f"  {name:9} {window.rate:7.0f} req/s  {window.cpu_s:5.2f} CPU s  "
+                              f"{window.per_core:7.0f} req/s per core")  # fmt: skip
+                if name not in best or window.per_core > best[name].per_core:
+                    best[name] = window
+        ceiling = wrk_ceiling(base)
+    console.print(
+        f"Stampede users (paced, measured): {best['stampede'].per_core:.0f} req/s per core"
+    )
+    console.print(f"bare FastHttpUser:                {best['bare'].per_core:.0f} req/s per core")
+    ratio = best["stampede"].per_core / best["bare"].per_core
+    console.print(f"[bold]ratio {ratio:.2f}[/bold] (target ≥ 0.80)")
+    if ceiling is None:
+        console.print("wrk is not on PATH: the machine's ceiling line is skipped")
+    else:
+        console.print(f"wrk, one thread (the machine's ceiling): {ceiling:.0f} req/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,276 @@
+"""Binance's WebSocket streams: market streams (mark price, liquidations) and user data.
+
+Both of Binance's layouts, under every route prefix newer clients use (`/public`, `/market`,
+`/private`) and under none:
+
+- raw: `/ws/<stream>`, `/ws/<a>/<b>`: each message is the payload itself;
+- combined: `/stream?streams=<a>/<b>`: each message is `{"stream": name, "data": payload}`;
+- user data: the listen key as a stream (`/ws/<listenKey>`), or `?listenKey=` on any route
+  (`/private/ws?listenKey=...`);
+- live requests on any connection: SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS, and
+  SET_PROPERTY / GET_PROPERTY of `combined`, answered `{"result": ..., "id": n}` or Binance's
+  `{"error": {"code", "msg"}, "id": n}`.
+
+A well-formed stream the mock does not produce (`btcusdt@aggTrade`) is accepted and stays quiet,
+as Binance accepts any stream; a malformed name or an unknown listen key is refused. Messages
+reach each connection through this process's `FeedRelay`, so whichever worker a client lands on
+it sees every event. A client that falls a bounded queue behind is closed (see `feeds.relay`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, FastAPI
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
+
+from exchange_mock.api.context import Clock, wall_clock
+from exchange_mock.errors import StampedeError
+from exchange_mock.feeds import payloads, streams
+from exchange_mock.feeds.relay import POLICY_VIOLATION, FeedRelay, Subscriber
+from exchange_mock.types import AccountId
+
+router = APIRouter()
+
+ROUTE_PREFIXES = ("", "/public", "/market", "/private")
+MAX_STREAMS = 1024
+"""Binance's limit of streams on one connection."""
+METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")
+COMBINED = "combined"
+
+
+class WsCode(IntEnum):
+    """Binance's error codes for live WebSocket requests."""
+
+    UNKNOWN_PROPERTY = 0
+    INVALID_VALUE_TYPE = 1
+    INVALID_REQUEST = 2
+    INVALID_JSON = 3
+
+
+class InvalidStream(StampedeError):
+    """A stream name that is malformed, or a listen key that is not any account's."""
+
+
+class WsRequestError(StampedeError):
+    """A live request Binance would refuse, with its code and message."""
+
+    def __init__(self, code: WsCode, msg: str) -> None:
+        super().__init__(msg)
+        self.code = code
+        self.msg = msg
+
+
+@dataclass(frozen=True)
+class WsContext:
+    """What every WebSocket connection of one process shares, built by the app factory."""
+
+    relay: FeedRelay
+    listen_keys: Mapping[str, AccountId]
+    clock: Clock = wall_clock
+
+    def channels(self, names: Iterable[str]) -> dict[str, str]:
+        """Stream name (normalized) -> the pub/sub channel that carries it."""
+        keys = self.relay.keys
+        resolved: dict[str, str] = {}
+        for name in names:
+            if not streams.is_valid(name):
+                raise InvalidStream("Invalid request: invalid stream")
+            if streams.is_market(name):
+                stream = streams.normalize(name)
+                resolved[stream] = keys.feed(stream)
+                continue
+            account = self.listen_keys.get(name)
+            if account is None:
+                raise InvalidStream("This listenKey does not exist.")
+            resolved[name] = keys.user_feed(account)
+        return resolved
+
+
+def context_of(websocket: WebSocket) -> WsContext:
+    context: WsContext = websocket.app.state.ws
+    return context
+
+
+async def close_listen_key(app: FastAPI, account: AccountId, key: str) -> None:
+    """Tell the account's user-data connections, on every worker, that `key` has expired. An
+    app serving the REST edge alone has no WebSocket state and no one to tell."""
+    context: WsContext | None = getattr(app.state, "ws", None)
+    if context is None:
+        return
+    notice = payloads.listen_key_expired(key, context.clock())
+    await context.relay.publish(context.relay.keys.user_feed(account), orjson.dumps(notice))
+
+
+# -- the connection -------------------------------------------------------------------------
+
+
+async def serve(websocket: WebSocket, combined: bool, names: list[str]) -> None:
+    """Subscribe, accept, then send until the client leaves or is dropped.
+
+    The subscriptions are confirmed before the handshake completes, so a client receives every
+    message published after it connected. Sending happens here and only here; requests are read
+    on a task of their own, and their answers join the same queue as the data.
+    """
+    context = context_of(websocket)
+    listen_key = websocket.query_params.get("listenKey")
+    try:
+        wanted = context.channels([*names, *([listen_key] if listen_key else [])])
+        if len(wanted) > MAX_STREAMS:
+            raise InvalidStream(f"Invalid request: more than {MAX_STREAMS} streams")
+    except InvalidStream as refused:
+        # Accepted first, so the client reads the reason in the close frame, not an HTTP 403.
+        await websocket.accept()
+        await websocket.close(code=POLICY_VIOLATION, reason=str(refused))
+        return
+    relay = context.relay
+    subscriber = relay.attach(combined)
+    try:
+        await relay.subscribe(subscriber, wanted)
+        await websocket.accept()
+        requests = asyncio.create_task(_read_requests(context, websocket, subscriber))
+        try:
+            await _send(websocket, subscriber)
+        finally:
+            requests.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await requests
+    finally:
+        relay.detach(subscriber)
+
+
+async def _send(websocket: WebSocket, subscriber: Subscriber) -> None:
+    """Frames in order until the subscriber is detached; a client the relay ended (a slow
+    consumer, a lost feed) is closed with the relay's code and reason. A client that stops
+    reading altogether blocks a send until the server's ping timeout ends the connection; its
+    queue stays bounded meanwhile."""
+    with contextlib.suppress(WebSocketDisconnect, WebSocketDisconnected):
+        async for frame in subscriber.frames():
+            await websocket.send_text(frame)
+        if subscriber.ending is not None:
+            code, reason = subscriber.ending
+            await websocket.close(code=code, reason=reason)
+
+
+async def _read_requests(context: WsContext, websocket: WebSocket, subscriber: Subscriber) -> None:
+    """Answer live requests until the client disconnects; then detach it, ending `_send`."""
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            raw = message.get("text") or message.get("bytes") or b""
+            answer = orjson.dumps(await answer_request(context, subscriber, raw)).decode()
+            if not subscriber.send(answer):
+                context.relay.drop(subscriber)
+                return
+    finally:
+        context.relay.detach(subscriber)
+
+
+# -- live requests --------------------------------------------------------------------------
+
+
+async def answer_request(
+    context: WsContext, subscriber: Subscriber, raw: str | bytes
+) -> dict[str, Any]:
+    """The answer to one live request."""
+    request_id: int | None = None
+    try:
+        request = _parse(raw)
+        request_id = _request_id(request)
+        return {"result": await _perform(context, subscriber, request), "id": request_id}
+    except WsRequestError as error:
+        return {"error": {"code": int(error.code), "msg": error.msg}, "id": request_id}
+
+
+def _parse(raw: str | bytes) -> dict[str, Any]:
+    try:
+        request = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise WsRequestError(WsCode.INVALID_JSON, f"Invalid JSON: {error}") from None
+    if not isinstance(request, dict):
+        raise WsRequestError(WsCode.INVALID_REQUEST, "Invalid request: expected an object")
+    return request
+
+
+def _request_id(request: dict[str, Any]) -> int | None:
+    value = request.get("id")
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return value
+    raise WsRequestError(
+        WsCode.INVALID_REQUEST, "Invalid request: request ID must be an unsigned integer"
+    )
+
+
+def _stream_params(params: Any) -> list[str]:
+    if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+        raise WsRequestError(
+            WsCode.INVALID_VALUE_TYPE, "Invalid value type: expected Array of strings"
+        )
+    return params
+
+
+async def _perform(context: WsContext, subscriber: Subscriber, request: dict[str, Any]) -> Any:
+    method, params = request.get("method"), request.get("params", [])
+    relay = context.relay
+    match method:
+        case "SUBSCRIBE":
+            try:
+                wanted = context.channels(_stream_params(params))
+            except InvalidStream as refused:
+                raise WsRequestError(WsCode.INVALID_REQUEST, str(refused)) from None
+            if len(set(subscriber.streams) | set(wanted.values())) > MAX_STREAMS:
+                raise WsRequestError(
+                    WsCode.INVALID_REQUEST, f"Invalid request: more than {MAX_STREAMS} streams"
+                )
+            await relay.subscribe(subscriber, wanted)
+            return None
+        case "UNSUBSCRIBE":
+            names = {streams.normalize(name) for name in _stream_params(params)}
+            relay.unsubscribe(subscriber, [c for c, n in subscriber.streams.items() if n in names])
+            return None
+        case "LIST_SUBSCRIPTIONS":
+            return list(subscriber.streams.values())
+        case "SET_PROPERTY":
+            if not (len(params) == 2 and params[0] == COMBINED and isinstance(params[1], bool)):
+                raise WsRequestError(
+                    WsCode.INVALID_VALUE_TYPE, "Invalid value type: expected Boolean"
+                )
+            subscriber.combined = params[1]
+            return None
+        case "GET_PROPERTY":
+            if params != [COMBINED]:
+                raise WsRequestError(WsCode.UNKNOWN_PROPERTY, "Unknown property")
+            return subscriber.combined
+    raise WsRequestError(
+        WsCode.INVALID_REQUEST,
+        f"Invalid request: unknown variant {method}, expected one of {', '.join(METHODS)}",
+    )
+
+
+# -- routes ---------------------------------------------------------------------------------
+
+
+def _split(streams_path: str) -> list[str]:
+    return [name for name in streams_path.split("/") if name]
+
+
+async def raw_streams(websocket: WebSocket) -> None:
+    await serve(websocket, False, _split(websocket.path_params.get("streams", "")))
+
+
+async def combined_streams(websocket: WebSocket) -> None:
+    await serve(websocket, True, _split(websocket.query_params.get("streams", "")))
+
+
+for _prefix in ROUTE_PREFIXES:
+    router.add_api_websocket_route(f"{_prefix}/ws", raw_streams)
+    router.add_api_websocket_route(f"{_prefix}/ws/{{streams:path}}", raw_streams)
+    router.add_api_websocket_route(f"{_prefix}/stream", combined_streams)

@@ -1,0 +1,49 @@
+"""Binance's WebSocket stream names, built and normalized in one place.
+
+A market stream is `<symbol>@<kind>` with the symbol in lower case (`btcusdt@markPrice@1s`), or
+an all-market stream starting with `!` (`!forceOrder@arr`); a user-data stream is the bare
+listen key. Clients send symbols in either case, so names are normalized before they become
+channel names: `BTCUSDT@markPrice` and `btcusdt@markPrice` are the same subscription.
+"""
+
+from __future__ import annotations
+
+import re
+
+ALL_MARK_PRICES = "!markPrice@arr"
+ALL_FORCE_ORDERS = "!forceOrder@arr"
+FAST = "@1s"
+"""The suffix of the once-a-second variant of the mark price streams."""
+
+MAX_NAME = 200
+_NAME = re.compile(rf"[A-Za-z0-9!@_.\-]{{1,{MAX_NAME}}}")
+"""What a stream name may contain: also what keeps it safe to splice into JSON unescaped."""
+
+
+def mark_price(symbol: str, fast: bool) -> str:
+    return f"{symbol.lower()}@markPrice{FAST if fast else ''}"
+
+
+def all_mark_prices(fast: bool) -> str:
+    return ALL_MARK_PRICES + (FAST if fast else "")
+
+
+def force_order(symbol: str) -> str:
+    return f"{symbol.lower()}@forceOrder"
+
+
+def is_valid(name: str) -> bool:
+    return _NAME.fullmatch(name) is not None
+
+
+def is_market(name: str) -> bool:
+    """A market stream, as opposed to a listen key (which has neither `@` nor a leading `!`)."""
+    return "@" in name or name.startswith("!")
+
+
+def normalize(name: str) -> str:
+    """The symbol part in lower case; the rest (`markPrice`, `arr`) and listen keys as sent."""
+    if not is_market(name) or name.startswith("!"):
+        return name
+    symbol, _, rest = name.partition("@")
+    return f"{symbol.lower()}@{rest}"

@@ -1,0 +1,117 @@
+"""The feed's state machine: journal events in, (channel, payload) messages out. Pure, so the
+publisher's loop is only I/O and every feed rule is testable without Redis or a clock.
+
+- Marks update the board; the board's beat pushes the mark price streams.
+- Liquidations go through the forceOrder throttle; its snapshots go to the symbol's stream and
+  to `!forceOrder@arr`.
+- Everything else is user data, built per command: events are grouped by the command that
+  caused them (the journal's `c` field), because Binance's per-fill order updates are rebuilt
+  from a command's trades and its orders' final states.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import orjson
+
+from exchange_mock.domain.events import Event, MarkPriceUpdated, PositionLiquidated
+from exchange_mock.feeds import payloads, streams
+from exchange_mock.feeds.marks import Mark, MarkBoard
+from exchange_mock.feeds.throttle import ForceOrderThrottle, Liquidation
+from exchange_mock.feeds.userdata import user_updates
+from exchange_mock.store.keys import Keys
+from exchange_mock.symbols import SymbolSpec, SymbolTable
+from exchange_mock.types import Millis
+
+Message = tuple[str, bytes]
+"""A payload and the pub/sub channel it is published on."""
+
+
+def liquidation_of(spec: SymbolSpec, event: PositionLiquidated) -> Liquidation:
+    """The journal's liquidation as the throttle's plain record. The public feed shows the
+    liquidation order filled in full: what the book did not take was closed by
+    auto-deleveraging at the order's (bankruptcy) price, and counts in its fills and average."""
+    return Liquidation(
+        symbol=event.symbol,
+        side=event.side,
+        qty=event.qty,
+        price=event.price,
+        filled=event.filled + event.deleveraged,
+        cum_quote=event.cum_quote + spec.notional(event.price, event.deleveraged),
+        time=event.ts,
+    )
+
+
+class FeedTranslator:
+    def __init__(self, keys: Keys, symbols: SymbolTable, force_order_interval_ms: int) -> None:
+        self._keys = keys
+        self._symbols = symbols
+        self.marks = MarkBoard()
+        self.throttle = ForceOrderThrottle(force_order_interval_ms)
+        self._group: list[Event] = []
+        self._group_id: bytes | None = None
+
+    def apply(self, command_id: bytes, event: Event) -> list[Message]:
+        """Take the next journaled event and the id of the command that caused it."""
+        messages: list[Message] = []
+        if command_id != self._group_id:
+            messages += self.end_group()
+            self._group_id = command_id
+        if isinstance(event, MarkPriceUpdated):
+            mark = Mark(event.price, event.ts, event.index, event.funding_rate)
+            self.marks.update(event.symbol, mark)
+            return messages
+        if isinstance(event, PositionLiquidated):
+            liquidation = liquidation_of(self._symbols.by_name[event.symbol], event)
+            messages += self._force_orders(self.throttle.offer(liquidation))
+        self._group.append(event)
+        return messages
+
+    def end_group(self) -> list[Message]:
+        """The user-data messages of the command whose events came last: call when the next
+        command's events begin, or when the journal has nothing more for now (the engine
+        journals each batch of commands atomically, so a caught-up reader has whole commands)."""
+        events, self._group, self._group_id = self._group, [], None
+        if not events:
+            return []
+        updates = user_updates(events, self._symbols, self.marks.prices())
+        return [(self._keys.user_feed(account), orjson.dumps(body)) for account, body in updates]
+
+    def due(self, now: Millis) -> list[Message]:
+        """forceOrder snapshots of windows that have ended, and the mark streams on their beat."""
+        messages = self._force_orders(self.throttle.due(now))
+        variants = self.marks.due(now)
+        if variants:
+            messages += self._mark_prices(variants)
+        return messages
+
+    def next_due(self, now: Millis) -> Millis:
+        """The next time `due` may have something to send."""
+        window_end = self.throttle.next_due()
+        beat = self.marks.next_due(now)
+        return beat if window_end is None else min(beat, window_end)
+
+    def _force_orders(self, snapshots: Iterable[Liquidation]) -> list[Message]:
+        messages: list[Message] = []
+        for liquidation in snapshots:
+            spec = self._symbols.by_name[liquidation.symbol]
+            body = orjson.dumps(payloads.force_order(spec, liquidation))
+            messages.append((self._keys.feed(streams.force_order(spec.symbol)), body))
+            messages.append((self._keys.feed(streams.ALL_FORCE_ORDERS), body))
+        return messages
+
+    def _mark_prices(self, variants: list[bool]) -> list[Message]:
+        """Each symbol's update is encoded once and sent on every variant that is due."""
+        updates = {
+            symbol: payloads.mark_price_update(self._symbols.by_name[symbol], mark)
+            for symbol, mark in self.marks.marks.items()
+        }
+        bodies = {symbol: orjson.dumps(update) for symbol, update in updates.items()}
+        everything = orjson.dumps(list(updates.values()))
+        messages: list[Message] = []
+        for fast in variants:
+            for symbol, body in bodies.items():
+                messages.append((self._keys.feed(streams.mark_price(symbol, fast)), body))
+            messages.append((self._keys.feed(streams.all_mark_prices(fast)), everything))
+        return messages

@@ -1,0 +1,189 @@
+"""Margin arithmetic shared by the engine (which liquidates) and the API (which shows where it
+will): maintenance margin from the brackets, and the prices at which an account's margin runs
+out. Shared because the two must agree to the tick, and the API may not import the engine.
+
+Cross margin, one-way mode. For one position of `lots` (signed) with entry `cost` (signed cash,
+so entry price = cost / lots), the rest of the account contributes a `cushion`: its wallet (cash
+plus collateral at its haircut value) plus the other positions' unrealized PnL, minus their
+maintenance margin. At a price P (ticks) the account's equity is cushion − cost + P·lots·unit
+(+ the others' margin, which the cushion already took off), so it is liquidatable when
+
+    cushion − cost + P·lots·unit  ≤  MM(|P·lots·unit|)
+
+(margin ratio at or above 100%). That is Binance's one-way formula
+LP = (WB − TMM1 + UPNL1 + cum − s·Q·EP) / (Q·MMR − s·Q), with the bracket the one the
+liquidation notional falls in. The engine needs it exactly in integer ticks (it indexes every
+position by it); the API shows the exact rational value.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable
+from fractions import Fraction
+
+from exchange_mock.symbols import SymbolSpec, to_cash
+from exchange_mock.types import PPM, Cash, Lots, Ticks
+
+PRICE_SCALE = 10**8
+"""A collateral price is an integer count of 1e-8 USDT per whole unit of the asset."""
+
+
+def collateral_value(amount: int, price: int, haircut_ppm: int) -> Cash:
+    """What `amount` (1e-8 units) of a collateral asset counts for as margin: price less the
+    haircut, rounded down."""
+    return amount * price * (PPM - haircut_ppm) // (PRICE_SCALE * PPM)
+
+
+class Tiers:
+    """A symbol's brackets as integer tables: cap (cash), MMR (ppm), cum (cash), so the
+    maintenance margin of a notional is one bisection and two integer operations."""
+
+    __slots__ = ("caps", "cums", "last", "mmrs")
+
+    def __init__(self, spec: SymbolSpec) -> None:
+        self.caps = [to_cash(tier.notional_cap) for tier in spec.brackets]
+        self.mmrs = [tier.mmr_ppm for tier in spec.brackets]
+        self.cums = [to_cash(tier.cum) for tier in spec.brackets]
+        self.last = len(self.caps) - 1
+
+    def tier(self, size: Cash) -> int:
+        """The bracket a notional of `size` (≥ 0) falls in; the last one beyond the table."""
+        return min(bisect_left(self.caps, size), self.last)
+
+    def maintenance(self, size: Cash) -> Cash:
+        """notional × MMR − cum, for a notional of `size` (≥ 0)."""
+        tier = min(bisect_left(self.caps, size), self.last)
+        return size * self.mmrs[tier] // PPM - self.cums[tier]
+
+
+def liquidatable(
+    tiers: Tiers, lots: Lots, cost: Cash, unit: int, cushion: Cash, price: Ticks
+) -> bool:
+    """Whether the account is at or past liquidation with this position's mark at `price`."""
+    notional = price * lots * unit
+    return cushion - cost + notional <= tiers.maintenance(abs(notional))
+
+
+def liquidation_ticks(tiers: Tiers, lots: Lots, cost: Cash, unit: int, cushion: Cash) -> Ticks:
+    """The liquidation price in whole ticks, exact against `liquidatable`: for a long, the
+    highest price at which it is liquidatable (0 when no positive price is); for a short, the
+    lowest (at least 1). So a long is liquidated exactly when mark ≤ LP, a short when
+    mark ≥ LP.
+
+    The linear solution for the bracket the liquidation notional lands in is found first; the
+    maintenance margin's rounding can move the boundary by a tick, which a short search fixes.
+    """
+    per_tick = abs(lots) * unit
+    base = cushion - cost
+    tier = tiers.tier(abs(cost))
+    guess = 0
+    for _ in range(tiers.last + 1):
+        mmr, cum = tiers.mmrs[tier], tiers.cums[tier]
+        if lots > 0:
+            guess = -(base + cum) * PPM // (per_tick * (PPM - mmr))
+        else:
+            guess = -(-(base + cum) * PPM // (per_tick * (PPM + mmr)))
+        landed = tiers.tier(max(guess, 0) * per_tick)
+        if landed == tier:
+            break
+        tier = landed
+
+    def test(price: Ticks) -> bool:
+        return liquidatable(tiers, lots, cost, unit, cushion, price)
+
+    return _highest(test, guess) if lots > 0 else _lowest(test, guess)
+
+
+def _highest(test: Callable[[Ticks], bool], guess: Ticks) -> Ticks:
+    """The highest price ≥ 0 passing `test`, which passes below some bound and fails above it
+    (0 when nothing positive passes)."""
+    price = max(guess, 0)
+    step = 1
+    if test(price):
+        low = price
+        while test(low + step):
+            low += step
+            step *= 2
+        high = low + step
+    else:
+        high = price
+        while True:
+            if high - step <= 0:
+                low = 0
+                break
+            if test(high - step):
+                low = high - step
+                break
+            high -= step
+            step *= 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        if test(middle):
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def _lowest(test: Callable[[Ticks], bool], guess: Ticks) -> Ticks:
+    """The lowest price ≥ 1 passing `test`, which fails below some bound and passes above."""
+    price = max(guess, 1)
+    step = 1
+    if test(price):
+        high = price
+        while True:
+            if high - step < 1:
+                low = 0
+                break
+            if not test(high - step):
+                low = high - step
+                break
+            high -= step
+            step *= 2
+    else:
+        low = price
+        while not test(low + step):
+            low += step
+            step *= 2
+        high = low + step
+    while high - low > 1:
+        middle = (low + high) // 2
+        if test(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def liquidation_price(
+    tiers: Tiers, lots: Lots, cost: Cash, unit: int, cushion: Cash
+) -> Fraction | None:
+    """Binance's liquidation price, exactly, in ticks (multiply by the tick size for a price);
+    None when no positive price liquidates the position. The bracket is the one the
+    liquidation notional falls in, which may differ from the entry's."""
+    sign = 1 if lots > 0 else -1
+    per_tick = abs(lots) * unit
+    tier = tiers.tier(abs(cost))
+    numerator = denominator = 1
+    for _ in range(tiers.last + 1):
+        # price = numerator / denominator, in integers until the end (this runs per read).
+        numerator = (cushion + tiers.cums[tier] - cost) * PPM
+        denominator = per_tick * (tiers.mmrs[tier] - sign * PPM)
+        landed = tiers.tier(max(0, numerator * per_tick // denominator))
+        if landed == tier:
+            break
+        tier = landed
+    if numerator == 0 or (numerator > 0) != (denominator > 0):
+        return None
+    return Fraction(numerator, denominator)
+
+
+def bankruptcy_ticks(lots: Lots, cost: Cash, unit: int, cushion: Cash) -> Ticks:
+    """The price at which the account's equity is zero, `cushion` here being the wallet plus
+    the other positions' unrealized PnL (no margin): rounded so that closing at it leaves the
+    equity at or above zero (up for a long's sell, down for a short's buy); at least a tick."""
+    shortfall = cost - cushion
+    per_tick = lots * unit
+    price = -(-shortfall // per_tick) if lots > 0 else shortfall // per_tick
+    return max(price, 1)

@@ -1,0 +1,145 @@
+"""The open-model user: it claims the next intended send time of its request class, sleeps until
+then, sends, and records what the request felt like.
+
+A surge does not wait for the exchange, so a user never paces itself by its own answers: if
+every user is still waiting when a request falls due, that request goes out late (counted as a
+late send) and its latency is still measured from its intended time. The shape adds users when
+that happens (`sizing.py`).
+
+Each request is recorded once, under the step of its intended send time: its final outcome
+(after any retries the `--retry` policy makes), its corrected latency (done − intended) and raw
+latency (done − first send), the rate-limit usage the venue reported, and for account reads the
+mock's journal-lag headers. Locust's `request` event fires for every attempt (the session does
+that), so the live UI and CSVs show the familiar per-endpoint statistics too.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from typing import ClassVar
+
+import gevent
+from gevent import GreenletExit
+from locust import FastHttpUser, task
+from locust.exception import StopUser
+
+from loadtests.accounts import ApiAccount
+from loadtests.metrics import Outcome, Tally, record_rate_limit_headers, record_request
+from loadtests.profiles import RequestClass
+from loadtests.staleness import record_journal_lag
+from loadtests.users.client import Call, ExchangeClient, Reply
+from loadtests.users.context import LoadContext, context_of
+
+log = logging.getLogger(__name__)
+
+RETRIES = "retries"
+"""Count: attempts beyond the first, over the step's requests."""
+IDLE_S = 0.5
+"""How long a user whose class has nothing left to send sleeps between checks."""
+
+
+def load_context(user: FastHttpUser) -> LoadContext:
+    """The run's context for a starting user; a user started outside a run stops at once."""
+    context = context_of(user.environment)
+    if context is None:
+        log.warning("%s started outside a run; stopping it", type(user).__name__)
+        raise StopUser()
+    return context
+
+
+class PacedUser(FastHttpUser):
+    abstract = True
+    request_class: ClassVar[RequestClass]
+    signs_as_trader: ClassVar[bool] = False
+    """Whether the user's calls act for an account (one of this generator's traders)."""
+    reads_journal_lag: ClassVar[bool] = False
+    """Whether its answers carry the mock's journal-lag headers (account reads)."""
+
+    def on_start(self) -> None:
+        self.intended: float | None = None
+        self.load = load_context(self)
+        number = self.load.next_number()
+        self.rng = random.Random(number)
+        self.address = self.load.client_ip(number)
+        account: ApiAccount | None = self.load.trader(number) if self.signs_as_trader else None
+        self.exchange = ExchangeClient(
+            self.client,
+            account=account,
+            client_ip=self.address,
+            clock_offset_ms=self.load.clock_offset_ms,
+        )
+
+    def next_call(self) -> Call:
+        """The request to send now."""
+        raise NotImplementedError
+
+    def answered(self, call: Call, reply: Reply) -> None:
+        """A successful reply to `call`, for users that learn from their answers."""
+
+    def wait_time(self) -> float:
+        """Until the next intended send, claimed now: pacing is this user's wait between tasks,
+        so a paced request costs the one sleep a plain Locust user's does."""
+        self.intended = self.load.claim(self.request_class)
+        if self.intended is None:
+            return IDLE_S
+        return max(0.0, self.intended - self.load.clock())
+
+    @task
+    def paced(self) -> None:
+        if self.intended is not None:
+            self.perform(self.next_call(), self.intended)
+
+    def perform(self, call: Call, intended: float) -> None:
+        # The tally is looked up after each wait, never held across one: the master may have
+        # drained the metrics meanwhile, and a record into a drained tally would be lost.
+        load, klass, address = self.load, self.request_class, self.address
+        load.started(klass)
+        sent: float | None = None
+        attempt = 1
+        try:
+            hold = load.holds.wait(address, load.clock())
+            if hold > 0:
+                gevent.sleep(hold)
+            sent = load.clock()
+            load.sent(klass, intended, sent)
+            while True:
+                reply = self.exchange.send(call)
+                done = load.clock()
+                tally = load.tally(klass.value, intended)
+                record_rate_limit_headers(tally, reply.headers)
+                if self.reads_journal_lag:
+                    record_journal_lag(tally, reply.headers)
+                if reply.ok:
+                    break
+                retry_after = reply.retry_after_s
+                load.holds.told(address, done, retry_after)
+                wait = load.retry.delay(attempt, reply.outcome, retry_after, self.rng)
+                if wait is None or not load.running(done + wait):
+                    break
+                gevent.sleep(max(wait, load.holds.wait(address, load.clock())))
+                attempt += 1
+        except GreenletExit:
+            # The run stopped this user while it waited for an answer, or to be allowed to
+            # send: either way the client gave up on the request.
+            done = load.clock()
+            tally = load.tally(klass.value, intended)
+            self._record(tally, Outcome.CLIENT_TIMEOUT, intended, sent or done, done, attempt)
+            raise
+        self._record(tally, reply.outcome, intended, sent, done, attempt)
+        if reply.ok:
+            self.answered(call, reply)
+
+    def _record(
+        self,
+        tally: Tally,
+        outcome: Outcome,
+        intended: float,
+        sent: float,
+        done: float,
+        attempts: int,
+    ) -> None:
+        record_request(tally, outcome, intended=intended, sent=sent, done=done)
+        if attempts > 1:
+            tally.count(RETRIES, attempts - 1)
+        self.load.finished(self.request_class, done - sent)

@@ -1,0 +1,217 @@
+"""The staleness probe: read-your-writes, checked black-box on accounts only the harness trades.
+
+Each probe (one probe account, one symbol) cycles: send the next market order of its walk
+(`StalenessTracker.next_order`), learn whether it filled, then read its position
+(positionRisk v2) at once and have the tracker judge the read against every fill acknowledged
+before it was sent. Verdicts, stale ages and the mock's journal-lag headers go to the `queries`
+series of the step the read was sent in. Against any Binance-compatible target this needs only
+the public API; the journal-lag headers are the mock's white-box extra.
+
+An order whose fate is unknown (408/-1007, a 503 that may have executed, a lost answer) is
+looked up by its client order id until the venue says what became of it; the fill counts from
+the moment this client learned of it. One order is in flight per probe, so the order of states
+is always known. Probe traffic is not paced and not counted as load: it is the instrument.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import gevent
+from gevent.pool import Group
+from locust import FastHttpUser, constant, task
+
+from loadtests.accounts import ApiAccount
+from loadtests.metrics import Outcome
+from loadtests.profiles import RequestClass
+from loadtests.staleness import ProbeOrder, StalenessTracker, record_journal_lag, record_read
+from loadtests.users.client import Call, ExchangeClient, Reply, Security
+from loadtests.users.context import LoadContext
+from loadtests.users.market import plain
+from loadtests.users.paced import load_context
+
+log = logging.getLogger(__name__)
+
+REFUSED = frozenset(
+    {
+        Outcome.REJECTED,
+        Outcome.RATE_LIMITED_429,
+        Outcome.BANNED_418,
+        Outcome.UNAVAILABLE_503,
+        Outcome.THROTTLED_1008,
+    }
+)
+"""Outcomes after which the order certainly did not execute."""
+FINAL = frozenset({"FILLED", "CANCELED", "EXPIRED", "REJECTED"})
+"""Order statuses that no longer change."""
+LOOKUP_INTERVAL_S = 0.25
+
+
+def position_of(positions: Any, symbol: str) -> Decimal:
+    """The one-way position of `symbol` in a positionRisk answer (0 when it lists none)."""
+    return sum(
+        (Decimal(entry["positionAmt"]) for entry in positions if entry["symbol"] == symbol),
+        Decimal(0),
+    )
+
+
+def filled_position(order: ProbeOrder, executed: Decimal) -> Decimal:
+    """The position an order left after filling `executed` of its quantity."""
+    missing = order.qty - executed
+    return order.position_after - (missing if order.side == "BUY" else -missing)
+
+
+class Probe:
+    """One probe account on one symbol."""
+
+    def __init__(
+        self,
+        client: ExchangeClient,
+        account: ApiAccount,
+        symbol: str,
+        tracker: StalenessTracker,
+        load: LoadContext,
+        *,
+        sleep: Callable[[float], None] = gevent.sleep,
+    ) -> None:
+        self._client = client
+        self._account = account
+        self._symbol = symbol
+        self._tracker = tracker
+        self._load = load
+        self._sleep = sleep
+        self._ids = (f"stp{account.name}{symbol}{n}"[-36:] for n in itertools.count(1))
+        self._held_before = Decimal(0)
+        self._read = Call(
+            "probe:positionRisk",
+            "GET",
+            "/fapi/v2/positionRisk",
+            (("symbol", symbol),),
+            Security.SIGNED,
+        )
+
+    def run(self) -> None:
+        interval = self._load.plan.options.probe_interval
+        baseline = self._baseline()
+        if baseline is None:
+            return
+        self._held_before = baseline
+        self._sleep(max(0.0, self._load.plan.origin - self._load.clock()))
+        while self._load.running(self._load.clock()):
+            if not self.trade():
+                log.warning("probe %s/%s: an order's fate stayed unknown; probe stopped",
+                            self._account.name, self._symbol)  # fmt: skip
+                return
+            self.read()
+            self._sleep(interval)
+
+    def trade(self) -> bool:
+        """Send the next order of the walk and settle it; False when its fate stays unknown
+        (the walk cannot go on without knowing which state the position is in)."""
+        order = self._tracker.next_order(self._account.name, self._symbol)
+        client_id = next(self._ids)
+        params = (
+            ("symbol", self._symbol),
+            ("side", order.side),
+            ("type", "MARKET"),
+            ("quantity", plain(order.qty)),
+            ("newClientOrderId", client_id),
+            ("newOrderRespType", "RESULT"),
+        )
+        reply = self._client.send(
+            Call("probe:order", "POST", "/fapi/v1/order", params, Security.SIGNED)
+        )
+        if reply.outcome in REFUSED:
+            self._tracker.abandoned(self._account.name, self._symbol)
+            return True
+        status = reply.json() if reply.ok else self._look_up(client_id)
+        if status is None:
+            return False
+        if status["status"] not in FINAL:
+            status = self._look_up(client_id)
+            if status is None:
+                return False
+        self._settle(order, Decimal(status["executedQty"]))
+        return True
+
+    def _settle(self, order: ProbeOrder, executed: Decimal) -> None:
+        account, symbol = self._account.name, self._symbol
+        if executed == 0:
+            self._tracker.abandoned(account, symbol)
+            return
+        position = None if executed == order.qty else filled_position(order, executed)
+        self._tracker.filled(account, symbol, acked_at=self._load.clock(), position=position)
+
+    def _look_up(self, client_id: str) -> dict[str, Any] | None:
+        """The order's final state, asked for until the venue knows it or the run ends."""
+        call = Call(
+            "probe:order-status",
+            "GET",
+            "/fapi/v1/order",
+            (("symbol", self._symbol), ("origClientOrderId", client_id)),
+            Security.SIGNED,
+        )
+        while self._load.running(self._load.clock()):
+            reply = self._client.send(call)
+            if reply.ok:
+                order: dict[str, Any] = reply.json()
+                if order["status"] in FINAL:
+                    return order
+            self._sleep(LOOKUP_INTERVAL_S)
+        return None
+
+    def _baseline(self) -> Decimal | None:
+        """What the account held before the probe's first order: its walk is relative to it,
+        so an account traded by an earlier run needs no flattening. Read while the run is
+        quiet, before the load starts."""
+        while self._load.running(self._load.clock()):
+            reply = self._client.send(self._read)
+            if reply.ok:
+                return position_of(reply.json(), self._symbol)
+            self._sleep(LOOKUP_INTERVAL_S)
+        return None
+
+    def read(self) -> Reply:
+        """Read the position and judge it; a read that fails gets no verdict."""
+        sent = self._load.clock()
+        reply = self._client.send(self._read)
+        if reply.ok:
+            position = position_of(reply.json(), self._symbol) - self._held_before
+            verdict = self._tracker.observe(
+                self._account.name, self._symbol, sent_at=sent, position=position
+            )
+            tally = self._load.tally(RequestClass.QUERIES.value, sent)
+            record_read(tally, verdict)
+            record_journal_lag(tally, reply.headers)
+        return reply
+
+
+class ProbeUser(FastHttpUser):
+    """One per load generator, running a probe for each of its probe accounts and symbols."""
+
+    wait_time = constant(1)
+
+    def on_start(self) -> None:
+        load = load_context(self)
+        self.probes = Group()
+        for account in load.probes:
+            client = ExchangeClient(
+                self.client,
+                account=account,
+                client_ip=load.client_ip(load.next_number()),
+                clock_offset_ms=load.clock_offset_ms,
+            )
+            for symbol in load.market.symbols:
+                probe = Probe(client, account, symbol, load.trackers[symbol], load)
+                self.probes.spawn(probe.run)
+
+    def on_stop(self) -> None:
+        self.probes.kill(block=False)
+
+    @task
+    def watch(self) -> None:
+        """The probes run in their own greenlets; the user only lives as long as they should."""

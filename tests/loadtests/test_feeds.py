@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import orjson
+import websocket
+
+from loadtests.feedwatch import FEED, FEED_EVENTS, FEED_LAG_US, NEGATIVE_LAGS
+from loadtests.users.context import LoadContext
+from loadtests.users.feeds import (
+    MARK_PRICE,
+    RECONNECT_S,
+    USER_DATA,
+    FeedRecorder,
+    StreamListener,
+    market_streams,
+)
+from tests.loadtests.fakes import FakeClock, btc_connection, two_phase_plan
+
+RECEIVED = 1005.0
+"""Five seconds into the first step of the plan."""
+
+
+def _context() -> LoadContext:
+    return LoadContext(two_phase_plan(origin=1000), btc_connection())
+
+
+def _force_order(symbol: str, stamp_ms: int) -> dict[str, Any]:
+    return {"e": "forceOrder", "E": stamp_ms, "o": {"s": symbol, "S": "SELL", "q": "0.1"}}
+
+
+def test_liquidations_are_kept_per_symbol_with_their_lag() -> None:
+    load = _context()
+    combined = {"stream": "!forceOrder@arr", "data": _force_order("BTCUSDT", 1_004_750)}
+    FeedRecorder(load).message(orjson.dumps(combined), RECEIVED)
+    tally = load.tally(FEED, RECEIVED, "BTCUSDT")
+    assert tally.counts == {FEED_EVENTS: 1}
+    lag = tally.percentiles(FEED_LAG_US, unit=1000)
+    assert lag is not None and 249 <= lag.max <= 251
+
+
+def test_mark_prices_are_kept_per_symbol_and_move_the_marks() -> None:
+    load = _context()
+    marks = [
+        {"e": "markPriceUpdate", "E": 1_004_900, "s": "BTCUSDT", "p": "99000.5"},
+        {"e": "markPriceUpdate", "E": 1_004_900, "s": "ETHUSDT", "p": "4000"},
+    ]
+    FeedRecorder(load).message(orjson.dumps(marks), RECEIVED)
+    assert load.tally(MARK_PRICE, RECEIVED, "BTCUSDT").counts == {FEED_EVENTS: 1}
+    assert load.market.mark("BTCUSDT") == Decimal("99000.5")
+
+
+def test_user_data_events_are_kept_together() -> None:
+    load = _context()
+    recorder = FeedRecorder(load)
+    for kind in ("ORDER_TRADE_UPDATE", "ACCOUNT_UPDATE"):
+        recorder.message(orjson.dumps({"e": kind, "E": 1_004_990, "T": 1}), RECEIVED)
+    assert load.tally(USER_DATA, RECEIVED).counts == {FEED_EVENTS: 2}
+
+
+def test_answers_to_requests_and_unstamped_messages_are_not_events() -> None:
+    load = _context()
+    recorder = FeedRecorder(load)
+    recorder.message(b'{"result": null, "id": 1}', RECEIVED)
+    recorder.message(b'{"e": "forceOrder"}', RECEIVED)
+    assert [tally for _, tally in load.metrics.items()] == []
+
+
+def test_an_event_stamped_after_it_arrived_is_counted_as_skew() -> None:
+    load = _context()
+    FeedRecorder(load).message(orjson.dumps(_force_order("ETHUSDT", 1_005_200)), RECEIVED)
+    assert load.tally(FEED, RECEIVED, "ETHUSDT").counts == {FEED_EVENTS: 1, NEGATIVE_LAGS: 1}
+
+
+def test_the_market_stream_names_follow_binance() -> None:
+    assert market_streams(["BTCUSDT", "ETHUSDT"]) == (
+        "!forceOrder@arr/btcusdt@markPrice@1s/ethusdt@markPrice@1s"
+    )
+
+
+class FakeConnection:
+    def __init__(self, script: list[Any]) -> None:
+        self.script = script
+        self.closed = False
+
+    def recv(self) -> str:
+        item = self.script.pop(0)
+        if isinstance(item, BaseException):
+            raise item
+        return str(item)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_the_listener_reconnects_after_failures_and_drops_while_the_run_lasts() -> None:
+    clock = FakeClock()
+    first = FakeConnection(
+        ["a", websocket.WebSocketTimeoutException(), "b",
+         websocket.WebSocketConnectionClosedException()]
+    )  # fmt: skip
+    second = FakeConnection(["c"])
+    attempts: list[Any] = [ConnectionRefusedError(), ConnectionRefusedError(), first, second]
+    received: list[str | bytes] = []
+
+    def connect(url: str, timeout: float) -> FakeConnection:
+        attempt = attempts.pop(0)
+        if isinstance(attempt, BaseException):
+            raise attempt
+        result: FakeConnection = attempt
+        return result
+
+    def on_message(message: str | bytes, at: float) -> None:
+        received.append(message)
+
+    listener = StreamListener(
+        "ws://target/stream",
+        on_message,
+        running=lambda: len(received) < 3,
+        connect=connect,
+        sleep=clock.sleep,
+        clock=clock,
+    )
+    listener.run()
+    assert received == ["a", "b", "c"]
+    assert clock.sleeps == [RECONNECT_S[0], RECONNECT_S[0] * 2]
+    assert first.closed and second.closed
+    assert listener.connections == 2

@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+from loadtests.accounts import ApiAccount
+from loadtests.metrics import Outcome
+from loadtests.staleness import (
+    JOURNAL_LAG_EVENTS,
+    JOURNAL_SEQ_HEADER,
+    READ_SEQ_HEADER,
+    READS,
+    STALE_READS,
+    ProbeOrder,
+    StalenessTracker,
+)
+from loadtests.users.client import Call, Reply
+from loadtests.users.context import LoadContext
+from loadtests.users.probes import Probe, filled_position, position_of
+from tests.loadtests.fakes import FakeClock, btc_connection, two_phase_plan
+
+ACCOUNT = ApiAccount(name="39", api_key="k", secret="s")
+UNIT = Decimal("0.002")
+HELD = Decimal("0.010")
+"""What the probe account held before the run: an earlier run's walk."""
+
+
+def _reply(body: Any, status: int = 200, outcome: Outcome = Outcome.SUCCESS) -> Reply:
+    headers = {READ_SEQ_HEADER: "90", JOURNAL_SEQ_HEADER: "100"}
+    return Reply(status, outcome, orjson.dumps(body), headers)
+
+
+def _positions(amount: Decimal) -> Reply:
+    return _reply([{"symbol": "BTCUSDT", "positionAmt": str(amount), "positionSide": "BOTH"}])
+
+
+def _order(status: str, executed: Decimal) -> Reply:
+    return _reply({"status": status, "executedQty": str(executed)})
+
+
+class TickingClock(FakeClock):
+    """Time moves a millisecond whenever it is read, as it does between any two steps."""
+
+    def __call__(self) -> float:
+        self.now += 0.001
+        return self.now
+
+
+class ScriptedClient:
+    """Answers each call with the next reply its script has for the call's name."""
+
+    def __init__(self, clock: FakeClock, script: dict[str, list[Reply]]) -> None:
+        self.clock = clock
+        self.script = script
+        self.calls: list[Call] = []
+
+    def send(self, call: Call) -> Reply:
+        self.calls.append(call)
+        self.clock.now += 0.01
+        return self.script[call.name].pop(0)
+
+
+def _probe(script: dict[str, list[Reply]]) -> tuple[Probe, ScriptedClient, LoadContext]:
+    """A probe whose run makes one order-then-read cycle: the pause after it ends the run."""
+    clock = TickingClock(1001.0)
+    plan = two_phase_plan(origin=1000, probe_interval=0.5)
+    load = LoadContext(plan, btc_connection(), clock=clock)
+    interval = load.plan.options.probe_interval
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        if seconds == interval:
+            load.stopped = True
+
+    client = ScriptedClient(clock, script)
+    tracker = StalenessTracker(UNIT)
+    probe = Probe(client, ACCOUNT, "BTCUSDT", tracker, load, sleep=sleep)  # type: ignore[arg-type]
+    return probe, client, load
+
+
+def _queries(load: LoadContext) -> dict[str, int]:
+    return load.tally("queries", load.clock()).counts
+
+
+def _cycle(probe: Probe) -> None:
+    assert probe.trade()
+    probe.read()
+
+
+def test_a_read_that_shows_the_acknowledged_fill_is_fresh() -> None:
+    probe, client, load = _probe(
+        {
+            "probe:positionRisk": [_positions(HELD), _positions(HELD + UNIT)],
+            "probe:order": [_order("FILLED", UNIT)],
+        }
+    )
+    probe.run()
+    assert _queries(load) == {READS: 1}
+    order = client.calls[1]
+    assert dict(order.params)["side"] == "BUY" and dict(order.params)["quantity"] == "0.002"
+    assert load.tally("queries", load.clock()).total(JOURNAL_LAG_EVENTS) == 1
+
+
+def test_a_read_that_misses_an_acknowledged_fill_is_stale_by_its_age() -> None:
+    probe, _, load = _probe(
+        {
+            "probe:positionRisk": [_positions(HELD), _positions(HELD)],
+            "probe:order": [_order("FILLED", UNIT)],
+        }
+    )
+    probe.run()
+    tally = load.tally("queries", load.clock())
+    assert tally.counts == {READS: 1, STALE_READS: 1}
+    age = tally.percentiles("stale_age_us")
+    assert age is not None and age.max < 100_000
+
+
+def test_an_order_of_unknown_fate_is_looked_up_until_the_venue_knows() -> None:
+    timeout = Reply(408, Outcome.TIMEOUT_408, b'{"code":-1007}', {}, -1007, "Timeout")
+    unknown = Reply(400, Outcome.REJECTED, b'{"code":-2013}', {}, -2013, "Order does not exist.")
+    probe, client, load = _probe(
+        {
+            "probe:order": [timeout],
+            "probe:order-status": [unknown, _order("NEW", Decimal(0)), _order("FILLED", UNIT)],
+            "probe:positionRisk": [_positions(UNIT)],
+        }
+    )
+    _cycle(probe)
+    assert [call.name for call in client.calls].count("probe:order-status") == 3
+    assert _queries(load) == {READS: 1}
+    assert dict(client.calls[1].params)["origClientOrderId"].startswith("stp39BTCUSDT")
+
+
+def test_a_refused_order_is_abandoned_and_the_walk_sends_it_again() -> None:
+    refused = Reply(429, Outcome.RATE_LIMITED_429, b"{}", {"Retry-After": "1"})
+    probe, client, _ = _probe(
+        {
+            "probe:order": [refused, _order("FILLED", UNIT)],
+            "probe:positionRisk": [_positions(Decimal(0)), _positions(UNIT)],
+        }
+    )
+    _cycle(probe)
+    _cycle(probe)
+    orders = [dict(call.params) for call in client.calls if call.name == "probe:order"]
+    assert orders[0]["quantity"] == orders[1]["quantity"] == "0.002"
+
+
+def test_a_partial_fill_moves_the_walk_by_what_filled() -> None:
+    probe, _, load = _probe(
+        {
+            "probe:order": [_order("EXPIRED", Decimal("0.001"))],
+            "probe:positionRisk": [_positions(Decimal("0.001"))],
+        }
+    )
+    _cycle(probe)
+    assert _queries(load) == {READS: 1}
+
+
+def test_the_probe_gives_up_when_the_run_ends_before_the_fate_is_known() -> None:
+    timeout = Reply(0, Outcome.CLIENT_TIMEOUT, b"", {})
+    probe, _, load = _probe({"probe:order": [timeout], "probe:order-status": []})
+    load.stopped = True
+    assert not probe.trade()
+
+
+def test_positions_and_partial_fills() -> None:
+    answer = [
+        {"symbol": "ETHUSDT", "positionAmt": "1"},
+        {"symbol": "BTCUSDT", "positionAmt": "-0.004"},
+    ]
+    assert position_of(answer, "BTCUSDT") == Decimal("-0.004")
+    assert position_of([], "BTCUSDT") == 0
+    sell = ProbeOrder("SELL", Decimal("0.008"), Decimal("-0.002"))
+    assert filled_position(sell, Decimal("0.003")) == Decimal("0.003")
+    buy = ProbeOrder("BUY", Decimal("0.002"), Decimal("0.004"))
+    assert filled_position(buy, Decimal("0.002")) == Decimal("0.004")

@@ -1,0 +1,128 @@
+"""What the measurements show when a part of the exchange really stalls.
+
+The stalled role runs in a process of its own and is paused with SIGSTOP for a set time, then
+resumed with SIGCONT: a real, honest lag, not a simulated one.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+from exchange_mock.redis_server import EmbeddedRedis
+from exchange_mock.settings import Role
+from loadtests.metrics import CORRECTED_US, Percentiles, new_histogram, percentiles_of
+from loadtests.results import RunResult, StepSummary, read_run
+from tests.loadtests.runs import (
+    RUN_TIMEOUT_S,
+    Target,
+    locust_command,
+    mock_exchange,
+    profile_file,
+    sleep_until,
+    wait_for_origin,
+)
+
+
+def _run_with_stall(
+    target: Target,
+    role: Role,
+    profile: Path,
+    run_dir: Path,
+    stall: tuple[float, float],
+    *extra: str,
+) -> RunResult:
+    """Run `profile`, pausing the `role` process from run second `stall[0]` to `stall[1]`."""
+    locust = subprocess.Popen(
+        locust_command(target, profile, run_dir, *extra),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    paused = target.processes[role.value].pid
+    try:
+        origin = wait_for_origin(run_dir)
+        sleep_until(origin + stall[0])
+        os.kill(paused, signal.SIGSTOP)
+        sleep_until(origin + stall[1])
+    finally:
+        os.kill(paused, signal.SIGCONT)
+    assert locust.wait(timeout=RUN_TIMEOUT_S) in (0, 1), locust.stderr
+    return read_run(run_dir)
+
+
+def _row(run: RunResult, step: str, series: str) -> StepSummary:
+    return next(
+        row for row in run.steps if (row.step, row.series, row.symbol) == (step, series, None)
+    )
+
+
+def test_reads_go_stale_while_the_projector_stalls_and_not_otherwise(
+    redis_server: EmbeddedRedis, tmp_path: Path
+) -> None:
+    light = {"orders": 5, "queries": 5, "market_data": 5}
+    profile = profile_file(tmp_path, "projector-stall", light, [
+        "{name: steady, duration_s: 3, multipliers: {orders: 1, queries: 1, market_data: 1}}",
+        "{name: stalled, duration_s: 2, multipliers: {orders: 1, queries: 1, market_data: 1}}",
+        "{name: recovered, duration_s: 3, multipliers: {orders: 1, queries: 1, market_data: 1}}",
+    ])  # fmt: skip
+    with mock_exchange(redis_server, tmp_path, apart=[Role.PROJECTOR]) as target:
+        run = _run_with_stall(
+            target, Role.PROJECTOR, profile, tmp_path / "run", (3.0, 5.0),
+            "--probe-interval", "0.05",
+        )  # fmt: skip
+    steady, stalled = _row(run, "steady", "queries"), _row(run, "stalled", "queries")
+    assert steady.reads >= 10 and stalled.reads >= 10
+    assert steady.inconsistent_reads == stalled.inconsistent_reads == 0
+    # A read sent right after its fill's ack can still beat the projector by a few
+    # milliseconds: the read model is eventually consistent even when nothing is wrong.
+    assert steady.stale_rate is not None and steady.stale_rate < 0.1, steady
+    assert steady.stale_age_ms is None or steady.stale_age_ms.max < 50, steady
+    assert stalled.stale_rate is not None and stalled.stale_rate >= 0.8, stalled
+    assert stalled.stale_age_ms is not None and stalled.stale_age_ms.max >= 1000, stalled
+    assert steady.journal_lag_events is not None and stalled.journal_lag_events is not None
+    assert stalled.journal_lag_events.p50 > steady.journal_lag_events.p99
+
+
+def _whole_run(run: RunResult, series: str, name: str) -> Percentiles:
+    """The percentiles (ms) of one histogram over every step of the run."""
+    histogram = new_histogram()
+    for key in run.histogram_files:
+        if key.series.series == series and key.name == name:
+            histogram.add(run.histogram(key))
+    percentiles = percentiles_of(histogram, unit=1000)
+    assert percentiles is not None, f"no {series} {name}"
+    return percentiles
+
+
+def test_an_engine_stall_shows_in_the_corrected_latency_and_hides_from_the_raw(
+    redis_server: EmbeddedRedis, tmp_path: Path
+) -> None:
+    """At a constant 40 orders/s the engine stops for the one-second `stall` step. The few
+    users sending when it stops wait it out, and their orders alone show the second in raw
+    latency; every other order that fell due meanwhile goes out late, once the engine is back,
+    and only the latency from its intended time shows what its sender felt."""
+    once = "multipliers: {orders: 1, queries: 1, market_data: 1}"
+    orders_only = {"orders": 40, "queries": 0, "market_data": 0}
+    profile = profile_file(tmp_path, "engine-stall", orders_only, [
+        f"{{name: before, duration_s: 4, {once}}}",
+        f"{{name: stall, duration_s: 1, {once}}}",
+        f"{{name: after, duration_s: 5, {once}}}",
+    ])  # fmt: skip
+    quiet_makers = {"maker_interval_ms": 1000, "maker_levels": 3}
+    with mock_exchange(redis_server, tmp_path, apart=[Role.ENGINE], **quiet_makers) as target:
+        run = _run_with_stall(
+            target, Role.ENGINE, profile, tmp_path / "run", (4.0, 5.0),
+            "--expected-latency", "0.02", "--probe-accounts", "0",
+        )  # fmt: skip
+    corrected = _whole_run(run, "orders", CORRECTED_US)
+    assert corrected.max >= 1000, corrected
+    assert corrected.p99 >= 900, corrected
+    stall = _row(run, "stall", "orders")
+    assert stall.corrected_ms is not None and stall.raw_ms is not None
+    assert stall.corrected_ms.p50 >= 300, stall
+    assert stall.raw_ms.p50 <= stall.corrected_ms.p50 / 2, stall
+    assert stall.late_sends >= stall.requests / 2, stall
+    before = _row(run, "before", "orders")
+    assert before.corrected_ms is not None and before.corrected_ms.p50 < 100, before
