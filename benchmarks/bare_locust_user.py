@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import gevent
 from locust import FastHttpUser, constant_throughput, events, task
 
 TARGETS = (
@@ -29,7 +30,11 @@ events.init_command_line_parser.add_listener(_rate_option)
 
 class BareUser(FastHttpUser):
     def on_start(self) -> None:
-        self.pace = constant_throughput(self.environment.parsed_options.rate_per_user)
+        rate = self.environment.parsed_options.rate_per_user
+        self.pace = constant_throughput(rate)
+        # Users started together would send in bursts, which cost the event loop less per
+        # request than the evenly spread sends of an open model: start at a random phase.
+        gevent.sleep(random.uniform(0, 1 / rate))
 
     def wait_time(self) -> float:
         pause: float = self.pace(self)

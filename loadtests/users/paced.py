@@ -21,7 +21,7 @@ from typing import ClassVar
 
 import gevent
 from gevent import GreenletExit
-from locust import FastHttpUser, task
+from locust import FastHttpUser, constant, task
 from locust.exception import StopUser
 
 from loadtests.accounts import ApiAccount
@@ -56,8 +56,9 @@ class PacedUser(FastHttpUser):
     reads_journal_lag: ClassVar[bool] = False
     """Whether its answers carry the mock's journal-lag headers (account reads)."""
 
+    wait_time = constant(0)
+
     def on_start(self) -> None:
-        self.intended: float | None = None
         self.load = load_context(self)
         number = self.load.next_number()
         self.rng = random.Random(number)
@@ -77,18 +78,19 @@ class PacedUser(FastHttpUser):
     def answered(self, call: Call, reply: Reply) -> None:
         """A successful reply to `call`, for users that learn from their answers."""
 
-    def wait_time(self) -> float:
-        """Until the next intended send, claimed now: pacing is this user's wait between tasks,
-        so a paced request costs the one sleep a plain Locust user's does."""
-        self.intended = self.load.claim(self.request_class)
-        if self.intended is None:
-            return IDLE_S
-        return max(0.0, self.intended - self.load.clock())
-
     @task
-    def paced(self) -> None:
-        if self.intended is not None:
-            self.perform(self.next_call(), self.intended)
+    def send_on_schedule(self) -> None:
+        """Claim, sleep until due, send, again: one loop for the user's whole share rather
+        than one Locust task per request, so Locust's task scheduling does not add to every
+        send. The loop ends with the user (killed when the run stops), or returns to Locust
+        once there is nothing left to send."""
+        load, klass = self.load, self.request_class
+        while (intended := load.claim(klass)) is not None:
+            delay = intended - load.clock()
+            if delay > 0:
+                gevent.sleep(delay)
+            self.perform(self.next_call(), intended)
+        gevent.sleep(IDLE_S)
 
     def perform(self, call: Call, intended: float) -> None:
         # The tally is looked up after each wait, never held across one: the master may have
