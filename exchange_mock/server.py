@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import IO
 
 import httpx
 import uvicorn
@@ -133,11 +134,16 @@ def wait_until_serving(base_url: str, path: str = "/fapi/v1/ping", timeout_s: fl
 
 
 @contextmanager
-def exchange_process(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
+def exchange_process(
+    settings: Settings, log: IO[bytes] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """The exchange in a process of its own (`python -m exchange_mock`), as a user runs it; when
-    it serves HTTP, ready once it answers."""
+    it serves HTTP, ready once it answers. Its output goes to `log` when one is given."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "exchange_mock"], env={**os.environ, **settings_env(settings)}
+        [sys.executable, "-m", "exchange_mock"],
+        env={**os.environ, **settings_env(settings)},
+        stdout=log,
+        stderr=subprocess.STDOUT if log is not None else None,
     )
     try:
         if Role.API in settings.roles:

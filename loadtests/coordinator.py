@@ -219,11 +219,16 @@ class Coordinator:
         return self.run
 
     def collect(self) -> None:
-        """Take the measurements of a local run's own users (workers send theirs)."""
+        """Take what a local run's own users measured since the last time."""
+        if self.run is not None:
+            self._take_local(self.run, final=False)
+
+    def _take_local(self, run: ActiveRun, *, final: bool) -> None:
+        """The measurements of this process's own users, when it runs them (workers send
+        theirs)."""
         context = context_of(self._env)
-        local = self._master is None and context is not None and not context.shipped_final
-        if self.run is not None and local and context is not None:
-            self.run.receive(LOCAL, context.ship())
+        if self._master is None and context is not None and not context.shipped_final:
+            run.receive(LOCAL, context.ship(final=final))
 
     def receive(self, source: str, data: Mapping[str, Any]) -> None:
         if self.run is not None:
@@ -273,9 +278,7 @@ class Coordinator:
     def _gather_finals(self, run: ActiveRun) -> None:
         master = self._master
         if master is None:
-            context = context_of(self._env)
-            if context is not None and not context.shipped_final:
-                run.receive(LOCAL, context.ship(final=True))
+            self._take_local(run, final=True)
             return
         workers = {client.id for client in master.clients.all}
         master.send_message(FLUSH)

@@ -203,6 +203,7 @@ class RunPlan(BaseModel):
         options = self.options.model_dump(mode="json", exclude={"admin_token"})
         return {
             **options,
+            "run_dir": str(self.run_dir),
             "host": self.host,
             "ws_host": self.ws_host,
             "time_scale": self.profile.time_scale,

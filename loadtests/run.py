@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from rich.console import Console
 from rich.live import Live
@@ -51,7 +52,7 @@ class RunOptions:
 
 
 @contextmanager
-def embedded_exchange(accounts: int) -> Iterator[tuple[str, Settings]]:
+def embedded_exchange(accounts: int, log: IO[bytes]) -> Iterator[tuple[str, Settings]]:
     """Redis and the mock on free loopback ports, trusting this machine as a proxy so the
     harness can speak for many client IPs (X-Forwarded-For), as a venue behind a load balancer
     sees its clients."""
@@ -62,7 +63,7 @@ def embedded_exchange(accounts: int) -> Iterator[tuple[str, Settings]]:
             accounts=accounts,
             trusted_proxies=frozenset({"127.0.0.1"}),
         )
-        with exchange_process(settings):
+        with exchange_process(settings, log):
             yield f"http://127.0.0.1:{settings.port}", settings
 
 
@@ -103,8 +104,11 @@ def run_load(options: RunOptions, console: Console) -> Path:
         host = options.target
         accounts_file = options.accounts_file
         if host is None:
+            exchange_log = stack.enter_context((options.out / "exchange.log").open("wb"))
             with console.status("starting Redis and the mock exchange…"):
-                host, settings = stack.enter_context(embedded_exchange(options.accounts))
+                host, settings = stack.enter_context(
+                    embedded_exchange(options.accounts, exchange_log)
+                )
             accounts_file = options.out / ACCOUNTS_FILE
             write_accounts(accounts_file, settings)
             console.print(f"mock exchange at [bold]{host}[/bold]")

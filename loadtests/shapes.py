@@ -83,6 +83,8 @@ class CountDispatcher(UsersDispatcher):
 
 
 class CascadeShape(LoadTestShape):
+    """The profile's timeline, tick by tick (Locust ticks a shape about once a second)."""
+
     def tick(self) -> tuple[int, float, list[type[User]]] | None:
         if self.runner is None:
             return None

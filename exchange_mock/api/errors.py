@@ -13,11 +13,14 @@ import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from exchange_mock.errors import Code, ExchangeError
 
 log = logging.getLogger(__name__)
 
+CLIENT_CLOSED_REQUEST = 499
+"""The status proxies log for a request its client abandoned; it never reaches the client."""
 UNKNOWN_MSG = "An unknown error occured while processing the request."
 """Binance's wording, misspelling included: clients match on it."""
 
@@ -52,6 +55,12 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
     return error_response(400, Code.MANDATORY_PARAM_EMPTY_OR_MALFORMED, msg)
 
 
+async def _on_client_gone(request: Request, exc: Exception) -> Response:
+    """The client hung up before we read its request (a load generator's timeout, under a
+    surge): nobody is left to answer and nothing went wrong here, so nothing is logged."""
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     log.error("unexpected error in %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, Code.UNKNOWN, UNKNOWN_MSG)
@@ -61,4 +70,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ExchangeError, _on_exchange_error)
     app.add_exception_handler(HTTPException, _on_http_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(ClientDisconnect, _on_client_gone)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -104,6 +104,12 @@ def _error_fields(body: bytes) -> tuple[int | None, str | None]:
     return (code if isinstance(code, int) else None), (msg if isinstance(msg, str) else None)
 
 
+class Sender(Protocol):
+    """What sends calls for an account: an `ExchangeClient`, or a test's stand-in."""
+
+    def send(self, call: Call) -> Reply: ...
+
+
 class ExchangeClient:
     """Sends calls for one account (or none, for public data) from one client address."""
 

@@ -8,6 +8,7 @@ find it through their Locust environment (`context_of`).
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import itertools
 import time
@@ -59,6 +60,8 @@ class _ClassState:
 
 
 class LoadContext:
+    """This process's share of the run, and everything its users share."""
+
     def __init__(
         self,
         plan: RunPlan,
@@ -78,6 +81,8 @@ class LoadContext:
         self.traders = share(plan.accounts.traders, stride=stride, offset=offset)
         self.probes: tuple[ApiAccount, ...] = plan.accounts.probes[offset::stride]
         self.end = plan.origin + self.timeline.duration
+        self._ends = [plan.origin + window.end for window in self.timeline.windows]
+        """When each step ends, on the clock: a send belongs to the first step ending after it."""
         self._classes = {
             klass: _ClassState(
                 RateSchedule.for_class(self.timeline, klass), plan.origin, stride, offset
@@ -115,14 +120,11 @@ class LoadContext:
 
     def tally(self, series: str, at: float, symbol: str | None = None) -> Tally:
         """The tally of `series` for the step holding `at` (clamped to the run's steps)."""
-        windows = self.timeline.windows
-        window = self.timeline.window_at(at - self.plan.origin)
-        if window is None:
-            window = windows[0] if at < self.plan.origin else windows[-1]
-        key = self._keys.get((window.index, series, symbol))
+        index = min(bisect.bisect_right(self._ends, at), len(self._ends) - 1)
+        key = self._keys.get((index, series, symbol))
         if key is None:
-            key = SeriesKey(window.index, window.name, series, symbol)
-            self._keys[(window.index, series, symbol)] = key
+            key = SeriesKey(index, self.timeline.windows[index].name, series, symbol)
+            self._keys[(index, series, symbol)] = key
         return self.metrics.tally(key)
 
     def claim(self, klass: RequestClass) -> float | None:

@@ -4,9 +4,11 @@ One listener (a single user in the whole run, so no event is counted twice) subs
 combined market stream of the liquidation feed (`!forceOrder@arr`) and each symbol's
 `<symbol>@markPrice@1s`, and to the user data stream of every probe account (by listenKey).
 For each event it records receive time − the event time the venue stamped (`E`): liquidations
-in the `feed` series per symbol (with completeness, see `feedwatch.py`), mark prices in
-`mark_price` per symbol, user data in `user_data`. Marks seen on the feed also update the
-process's marks, as a bot's would.
+in the `feed` series per symbol, mark prices in `mark_price` per symbol, user data in
+`user_data`. Marks seen on the feed also update the process's marks, as a bot's would.
+
+Against the mock it also follows the truth counter of liquidations, so the report can say how
+many the feed did not show (completeness, see `feedwatch.py`).
 
 websocket-client is a blocking library; Locust monkey-patches sockets with gevent, so each
 connection blocks only its own greenlet. A connection that fails or drops is opened again with
@@ -27,8 +29,8 @@ import websocket
 from gevent.pool import Group
 from locust import FastHttpUser, constant, task
 
-from loadtests.feedwatch import FEED, record_event
-from loadtests.users.client import Call, ExchangeClient, Security
+from loadtests.feedwatch import FEED, record_event, record_liquidations
+from loadtests.users.client import Call, ExchangeClient, Security, Sender
 from loadtests.users.context import LoadContext
 from loadtests.users.paced import load_context
 
@@ -41,6 +43,8 @@ RECV_TIMEOUT_S = 1.0
 RECONNECT_S = (0.5, 8.0)
 """First and longest pause before reconnecting."""
 LISTEN_KEY = "/fapi/v1/listenKey"
+TRUTH = "/stampede/liquidations"
+TRUTH_POLL_S = 1.0
 KEEPALIVE_S = 30 * 60
 """Binance expires a listen key an hour after its last keepalive."""
 
@@ -76,6 +80,52 @@ class FeedRecorder:
             series, symbol = USER_DATA, None
         tally = self._load.tally(series, received_at, symbol)
         record_event(tally, event_time_ms=stamp, received_at=received_at)
+
+
+class TruthCounter:
+    """How many liquidations really happened, per symbol, from the mock's truth counter
+    (`GET /stampede/liquidations`): the denominator of the feed's completeness. Each poll's
+    increase counts in the step it was read in; what happened before the run is the baseline.
+    A target without the counter is asked once."""
+
+    def __init__(
+        self,
+        client: Sender,
+        load: LoadContext,
+        *,
+        sleep: Callable[[float], None] = gevent.sleep,
+    ) -> None:
+        self._client = client
+        self._load = load
+        self._sleep = sleep
+        self._seen: dict[str, int] | None = None
+
+    def run(self) -> None:
+        load = self._load
+        while load.running(load.clock()):
+            if not self.poll():
+                log.info("the target has no liquidation truth counter; completeness is unknown")
+                return
+            self._sleep(TRUTH_POLL_S)
+
+    def poll(self) -> bool:
+        """Read the counter and record what grew; False when the target has none."""
+        reply = self._client.send(Call("truth:liquidations", "GET", TRUTH))
+        if reply.status in (404, 405):
+            return False
+        if not reply.ok:
+            return True
+        counts = {
+            symbol: int(each["count"]) for symbol, each in reply.json().get("symbols", {}).items()
+        }
+        at = self._load.clock()
+        if self._seen is not None and at >= self._load.plan.origin:
+            for symbol, count in counts.items():
+                grown = count - self._seen.get(symbol, 0)
+                if grown > 0:
+                    record_liquidations(self._load.tally(FEED, at, symbol), grown)
+        self._seen = counts
+        return True
 
 
 class StreamListener:
@@ -153,6 +203,7 @@ class FeedUser(FastHttpUser):
                 self.listeners.spawn(self._keep_alive, client, running)
         for url in urls:
             self.listeners.spawn(StreamListener(url, recorder.message, running).run)
+        self.listeners.spawn(TruthCounter(ExchangeClient(self.client), load).run)
 
     def _listen_key(self, client: ExchangeClient, method: str) -> str | None:
         reply = client.send(Call("listenKey", method, LISTEN_KEY, security=Security.API_KEY))

@@ -4,7 +4,7 @@ then, sends, and records what the request felt like.
 A surge does not wait for the exchange, so a user never paces itself by its own answers: if
 every user is still waiting when a request falls due, that request goes out late (counted as a
 late send) and its latency is still measured from its intended time. The shape adds users when
-that happens (`sizing.py`).
+that happens and its senders are all busy (`sizing.py`).
 
 Each request is recorded once, under the step of its intended send time: its final outcome
 (after any retries the `--retry` policy makes), its corrected latency (done − intended) and raw
@@ -30,6 +30,7 @@ from loadtests.profiles import RequestClass
 from loadtests.staleness import record_journal_lag
 from loadtests.users.client import Call, ExchangeClient, Reply
 from loadtests.users.context import LoadContext, context_of
+from loadtests.users.retry import RetryMode
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class PacedUser(FastHttpUser):
         number = self.load.next_number()
         self.rng = random.Random(number)
         self.address = self.load.client_ip(number)
+        self.holds_requests = self.load.retry.mode is RetryMode.RETRY_AFTER
         account: ApiAccount | None = self.load.trader(number) if self.signs_as_trader else None
         self.exchange = ExchangeClient(
             self.client,
@@ -95,14 +97,13 @@ class PacedUser(FastHttpUser):
     def perform(self, call: Call, intended: float) -> None:
         # The tally is looked up after each wait, never held across one: the master may have
         # drained the metrics meanwhile, and a record into a drained tally would be lost.
-        load, klass, address = self.load, self.request_class, self.address
+        load, klass = self.load, self.request_class
         load.started(klass)
         sent: float | None = None
         attempt = 1
         try:
-            hold = load.holds.wait(address, load.clock())
-            if hold > 0:
-                gevent.sleep(hold)
+            if self.holds_requests:
+                self._hold()
             sent = load.clock()
             load.sent(klass, intended, sent)
             while True:
@@ -112,25 +113,39 @@ class PacedUser(FastHttpUser):
                 record_rate_limit_headers(tally, reply.headers)
                 if self.reads_journal_lag:
                     record_journal_lag(tally, reply.headers)
-                if reply.ok:
+                if reply.ok or not self._retried(reply, attempt, done):
                     break
-                retry_after = reply.retry_after_s
-                load.holds.told(address, done, retry_after)
-                wait = load.retry.delay(attempt, reply.outcome, retry_after, self.rng)
-                if wait is None or not load.running(done + wait):
-                    break
-                gevent.sleep(max(wait, load.holds.wait(address, load.clock())))
                 attempt += 1
         except GreenletExit:
             # The run stopped this user while it waited for an answer, or to be allowed to
             # send: either way the client gave up on the request.
             done = load.clock()
             tally = load.tally(klass.value, intended)
-            self._record(tally, Outcome.CLIENT_TIMEOUT, intended, sent or done, done, attempt)
+            first = done if sent is None else sent
+            self._record(tally, Outcome.CLIENT_TIMEOUT, intended, first, done, attempt)
             raise
         self._record(tally, reply.outcome, intended, sent, done, attempt)
         if reply.ok:
             self.answered(call, reply)
+
+    def _hold(self) -> None:
+        """Wait while this user's client address holds its requests (Retry-After)."""
+        hold = self.load.holds.wait(self.address, self.load.clock())
+        if hold > 0:
+            gevent.sleep(hold)
+
+    def _retried(self, reply: Reply, attempt: int, done: float) -> bool:
+        """Wait as the retry policy says after a failed attempt; False to give up instead."""
+        load = self.load
+        retry_after = reply.retry_after_s
+        load.holds.told(self.address, done, retry_after)
+        wait = load.retry.delay(attempt, reply.outcome, retry_after, self.rng)
+        if wait is None or not load.running(done + wait):
+            return False
+        gevent.sleep(wait)
+        if self.holds_requests:
+            self._hold()
+        return True
 
     def _record(
         self,

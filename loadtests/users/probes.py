@@ -29,7 +29,7 @@ from loadtests.accounts import ApiAccount
 from loadtests.metrics import Outcome
 from loadtests.profiles import RequestClass
 from loadtests.staleness import ProbeOrder, StalenessTracker, record_journal_lag, record_read
-from loadtests.users.client import Call, ExchangeClient, Reply, Security
+from loadtests.users.client import Call, ExchangeClient, Reply, Security, Sender
 from loadtests.users.context import LoadContext
 from loadtests.users.market import plain
 from loadtests.users.paced import load_context
@@ -70,7 +70,7 @@ class Probe:
 
     def __init__(
         self,
-        client: ExchangeClient,
+        client: Sender,
         account: ApiAccount,
         symbol: str,
         tracker: StalenessTracker,
@@ -103,8 +103,8 @@ class Probe:
         self._sleep(max(0.0, self._load.plan.origin - self._load.clock()))
         while self._load.running(self._load.clock()):
             if not self.trade():
-                log.warning("probe %s/%s: an order's fate stayed unknown; probe stopped",
-                            self._account.name, self._symbol)  # fmt: skip
+                name, symbol = self._account.name, self._symbol
+                log.warning("probe %s/%s stopped: an order's fate stayed unknown", name, symbol)
                 return
             self.read()
             self._sleep(interval)
@@ -172,6 +172,10 @@ class Probe:
             reply = self._client.send(self._read)
             if reply.ok:
                 return position_of(reply.json(), self._symbol)
+            if reply.outcome is Outcome.REJECTED:
+                name, why = self._account.name, f"{reply.code} {reply.msg}"
+                log.warning("probe account %s cannot read its positions (%s): no probe", name, why)
+                return None
             self._sleep(LOOKUP_INTERVAL_S)
         return None
 

@@ -19,7 +19,7 @@ from exchange_mock.redis_server import EmbeddedRedis, free_port
 from exchange_mock.server import exchange_process
 from exchange_mock.settings import Role, Settings
 from loadtests.progress import read_progress
-from loadtests.results import PROFILE_FILE, SETTINGS_FILE, RunResult, read_run
+from loadtests.results import SETTINGS_FILE, RunResult, read_run
 
 LOCUSTFILE = Path(__file__).parents[2] / "loadtests" / "locustfile.py"
 RUN_TIMEOUT_S = 90
@@ -128,13 +128,15 @@ def run_locust(target: Target, profile: Path, run_dir: Path, *extra: str) -> Run
 
 def wait_for_origin(run_dir: Path, timeout_s: float = 30) -> float:
     """Run second 0 of a run that is starting, on this machine's clock (seconds since the
-    epoch), once its settings are written."""
+    epoch), once its settings are written (and whole)."""
     deadline = time.monotonic() + timeout_s
-    while not (run_dir / PROFILE_FILE).exists() or not (run_dir / SETTINGS_FILE).exists():
-        assert time.monotonic() < deadline, "the run never started"
-        time.sleep(0.05)
-    origin: float = json.loads((run_dir / SETTINGS_FILE).read_text())["origin"]
-    return origin
+    while True:
+        try:
+            origin: float = json.loads((run_dir / SETTINGS_FILE).read_text())["origin"]
+            return origin
+        except (FileNotFoundError, ValueError):
+            assert time.monotonic() < deadline, "the run never started"
+            time.sleep(0.05)
 
 
 def sleep_until(when: float) -> None:

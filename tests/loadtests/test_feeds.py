@@ -6,7 +6,9 @@ from typing import Any
 import orjson
 import websocket
 
-from loadtests.feedwatch import FEED, FEED_EVENTS, FEED_LAG_US, NEGATIVE_LAGS
+from loadtests.feedwatch import FEED, FEED_EVENTS, FEED_LAG_US, LIQUIDATIONS, NEGATIVE_LAGS
+from loadtests.metrics import Outcome
+from loadtests.users.client import Call, Reply
 from loadtests.users.context import LoadContext
 from loadtests.users.feeds import (
     MARK_PRICE,
@@ -14,6 +16,7 @@ from loadtests.users.feeds import (
     USER_DATA,
     FeedRecorder,
     StreamListener,
+    TruthCounter,
     market_streams,
 )
 from tests.loadtests.fakes import FakeClock, btc_connection, two_phase_plan
@@ -127,3 +130,38 @@ def test_the_listener_reconnects_after_failures_and_drops_while_the_run_lasts() 
     assert clock.sleeps == [RECONNECT_S[0], RECONNECT_S[0] * 2]
     assert first.closed and second.closed
     assert listener.connections == 2
+
+
+class TruthClient:
+    def __init__(self, answers: list[Reply]) -> None:
+        self.answers = answers
+
+    def send(self, call: Call) -> Reply:
+        assert call.path == "/stampede/liquidations"
+        return self.answers.pop(0)
+
+
+def _truth(counts: dict[str, int]) -> Reply:
+    body = {"symbols": {s: {"count": n} for s, n in counts.items()}, "total": {}}
+    return Reply(200, Outcome.SUCCESS, orjson.dumps(body), {})
+
+
+def test_true_liquidations_count_from_the_baseline_in_the_step_they_were_read() -> None:
+    clock = FakeClock(1001.0)
+    load = LoadContext(two_phase_plan(origin=1000), btc_connection(), clock=clock)
+    client = TruthClient([_truth({"BTCUSDT": 4}), _truth({"BTCUSDT": 7, "ETHUSDT": 2})])
+    counter = TruthCounter(client, load, sleep=clock.sleep)
+    assert counter.poll()
+    clock.now = 1012.0
+    assert counter.poll()
+    assert load.tally(FEED, 1012.0, "BTCUSDT").counts == {LIQUIDATIONS: 3}
+    assert load.tally(FEED, 1012.0, "ETHUSDT").counts == {LIQUIDATIONS: 2}
+
+
+def test_a_target_without_a_truth_counter_is_asked_once() -> None:
+    clock = FakeClock(1001.0)
+    load = LoadContext(two_phase_plan(origin=1000), btc_connection(), clock=clock)
+    absent = Reply(404, Outcome.REJECTED, b'{"code":-1000,"msg":"x"}', {}, -1000, "x")
+    client = TruthClient([absent])
+    TruthCounter(client, load, sleep=clock.sleep).run()
+    assert client.answers == [] and clock.sleeps == []

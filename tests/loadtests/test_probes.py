@@ -76,7 +76,7 @@ def _probe(script: dict[str, list[Reply]]) -> tuple[Probe, ScriptedClient, LoadC
 
     client = ScriptedClient(clock, script)
     tracker = StalenessTracker(UNIT)
-    probe = Probe(client, ACCOUNT, "BTCUSDT", tracker, load, sleep=sleep)  # type: ignore[arg-type]
+    probe = Probe(client, ACCOUNT, "BTCUSDT", tracker, load, sleep=sleep)
     return probe, client, load
 
 
@@ -176,3 +176,11 @@ def test_positions_and_partial_fills() -> None:
     assert filled_position(sell, Decimal("0.003")) == Decimal("0.003")
     buy = ProbeOrder("BUY", Decimal("0.002"), Decimal("0.004"))
     assert filled_position(buy, Decimal("0.002")) == Decimal("0.004")
+
+
+def test_a_probe_account_the_target_does_not_know_is_not_probed() -> None:
+    unknown = Reply(401, Outcome.REJECTED, b"{}", {}, -2015, "Invalid API-key, IP, or permissions")
+    probe, client, load = _probe({"probe:positionRisk": [unknown]})
+    probe.run()
+    assert [call.name for call in client.calls] == ["probe:positionRisk"]
+    assert _queries(load) == {}
