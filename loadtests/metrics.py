@@ -80,6 +80,7 @@ def classify(
     """The outcome of one request, from what the client saw: the HTTP status (None or 0 when no
     response came), the `code` and `msg` of a Binance error body, and the exception raised."""
     if exception is not None and not status:
+        exception = _cause(exception)
         if _is_timeout(exception):
             return Outcome.CLIENT_TIMEOUT
         if isinstance(exception, OSError):
@@ -102,6 +103,13 @@ def classify(
     if status is not None and 400 <= status < 500 and body_code is not None:
         return Outcome.REJECTED
     return Outcome.OTHER
+
+
+def _cause(exception: BaseException) -> BaseException:
+    """The error a client wrapped: geventhttpclient (under Locust's FastHttpUser) raises
+    `RetriesExceeded(original=<the timeout or socket error>)`, and the wrapper says nothing."""
+    original = getattr(exception, "original", None)
+    return original if isinstance(original, BaseException) else exception
 
 
 def _is_timeout(exception: BaseException) -> bool:

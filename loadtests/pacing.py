@@ -243,7 +243,10 @@ class UserSizing:
     """Seconds the next request may be overdue before users are added."""
     growth: float = 1.5
     """The least factor users grow by once behind, however stale the latency estimate."""
-    max_users: int = 10_000
+    max_users: int = 2_000
+    """Per class. Each user holds a connection: three classes at this cap stay within the 10,000
+    open files Locust raises its limit to, and past it an overloaded target shows up as late
+    sends (measured) rather than as the generator running out of sockets."""
 
     def initial(self, schedule: RateSchedule) -> int:
         """Enough users for the schedule's peak at the expected latency: idle greenlets are

@@ -158,3 +158,18 @@ def test_rate_limit_usage_keeps_the_peak_whatever_the_header_case() -> None:
     record_rate_limit_headers(tally, {"X-MBX-USED-WEIGHT-1M": "80", "X-MBX-ORDER-COUNT-10S": "7"})
     record_rate_limit_headers(tally, {"X-MBX-USED-WEIGHT-1M": "not a number"})
     assert tally.peaks == {USED_WEIGHT_1M: 120, ORDER_COUNT_10S: 7}
+
+
+class _Wrapped(Exception):
+    """What geventhttpclient raises once it gives up: the cause rides along as `original`."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__("retries exceeded")
+        self.original = original
+
+
+def test_a_wrapped_client_error_is_judged_by_its_cause() -> None:
+    assert classify(None, exception=_Wrapped(TimeoutError("timed out"))) is Outcome.CLIENT_TIMEOUT
+    assert classify(None, exception=_Wrapped(ConnectionRefusedError())) is (
+        Outcome.CONNECTION_ERROR
+    )
