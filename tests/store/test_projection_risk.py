@@ -3,13 +3,8 @@ read model, and the audit that now counts them."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-
-import pytest
 from redis.asyncio import Redis
 
-from exchange_mock.domain import codec
 from exchange_mock.domain.events import (
     AccountFunded,
     BalanceChanged,
@@ -24,14 +19,11 @@ from exchange_mock.domain.events import (
     PositionChanged,
     PositionLiquidated,
 )
-from exchange_mock.projector.runner import Projector
-from exchange_mock.redis_server import EmbeddedRedis
 from exchange_mock.store.audit import audit
 from exchange_mock.store.keys import Keys
 from exchange_mock.store.readmodel import ReadModel
-from exchange_mock.store.streams import journal_id
-from exchange_mock.symbols import SymbolTable
 from exchange_mock.types import AccountId, Side
+from tests.store.conftest import Project
 
 A, B, SHOCK = AccountId(1), AccountId(2), AccountId(99)
 USDT = 10**8
@@ -70,31 +62,8 @@ EVENTS: list[Event] = [
 ]
 
 
-@pytest.fixture
-async def redis(redis_server: EmbeddedRedis) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_server.url)
-    yield client
-    await client.aclose()
-
-
-async def project(redis: Redis, keys: Keys, events: list[Event]) -> None:
-    for seq, event in enumerate(events, start=1):
-        await redis.xadd(keys.journal, {"m": codec.encode(event), "c": "0-1"}, id=journal_id(seq))
-    await redis.set(keys.journal_head, len(events))
-    projector = Projector(redis, keys, SymbolTable.load(), batch=8)
-    stop = asyncio.Event()
-    task = asyncio.create_task(projector.run(stop))
-    try:
-        async with asyncio.timeout(5):
-            while projector.seq < len(events):
-                await asyncio.sleep(0.01)
-    finally:
-        stop.set()
-        await task
-
-
 async def test_collateral_and_its_price_reach_the_account_view(
-    redis: Redis, key_prefix: str
+    redis: Redis, key_prefix: str, project: Project
 ) -> None:
     keys = Keys(key_prefix)
     await project(redis, keys, EVENTS[:6])
@@ -106,7 +75,7 @@ async def test_collateral_and_its_price_reach_the_account_view(
 
 
 async def test_the_truth_counter_and_the_fund_are_in_the_read_model(
-    redis: Redis, key_prefix: str
+    redis: Redis, key_prefix: str, project: Project
 ) -> None:
     keys = Keys(key_prefix)
     await project(redis, keys, EVENTS)
@@ -118,7 +87,7 @@ async def test_the_truth_counter_and_the_fund_are_in_the_read_model(
 
 
 async def test_the_audit_counts_the_fund_the_collateral_and_unlisted_accounts(
-    redis: Redis, key_prefix: str
+    redis: Redis, key_prefix: str, project: Project
 ) -> None:
     """SHOCK is not among the accounts the caller names, but it was funded: it is audited."""
     keys = Keys(key_prefix)

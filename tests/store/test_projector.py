@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-
-import pytest
 from redis.asyncio import Redis
 
-from exchange_mock.domain import codec
 from exchange_mock.domain.events import (
     AccountFunded,
     BalanceChanged,
@@ -20,13 +15,9 @@ from exchange_mock.domain.events import (
     PositionChanged,
     TradeExecuted,
 )
-from exchange_mock.projector.runner import Projector
-from exchange_mock.redis_server import EmbeddedRedis
 from exchange_mock.store.audit import audit
 from exchange_mock.store.keys import Keys
 from exchange_mock.store.readmodel import ReadModel
-from exchange_mock.store.streams import journal_id
-from exchange_mock.symbols import SymbolTable
 from exchange_mock.types import (
     AccountId,
     OrderId,
@@ -36,6 +27,7 @@ from exchange_mock.types import (
     TimeInForce,
     TradeId,
 )
+from tests.store.conftest import Project
 
 A, B = AccountId(1), AccountId(2)
 
@@ -75,35 +67,11 @@ EVENTS: list[Event] = [
 ]
 
 
-@pytest.fixture
-async def redis(redis_server: EmbeddedRedis) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_server.url)
-    yield client
-    await client.aclose()
-
-
-async def _project(redis: Redis, keys: Keys, events: list[Event], journaled: int = 0) -> None:
-    """Journal `events` after the first `journaled` (already there) and project them all."""
-    for seq, event in enumerate(events[journaled:], start=journaled + 1):
-        await redis.xadd(keys.journal, {"m": codec.encode(event), "c": "0-1"}, id=journal_id(seq))
-    await redis.set(keys.journal_head, len(events))
-    projector = Projector(redis, keys, SymbolTable.load(), batch=4)
-    stop = asyncio.Event()
-    task = asyncio.create_task(projector.run(stop))
-    try:
-        async with asyncio.timeout(5):
-            while projector.seq < len(events):
-                await asyncio.sleep(0.01)
-    finally:
-        stop.set()
-        await task
-
-
 async def test_positions_balances_and_sequences_are_projected(
-    redis: Redis, key_prefix: str
+    redis: Redis, key_prefix: str, project: Project
 ) -> None:
     keys = Keys(key_prefix)
-    await _project(redis, keys, EVENTS)
+    await project(redis, keys, EVENTS)
     view = await ReadModel(redis, keys).account(B)
     assert view.balance == 10**12 - 100
     assert view.positions["BTCUSDT"].qty == 4
@@ -114,10 +82,10 @@ async def test_positions_balances_and_sequences_are_projected(
 
 
 async def test_orders_are_found_by_either_id_and_open_orders_track_status(
-    redis: Redis, key_prefix: str
+    redis: Redis, key_prefix: str, project: Project
 ) -> None:
     keys = Keys(key_prefix)
-    await _project(redis, keys, EVENTS)
+    await project(redis, keys, EVENTS)
     reads = ReadModel(redis, keys)
     by_id = await reads.order(A, OrderId(1), None)
     by_client_id = await reads.order(A, None, "c1")
@@ -128,29 +96,31 @@ async def test_orders_are_found_by_either_id_and_open_orders_track_status(
     assert await reads.order(A, OrderId(99), None) is None
 
 
-async def test_ticker_accumulates_trades(redis: Redis, key_prefix: str) -> None:
+async def test_ticker_accumulates_trades(redis: Redis, key_prefix: str, project: Project) -> None:
     keys = Keys(key_prefix)
-    await _project(redis, keys, EVENTS)
+    await project(redis, keys, EVENTS)
     ticker = await ReadModel(redis, keys).ticker("BTCUSDT")
     assert (ticker.last_price, ticker.volume, ticker.count) == (1_000_000, 4, 1)
     assert ticker.quote_volume == NOTIONAL
 
 
 async def test_audit_balances_when_money_is_conserved_and_flags_when_not(
-    redis: Redis, key_prefix: str
+    redis: Redis, key_prefix: str, project: Project
 ) -> None:
     keys = Keys(key_prefix)
-    await _project(redis, keys, EVENTS)
+    await project(redis, keys, EVENTS)
     report = await audit(redis, keys, [A, B])
     assert report.passed, report
     await redis.hset(keys.account(A), "bal", b"[1, 1]")
     assert not (await audit(redis, keys, [A, B])).cash_conserved
 
 
-async def test_projector_resumes_where_it_stopped(redis: Redis, key_prefix: str) -> None:
+async def test_projector_resumes_where_it_stopped(
+    redis: Redis, key_prefix: str, project: Project
+) -> None:
     keys = Keys(key_prefix)
-    await _project(redis, keys, EVENTS[:4])
-    await _project(redis, keys, EVENTS, journaled=4)
+    await project(redis, keys, EVENTS[:4])
+    await project(redis, keys, EVENTS, journaled=4)
     report = await audit(redis, keys, [A, B])
     # Re-projecting the first four would have counted the seed twice.
     assert report.seeded == 2 * 10**12

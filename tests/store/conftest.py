@@ -1,0 +1,50 @@
+"""The store tests' shared pieces: an async client of the session's real Redis, and a way to
+put events in a journal and let the real projector apply them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from exchange_mock.domain import codec
+from exchange_mock.domain.events import Event
+from exchange_mock.projector.runner import Projector
+from exchange_mock.redis_server import EmbeddedRedis
+from exchange_mock.store.keys import Keys
+from exchange_mock.store.streams import journal_id
+from exchange_mock.symbols import SymbolTable
+
+Project = Callable[..., Coroutine[Any, Any, None]]
+
+
+@pytest.fixture
+async def redis(redis_server: EmbeddedRedis) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_server.url)
+    yield client
+    await client.aclose()
+
+
+async def _project(redis: Redis, keys: Keys, events: list[Event], journaled: int = 0) -> None:
+    """Journal `events` after the first `journaled` (already there) and project them all."""
+    for seq, event in enumerate(events[journaled:], start=journaled + 1):
+        await redis.xadd(keys.journal, {"m": codec.encode(event), "c": "0-1"}, id=journal_id(seq))
+    await redis.set(keys.journal_head, len(events))
+    projector = Projector(redis, keys, SymbolTable.load(), batch=4)
+    stop = asyncio.Event()
+    task = asyncio.create_task(projector.run(stop))
+    try:
+        async with asyncio.timeout(5):
+            while projector.seq < len(events):
+                await asyncio.sleep(0.01)
+    finally:
+        stop.set()
+        await task
+
+
+@pytest.fixture
+def project() -> Project:
+    return _project
