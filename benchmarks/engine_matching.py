@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import random
 import sys
-import time
 from collections import deque
-from collections.abc import Callable
+
+from harness import best_of
 
 from exchange_mock.domain.commands import (
     CancelOrder,
@@ -132,16 +132,6 @@ class BareBook:
         self.queue.append(command)
 
 
-def best_time(run: Callable[[], None]) -> float:
-    """The fastest of ROUNDS runs: the figure least disturbed by whatever else the machine does."""
-    times = []
-    for _ in range(ROUNDS):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return min(times)
-
-
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     symbols = SymbolTable.load()
@@ -160,8 +150,8 @@ def main() -> None:
         for command in commands:
             handle(command)
 
-    engine_s = best_time(run_engine)
-    baseline_s = best_time(run_baseline)
+    engine_s = best_of(ROUNDS, run_engine)
+    baseline_s = best_of(ROUNDS, run_baseline)
     engine = engines[-1]
     levels = [
         len(side) for spec in symbols.symbols for side in engine.depth(spec.symbol, 10**6)[1:]

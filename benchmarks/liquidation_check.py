@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import random
 import sys
-import time
-from collections.abc import Callable
+
+from harness import best_of
 
 from exchange_mock.domain.commands import (
     Command,
@@ -95,16 +95,6 @@ def build(symbols: SymbolTable, accounts: int, seed: int) -> tuple[Engine, list[
     return engine, prices, [(lots, cost, wallet) for lots, cost, wallet in held.values()]
 
 
-def best(run: Callable[[], None]) -> float:
-    """The fastest of ROUNDS runs: the figure least disturbed by whatever else runs."""
-    times = []
-    for _ in range(ROUNDS):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return min(times)
-
-
 def main() -> None:
     updates = int(sys.argv[1]) if len(sys.argv) > 1 else 2_000
     symbols = SymbolTable.load()
@@ -140,9 +130,9 @@ def main() -> None:
                     if price >= mark:
                         hits += 1
 
-        engine_s = best(run_engine) / len(marks)
-        rescan_s = best(run_rescan) / len(rescan_marks)
-        floor_s = best(run_floor) / len(rescan_marks)
+        engine_s = best_of(ROUNDS, run_engine) / len(marks)
+        rescan_s = best_of(ROUNDS, run_rescan) / len(rescan_marks)
+        floor_s = best_of(ROUNDS, run_floor) / len(rescan_marks)
         assert not any(s.count for s in engine.liquidations().values())
         print(
             f"  {accounts:>9,}  {engine_s * 1e6:>9.2f} µs  {engine_s / accounts * 1e9:>8.3f} ns"
