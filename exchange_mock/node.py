@@ -25,6 +25,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from exchange_mock.accounts import AccountBook
 from exchange_mock.collateral import CollateralTable
 from exchange_mock.domain.commands import Command, FundAccount, UpdateMarkPrice
+from exchange_mock.engine.adl import REFRESH_MS as ADL_REFRESH_MS
 from exchange_mock.engine.core import Engine
 from exchange_mock.engine.runner import EngineRunner
 from exchange_mock.errors import ConfigError
@@ -32,14 +33,16 @@ from exchange_mock.faults.board import FaultBoard, LiveFaults
 from exchange_mock.faults.stale import LaggingReadModel
 from exchange_mock.feeds.publisher import FeedPublisher
 from exchange_mock.feeds.relay import FeedRelay
+from exchange_mock.market.crowd import Crowd
 from exchange_mock.market.genesis import risk_genesis
 from exchange_mock.market.makers import MarketMakers
 from exchange_mock.projector.runner import Projector
 from exchange_mock.settings import Role, Settings
+from exchange_mock.store import scripts
 from exchange_mock.store.bus import CommandBus, Shedding
 from exchange_mock.store.keys import Keys
 from exchange_mock.store.scenario import ScenarioBoard
-from exchange_mock.symbols import SymbolTable, to_cash
+from exchange_mock.symbols import SymbolTable, to_cash, to_ppm
 from exchange_mock.telemetry.redis_latency import MeasuredConnection
 from exchange_mock.telemetry.sampler import PipelineSampler
 from exchange_mock.types import Millis
@@ -47,9 +50,15 @@ from exchange_mock.types import Millis
 log = logging.getLogger(__name__)
 
 
-def genesis(accounts: AccountBook, symbols: SymbolTable, ts: Millis) -> list[Command]:
+def genesis(
+    accounts: AccountBook,
+    symbols: SymbolTable,
+    ts: Millis,
+    crowd: Crowd | None = None,
+    seed: int = 0,
+) -> list[Command]:
     """What an empty journal starts with: every account funded, every symbol's first mark, then
-    the insurance fund, the traders' collateral and the operator's shock account."""
+    the insurance fund, the traders' collateral, the operator's shock account and the crowd."""
     commands: list[Command] = [
         FundAccount(account.id, to_cash(account.initial_balance), ts)
         for account in accounts.accounts
@@ -59,7 +68,7 @@ def genesis(accounts: AccountBook, symbols: SymbolTable, ts: Millis) -> list[Com
         if ticks is None:
             raise ConfigError(f"{spec.symbol}: reference price is not a whole number of ticks")
         commands.append(UpdateMarkPrice(spec.symbol, ticks, ts))
-    return commands + risk_genesis(accounts, symbols, CollateralTable.load(), ts)
+    return commands + risk_genesis(accounts, symbols, CollateralTable.load(), ts, crowd, seed)
 
 
 class Node:
@@ -82,6 +91,7 @@ class Node:
                 connection_class=MeasuredConnection,
                 faults=self.faults,
                 streams=(self.keys.orders, self.keys.journal),
+                read_scripts=[scripts.sha(name) for name in scripts.READ_ONLY],
             )
         )
         shedding = None
@@ -110,11 +120,23 @@ class Node:
             runner = EngineRunner(
                 self.redis,
                 self.keys,
-                Engine(self.symbols, settings.default_leverage, CollateralTable.load().assets),
+                Engine(
+                    self.symbols,
+                    settings.default_leverage,
+                    CollateralTable.load().assets,
+                    to_ppm(settings.margin_call_ratio),
+                    max(1, round(ADL_REFRESH_MS / settings.time_scale)),
+                ),
                 [spec.symbol for spec in self.symbols.symbols],
                 settings.engine_batch,
                 settings.depth_levels,
-                genesis(self.accounts, self.symbols, int(time.time() * 1000)),
+                genesis(
+                    self.accounts,
+                    self.symbols,
+                    int(time.time() * 1000),
+                    settings.crowd,
+                    settings.random_seed,
+                ),
                 self.faults,
             )
             self._spawn("engine", runner.run)
@@ -137,6 +159,7 @@ class Node:
                 settings.feed_batch,
                 settings.force_order_interval_ms,
                 self.faults,
+                funding_interval_ms=settings.funding_period_ms,
             )
             self._spawn("feeds", publisher.run)
         if self.relay is not None:

@@ -14,6 +14,10 @@ maintenance margin. At a price P (ticks) the account's equity is cushion − cos
 LP = (WB − TMM1 + UPNL1 + cum − s·Q·EP) / (Q·MMR − s·Q), with the bracket the one the
 liquidation notional falls in. The engine needs it exactly in integer ticks (it indexes every
 position by it); the API shows the exact rational value.
+
+The same boundary at a lower margin ratio r (maintenance margin ÷ equity ≥ r) is where a margin
+call is due: the engine indexes positions by that price too. Since the maintenance margin can no
+longer be moved to the other side whole, the other positions' margin is then passed on its own.
 """
 
 from __future__ import annotations
@@ -27,12 +31,23 @@ from exchange_mock.types import PPM, Cash, Lots, Ticks
 
 PRICE_SCALE = 10**8
 """A collateral price is an integer count of 1e-8 USDT per whole unit of the asset."""
+RATE_SCALE = 10**8
+"""A funding rate is an integer count of 1e-8 (so 0.01% is 10_000)."""
 
 
 def collateral_value(amount: int, price: int, haircut_ppm: int) -> Cash:
     """What `amount` (1e-8 units) of a collateral asset counts for as margin: price less the
     haircut, rounded down."""
     return amount * price * (PPM - haircut_ppm) // (PRICE_SCALE * PPM)
+
+
+def collateral_units(cash: Cash, price: int, haircut_ppm: int) -> int:
+    """The most of a collateral asset (1e-8 units) whose `collateral_value` is within `cash`:
+    what a margin surplus of `cash` lets go of it (none at a zero price)."""
+    per_unit = price * (PPM - haircut_ppm)
+    if per_unit <= 0 or cash < 0:
+        return 0
+    return ((cash + 1) * PRICE_SCALE * PPM - 1) // per_unit
 
 
 class Tiers:
@@ -57,21 +72,39 @@ class Tiers:
         return size * self.mmrs[tier] // PPM - self.cums[tier]
 
 
-def liquidatable(
-    tiers: Tiers, lots: Lots, cost: Cash, unit: int, cushion: Cash, price: Ticks
+def at_margin_ratio(
+    tiers: Tiers,
+    lots: Lots,
+    cost: Cash,
+    unit: int,
+    cushion: Cash,
+    price: Ticks,
+    ratio_ppm: int,
+    others_mm: Cash = 0,
 ) -> bool:
-    """Whether the account is at or past liquidation with this position's mark at `price`."""
+    """Whether the account's margin ratio is at or above `ratio_ppm` with this position's mark
+    at `price`: equity × r ≤ (others' maintenance margin + this one's), in integers."""
     notional = price * lots * unit
-    return cushion - cost + notional <= tiers.maintenance(abs(notional))
+    equity = cushion - cost + notional
+    return equity * ratio_ppm <= (others_mm + tiers.maintenance(abs(notional))) * PPM
 
 
-def liquidation_ticks(tiers: Tiers, lots: Lots, cost: Cash, unit: int, cushion: Cash) -> Ticks:
-    """The liquidation price in whole ticks, exact against `liquidatable`: for a long, the
-    highest price at which it is liquidatable (0 when no positive price is); for a short, the
-    lowest (at least 1). So a long is liquidated exactly when mark ≤ LP, a short when
-    mark ≥ LP.
+def margin_ratio_ticks(
+    tiers: Tiers,
+    lots: Lots,
+    cost: Cash,
+    unit: int,
+    cushion: Cash,
+    ratio_ppm: int,
+    others_mm: Cash = 0,
+) -> Ticks:
+    """The price in whole ticks where the margin ratio reaches `ratio_ppm`, exact against
+    `at_margin_ratio`: for a long, the highest price at which it is reached (0 when no positive
+    price reaches it); for a short, the lowest (at least 1). The ratio must exceed every
+    bracket's MMR, so that a long's equity grows faster than its margin and the boundary is
+    one price.
 
-    The linear solution for the bracket the liquidation notional lands in is found first; the
+    The linear solution for the bracket the boundary's notional lands in is found first; the
     maintenance margin's rounding can move the boundary by a tick, which a short search fixes.
     """
     per_tick = abs(lots) * unit
@@ -80,19 +113,33 @@ def liquidation_ticks(tiers: Tiers, lots: Lots, cost: Cash, unit: int, cushion: 
     guess = 0
     for _ in range(tiers.last + 1):
         mmr, cum = tiers.mmrs[tier], tiers.cums[tier]
+        floor = (others_mm - cum) * PPM
         if lots > 0:
-            guess = -(base + cum) * PPM // (per_tick * (PPM - mmr))
+            guess = (floor - base * ratio_ppm) // (per_tick * (ratio_ppm - mmr))
         else:
-            guess = -(-(base + cum) * PPM // (per_tick * (PPM + mmr)))
+            guess = -((floor - base * ratio_ppm) // (per_tick * (ratio_ppm + mmr)))
         landed = tiers.tier(max(guess, 0) * per_tick)
         if landed == tier:
             break
         tier = landed
 
     def test(price: Ticks) -> bool:
-        return liquidatable(tiers, lots, cost, unit, cushion, price)
+        return at_margin_ratio(tiers, lots, cost, unit, cushion, price, ratio_ppm, others_mm)
 
     return _highest(test, guess) if lots > 0 else _lowest(test, guess)
+
+
+def liquidatable(
+    tiers: Tiers, lots: Lots, cost: Cash, unit: int, cushion: Cash, price: Ticks
+) -> bool:
+    """Whether the account is at or past liquidation with this position's mark at `price`."""
+    return at_margin_ratio(tiers, lots, cost, unit, cushion, price, PPM)
+
+
+def liquidation_ticks(tiers: Tiers, lots: Lots, cost: Cash, unit: int, cushion: Cash) -> Ticks:
+    """The liquidation price in whole ticks: a long is liquidated exactly when mark ≤ LP, a
+    short when mark ≥ LP (`margin_ratio_ticks` at 100%)."""
+    return margin_ratio_ticks(tiers, lots, cost, unit, cushion, PPM)
 
 
 def _highest(test: Callable[[Ticks], bool], guess: Ticks) -> Ticks:

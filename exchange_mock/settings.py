@@ -14,6 +14,7 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from exchange_mock.faults.kinds import FaultKind, check
+from exchange_mock.market.crowd import Crowd
 
 
 class Role(StrEnum):
@@ -102,12 +103,34 @@ class Settings(BaseSettings):
     maker_volatility_bps: int = Field(
         default=5, ge=0, description="Calm-market volatility of the venues' prices per requote."
     )
+    crowd: Crowd | None = Field(
+        default=None,
+        description="Leveraged positions opened at genesis in every contract, for a shock to "
+        'liquidate, as JSON: {"accounts": 300} (the other fields of `market.crowd.Crowd` keep '
+        "their October 2025 defaults). None opens none. Read when the journal is empty.",
+    )
     time_scale: float = Field(
         default=1.0,
         gt=0,
         description="How many times faster than real time the run goes: rate-limit windows and "
         "bans shrink by this factor so a compressed scenario meets them the same way.",
     )
+    funding_interval_ms: int = Field(
+        default=28_800_000,
+        ge=1_000,
+        description="Funding interval in the scenario's time (Binance: 8 hours): open positions "
+        "pay or receive funding at the end of each, every funding_interval_ms / time_scale of "
+        "real time.",
+    )
+    margin_call_ratio: Decimal = Field(
+        default=Decimal("0.8"),
+        gt=0,
+        lt=1,
+        description="Margin ratio (maintenance margin ÷ equity) at which an account is sent a "
+        "MARGIN_CALL, once per crossing (it is liquidated at 1). It must exceed every "
+        "bracket's maintenance margin rate.",
+    )
+
     rate_limits: bool = Field(default=True, description="Enforce Binance's rate limits.")
     rate_limits_file: Path | None = Field(
         default=None, description="Rate-limit table (YAML); Binance's published values by default."
@@ -149,3 +172,8 @@ class Settings(BaseSettings):
         for kind, value in faults.items():
             check(kind, value)
         return faults
+
+    @property
+    def funding_period_ms(self) -> int:
+        """The funding interval in real time: the scenario's, compressed by `time_scale`."""
+        return max(1, round(self.funding_interval_ms / self.time_scale))

@@ -1,6 +1,6 @@
 """The liquidation and bankruptcy prices against worked examples computed by hand with
 Binance's formula, LP = (WB − TMM1 + UPNL1 + cum − s·Q·EP) / (Q·MMR − s·Q), and against the
-margin test they must agree with to the tick."""
+margin test they must agree with to the tick; and the same boundary at a margin-call ratio."""
 
 from __future__ import annotations
 
@@ -8,15 +8,20 @@ import math
 import random
 from decimal import Decimal
 from fractions import Fraction
+from functools import partial
 
 import pytest
 
 from exchange_mock.risk import (
     Tiers,
+    at_margin_ratio,
     bankruptcy_ticks,
+    collateral_units,
+    collateral_value,
     liquidatable,
     liquidation_price,
     liquidation_ticks,
+    margin_ratio_ticks,
 )
 from exchange_mock.symbols import SymbolSpec, SymbolTable, to_cash
 
@@ -136,6 +141,54 @@ def test_liquidation_ticks_is_the_exact_boundary_of_the_margin_test(tiers: Tiers
             assert price >= 1
             assert test(price)
             assert price == 1 or not test(price - 1)
+
+
+def test_the_margin_call_price_of_the_first_worked_example(tiers: Tiers) -> None:
+    """Long 1 BTC at 100,000 with 10,000: the ratio is 80% where 0.8 × (P − 90,000) =
+    0.005 × P − 50, at 90,503.14: 90,503.1 reaches it (402.5155 / 503.1), 90,503.2 does not."""
+    cost = BTC_LOT * 1_000_000 * UNIT
+    cushion = usdt(10_000)
+    assert margin_ratio_ticks(tiers, BTC_LOT, cost, UNIT, cushion, 800_000) == 905_031
+    assert at_margin_ratio(tiers, BTC_LOT, cost, UNIT, cushion, 905_031, 800_000)
+    assert not at_margin_ratio(tiers, BTC_LOT, cost, UNIT, cushion, 905_032, 800_000)
+
+
+def test_margin_ratio_ticks_is_the_exact_boundary_of_the_ratio_test(tiers: Tiers) -> None:
+    """Across sizes, sides, cushions, other positions' margin and ratios between the highest
+    maintenance rate and 100%: the price reaches the ratio and the next tick outward does not.
+    At 100% with the others' margin taken off the cushion, it is the liquidation price."""
+    rng = random.Random(12)
+    for _ in range(3_000):
+        lots = rng.choice((1, -1)) * rng.randint(1, 2_000_000)
+        cost = lots * rng.randint(200_000, 2_000_000) * UNIT
+        cushion = abs(cost) * rng.randint(-50, 1_500) // 1_000
+        others = abs(cost) * rng.randint(0, 30) // 1_000
+        ratio = rng.randint(500_001, 1_000_000)
+        price = margin_ratio_ticks(tiers, lots, cost, UNIT, cushion, ratio, others)
+        test = partial(
+            at_margin_ratio, tiers, lots, cost, UNIT, cushion, ratio_ppm=ratio, others_mm=others
+        )
+        if lots > 0:
+            assert price == 0 or test(price)
+            assert not test(price + 1)
+        else:
+            assert test(price)
+            assert price == 1 or not test(price - 1)
+        if ratio == 1_000_000:
+            assert price == liquidation_ticks(tiers, lots, cost, UNIT, cushion - others)
+
+
+def test_collateral_units_are_the_most_worth_no_more_than_the_cash() -> None:
+    rng = random.Random(5)
+    for _ in range(1_000):
+        cash, price = rng.randint(0, 10**14), rng.randint(1, 2 * 10**8)
+        haircut = rng.randint(0, 500_000)
+        units = collateral_units(cash, price, haircut)
+        assert collateral_value(units, price, haircut) <= cash
+        assert collateral_value(units + 1, price, haircut) > cash
+    # 95 USDT of surplus lets 100 USDE go at 1.00 with a 5% haircut (and a hair more).
+    assert collateral_units(usdt(95), 10**8, 50_000) == usdt(100) + 1
+    assert collateral_units(usdt(95), 0, 50_000) == 0
 
 
 def test_maintenance_margin_tables_agree_with_the_brackets(tiers: Tiers, btc: SymbolSpec) -> None:

@@ -14,10 +14,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from exchange_mock.api import wire
-from exchange_mock.api.auth import AccountCall, Signed
+from exchange_mock.api.auth import AccountCall, Signed, SignedRoute
 from exchange_mock.store.views import AccountView
 
-router = APIRouter(tags=["account"])
+router = APIRouter(tags=["account"], route_class=SignedRoute)
 """Routes match in declaration order, so the hottest reads come first."""
 
 

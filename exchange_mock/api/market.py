@@ -83,7 +83,10 @@ async def ticker_price(request: Request, ctx: Context) -> Response:
 
 @router.get("/fapi/v1/premiumIndex", summary="Mark price and funding (symbol optional)")
 async def premium_index(request: Request, ctx: Context) -> Response:
-    now = ctx.clock()
+    now, interval = ctx.clock(), ctx.settings.funding_period_ms
     return await _each_symbol(
-        request, ctx, ctx.reads.mark, lambda spec, view: wire.premium_index(spec, view, now)
+        request,
+        ctx,
+        ctx.reads.mark,
+        lambda spec, view: wire.premium_index(spec, view, now, interval),
     )

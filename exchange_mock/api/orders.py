@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from exchange_mock.api import filters, wire
-from exchange_mock.api.auth import AccountCall, Signed
+from exchange_mock.api.auth import AccountCall, Signed, SignedRoute
 from exchange_mock.api.context import ApiContext
 from exchange_mock.api.errors import UNKNOWN_MSG
 from exchange_mock.api.params import Params
@@ -20,7 +20,7 @@ from exchange_mock.domain.replies import Rejected
 from exchange_mock.errors import Code, ExchangeError
 from exchange_mock.types import OrderId
 
-router = APIRouter(tags=["trade"])
+router = APIRouter(tags=["trade"], route_class=SignedRoute)
 
 CANCEL_ALL_DONE = {"code": 200, "msg": "The operation of cancel all open order is done."}
 """Binance's answer to a successful cancel-all: a `code` of 200 in an HTTP 200 body."""

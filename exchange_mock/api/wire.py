@@ -18,7 +18,7 @@ from fastapi import Response
 
 from exchange_mock.api.filters import ORDER_TYPES, POSITION_SIDE
 from exchange_mock.domain.events import OrderSnapshot
-from exchange_mock.risk import Tiers, collateral_value, liquidation_price
+from exchange_mock.risk import Tiers, collateral_units, collateral_value, liquidation_price
 from exchange_mock.store.views import AccountView, DepthView, MarkView, TickerView
 from exchange_mock.symbols import SymbolSpec, SymbolTable, to_cash
 from exchange_mock.types import (
@@ -270,6 +270,7 @@ class _Valued(NamedTuple):
     initial_margin: Cash
     maint_margin: Cash
     update_time: Millis
+    adl: int
 
     @property
     def unrealized(self) -> Cash:
@@ -299,6 +300,7 @@ def _value(spec: SymbolSpec, view: AccountView, default_leverage: int) -> _Value
         initial_margin=size // leverage,
         maint_margin=maint,
         update_time=update_time,
+        adl=view.adl.get(spec.symbol, 0) if lots else 0,
     )
 
 
@@ -335,7 +337,7 @@ def _position_fields(p: _Valued) -> JsonObject:
         "openOrderInitialMargin": ZERO,
         "bidNotional": ZERO,
         "askNotional": ZERO,
-        "adl": 0,
+        "adl": p.adl,
         "updateTime": p.update_time,
     }
 
@@ -400,69 +402,119 @@ def position_risk(
     ]
 
 
-def _asset_fields(view: AccountView, valued: list[_Valued]) -> JsonObject:
-    """The USDT asset's figures under cross margin, and the account totals: with one asset they
-    are the same numbers under Binance's other names."""
-    wallet = view.balance
+class _Figures(NamedTuple):
+    usdt: JsonObject
+    """The USDT asset's fields (also the balance endpoint's)."""
+    totals: JsonObject
+    """The account's `total…`, `availableBalance` and `maxWithdrawAmount`."""
+    withdrawable: Cash
+
+
+def _figures(view: AccountView, valued: list[_Valued]) -> _Figures:
+    """The USDT asset's figures under cross margin and the account totals. The totals count
+    collateral at its haircut value, as the engine's margin check does (so `availableBalance`
+    is what a new order may commit); the USDT asset's balances are USDT alone."""
+    usdt = view.balance
+    total = wallet(view)
     unrealized = sum(p.unrealized for p in valued)
     initial = sum(p.initial_margin for p in valued)
-    available = max(0, wallet + unrealized - initial)
+    available = max(0, total + unrealized - initial)
+    withdrawable = max(0, min(available, total - initial))
     text = {
-        "wallet": cash_str(wallet),
+        "usdt": cash_str(usdt),
+        "wallet": cash_str(total),
         "unrealized": cash_str(unrealized),
-        "margin": cash_str(wallet + unrealized),
         "initial": cash_str(initial),
         "maint": cash_str(sum(p.maint_margin for p in valued)),
         "available": cash_str(available),
-        "withdrawable": cash_str(max(0, min(available, wallet - initial))),
     }
-    return {
+    asset = {
         "accountAlias": f"SA{view.account}",
         "asset": MARGIN_ASSET,
-        "balance": text["wallet"],
-        "walletBalance": text["wallet"],
+        "balance": text["usdt"],
+        "walletBalance": text["usdt"],
         "unrealizedProfit": text["unrealized"],
-        "marginBalance": text["margin"],
+        "marginBalance": cash_str(usdt + unrealized),
         "maintMargin": text["maint"],
         "initialMargin": text["initial"],
         "positionInitialMargin": text["initial"],
         "openOrderInitialMargin": ZERO,
-        "crossWalletBalance": text["wallet"],
+        "crossWalletBalance": text["usdt"],
         "crossUnPnl": text["unrealized"],
         "availableBalance": text["available"],
-        "maxWithdrawAmount": text["withdrawable"],
+        "maxWithdrawAmount": cash_str(max(0, min(withdrawable, usdt))),
         "marginAvailable": True,
         "updateTime": view.balance_update_time,
+    }
+    totals = {
         "totalInitialMargin": text["initial"],
         "totalMaintMargin": text["maint"],
         "totalWalletBalance": text["wallet"],
         "totalUnrealizedProfit": text["unrealized"],
-        "totalMarginBalance": text["margin"],
+        "totalMarginBalance": cash_str(total + unrealized),
         "totalPositionInitialMargin": text["initial"],
         "totalOpenOrderInitialMargin": ZERO,
         "totalCrossWalletBalance": text["wallet"],
         "totalCrossUnPnl": text["unrealized"],
+        "availableBalance": text["available"],
+        "maxWithdrawAmount": cash_str(withdrawable),
     }
+    return _Figures(asset, totals, withdrawable)
+
+
+def _collateral_fields(view: AccountView, free: Cash) -> list[JsonObject]:
+    """Each collateral asset the account holds, in its own units (1e-8, printed like cash):
+    what `free` margin allows of it to be withdrawn at its haircut value."""
+    assets = []
+    for asset, amount in sorted(view.collateral.items()):
+        price = view.collateral_prices.get(asset)
+        if not amount or price is None:
+            continue
+        held = cash_str(amount)
+        free_units = cash_str(min(amount, collateral_units(free, *price)))
+        assets.append(
+            {
+                "accountAlias": f"SA{view.account}",
+                "asset": asset,
+                "balance": held,
+                "walletBalance": held,
+                "unrealizedProfit": ZERO,
+                "marginBalance": held,
+                "maintMargin": ZERO,
+                "initialMargin": ZERO,
+                "positionInitialMargin": ZERO,
+                "openOrderInitialMargin": ZERO,
+                "crossWalletBalance": held,
+                "crossUnPnl": ZERO,
+                "availableBalance": free_units,
+                "maxWithdrawAmount": free_units,
+                "marginAvailable": True,
+                "updateTime": view.balance_update_time,
+            }
+        )
+    return assets
 
 
 def account(
     view: AccountView, specs: Sequence[SymbolSpec], version: Version, default_leverage: int
 ) -> JsonObject:
-    """Account information; `specs` must be every listed symbol, since totals sum over them."""
+    """Account information; `specs` must be every listed symbol, since totals sum over them.
+    The assets are USDT and each collateral asset held."""
     every = [_value(spec, view, default_leverage) for spec in specs]
-    figures = _asset_fields(view, every)
+    figures = _figures(view, every)
+    assets = [figures.usdt, *_collateral_fields(view, figures.withdrawable)]
     position_fields = ACCOUNT_POSITION_FIELDS[version]
     full = {
-        **figures,
+        **figures.totals,
         "feeTier": 0,
         "feeBurn": False,
         "canTrade": True,
         "canDeposit": True,
         "canWithdraw": True,
         "updateTime": 0,
-        "multiAssetsMargin": False,
+        "multiAssetsMargin": len(assets) > 1,
         "tradeGroupId": -1,
-        "assets": [_project(figures, ACCOUNT_ASSET_FIELDS[version])],
+        "assets": [_project(asset, ACCOUNT_ASSET_FIELDS[version]) for asset in assets],
         "positions": [
             _project(_position_fields(p), position_fields) for p in _listed(every, version)
         ],
@@ -473,9 +525,12 @@ def account(
 def balances(
     view: AccountView, specs: Sequence[SymbolSpec], default_leverage: int
 ) -> list[JsonObject]:
-    """Futures account balance (v2 and v3 send the same shape); `specs` as for `account`."""
+    """Futures account balance (v2 and v3 send the same shape): USDT and each collateral
+    asset held; `specs` as for `account`."""
     every = [_value(spec, view, default_leverage) for spec in specs]
-    return [_project(_asset_fields(view, every), BALANCE_FIELDS)]
+    figures = _figures(view, every)
+    assets = [figures.usdt, *_collateral_fields(view, figures.withdrawable)]
+    return [_project(asset, BALANCE_FIELDS) for asset in assets]
 
 
 # -- market data ----------------------------------------------------------------------------
@@ -608,23 +663,30 @@ def ticker_price(spec: SymbolSpec, view: TickerView) -> JsonObject:
     }
 
 
-def next_funding_time(now: Millis) -> Millis:
-    """The next 00:00, 08:00 or 16:00 UTC."""
-    return (now // FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS
+def next_funding_time(now: Millis, interval_ms: int = FUNDING_INTERVAL_MS) -> Millis:
+    """The end of the funding interval `now` is in: intervals are aligned on multiples of
+    their length since the epoch (at 8 hours, the next 00:00, 08:00 or 16:00 UTC)."""
+    return (now // interval_ms + 1) * interval_ms
 
 
-def premium_index(spec: SymbolSpec, view: MarkView, now: Millis) -> JsonObject:
-    """The mark stands in for the index and the settle estimate until the read model publishes
-    an index price; funding is not charged yet, so the last rate is zero."""
-    mark = spec.price_str(mark_ticks(spec, view.price))
+def premium_index(
+    spec: SymbolSpec, view: MarkView, now: Millis, funding_interval_ms: int = FUNDING_INTERVAL_MS
+) -> JsonObject:
+    """The mark and the index it came from; the index also stands for the settlement estimate
+    (for a perpetual, an estimate of the index). `lastFundingRate` is, as on Binance, the rate
+    the current interval's premium comes to so far: what its settlement would charge now. The
+    mark stands in for the index before the engine has published one."""
+    mark = mark_ticks(spec, view.price)
+    index = spec.price_str(mark if view.index is None else view.index)
     return {
         "symbol": spec.symbol,
-        "markPrice": mark,
-        "indexPrice": mark,
-        "estimatedSettlePrice": mark,
-        "lastFundingRate": "0.00000000",
+        "markPrice": spec.price_str(mark),
+        "indexPrice": index,
+        "estimatedSettlePrice": index,
+        # A rate in 1e-8 units has the scale of cash, so it prints the same way.
+        "lastFundingRate": cash_str(view.funding_rate),
         "interestRate": INTEREST_RATE,
-        "nextFundingTime": next_funding_time(now),
+        "nextFundingTime": next_funding_time(now, funding_interval_ms),
         "time": view.time or now,
     }
 

@@ -111,6 +111,18 @@ class SeedInsuranceFund:
     ts: Millis
 
 
+@dataclass(frozen=True, slots=True)
+class SettleFunding:
+    """Charge the funding of the interval that ended at `funding_time`: every open position in
+    the symbol pays (or receives) its notional at the mark × `rate` (1e-8 units; positive: longs
+    pay shorts). An interval is settled once."""
+
+    symbol: str
+    rate: int
+    funding_time: Millis
+    ts: Millis
+
+
 Command = (
     PlaceOrder
     | CancelOrder
@@ -121,4 +133,5 @@ Command = (
     | UpdateCollateralPrice
     | DepositCollateral
     | SeedInsuranceFund
+    | SettleFunding
 )

@@ -167,6 +167,8 @@ class FundFlow(StrEnum):
     """Paid for collateral taken from a liquidated account (see CollateralConverted)."""
     DEFICIT = "DEFICIT"
     """A liquidated account's negative balance, covered by the fund."""
+    FUNDING = "FUNDING"
+    """What funding's rounding left over: payers are rounded up, receivers down."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +219,78 @@ class PositionAutoDeleveraged:
     ts: Millis
 
 
+@dataclass(frozen=True, slots=True)
+class FundingSettled:
+    """The symbol's funding for the interval ending at `funding_time` was charged at `rate`
+    (1e-8 units) on the notional at `mark`; each account's FundingFeeCharged follows, then the
+    fund's share of the rounding (InsuranceFundChanged, FUNDING) if any."""
+
+    symbol: str
+    rate: int
+    mark: Ticks
+    funding_time: Millis
+    ts: Millis
+
+
+@dataclass(frozen=True, slots=True)
+class FundingFeeCharged:
+    """`amount` of funding moved into the account's USDT balance (negative: it paid), leaving
+    `balance`."""
+
+    account: AccountId
+    symbol: str
+    amount: Cash
+    balance: Cash
+    ts: Millis
+
+
+@dataclass(frozen=True, slots=True)
+class MarginCallPosition:
+    """One open position of an account under a margin call, valued at its mark."""
+
+    symbol: str
+    qty: Lots
+    mark: Ticks
+    unrealized_pnl: Cash
+    maintenance_margin: Cash
+
+
+@dataclass(frozen=True, slots=True)
+class MarginCallIssued:
+    """The account's margin ratio (maintenance margin ÷ equity) reached the margin-call level;
+    `wallet` is its cross wallet (USDT and collateral at its haircut value). Issued once per
+    crossing: not again until a MarginCallLifted."""
+
+    account: AccountId
+    wallet: Cash
+    positions: tuple[MarginCallPosition, ...]
+    ts: Millis
+
+
+@dataclass(frozen=True, slots=True)
+class MarginCallLifted:
+    """The account's margin ratio is back under the margin-call level (or it holds nothing)."""
+
+    account: AccountId
+    ts: Millis
+
+
+@dataclass(frozen=True, slots=True)
+class AdlQuantile:
+    account: AccountId
+    quantile: int
+
+
+@dataclass(frozen=True, slots=True)
+class AdlQuantilesUpdated:
+    """The symbol's ADL quantiles (0-4, 4 first in the queue) that changed since the last
+    refresh; 0 also for a position that is gone."""
+
+    symbol: str
+    quantiles: tuple[AdlQuantile, ...]
+    ts: Millis
+
+
 Event = (
     AccountFunded
     | LeverageChanged
@@ -232,4 +306,9 @@ Event = (
     | InsuranceFundChanged
     | PositionLiquidated
     | PositionAutoDeleveraged
+    | FundingSettled
+    | FundingFeeCharged
+    | MarginCallIssued
+    | MarginCallLifted
+    | AdlQuantilesUpdated
 )

@@ -37,7 +37,9 @@ from exchange_mock.domain.events import (
     PositionAutoDeleveraged,
     PositionLiquidated,
 )
+from exchange_mock.engine.adl import queue
 from exchange_mock.engine.collateral import Holding
+from exchange_mock.engine.margin import exposure
 from exchange_mock.engine.market import Market
 from exchange_mock.engine.matching import plan
 from exchange_mock.engine.orders import Order
@@ -57,8 +59,6 @@ from exchange_mock.types import (
     Ticks,
     TimeInForce,
 )
-
-ADL_SCALE = 10**36
 
 
 class Executor(Protocol):
@@ -121,14 +121,7 @@ class Liquidator:
 
     def due(self, account: Account) -> bool:
         """Whether the account's equity is at or below its maintenance margin at the marks."""
-        equity = account.wallet()
-        maintenance = 0
-        for position in account.positions.values():
-            if position.qty:
-                market = position.market
-                notional = (market.mark_price() or 0) * position.qty * market.unit
-                equity += notional - position.cost
-                maintenance += market.tiers.maintenance(abs(notional))
+        equity, maintenance = exposure(account)
         return maintenance > 0 and equity <= maintenance
 
     def liquidate(self, account: Account, ts: Millis) -> list[Event]:
@@ -250,9 +243,10 @@ class Liquidator:
         PnL% × margin ratio first (ties: the larger position, then the lower account id)."""
         symbol = market.symbol
         self._watch.refresh(self._accounts)
-        holders = self._watch.symbols[symbol].holders(long=position.qty < 0)
-        counterparties = [self._accounts[holder] for holder in holders if holder != account.id]
-        counterparties.sort(key=lambda other: _adl_rank(other, other.positions[symbol]))
+        holders = self._watch.symbols[symbol].liquidation.holders(long=position.qty < 0)
+        counterparties = queue(
+            (self._accounts[holder] for holder in holders if holder != account.id), symbol
+        )
         sign = 1 if position.qty > 0 else -1
         remaining = abs(position.qty)
         settlement = Settlement()
@@ -323,22 +317,3 @@ def _others_pnl(account: Account, position: Position) -> Cash:
             market = other.market
             total += (market.mark_price() or 0) * other.qty * market.unit - other.cost
     return total
-
-
-def _adl_rank(account: Account, position: Position) -> tuple[int, int, int]:
-    """Sort key, best candidate first: −(PnL% × margin ratio), −size, account id. PnL% is
-    max(0, uPnL) / max(1, wallet); margin ratio is maintenance margin / equity. The score is
-    compared as an integer scaled by 10^36: exact enough to rank cash amounts below 10^18."""
-    wallet = account.wallet()
-    equity = wallet
-    maintenance = 0
-    for held in account.positions.values():
-        if held.qty:
-            market = held.market
-            notional = (market.mark_price() or 0) * held.qty * market.unit
-            equity += notional - held.cost
-            maintenance += market.tiers.maintenance(abs(notional))
-    market = position.market
-    pnl = (market.mark_price() or 0) * position.qty * market.unit - position.cost
-    score = max(0, pnl) * maintenance * ADL_SCALE // (max(1, wallet) * max(1, equity))
-    return -score, -abs(position.qty), account.id

@@ -41,6 +41,20 @@ def initial_margin(notional: Cash, leverage: int) -> Cash:
     return abs(notional) // leverage
 
 
+def exposure(account: Account) -> tuple[Cash, Cash]:
+    """The account's equity (wallet with collateral, plus unrealized PnL) and maintenance
+    margin at the marks: the two figures its margin ratio, liquidation and ADL ranking read."""
+    equity = account.wallet()
+    maintenance = 0
+    for position in account.positions.values():
+        if position.qty:
+            market = position.market
+            notional = (market.mark_price() or 0) * position.qty * market.unit
+            equity += notional - position.cost
+            maintenance += market.tiers.maintenance(abs(notional))
+    return equity, maintenance
+
+
 def available(account: Account) -> Cash:
     """Wallet balance (with collateral) plus unrealized PnL, minus the initial margin of the
     positions and of the open orders: what a new order may still commit."""

@@ -11,7 +11,7 @@ from exchange_mock.engine.book import Book
 from exchange_mock.engine.margin import max_leverage, max_notional
 from exchange_mock.risk import Tiers
 from exchange_mock.symbols import SymbolSpec, to_cash, to_ppm
-from exchange_mock.types import Cash, Ticks
+from exchange_mock.types import Cash, Millis, Ticks
 
 
 class Market:
@@ -20,10 +20,12 @@ class Market:
         "default_leverage",
         "default_max_notional",
         "down_ppm",
+        "funded_until",
         "last_price",
         "liquidation_fee_ppm",
         "maker_fee_ppm",
         "mark",
+        "mark_time",
         "max_leverage",
         "max_num_orders",
         "min_notional",
@@ -52,7 +54,10 @@ class Market:
         self.default_max_notional = max_notional(spec, self.default_leverage)
         self.book = Book()
         self.mark: Ticks | None = None
+        self.mark_time: Millis | None = None
         self.last_price: Ticks | None = None
+        self.funded_until: Millis = 0
+        """The end of the last funding interval settled."""
 
     def mark_price(self) -> Ticks | None:
         """The mark, or the last trade price until the first mark arrives."""

@@ -1,11 +1,13 @@
-"""Which accounts a mark move can liquidate, found without looking at the others.
+"""Which accounts a mark move can liquidate (or put under a margin call), found without looking
+at the others.
 
-Every open position sits in its symbol's sorted list under its exact liquidation price in ticks
+Every open position sits in its symbol's sorted lists under its exact liquidation price in ticks
 (`risk.liquidation_ticks`), computed with the rest of its account where it stands now: longs in
 one list, shorts in another. When the mark moves, the accounts at or past liquidation are the
 longs whose LP ≥ mark and the shorts whose LP ≤ mark: the two lists' ends, found by bisection
 whatever the number of positions. The per-mark cost is O(log n) plus the accounts actually
-liquidated, instead of O(n) valuations.
+liquidated, instead of O(n) valuations. A second pair of lists holds each position's margin-call
+price (`risk.margin_ratio_ticks` at the margin-call ratio), read the same way.
 
 An entry stays exact while nothing it depends on moves: the account's balance, collateral and
 positions (whatever changes them marks the account stale), the marks of its other symbols (a
@@ -23,26 +25,25 @@ from sortedcontainers import SortedList
 
 from exchange_mock.engine.market import Market
 from exchange_mock.engine.positions import Account
-from exchange_mock.risk import liquidation_ticks
+from exchange_mock.risk import liquidation_ticks, margin_ratio_ticks
 from exchange_mock.types import AccountId, Cash, Ticks
 
 SHIFT = 32
-"""A list key is (LP << SHIFT) | account: integers compare fastest, and account ids fit."""
+"""A list key is (price << SHIFT) | account: integers compare fastest, and account ids fit."""
 MASK = (1 << SHIFT) - 1
 
 
-class SymbolWatch:
-    """One symbol's positions by liquidation price."""
+class PriceIndex:
+    """One symbol's positions by one threshold price: a long is past it at or below it, a
+    short at or above."""
 
-    __slots__ = ("entries", "longs", "multi", "shorts")
+    __slots__ = ("entries", "longs", "shorts")
 
     def __init__(self) -> None:
         self.longs = SortedList()
         self.shorts = SortedList()
         self.entries: dict[AccountId, tuple[bool, int]] = {}
         """Each indexed account's side (long?) and key."""
-        self.multi: set[AccountId] = set()
-        """Accounts holding this symbol and another: their other entries use this mark."""
 
     def put(self, account: AccountId, price: Ticks, long: bool) -> None:
         key = price << SHIFT | account
@@ -58,11 +59,10 @@ class SymbolWatch:
         entry = self.entries.pop(account, None)
         if entry is not None:
             (self.longs if entry[0] else self.shorts).remove(entry[1])
-        self.multi.discard(account)
 
     def due(self, mark: Ticks) -> Iterator[AccountId]:
-        """Accounts liquidatable at `mark`, most underwater first: longs from the highest LP
-        down, then shorts from the lowest LP up. Lazy, so a caller taking the first pays
+        """Accounts past their price at `mark`, furthest first: longs from the highest price
+        down, then shorts from the lowest up. Lazy, so a caller taking the first pays
         O(log n)."""
         longs = self.longs
         first = longs.bisect_left(mark << SHIFT)
@@ -76,19 +76,41 @@ class SymbolWatch:
         """Every account with a position on that side, by account id."""
         return sorted(account for account, (side, _) in self.entries.items() if side is long)
 
-    def liquidation_price(self, account: AccountId) -> Ticks | None:
+    def price(self, account: AccountId) -> Ticks | None:
         entry = self.entries.get(account)
         return None if entry is None else entry[1] >> SHIFT
+
+
+class SymbolWatch:
+    """One symbol's positions by liquidation price and by margin-call price."""
+
+    __slots__ = ("liquidation", "margin_call", "multi")
+
+    def __init__(self) -> None:
+        self.liquidation = PriceIndex()
+        self.margin_call = PriceIndex()
+        self.multi: set[AccountId] = set()
+        """Accounts holding this symbol and another: their other entries use this mark."""
+
+    def put(self, account: AccountId, long: bool, liquidation: Ticks, margin_call: Ticks) -> None:
+        self.liquidation.put(account, liquidation, long)
+        self.margin_call.put(account, margin_call, long)
+
+    def discard(self, account: AccountId) -> None:
+        self.liquidation.discard(account)
+        self.margin_call.discard(account)
+        self.multi.discard(account)
 
 
 class Watch:
     """Every symbol's watch list, the accounts whose entries are stale, and the holders of each
     collateral asset (whose entries a price update makes stale)."""
 
-    __slots__ = ("holders", "rebuild", "stale", "symbols")
+    __slots__ = ("holders", "margin_call_ppm", "rebuild", "stale", "symbols")
 
-    def __init__(self, markets: dict[str, Market]) -> None:
+    def __init__(self, markets: dict[str, Market], margin_call_ppm: int) -> None:
         self.symbols = {symbol: SymbolWatch() for symbol in markets}
+        self.margin_call_ppm = margin_call_ppm
         self.stale: set[AccountId] = set()
         self.holders: dict[str, set[AccountId]] = {}
         self.rebuild = False
@@ -140,9 +162,13 @@ class Watch:
         wallet = account.wallet()
         several = len(held) > 1
         for watch, market, lots, cost, pnl, margin in held:
-            cushion = wallet + unrealized - pnl - (maintenance - margin)
-            price = liquidation_ticks(market.tiers, lots, cost, market.unit, cushion)
-            watch.put(account_id, price, lots > 0)
+            cushion, others_mm = wallet + unrealized - pnl, maintenance - margin
+            tiers, unit = market.tiers, market.unit
+            liquidation = liquidation_ticks(tiers, lots, cost, unit, cushion - others_mm)
+            call = margin_ratio_ticks(
+                tiers, lots, cost, unit, cushion, self.margin_call_ppm, others_mm
+            )
+            watch.put(account_id, lots > 0, liquidation, call)
             if several:
                 watch.multi.add(account_id)
             else:

@@ -35,22 +35,32 @@ class SlowConnection(Connection):
     """A Redis connection that adds the faults' latency for each command's class.
 
     A script counts as a write, unless its first key is one of `streams`: then it appends (the
-    orders queue's check-and-append is a script, and still an append to the queue).
+    orders queue's check-and-append is a script, and still an append to the queue); or unless
+    its SHA is one of `read_scripts`: then it only reads (the account read is one script).
     """
 
     def __init__(
-        self, *, faults: FaultReader, streams: Collection[str] = (), **kwargs: Any
+        self,
+        *,
+        faults: FaultReader,
+        streams: Collection[str] = (),
+        read_scripts: Collection[str] = (),
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self._faults = faults
         self._streams = frozenset(streams)
+        self._read_scripts = frozenset(read_scripts)
         self._delay_ms = 0.0
 
     def pack_command(self, *args: EncodableT) -> list[bytes]:
         # Pipelines pack every command through here too: the round trip waits for the slowest.
         kind = CLASS_OF.get(args[0]) if isinstance(args[0], str) else None
-        if args[0] == "EVALSHA" and len(args) > 3 and args[2] and args[3] in self._streams:
-            kind = FaultKind.REDIS_APPEND_DELAY_MS  # EVALSHA sha numkeys key...
+        if args[0] == "EVALSHA":  # EVALSHA sha numkeys key...
+            if args[1] in self._read_scripts:
+                kind = FaultKind.REDIS_READ_DELAY_MS
+            elif len(args) > 3 and args[2] and args[3] in self._streams:
+                kind = FaultKind.REDIS_APPEND_DELAY_MS
         if kind is not None:
             self._delay_ms = max(self._delay_ms, self._faults.value(kind))
         return super().pack_command(*args)

@@ -19,10 +19,10 @@ from exchange_mock.api.wire import (
     next_funding_time,
     unit_price,
 )
-from exchange_mock.domain.events import OrderSnapshot
+from exchange_mock.domain.events import MarginCallIssued, OrderSnapshot
 from exchange_mock.feeds.marks import Mark
 from exchange_mock.feeds.throttle import Liquidation
-from exchange_mock.symbols import SymbolSpec
+from exchange_mock.symbols import SymbolSpec, SymbolTable
 from exchange_mock.types import Cash, Lots, Millis, OrderType, Ticks, TimeInForce
 
 LIQUIDATION_CLIENT_ID = "autoclose-"
@@ -38,10 +38,10 @@ def _price8(spec: SymbolSpec, ticks: Ticks) -> str:
 # -- market streams -------------------------------------------------------------------------
 
 
-def mark_price_update(spec: SymbolSpec, mark: Mark) -> JsonObject:
+def mark_price_update(spec: SymbolSpec, mark: Mark, funding_interval_ms: int) -> JsonObject:
     """`markPriceUpdate`. The index also stands for the estimated settlement price (for a
     perpetual, an estimate of the index); the mark stands for both where the engine published
-    no index."""
+    no index. `T` is the end of the funding interval the mark falls in."""
     index = _price8(spec, mark.price if mark.index is None else mark.index)
     return {
         "e": "markPriceUpdate",
@@ -52,7 +52,7 @@ def mark_price_update(spec: SymbolSpec, mark: Mark) -> JsonObject:
         "P": index,
         # A rate in 1e-8 units has the scale of cash, so it prints the same way.
         "r": cash_str(mark.funding_rate),
-        "T": next_funding_time(mark.time),
+        "T": next_funding_time(mark.time, funding_interval_ms),
     }
 
 
@@ -201,6 +201,27 @@ def _position(p: PositionState) -> JsonObject:
         "iw": ZERO,
         "ps": POSITION_SIDE,
     }
+
+
+def margin_call(symbols: SymbolTable, call: MarginCallIssued) -> JsonObject:
+    """MARGIN_CALL: the account's cross wallet and every position it holds, valued at the
+    marks that put it past the margin-call level."""
+    positions = []
+    for held in call.positions:
+        spec = symbols.by_name[held.symbol]
+        positions.append(
+            {
+                "s": spec.symbol,
+                "ps": POSITION_SIDE,
+                "pa": spec.qty_str(held.qty),
+                "mt": "CROSSED",
+                "iw": ZERO,
+                "mp": _price8(spec, held.mark),
+                "up": cash_str(held.unrealized_pnl),
+                "mm": cash_str(held.maintenance_margin),
+            }
+        )
+    return {"e": "MARGIN_CALL", "E": call.ts, "cw": cash_str(call.wallet), "p": positions}
 
 
 def account_config_update(symbol: str, leverage: int, time: Millis) -> JsonObject:

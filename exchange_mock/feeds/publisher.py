@@ -20,6 +20,7 @@ from typing import cast
 from redis.asyncio import Redis
 
 from exchange_mock.api.context import Clock, wall_clock
+from exchange_mock.api.wire import FUNDING_INTERVAL_MS
 from exchange_mock.domain import codec
 from exchange_mock.faults.kinds import NO_FAULTS, FaultKind, FaultReader
 from exchange_mock.feeds.marks import Mark
@@ -44,13 +45,17 @@ class FeedPublisher:
         force_order_interval_ms: int,
         faults: FaultReader = NO_FAULTS,
         clock: Clock = wall_clock,
+        *,
+        funding_interval_ms: int = FUNDING_INTERVAL_MS,
     ) -> None:
         self._redis = redis
         self._keys = keys
         self._batch = batch
         self._faults = faults
         self._clock = clock
-        self.translator = FeedTranslator(keys, symbols, force_order_interval_ms)
+        self.translator = FeedTranslator(
+            keys, symbols, force_order_interval_ms, funding_interval_ms
+        )
         self.seq = 0
         self._reported: dict[str, Counter[str]] = {
             "liquidations": Counter(),

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 import orjson
 
+from exchange_mock.api.wire import FUNDING_INTERVAL_MS
 from exchange_mock.domain.events import Event, MarkPriceUpdated, PositionLiquidated
 from exchange_mock.feeds import payloads, streams
 from exchange_mock.feeds.marks import Mark, MarkBoard
@@ -44,9 +45,16 @@ def liquidation_of(spec: SymbolSpec, event: PositionLiquidated) -> Liquidation:
 
 
 class FeedTranslator:
-    def __init__(self, keys: Keys, symbols: SymbolTable, force_order_interval_ms: int) -> None:
+    def __init__(
+        self,
+        keys: Keys,
+        symbols: SymbolTable,
+        force_order_interval_ms: int,
+        funding_interval_ms: int = FUNDING_INTERVAL_MS,
+    ) -> None:
         self._keys = keys
         self._symbols = symbols
+        self._funding_interval_ms = funding_interval_ms
         self.marks = MarkBoard()
         self.throttle = ForceOrderThrottle(force_order_interval_ms)
         self._group: list[Event] = []
@@ -104,7 +112,9 @@ class FeedTranslator:
     def _mark_prices(self, variants: list[bool]) -> list[Message]:
         """Each symbol's update is encoded once and sent on every variant that is due."""
         updates = {
-            symbol: payloads.mark_price_update(self._symbols.by_name[symbol], mark)
+            symbol: payloads.mark_price_update(
+                self._symbols.by_name[symbol], mark, self._funding_interval_ms
+            )
             for symbol, mark in self.marks.marks.items()
         }
         bodies = {symbol: orjson.dumps(update) for symbol, update in updates.items()}

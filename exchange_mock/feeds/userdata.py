@@ -6,7 +6,9 @@ rebuilt exactly from the final snapshot: what the order had executed before the 
 final executed quantity minus this command's trades, and each trade adds its own. Realized PnL
 is journaled per account per command, not per fill, so it is reported on the account's last fill
 of the command: the sum over fills is exact. Balances and positions a command changed go out as
-one ACCOUNT_UPDATE per account, after its order updates. Pure: events in, messages out.
+one ACCOUNT_UPDATE per account, after its order updates; funding's as an ACCOUNT_UPDATE of
+reason FUNDING_FEE with the balance alone (cross margin: Binance sends no positions with it).
+A margin call goes out as MARGIN_CALL, where the engine issued it. Pure: events in, messages out.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from exchange_mock.domain.events import (
     AccountFunded,
     BalanceChanged,
     Event,
+    FundingFeeCharged,
     LeverageChanged,
+    MarginCallIssued,
     OrderAccepted,
     OrderSnapshot,
     OrderUpdated,
@@ -46,6 +50,7 @@ UserUpdate = tuple[AccountId, JsonObject]
 
 REASON_ORDER = "ORDER"
 REASON_DEPOSIT = "DEPOSIT"
+REASON_FUNDING = "FUNDING_FEE"
 _CLOSING = {OrderStatus.CANCELED: "CANCELED", OrderStatus.EXPIRED: "EXPIRED"}
 """Execution types of an update that ends an order without a fill."""
 AMENDMENT = "AMENDMENT"
@@ -55,7 +60,8 @@ AMENDMENT = "AMENDMENT"
 class _Group:
     """What one command did, indexed for building the messages. A command may change one
     account's balance several times (a liquidation: fills, then the clearance fee, then the
-    deficit): the last balance is the one reported, the realized PnL and deposits are summed."""
+    deficit): the last balance is the one reported, the realized PnL, deposits and funding are
+    summed."""
 
     def __init__(self, events: Sequence[Event]) -> None:
         self.trades: dict[OrderId, list[TradeExecuted]] = defaultdict(list)
@@ -63,6 +69,8 @@ class _Group:
         self.wallets: dict[AccountId, Cash] = {}
         self.realized: dict[AccountId, Cash] = defaultdict(int)
         self.deposits: dict[AccountId, Cash] = defaultdict(int)
+        self.funding: dict[AccountId, Cash] = {}
+        """Funding paid (negative) or received, by the accounts charged any."""
         self.positions: dict[AccountId, dict[str, PositionChanged]] = defaultdict(dict)
         self.times: dict[AccountId, Millis] = {}
         """Accounts whose balance or positions changed, in order of first change, with the
@@ -81,6 +89,10 @@ class _Group:
                 case AccountFunded(account=account, balance=balance, amount=amount):
                     self.wallets[account] = balance
                     self.deposits[account] += amount
+                    self.times[account] = event.ts
+                case FundingFeeCharged(account=account, balance=balance, amount=amount):
+                    self.wallets[account] = balance
+                    self.funding[account] = self.funding.get(account, 0) + amount
                     self.times[account] = event.ts
                 case PositionChanged(account=account, symbol=symbol):
                     self.positions[account][symbol] = event
@@ -113,6 +125,8 @@ def user_updates(
                 ]
             case LeverageChanged(account=account, symbol=symbol, leverage=leverage, ts=ts):
                 updates.append((account, payloads.account_config_update(symbol, leverage, ts)))
+            case MarginCallIssued(account=account):
+                updates.append((account, payloads.margin_call(symbols, event)))
     updates += [(a, _account_update(symbols, group, a, marks)) for a in group.times]
     return updates
 
@@ -162,11 +176,15 @@ def _account_update(
 ) -> JsonObject:
     wallet = group.wallets.get(account)
     deposit = group.deposits.get(account, 0)
-    balance = None if wallet is None else BalanceState(wallet=wallet, change=deposit)
+    change = deposit + group.funding.get(account, 0)
+    balance = None if wallet is None else BalanceState(wallet=wallet, change=change)
     positions = []
     for changed in group.positions.get(account, {}).values():
         spec = symbols.by_name[changed.symbol]
         mark = mark_ticks(spec, marks.get(changed.symbol))
         positions.append(PositionState(spec, changed.qty, changed.cost, mark))
-    reason = REASON_DEPOSIT if deposit else REASON_ORDER
+    if account in group.funding:
+        reason = REASON_FUNDING
+    else:
+        reason = REASON_DEPOSIT if deposit else REASON_ORDER
     return payloads.account_update(reason, balance, positions, group.times[account])

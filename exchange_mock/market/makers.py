@@ -81,6 +81,7 @@ class MarketMakers:
             CollateralTable.load(),
             random.Random(settings.random_seed),
             clock_ms(),
+            funding_interval_ms=settings.funding_period_ms,
         )
         policy = QuotePolicy.from_settings(settings)
         self._quoters = {spec.symbol: Quoter(spec, policy) for spec in symbols.symbols}

@@ -9,6 +9,10 @@ The oracle mode is set per symbol and per collateral asset:
 - `index`: the mark is the median of Binance's three components over the capped multi-venue
   index, and collateral is priced at its capped index within [floor, redemption rate].
 
+Funding follows the marks: when a symbol's funding interval ends, its mark is followed by a
+`SettleFunding` at the rate the interval's premium average came to. Intervals are aligned on
+multiples of their length since the epoch (Binance's 00:00, 08:00 and 16:00 UTC at 8 hours).
+
 It keeps no clock: callers step it with the time, the live agent with the wall clock, the
 simulation with its own.
 """
@@ -21,16 +25,19 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from exchange_mock.collateral import CollateralTable
-from exchange_mock.domain.commands import Command, UpdateCollateralPrice, UpdateMarkPrice
+from exchange_mock.domain.commands import (
+    Command,
+    SettleFunding,
+    UpdateCollateralPrice,
+    UpdateMarkPrice,
+)
 from exchange_mock.errors import ConfigError
 from exchange_mock.market.pricing import MarkModel, collateral_index_price, index_price
 from exchange_mock.market.venues import VenueSet, VenueTable
-from exchange_mock.risk import PRICE_SCALE
+from exchange_mock.risk import PRICE_SCALE, RATE_SCALE
 from exchange_mock.symbols import SymbolSpec, SymbolTable
 from exchange_mock.types import Millis, Ticks
 
-FUNDING_SCALE = 10**8
-"""`UpdateMarkPrice.funding_rate` is in units of 1e-8."""
 COLLATERAL_STEP = 1e-4
 """A collateral price is sent again only once it has moved this much (relative): each update
 revalues every holder, so a stablecoin's sub-basis-point wiggles are not worth sending."""
@@ -63,7 +70,10 @@ class Oracle:
         rng: random.Random,
         now_ms: Millis,
         mode: OracleMode = OracleMode.INDEX,
+        funding_interval_ms: int | None = None,
     ) -> None:
+        """`funding_interval_ms` replaces the venues table's interval (a run compressing time
+        settles funding more often)."""
         self._symbols = symbols
         self._rules = venues.oracle
         self._collateral = collateral
@@ -80,7 +90,9 @@ class Oracle:
         for asset in collateral.assets:
             if asset.index not in self.venues:
                 raise ConfigError(f"{asset.asset} has no venues to price it ({asset.index})")
-        self._models = {spec.symbol: MarkModel(self._rules) for spec in symbols.symbols}
+        self._models = {
+            spec.symbol: MarkModel(self._rules, funding_interval_ms) for spec in symbols.symbols
+        }
         self.modes: dict[str, OracleMode] = dict.fromkeys(
             [spec.symbol for spec in symbols.symbols] + [a.asset for a in collateral.assets], mode
         )
@@ -105,10 +117,11 @@ class Oracle:
             venues.step(now_ms)
 
     def observe(self, now_ms: Millis, books: Mapping[str, OwnBook]) -> list[Command]:
-        """The marks of every symbol and the prices of the collateral assets that moved."""
+        """The marks of every symbol (each followed by its funding when an interval ended) and
+        the prices of the collateral assets that moved."""
         commands: list[Command] = []
         for spec in self._symbols.symbols:
-            commands.append(self._mark(spec, now_ms, books.get(spec.symbol)))
+            commands += self._mark(spec, now_ms, books.get(spec.symbol))
         for asset in self._collateral.assets:
             index = self._index(asset.index, now_ms)
             if self.modes[asset.asset] is OracleMode.SPOT:
@@ -132,7 +145,7 @@ class Oracle:
             self.indexes[name] = price
         return self.indexes[name]
 
-    def _mark(self, spec: SymbolSpec, now_ms: Millis, book: OwnBook | None) -> UpdateMarkPrice:
+    def _mark(self, spec: SymbolSpec, now_ms: Millis, book: OwnBook | None) -> list[Command]:
         symbol = spec.symbol
         index = self._index(symbol, now_ms)
         tick = float(spec.tick_size)
@@ -142,11 +155,17 @@ class Oracle:
                 mid = (book.bid + book.ask) / 2 * tick
             last = None if book.last is None else book.last * tick
         model = self._models[symbol]
-        model.observe(now_ms, index, mid if mid is not None else last)
+        ended = model.observe(now_ms, index, mid if mid is not None else last)
         if self.modes[symbol] is OracleMode.SPOT:
             mark = mid if mid is not None else last if last is not None else index
         else:
             mark = model.mark(now_ms, index, last)
         self.marks[symbol] = mark
-        funding = round(model.funding * FUNDING_SCALE)
-        return UpdateMarkPrice(symbol, to_ticks(spec, mark), now_ms, to_ticks(spec, index), funding)
+        funding = round(model.funding * RATE_SCALE)
+        commands: list[Command] = [
+            UpdateMarkPrice(symbol, to_ticks(spec, mark), now_ms, to_ticks(spec, index), funding)
+        ]
+        if ended is not None:
+            funding_time, rate = ended
+            commands.append(SettleFunding(symbol, round(rate * RATE_SCALE), funding_time, now_ms))
+        return commands

@@ -54,10 +54,13 @@ def collateral_index_price(index: float, floor: float, redemption: float) -> flo
 class MarkModel:
     """One perpetual's mark in `index` mode, with the state its averages need: the last 30
     one-second samples of (mid − index) for P2, and the premium average of the current funding
-    interval for the rate in P1."""
+    interval for the rate in P1 and for the funding charged when the interval ends.
 
-    def __init__(self, rules: OracleRules) -> None:
+    The interval is the rules' unless given (a run compressing time shortens it)."""
+
+    def __init__(self, rules: OracleRules, interval_ms: int | None = None) -> None:
         self._rules = rules
+        self.interval_ms = interval_ms or rules.funding_interval_ms
         self._basis: deque[float] = deque(maxlen=rules.premium_samples)
         self._sampled_ms: Millis | None = None
         self._interval: int | None = None
@@ -65,25 +68,34 @@ class MarkModel:
         self._premium_count = 0
         self.funding = 0.0
 
-    def observe(self, now_ms: Millis, index: float, mid: float | None) -> None:
-        """Take a sample when one is due: the book's mid against the index (no book: none)."""
+    def observe(
+        self, now_ms: Millis, index: float, mid: float | None
+    ) -> tuple[Millis, float] | None:
+        """Take a sample when one is due: the book's mid against the index (no book: none).
+        The first sample of a new funding interval returns the one that ended, as (its end,
+        its rate): what is charged for it, as on Binance to whoever holds a position then,
+        even for an interval this model saw only the end of."""
         rules = self._rules
         if self._sampled_ms is not None and now_ms - self._sampled_ms < rules.sample_interval_ms:
-            return
+            return None
         self._sampled_ms = now_ms
-        interval = now_ms // rules.funding_interval_ms
+        interval = now_ms // self.interval_ms
+        ended = None
         if interval != self._interval:
+            if self._interval is not None:
+                ended = ((self._interval + 1) * self.interval_ms, self.funding)
             self._interval, self._premium_sum, self._premium_count = interval, 0.0, 0
         basis = 0.0 if mid is None else mid - index
         self._basis.append(basis)
         self._premium_sum += basis / index
         self._premium_count += 1
         self.funding = funding_rate(self._premium_sum / self._premium_count, rules)
+        return ended
 
     def mark(self, now_ms: Millis, index: float, last: float | None) -> float:
         """median(index × (1 + funding × time to funding / interval), index + average basis,
         last price)."""
-        interval = self._rules.funding_interval_ms
+        interval = self.interval_ms
         to_funding = interval - now_ms % interval
         p1 = index * (1 + self.funding * to_funding / interval)
         p2 = index + (sum(self._basis) / len(self._basis) if self._basis else 0.0)

@@ -10,15 +10,12 @@ is what the cascade tests and the scenario figures need.
 
 from __future__ import annotations
 
-import math
 import random
-from dataclasses import dataclass
 
 from exchange_mock.collateral import CollateralTable
 from exchange_mock.domain.commands import (
     CancelAllOrders,
     Command,
-    DepositCollateral,
     FundAccount,
     PlaceOrder,
     SeedInsuranceFund,
@@ -29,37 +26,16 @@ from exchange_mock.domain.events import Event, TradeExecuted
 from exchange_mock.domain.replies import Done, Rejected, Reply
 from exchange_mock.engine import Engine
 from exchange_mock.errors import ConfigError
+from exchange_mock.market.crowd import Crowd, open_crowd, to_cash_f
 from exchange_mock.market.oracle import Oracle, OracleMode, OwnBook
 from exchange_mock.market.quoting import QuotePolicy, Quoter
 from exchange_mock.market.venues import VenueTable
 from exchange_mock.symbols import SymbolSpec, SymbolTable
-from exchange_mock.types import CASH_SCALE, AccountId, Cash, Millis, OrderType, Side, TimeInForce
+from exchange_mock.types import AccountId, Cash, Millis, OrderType, Side, TimeInForce
 
 STEP_MS = 1_000
 START_MS = 1_760_000_000_000
 """October 9, 2025: any whole second works; a fixed one keeps runs identical."""
-
-
-@dataclass(frozen=True, slots=True)
-class Crowd:
-    """Leveraged traders holding positions when the shock comes.
-
-    Each has a notional drawn log-normally around `median_notional`, an effective leverage
-    (notional ÷ equity at the current price) drawn log-uniformly in `leverage`, and an entry
-    away from the price by up to `underwater` against it (positions opened higher, as on a
-    falling day): the same equity is then a larger wallet less an unrealized loss, and a
-    collateral crash, which takes a share of the wallet, takes more of it. `collateral_share`
-    of them post only the first collateral asset (the synthetic stable) as margin."""
-
-    accounts: int = 1_500
-    long_share: float = 0.87
-    """October 10-11: 87% of the liquidations were longs."""
-    median_notional: float = 20_000.0
-    leverage: tuple[float, float] = (2.0, 100.0)
-    underwater: tuple[float, float] = (-0.01, 0.045)
-    collateral_share: float = 0.3
-    holders: int = 10
-    """Low-leverage accounts holding the other side (and first in line for ADL)."""
 
 
 class Simulation:
@@ -92,6 +68,7 @@ class Simulation:
         self.makers = [AccountId(number) for number in range(1, makers + 1)]
         self.shocker = AccountId(makers + 1)
         self._next_account = makers + 2
+        """The first id no account has yet: crowds take theirs from here."""
         for maker in self.makers:
             self.handle(FundAccount(maker, to_cash_f(maker_balance), self.now))
             for spec in symbols.symbols:
@@ -198,70 +175,18 @@ class Simulation:
         """Give the crowd its positions in `symbol` at their entries, against the holders;
         call before the makers first quote, so every entry trades with a holder. Returns the
         number of positions opened."""
-        spec = self._spec(symbol)
-        price = float(spec.reference_price)
-        holders = [self._new_account() for _ in range(crowd.holders)]
-        for holder in holders:
-            self.handle(FundAccount(holder, to_cash_f(1_000_000_000.0), self.now))
+        first = AccountId(self._next_account)
+        self._next_account += crowd.size
         asset = self.collateral.assets[0] if self.collateral.assets else None
-        rng = self.rng
-        opened = 0
-        low, high = (math.log(bound) for bound in crowd.leverage)
-        for number in range(crowd.accounts):
-            account = self._new_account()
-            side = Side.BUY if rng.random() < crowd.long_share else Side.SELL
-            notional = crowd.median_notional * math.exp(rng.gauss(0.0, 1.0))
-            lots = max(1, int(notional / (price * float(spec.step_size))))
-            notional = lots * price * float(spec.step_size)
-            equity = notional / math.exp(rng.uniform(low, high))
-            behind = rng.uniform(*crowd.underwater)
-            entry = round(price * (1 + side.sign * behind) / float(spec.tick_size))
-            wallet = equity + behind * notional
-            leverage = max(
-                tier.max_leverage
-                for tier in spec.brackets
-                if float(tier.notional_cap) >= notional * 1.05
+        takers: set[AccountId] = set()
+        for command in open_crowd(crowd, self._spec(symbol), first, self.rng, self.now, asset):
+            takers.update(
+                event.taker for event in self.handle(command) if isinstance(event, TradeExecuted)
             )
-            wallet = max(wallet, notional * 1.05 / leverage + notional * 0.001)
-            if asset is not None and rng.random() < crowd.collateral_share:
-                units = wallet / (1 - float(asset.haircut))
-                self.handle(DepositCollateral(account, asset.asset, to_cash_f(units), self.now))
-            else:
-                self.handle(FundAccount(account, to_cash_f(wallet), self.now))
-            self.handle(SetLeverage(account, symbol, leverage, self.now))
-            holder = holders[number % len(holders)]
-            self.handle(self._limit(holder, symbol, side.opposite, lots, entry, TimeInForce.GTC))
-            events = self.handle(self._limit(account, symbol, side, lots, entry, TimeInForce.IOC))
-            opened += any(isinstance(event, TradeExecuted) for event in events)
-            self.handle(CancelAllOrders(holder, symbol, self.now))
-        # One last trade at the reference price, between two holders, so the book's last price
-        # (what the makers first quote around) is not the last entry's.
-        reference = spec.ticks(spec.reference_price)
-        assert reference is not None
-        self.handle(self._limit(holders[0], symbol, Side.SELL, 1, reference, TimeInForce.GTC))
-        self.handle(self._limit(holders[-1], symbol, Side.BUY, 1, reference, TimeInForce.IOC))
-        return opened
-
-    def _limit(
-        self, account: AccountId, symbol: str, side: Side, lots: int, price: int, tif: TimeInForce
-    ) -> PlaceOrder:
-        return PlaceOrder(
-            account, symbol, side, OrderType.LIMIT, lots, price, tif, False, "", self.now
-        )
-
-    def _new_account(self) -> AccountId:
-        account = AccountId(self._next_account)
-        self._next_account += 1
-        return account
+        return len(takers & set(crowd.traders(first)))
 
     def _spec(self, symbol: str) -> SymbolSpec:
         spec = self.symbols.get(symbol)
         if spec is None:
             raise ConfigError(f"no symbol {symbol!r}")
         return spec
-
-
-def to_cash_f(amount: float) -> Cash:
-    """A simulated amount (float USDT) as cash, rounded to a cent: the simulation's inputs are
-    round figures, and the engine only ever sees the integer."""
-    return round(amount * 100) * CASH_SCALE // 100

@@ -12,12 +12,14 @@ from redis.asyncio.client import Pipeline
 from exchange_mock.domain import codec
 from exchange_mock.domain.events import (
     AccountFunded,
+    AdlQuantilesUpdated,
     BalanceChanged,
     CollateralConverted,
     CollateralDeposited,
     CollateralPriceUpdated,
     Event,
     FundFlow,
+    FundingFeeCharged,
     InsuranceFundChanged,
     LeverageChanged,
     MarkPriceUpdated,
@@ -55,6 +57,9 @@ class Projection:
                 if fee:
                     pipe.hincrby(keys.totals, "fees", fee)
                 self._stamp(pipe, account, seq, ts)
+            case FundingFeeCharged(account=account, balance=balance, ts=ts):
+                pipe.hset(keys.account(account), mapping={"bal": records.dump_balance(balance, ts)})
+                self._stamp(pipe, account, seq, ts)
             case PositionChanged(account=account, symbol=symbol, qty=qty, cost=cost, ts=ts):
                 position = records.dump_position(qty, cost, ts)
                 pipe.hset(keys.account(account), mapping={f"pos:{symbol}": position})
@@ -76,7 +81,9 @@ class Projection:
                 self._risk(pipe, seq, event)
 
     def _risk(self, pipe: Pipeline, seq: int, event: Event) -> None:
-        """Collateral, the insurance fund and the liquidations' truth counter."""
+        """Collateral, the insurance fund, the liquidations' truth counter and the ADL
+        quantiles. (Funding's summary and margin calls change nothing read here: the feeds
+        carry them.)"""
         keys = self._keys
         match event:
             case CollateralPriceUpdated(asset=asset, price=price, haircut_ppm=haircut, ts=ts):
@@ -108,6 +115,12 @@ class Projection:
                 if lots:
                     pipe.hincrby(keys.liquidations, f"{symbol}:adl_count", 1)
                     pipe.hincrby(keys.liquidations, f"{symbol}:adl_notional", notional - filled)
+            case AdlQuantilesUpdated(symbol=symbol, quantiles=quantiles):
+                # A market-wide ranking, not the account's own change: no sequence stamp, so
+                # it does not count as the account's latest event in the staleness headers.
+                for entry in quantiles:
+                    quantile = {f"adl:{symbol}": entry.quantile}
+                    pipe.hset(keys.account(entry.account), mapping=quantile)
 
     def _stamp(self, pipe: Pipeline, account: AccountId, seq: int, ts: int) -> None:
         pipe.hset(self._keys.account(account), mapping={"seq": seq, "ut": ts})

@@ -4,8 +4,9 @@ With exact integer accounting, every trade moves Σ(balance − entry cost) by e
 any point the projector has caught up: Σ balances − Σ entry costs + fees collected + the
 insurance fund's cash == cash seeded (equivalently, balances plus unrealized PnL at any common
 mark), per symbol the positions sum to zero, and each collateral asset's holdings (the accounts'
-and the fund's) sum to what was deposited. A run that breaks any of them lost or invented money,
-collateral or contracts somewhere.
+and the fund's) sum to what was deposited. Funding moves cash between accounts, and what its
+rounding leaves into the fund, so it keeps the same sum. A run that breaks any of them lost or
+invented money, collateral or contracts somewhere.
 
 The accounts audited are those the caller names plus every account the projector has seen
 funded (`p:accounts`), so accounts outside the configured table (the operator's shock account)

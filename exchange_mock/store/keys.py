@@ -12,7 +12,8 @@ Layout (all under the settings' `key_prefix`, `p` below):
 | p:journal:head               | string  | engine     | last journal seq written (same MULTI)     |
 | p:reply:<worker>             | pub/sub | engine     | replies to one API worker                 |
 | p:acct:<account>             | hash    | projector  | `bal`, `pos:<symbol>`, `lev:<symbol>`,    |
-|                              |         |            | `col:<asset>` (collateral held), `seq`,   |
+|                              |         |            | `col:<asset>` (collateral held),          |
+|                              |         |            | `adl:<symbol>` (ADL quantile), `seq`,     |
 |                              |         |            | `ut` — the account read model             |
 | p:order:<account>:<orderId>  | string  | projector  | the order snapshot (JSON)                 |
 | p:open:<account>             | set     | projector  | `<symbol>:<orderId>` of resting orders     |

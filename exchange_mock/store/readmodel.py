@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from exchange_mock.domain import codec
 from exchange_mock.domain.events import OrderSnapshot
-from exchange_mock.store import records
+from exchange_mock.store import records, scripts
 from exchange_mock.store.keys import Keys
 from exchange_mock.store.records import Fields
 from exchange_mock.store.views import (
@@ -32,6 +32,11 @@ def _int(raw: bytes | str | None) -> int:
     return int(raw) if raw else 0
 
 
+def _pairs(flat: list[bytes]) -> dict[bytes, bytes]:
+    """A hash as a script returns it, [field, value, field, value, ...], as a dict."""
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
 def _str(raw: bytes | str) -> str:
     return raw.decode() if isinstance(raw, bytes) else raw
 
@@ -40,21 +45,25 @@ class ReadModel:
     def __init__(self, redis: Redis, keys: Keys) -> None:
         self._redis = redis
         self._keys = keys
+        self._account_script = redis.register_script(scripts.source("account"))
+        self._account_globals = [
+            key.encode()
+            for key in (keys.projector_seq, keys.journal_head, keys.marks, keys.collateral)
+        ]
+        """The keys every account read shares, encoded once: this is the hottest read."""
 
     async def account(self, account: AccountId) -> AccountView:
         """Balance, positions, leverage, collateral, marks, collateral prices and the
         sequences, in one round trip."""
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.hgetall(self._keys.account(account))
-        pipe.get(self._keys.projector_seq)
-        pipe.get(self._keys.journal_head)
-        pipe.hgetall(self._keys.marks)
-        pipe.hgetall(self._keys.collateral)
-        fields, projected, head, marks, prices = await pipe.execute()
+        flat_fields, projected, head, flat_marks, flat_prices = await self._account_script(
+            [self._keys.account(account), *self._account_globals]
+        )
+        fields, marks, prices = _pairs(flat_fields), _pairs(flat_marks), _pairs(flat_prices)
         balance, balance_time = records.load_balance(fields.get(b"bal"))
         positions: dict[str, PositionView] = {}
         leverage: dict[str, int] = {}
         collateral: dict[str, int] = {}
+        adl: dict[str, int] = {}
         for name, raw in fields.items():
             kind, _, symbol = _str(name).partition(":")
             if kind == "pos":
@@ -63,6 +72,8 @@ class ReadModel:
                 leverage[symbol] = int(raw)
             elif kind == "col":
                 collateral[symbol] = int(raw)
+            elif kind == "adl":
+                adl[symbol] = int(raw)
         mark_prices = {_str(sym): records.load_mark(raw)[0] for sym, raw in marks.items()}
         return AccountView(
             account=account,
@@ -78,6 +89,7 @@ class ReadModel:
             collateral_prices={
                 _str(asset): records.load_collateral_price(raw) for asset, raw in prices.items()
             },
+            adl=adl,
         )
 
     async def order(

@@ -37,6 +37,8 @@ class AccountView:
     """Collateral held per asset, in 1e-8 units."""
     collateral_prices: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Per asset: its price (1e-8 USDT per unit) and haircut (ppm), as the engine values it."""
+    adl: dict[str, int] = field(default_factory=dict)
+    """Per symbol: the position's ADL quantile as the engine last ranked it (0-4)."""
 
 
 @dataclass(frozen=True, slots=True)

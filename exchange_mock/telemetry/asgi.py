@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 
+from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from exchange_mock.telemetry.registry import ApiMetrics, Refusal, api_metrics, exposition
@@ -28,6 +29,7 @@ class MetricsMiddleware:
         self.app = app
         self._metrics: ApiMetrics = api_metrics()
         self._routes: frozenset[str] | None = None
+        self._labelled: dict[tuple[str, str, int], tuple[Histogram, Counter]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -57,12 +59,25 @@ class MetricsMiddleware:
             await self.app(scope, receive, observed)
         finally:
             metrics.requests_in_flight.dec()
-            endpoint, method = self._endpoint(scope), scope["method"]
-            metrics.request_duration.labels(endpoint, method).observe(time.perf_counter() - started)
-            metrics.requests.labels(endpoint, method, str(status)).inc()
+            duration, count = self._series(self._endpoint(scope), scope["method"], status)
+            duration.observe(time.perf_counter() - started)
+            count.inc()
             refusal = _REFUSALS.get(status)
             if refusal is not None:
                 metrics.rate_limit_refusals.labels(refusal).inc()
+
+    def _series(self, endpoint: str, method: str, status: int) -> tuple[Histogram, Counter]:
+        """The labelled duration and count of an answer, looked up once per label set: the
+        client library's own lookup takes a lock and validates the labels on every call."""
+        key = (endpoint, method, status)
+        series = self._labelled.get(key)
+        if series is None:
+            series = (
+                self._metrics.request_duration.labels(endpoint, method),
+                self._metrics.requests.labels(endpoint, method, str(status)),
+            )
+            self._labelled[key] = series
+        return series
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         clients = self._metrics.ws_clients

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import itertools
 import random
+from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from itertools import chain
@@ -17,14 +19,19 @@ from exchange_mock.domain.commands import (
     PlaceOrder,
     SeedInsuranceFund,
     SetLeverage,
+    SettleFunding,
     UpdateCollateralPrice,
     UpdateMarkPrice,
 )
 from exchange_mock.domain.events import (
     AccountFunded,
+    AdlQuantilesUpdated,
     BalanceChanged,
     Event,
+    FundingFeeCharged,
     LeverageChanged,
+    MarginCallIssued,
+    MarginCallLifted,
     MarkPriceUpdated,
     OrderAccepted,
     OrderSnapshot,
@@ -529,12 +536,21 @@ ACCOUNTS = [AccountId(n) for n in range(1, 13)]
 ASSETS = CollateralTable.load().assets
 
 
+def burst_engine(symbols: SymbolTable) -> Engine:
+    """An engine with collateral and a margin-call level of 51%: at 80% the zone before
+    liquidation is a tenth of a percent of price at 125x, which the burst's marks jump over;
+    at 51% its accounts are called and lifted often."""
+    return Engine(symbols, 20, ASSETS, margin_call_ppm=510_000)
+
+
 def burst(engine: Engine, seed: int, count: int) -> Iterator[tuple[Command, list[Event], Reply]]:
     """A seeded mix of every command from many accounts, each handled before the next is drawn
     (so cancels and reduce-only orders can aim at real orders and positions). Marks sometimes
-    jump and the collateral's price swings, so accounts are liquidated, by the book, with the
-    small insurance fund's help and by auto-deleveraging."""
+    jump, the collateral's price swings and funding is charged, so accounts are margin-called
+    and liquidated, by the book, with the small insurance fund's help and by auto-deleveraging.
+    Commands are 100 ms apart, so ADL quantiles are ranked every 300 of them."""
     rng = random.Random(seed)
+    funding_times = itertools.count(1)
     marks = {BTC: MARK, ETH: ETH_MARK}
     lots = {BTC: (1, 120), ETH: (5, 1_500)}
     positions: dict[tuple[AccountId, str], int] = {}
@@ -555,6 +571,8 @@ def burst(engine: Engine, seed: int, count: int) -> Iterator[tuple[Command, list
         if roll < 0.075:
             price = PRICE_SCALE * rng.randint(30, 105) // 100
             return UpdateCollateralPrice("USDE", price, ts)
+        if roll < 0.08:
+            return SettleFunding(symbol, rng.randint(-300_000, 300_000), next(funding_times), ts)
         if roll < 0.25 and open_ids:
             owner, where, order_id, client_id = rng.choice(open_ids)
             by_client = rng.random() < 0.3
@@ -595,7 +613,7 @@ def burst(engine: Engine, seed: int, count: int) -> Iterator[tuple[Command, list
     genesis += [DepositCollateral(account, "USDE", usdt(5_000), 0) for account in ACCOUNTS[::3]]
     genesis.append(SeedInsuranceFund(usdt(50), 0))
     genesis += [UpdateMarkPrice(symbol, price, 0) for symbol, price in marks.items()]
-    for command in chain(genesis, (command_for(ts) for ts in range(1, count + 1))):
+    for command in chain(genesis, (command_for(step * 100) for step in range(1, count + 1))):
         events, reply = engine.handle(command)
         for event in events:
             if isinstance(event, PositionChanged):
@@ -611,31 +629,39 @@ def burst(engine: Engine, seed: int, count: int) -> Iterator[tuple[Command, list
 
 
 def test_conservation_holds_after_every_command(symbols: SymbolTable) -> None:
-    """Σ balances − Σ costs + fees == Σ funded and every symbol nets to zero, to the last cash
-    unit, after each of thousands of commands: trades, cancels, rejections, leverage and mark
-    moves."""
-    trades, liquidations, codes = 0, 0, set()
+    """Σ balances − Σ costs + fees + fund == Σ funded and every symbol nets to zero, to the
+    last cash unit, after each of thousands of commands: trades, cancels, rejections, leverage
+    and mark moves, funding, liquidations."""
+    codes: set[int] = set()
+    seen: Counter[type] = Counter()
     for seed in (1, 2, 3):
-        engine = Engine(symbols, 20, ASSETS)
+        engine = burst_engine(symbols)
         for _command, events, reply in burst(engine, seed, 3_000):
             audit = engine.audit()
             assert audit.balanced, audit
-            trades += sum(isinstance(event, TradeExecuted) for event in events)
-            liquidations += sum(isinstance(event, PositionLiquidated) for event in events)
+            seen.update(type(event) for event in events)
             if isinstance(reply, Rejected):
                 codes.add(reply.code)
-    assert trades > 2_000
-    assert liquidations > 10
-    assert {-2019, -2027, -4016, -4024, -5021, -5022} <= codes  # the burst reached them
+    # The burst reached them all.
+    assert seen[TradeExecuted] > 2_000
+    assert seen[PositionLiquidated] > 10
+    assert seen[FundingFeeCharged] > 100
+    assert seen[MarginCallIssued] and seen[MarginCallLifted]
+    assert {-2019, -2027, -4016, -4024, -5021, -5022} <= codes
 
 
 @pytest.mark.parametrize("seed", [2, 4])
 def test_replaying_the_events_rebuilds_the_same_state(symbols: SymbolTable, seed: int) -> None:
-    original = Engine(symbols, 20, ASSETS)
+    original = burst_engine(symbols)
     journal = [event for _, events, _ in burst(original, seed, 3_000) for event in events]
     kinds_seen = {type(event) for event in journal}
-    assert {PositionLiquidated, PositionAutoDeleveraged} <= kinds_seen
-    restored = Engine(symbols, 20, ASSETS)
+    assert {
+        PositionLiquidated,
+        PositionAutoDeleveraged,
+        FundingFeeCharged,
+        AdlQuantilesUpdated,
+    } <= kinds_seen
+    restored = burst_engine(symbols)
     for event in journal:
         restored.replay(event)
     assert restored.state() == original.state()
@@ -648,13 +674,15 @@ def test_replaying_the_events_rebuilds_the_same_state(symbols: SymbolTable, seed
         UpdateMarkPrice(BTC, MARK * 8 // 10, 10_002),
         UpdateCollateralPrice("USDE", PRICE_SCALE // 2, 10_003),
         UpdateMarkPrice(ETH, ETH_MARK * 13 // 10, 10_004),
+        SettleFunding(BTC, 250_000, 10**6, 10_005),
+        UpdateMarkPrice(BTC, MARK * 7 // 10, 10**6),
     ):
         assert restored.handle(command) == original.handle(command)
     assert restored.state() == original.state()
 
 
 def test_every_order_reply_names_the_placed_order_first(symbols: SymbolTable) -> None:
-    engine = Engine(symbols, 20, ASSETS)
+    engine = burst_engine(symbols)
     for command, _, reply in burst(engine, 6, 1_000):
         if isinstance(command, PlaceOrder) and isinstance(reply, Done):
             placed_order = reply.orders[0]

@@ -30,6 +30,8 @@ from exchange_mock.domain.events import (
     Event,
     FundFlow,
     InsuranceFundChanged,
+    MarginCallIssued,
+    MarginCallLifted,
     MarkPriceUpdated,
     OrderAccepted,
     OrderUpdated,
@@ -121,7 +123,9 @@ def test_a_long_is_liquidated_at_its_liquidation_price_and_not_a_tick_above(
 ) -> None:
     long_a(engine)
     ok(engine, limit(M, Side.BUY, LOT, 904_000))  # bids at 90,400.0
-    assert ok(engine, mark(904_021)) == [MarkPriceUpdated(BTC, 904_021, 5)]
+    # A tick above, the margin ratio is past the margin call's 80%, not yet at 100%.
+    above = ok(engine, mark(904_021))
+    assert [type(event) for event in above] == [MarkPriceUpdated, MarginCallIssued]
     events = ok(engine, mark(904_020))
     accepted = of(events, OrderAccepted)[0]
     assert isinstance(accepted, OrderAccepted)
@@ -138,9 +142,10 @@ def test_a_long_is_liquidated_at_its_liquidation_price_and_not_a_tick_above(
     assert liquidated == PositionLiquidated(
         A, BTC, Side.SELL, LOT, 900_000, LOT, usdt(90_400), 0, usdt(90_400), 904_020, 5
     )
-    assert events[-2:] == [
+    assert events[-3:] == [
         BalanceChanged(A, 0, 0, 0, 5),
         InsuranceFundChanged(usdt(400), usdt(400), FundFlow.CLEARANCE_FEE, A, 5),
+        MarginCallLifted(A, 5),  # nothing left to call it on
     ]
     assert PositionChanged(A, BTC, 0, 0, 5) in events
     # The taker pays no trading fee: only the maker's is collected.

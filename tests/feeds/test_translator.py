@@ -123,3 +123,11 @@ def test_a_partly_deleveraged_liquidation_shows_filled_in_full_at_the_blended_pr
     ((_channel, pushed), *_rest) = force_orders(feed.due(T0 + 1_000))
     assert (pushed["o"]["q"], pushed["o"]["z"], pushed["o"]["l"]) == ("0.004", "0.004", "0.004")
     assert pushed["o"]["ap"] == "119999.75000000"
+
+
+def test_the_mark_streams_announce_the_configured_funding_time() -> None:
+    """A run compressing time settles funding every minute: `T` is the end of the minute."""
+    feed = FeedTranslator(KEYS, SYMBOLS, 1_000, funding_interval_ms=60_000)
+    feed.apply(b"1", MarkPriceUpdated("BTCUSDT", 1_225_005, T0 + 500))
+    update = dict(decoded(feed.due(T0 + 1_000)))["t:feed:btcusdt@markPrice@1s"]
+    assert update["T"] == (T0 + 500) // 60_000 * 60_000 + 60_000

@@ -14,6 +14,7 @@ from exchange_mock.domain.commands import (
     FundAccount,
     PlaceOrder,
     SetLeverage,
+    SettleFunding,
     UpdateMarkPrice,
 )
 from exchange_mock.domain.events import (
@@ -254,3 +255,71 @@ def test_a_liquidation_as_the_engine_journals_it_reaches_its_owner_and_the_publi
     public = [orjson.loads(body) for channel, body in feed.due(T0 + 1_000) if "force" in channel]
     assert [p["o"]["q"] for p in public] == ["1.000", "1.000"]
     assert feed.throttle.truth["BTCUSDT"] == 1
+
+
+def long_one_btc(engine: Engine, account: AccountId) -> None:
+    """`account` long 1 BTC bought at 100,000 with 10,000 of wallet after its fee."""
+    seller = AccountId(99)
+    for command in (
+        FundAccount(account, 10_050 * CASH_SCALE, 0),
+        FundAccount(seller, 1_000_000 * CASH_SCALE, 0),
+        UpdateMarkPrice("BTCUSDT", 1_000_000, 0),
+        PlaceOrder(seller, "BTCUSDT", Side.SELL, OrderType.LIMIT, 1_000, 1_000_000,
+                   TimeInForce.GTC, False, "s", 1),
+        PlaceOrder(account, "BTCUSDT", Side.BUY, OrderType.MARKET, 1_000, None, None, False,
+                   "b", 2),
+    ):  # fmt: skip
+        engine.handle(command)
+
+
+def test_a_margin_call_reaches_its_account_in_binances_layout() -> None:
+    """At 90,503.1 the long's margin ratio reaches 80%: 402.5155 of maintenance margin against
+    503.1 of equity."""
+    engine = Engine(SYMBOLS, default_leverage=20)
+    long_one_btc(engine, TAKER)
+    events, _reply = engine.handle(UpdateMarkPrice("BTCUSDT", 905_031, T0))
+    assert user_updates(events, SYMBOLS, {}) == [
+        (
+            TAKER,
+            {
+                "e": "MARGIN_CALL",
+                "E": T0,
+                "cw": "10000.00000000",
+                "p": [
+                    {
+                        "s": "BTCUSDT",
+                        "ps": "BOTH",
+                        "pa": "1.000",
+                        "mt": "CROSSED",
+                        "iw": "0",
+                        "mp": "90503.10000000",
+                        "up": "-9496.90000000",
+                        "mm": "402.51550000",
+                    }
+                ],
+            },
+        )
+    ]
+    again, _reply = engine.handle(UpdateMarkPrice("BTCUSDT", 905_000, T0 + 1))
+    assert user_updates(again, SYMBOLS, {}) == [], "once per crossing"
+
+
+def test_funding_goes_out_as_a_funding_fee_account_update_with_the_balance_alone() -> None:
+    """The long pays 0.01% of 100,000 (10 USDT), the short receives it."""
+    engine = Engine(SYMBOLS, default_leverage=20)
+    long_one_btc(engine, TAKER)
+    events, _reply = engine.handle(SettleFunding("BTCUSDT", 10_000, T0, T0 + 3))
+    updates = dict(user_updates(events, SYMBOLS, {}))
+    assert updates[TAKER] == {
+        "e": "ACCOUNT_UPDATE",
+        "E": T0 + 3,
+        "T": T0 + 3,
+        "a": {
+            "m": "FUNDING_FEE",
+            "B": [
+                {"a": "USDT", "wb": "9990.00000000", "cw": "9990.00000000", "bc": "-10.00000000"}
+            ],
+            "P": [],
+        },
+    }
+    assert updates[AccountId(99)]["a"]["B"][0]["bc"] == "10.00000000"
