@@ -1,9 +1,11 @@
 """Stampede's users against Locust's bare FastHttpUser: requests per second per core of the load
 generator, both at the same offered rate against the same venue that costs nothing
-(`bare_venue.py`), same machine, same run; and `wrk` as the machine's ceiling when it is on PATH.
+(`bare_venue.py`), same machine, same run; and `wrk` as the machine's ceiling when it is on PATH
+(Debian's `wrk` package): a load generator in C, as fast as it can go against the same venue.
 
-Per core = requests served in a measured window ÷ CPU seconds the Locust process spent in it
-(from /proc), so the figure does not depend on how busy the machine's other cores are. Our
+Per core = requests served in a measured window ÷ CPU seconds the load generator spent in it
+(from /proc for Locust, from the reaped child's resource usage for wrk), so the figure does not
+depend on how busy the machine's other cores are. Our
 users pay for pacing, signing-free market-data calls, classification, HDR histograms and the
 harness's own greenlets (shape, progress, feeds) on top of what the bare user does.
 
@@ -13,7 +15,7 @@ Target: ratio ≥ 0.8. Run: .venv/bin/python benchmarks/locust_users.py
 from __future__ import annotations
 
 import os
-import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -116,17 +118,24 @@ def bare(base: str) -> list[str]:
     ]  # fmt: skip
 
 
-def wrk_ceiling(base: str) -> float | None:
-    """wrk's requests/s on one thread against the same venue; None without wrk."""
+def children_cpu_seconds() -> float:
+    """User and system CPU time of every child process reaped so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def wrk_ceiling(base: str) -> Window | None:
+    """wrk on one thread, 64 connections, for one window against the same venue; None without
+    wrk. Its CPU is what the children reaped meanwhile used: wrk alone, the venue still runs."""
     wrk = shutil.which("wrk")
     if wrk is None:
         return None
-    output = subprocess.run(
-        [wrk, "-t1", "-c64", "-d5s", f"{base}/fapi/v1/ping"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    return float(match.group(1)) if match else None
+    count, cpu = served(base), children_cpu_seconds()
+    subprocess.run(
+        [wrk, "-t1", "-c64", f"-d{WINDOW_S:.0f}s", f"{base}/fapi/v1/ping"],
+        stdout=subprocess.DEVNULL, check=True,
+    )  # fmt: skip
+    return Window(served(base) - count, children_cpu_seconds() - cpu)
 
 
 def main() -> None:
@@ -159,7 +168,13 @@ def main() -> None:
     if ceiling is None:
         console.print("wrk is not on PATH: the machine's ceiling line is skipped")
     else:
-        console.print(f"wrk, one thread (the machine's ceiling): {ceiling:.0f} req/s")
+        console.print(
+            f"wrk, one thread (the machine's ceiling): {ceiling.rate:.0f} req/s, "
+            f"{ceiling.per_core:.0f} req/s per core"
+        )
+        console.print(
+            f"Stampede users per core ÷ wrk's: {best['stampede'].per_core / ceiling.per_core:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -32,9 +32,9 @@ from pydantic import ValidationError
 
 from loadtests.accounts import AccountsError
 from loadtests.driver import Driver, fetch_audit, operator_client
-from loadtests.feedwatch import FEED, FEED_LAG_US
+from loadtests.feedwatch import FEED, feed_stats
 from loadtests.generator import FLUSH
-from loadtests.metrics import Metrics, Outcome, Tally
+from loadtests.metrics import RETRIES, Metrics, Outcome, Tally
 from loadtests.options import PLAN_ATTRIBUTE, OptionsError, RunPlan, plan_run, read_options
 from loadtests.pacing import UserSizing
 from loadtests.profiles import ProfileError, RequestClass, Timeline
@@ -77,12 +77,14 @@ class ProgressMeter:
         multipliers = window.multipliers_at(min(elapsed, window.end))
         running = elapsed < timeline.duration
         successes: dict[str, int] = dict.fromkeys(_REQUEST_SERIES, 0)
+        retries: dict[str, int] = dict.fromkeys(_REQUEST_SERIES, 0)
         errors: dict[str, int] = {}
         step = Tally()
         feed = Tally()
         for key, tally in metrics.items():
             if key.series in _REQUEST_SERIES:
                 successes[key.series] += tally.counts.get(Outcome.SUCCESS, 0)
+                retries[key.series] += tally.counts.get(RETRIES, 0)
                 for outcome in Outcome:
                     if outcome is not Outcome.SUCCESS and tally.counts.get(outcome):
                         errors[outcome.value] = errors.get(outcome.value, 0) + tally.counts[outcome]
@@ -92,7 +94,7 @@ class ProgressMeter:
                 elif key.series == FEED:
                     feed.merge(tally)
         reads = step.counts.get(READS, 0)
-        p99 = feed.percentiles(FEED_LAG_US, unit=1000)
+        shown = feed_stats([feed])
         return Progress(
             elapsed_s=min(elapsed, timeline.duration),
             duration_s=timeline.duration,
@@ -105,8 +107,10 @@ class ProgressMeter:
             },
             achieved=self._achieved(now, successes),
             errors=errors,
+            retries=retries,
             stale_pct=100 * step.counts.get(STALE_READS, 0) / reads if reads else None,
-            feed_lag_p99_ms=None if p99 is None else p99.p99,
+            feed_lag_p99_ms=None if shown.lag_ms is None else shown.lag_ms.p99,
+            feed_completeness=shown.completeness,
             users=users,
             done=done,
         )

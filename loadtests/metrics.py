@@ -33,6 +33,9 @@ CORRECTED_US = "corrected_us"
 RAW_US = "raw_us"
 """Histogram: done − actual send time."""
 LATE_SENDS = "late_sends"
+RETRIES = "retries"
+"""Count: attempts beyond the first, over the requests recorded: the load the clients' retry
+policy added to what the profile offered."""
 
 USED_WEIGHT_1M = "used_weight_1m"
 ORDER_COUNT_10S = "order_count_10s"
@@ -245,10 +248,19 @@ class Tally:
 
 
 def record_request(
-    tally: Tally, outcome: Outcome, *, intended: float, sent: float, done: float
+    tally: Tally,
+    outcome: Outcome,
+    *,
+    intended: float,
+    sent: float,
+    done: float,
+    attempts: int = 1,
 ) -> None:
-    """One request's outcome, lateness and latencies; times in seconds on one clock."""
+    """One request's final outcome after `attempts` tries, its lateness and latencies; times
+    in seconds on one clock, `sent` being the first attempt's."""
     tally.count(outcome)
+    if attempts > 1:
+        tally.count(RETRIES, attempts - 1)
     if is_late(intended, sent):
         tally.count(LATE_SENDS)
     tally.observe(CORRECTED_US, (done - intended) * 1e6)

@@ -8,6 +8,10 @@ shock, market makers pulling depth, the oracle mode, an injected fault) that a d
 through the mock's admin API. A run compresses event time by the time scale: a phase of 600 s
 at time scale 6 lasts 100 s of the run, at the same requests per second.
 
+A cascade profile also names the crowd of leveraged positions the embedded mock opens at
+genesis (`crowd`), so its shocks liquidate someone and the liquidation feed has something to
+hide; a target of the user's own brings its own traders and the field does not apply to it.
+
 Profiles are validated strictly (unknown keys are errors) so a typo fails at load time with the
 field's path, not halfway through a run.
 """
@@ -25,6 +29,8 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
+
+from exchange_mock.market.crowd import Crowd
 
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 """Profile and phase names: they become file names and metric keys, so no spaces or dots."""
@@ -169,6 +175,11 @@ class Profile(_Strict):
     )
     baseline: PerClass = Field(description="Requests per second per class at 1x.")
     phases: tuple[Phase, ...]
+    crowd: Crowd | None = Field(
+        default=None,
+        description="Leveraged positions per contract the embedded mock opens at genesis; "
+        "none by default.",
+    )
 
     @model_validator(mode="after")
     def _named_phases(self) -> Profile:

@@ -22,8 +22,12 @@ class Progress(BaseModel):
     offered: dict[str, float] = Field(default_factory=dict)
     achieved: dict[str, float] = Field(default_factory=dict)
     errors: dict[str, int] = Field(default_factory=dict)
+    retries: dict[str, int] = Field(default_factory=dict)
+    """Per request class, attempts beyond the first so far."""
     stale_pct: float | None = None
     feed_lag_p99_ms: float | None = None
+    feed_completeness: float | None = None
+    """The step's liquidation-feed events ÷ true liquidations; None while none happened."""
     users: int = 0
     done: bool = False
 

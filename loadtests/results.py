@@ -31,6 +31,7 @@ from loadtests.metrics import (
     ORDER_COUNT_1M,
     ORDER_COUNT_10S,
     RAW_US,
+    RETRIES,
     USED_WEIGHT_1M,
     Metrics,
     Outcome,
@@ -106,6 +107,9 @@ class StepSummary(BaseModel):
     """Requests whose intended send time fell in the step, whatever their outcome."""
     outcomes: dict[Outcome, int]
     late_sends: int
+    retries: int = 0
+    """Attempts beyond the first, over the step's requests: what the clients' retry policy
+    added to the offered load (each request still counts once, with its final outcome)."""
     corrected_ms: Percentiles | None
     """Latency from each request's intended send time: what a user of the surge felt."""
     raw_ms: Percentiles | None
@@ -241,6 +245,7 @@ def _summary(
         requests=sum(outcomes.values()),
         outcomes=outcomes,
         late_sends=counts.get(LATE_SENDS, 0),
+        retries=counts.get(RETRIES, 0),
         corrected_ms=tally.percentiles(CORRECTED_US, unit=1000),
         raw_ms=tally.percentiles(RAW_US, unit=1000),
         reads=reads,

@@ -1,7 +1,8 @@
 """`stampede run`: from nothing to a report in one command.
 
 With no target it starts a private Redis and the mock exchange (in processes of their own, so
-the load generator measures the exchange and not a shared interpreter), runs Locust headless
+the load generator measures the exchange and not a shared interpreter), with the crowd of
+leveraged positions the profile names for its shocks to liquidate, runs Locust headless
 with the profile, shows live progress from the run directory's `progress.json`, stops
 everything, and leaves a run directory the report is built from. Ctrl-C stops the load early
 and still leaves a usable, partial run directory.
@@ -14,12 +15,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import IO
 
+import httpx
 from rich.console import Console
 from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -27,14 +30,21 @@ from rich.table import Table
 
 import loadtests
 from exchange_mock.accounts import AccountBook
+from exchange_mock.market.crowd import Crowd
 from exchange_mock.redis_server import free_port, redis_url
 from exchange_mock.server import exchange_process
 from exchange_mock.settings import Settings
+from exchange_mock.symbols import SymbolTable
+from loadtests.driver import AUDIT
+from loadtests.profiles import ProfileError, load_profile
 from loadtests.progress import Progress as RunProgress
 from loadtests.progress import read_progress
 
 LOCUSTFILE = Path(loadtests.__file__).parent / "locustfile.py"
 ACCOUNTS_FILE = "accounts.json"
+SETTLE_TIMEOUT_S = 120.0
+SETTLED_GAP = Decimal("0.002")
+"""A book is settled once its mid is within 0.2% of its index: the makers' calm quoting."""
 
 
 @dataclass(frozen=True)
@@ -51,20 +61,81 @@ class RunOptions:
     accounts_file: Path | None = None
 
 
+def genesis_crowd(profile: str) -> Crowd | None:
+    """The crowd `profile` has the embedded mock open; a profile that does not load stops the
+    run here, before anything starts."""
+    try:
+        return load_profile(profile).crowd
+    except ProfileError as exc:
+        raise SystemExit(str(exc)) from exc
+
+
+def wait_until_settled(
+    http: httpx.Client,
+    symbols: Sequence[str],
+    *,
+    timeout_s: float = SETTLE_TIMEOUT_S,
+    interval_s: float = 0.25,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
+    """Wait until the mock's read model has caught up with its journal and every book's mid is
+    within `SETTLED_GAP` of its index; False if that has not happened within `timeout_s`.
+
+    A crowd of thousands is tens of thousands of genesis events: until the projector has them,
+    the makers quote around the last prices of the crowd's entries, up to a few percent away,
+    and a profile that prices marks from the own book would start with a move no shock made."""
+    deadline = clock() + timeout_s
+    while not _settled(http, symbols):
+        if clock() >= deadline:
+            return False
+        sleep(interval_s)
+    return True
+
+
+def _settled(http: httpx.Client, symbols: Sequence[str]) -> bool:
+    try:
+        if not http.get(AUDIT).json().get("quiet"):
+            return False
+        for symbol in symbols:
+            book = http.get("/fapi/v1/depth", params={"symbol": symbol, "limit": 5}).json()
+            index = Decimal(
+                http.get("/fapi/v1/premiumIndex", params={"symbol": symbol}).json()["indexPrice"]
+            )
+            if not (book["bids"] and book["asks"]):
+                return False
+            mid = (Decimal(book["bids"][0][0]) + Decimal(book["asks"][0][0])) / 2
+            if abs(mid / index - 1) > SETTLED_GAP:
+                return False
+    except httpx.HTTPError:
+        return False
+    return True
+
+
 @contextmanager
-def embedded_exchange(accounts: int, log: IO[bytes]) -> Iterator[tuple[str, Settings]]:
+def embedded_exchange(
+    accounts: int, log: IO[bytes], crowd: Crowd | None = None
+) -> Iterator[tuple[str, Settings]]:
     """Redis and the mock on free loopback ports, trusting this machine as a proxy so the
     harness can speak for many client IPs (X-Forwarded-For), as a venue behind a load balancer
-    sees its clients."""
+    sees its clients; yielded once it has settled (`wait_until_settled`)."""
     with redis_url(None) as url:
         settings = Settings(
             redis_url=url,
             port=free_port(),
             accounts=accounts,
             trusted_proxies=frozenset({"127.0.0.1"}),
+            crowd=crowd,
         )
-        with exchange_process(settings, log):
-            yield f"http://127.0.0.1:{settings.port}", settings
+        host = f"http://127.0.0.1:{settings.port}"
+        symbols = [spec.symbol for spec in SymbolTable.load(settings.symbols_file).symbols]
+        with exchange_process(settings, log), httpx.Client(base_url=host, timeout=5) as http:
+            if not wait_until_settled(http, symbols):
+                raise SystemExit(
+                    f"the mock exchange did not settle within {SETTLE_TIMEOUT_S:.0f} s; "
+                    f"see {log.name}"
+                )
+            yield host, settings
 
 
 def write_accounts(path: Path, settings: Settings) -> None:
@@ -104,10 +175,11 @@ def run_load(options: RunOptions, console: Console) -> Path:
         host = options.target
         accounts_file = options.accounts_file
         if host is None:
+            crowd = genesis_crowd(options.profile)
             exchange_log = stack.enter_context((options.out / "exchange.log").open("wb"))
             with console.status("starting Redis and the mock exchange…"):
                 host, settings = stack.enter_context(
-                    embedded_exchange(options.accounts, exchange_log)
+                    embedded_exchange(options.accounts, exchange_log, crowd)
                 )
             accounts_file = options.out / ACCOUNTS_FILE
             write_accounts(accounts_file, settings)
@@ -153,18 +225,20 @@ def _watch(locust: subprocess.Popen[bytes], run_dir: Path, console: Console) -> 
 def _panel(bar: Progress, progress: RunProgress) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_row(bar)
-    rates = Table("class", "×", "offered /s", "achieved /s", box=None)
+    rates = Table("class", "×", "offered /s", "achieved /s", "retries", box=None)
     for name, offered in progress.offered.items():
         rates.add_row(
             name,
             f"{progress.multipliers.get(name, 0):g}",
             f"{offered:.0f}",
             f"{progress.achieved.get(name, 0):.0f}",
+            f"{progress.retries.get(name, 0)}",
         )
     grid.add_row(rates)
     errors = ", ".join(f"{k} {v}" for k, v in progress.errors.items() if v) or "none"
     stale = "–" if progress.stale_pct is None else f"{progress.stale_pct:.1f}%"
     lag = "–" if progress.feed_lag_p99_ms is None else f"{progress.feed_lag_p99_ms:.0f} ms"
+    shown = "–" if progress.feed_completeness is None else f"{progress.feed_completeness:.0%}"
     grid.add_row(f"errors: {errors}   stale reads: {stale}   feed lag p99: {lag}   "
-                 f"users: {progress.users}")  # fmt: skip
+                 f"liquidations shown: {shown}   users: {progress.users}")  # fmt: skip
     return grid

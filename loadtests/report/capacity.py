@@ -161,7 +161,7 @@ def plan_capacity(
             "holds only as far as the two cost about the same to serve."
         )
     if scale_out is not None:
-        assumptions.extend(_scale_out_terms(scale_out))
+        assumptions.extend(_scale_out_terms(scale_out, limiting_slo))
     return CapacityPlan(
         sustainable_rate=rate,
         sustainable_multiple=multiple,
@@ -235,7 +235,7 @@ def _load_terms(baseline: Baseline, surge: Surge, surge_rate: float) -> str:
     )
 
 
-def _scale_out_terms(scale_out: ScaleOut) -> list[str]:
+def _scale_out_terms(scale_out: ScaleOut, limiting_slo: Objective | None) -> list[str]:
     fit = scale_out.fit
     counts = ", ".join(str(count) for count in fit.workers_measured)
     terms = [
@@ -248,5 +248,10 @@ def _scale_out_terms(scale_out: ScaleOut) -> list[str]:
         terms.append(
             f"{needed} workers lies beyond the {fit.workers_measured[-1]} measured: the law is "
             "assumed to hold there."
+        )
+    if limiting_slo is not None:
+        terms.append(
+            "Workers are counted by each run's sustainable throughput, not by the SLOs: "
+            f"{limiting_slo.label} broke first here, and more API workers need not mend it."
         )
     return terms

@@ -6,6 +6,7 @@ as well as on one just finished.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +19,11 @@ from loadtests.report.model import Report, load_report
 from loadtests.report.render import write_report
 
 SLO_HELP = "An SLO file; the thresholds it names replace the shipped ones (loadtests/slo.yaml)."
+SCALE_OUT_HELP = (
+    "A run of a step ramp at another API worker count (settings.json api_workers); repeat it. "
+    "With three or more worker counts in all, the capacity plan fits the Universal Scalability "
+    "Law and says how many API workers the surge needs."
+)
 USAGE_ERROR = 2
 """The exit status of a run directory or SLO file that cannot be read, as typer uses for bad
 arguments; 1 is kept for --fail-on-slo."""
@@ -40,10 +46,16 @@ def report(
     fail_on_slo: Annotated[
         bool, typer.Option(help="Exit with status 1 when any SLO is broken at any step.")
     ] = False,
+    scale_out: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help=SCALE_OUT_HELP, metavar="DIR", exists=True, file_okay=False, dir_okay=True
+        ),
+    ] = None,
 ) -> None:
     """Write the capacity report of a run: HTML with plots, JSON, and Markdown."""
     console = Console()
-    built = _load(run_dir, slo)
+    built = _load(run_dir, slo, scale_out or ())
     files = write_report(built, out or run_dir)
     for line in built.headline:
         console.print(f"• {line}", highlight=False)
@@ -77,9 +89,9 @@ def register(app: typer.Typer) -> None:
     app.command()(compare)
 
 
-def _load(run_dir: Path, slo: Path | None) -> Report:
+def _load(run_dir: Path, slo: Path | None, scale_out: Sequence[Path] = ()) -> Report:
     try:
-        return load_report(run_dir, slo)
+        return load_report(run_dir, slo, scale_out=scale_out)
     except (ValueError, OSError, yaml.YAMLError) as exc:
         # ResultsError and pydantic's ValidationError are ValueErrors: a broken run directory
         # or SLO file is the user's to fix, so say what is wrong without a traceback.

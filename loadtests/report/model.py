@@ -15,6 +15,10 @@ Two choices shape every rate in it:
   precision) is the exchange deciding, which is work done; counting only successes would make a
   steady share of rejections look like falling behind.
 
+Given runs of a step ramp at other API worker counts, the report fits the Universal Scalability
+Law through every run's sustainable rate (each measured as this run's is) and sizes the surge in
+workers; the runs are recorded with it, so the fit can be checked against what was measured.
+
 The bottleneck is a heuristic and is worded as one: it reads which symptom began first
 (journal lag, order timeouts with fast reads, 503s, feed lag), not the exchange's internals.
 """
@@ -39,10 +43,19 @@ from loadtests.metrics import (
     Percentiles,
 )
 from loadtests.profiles import PerClass, Profile, RequestClass
-from loadtests.report.capacity import OCTOBER_2025, Baseline, CapacityPlan, Surge, plan_capacity
+from loadtests.report.capacity import (
+    OCTOBER_2025,
+    Baseline,
+    CapacityPlan,
+    ScaleOut,
+    Surge,
+    fit_scale_out,
+    plan_capacity,
+)
 from loadtests.report.knee import KneeStatus, Saturation, find_saturation
 from loadtests.report.slo import Bound, SloResult, SloThresholds, begins_at, evaluate
 from loadtests.report.units import measure, millis, multiple, num, rate, share
+from loadtests.report.usl import UslFit
 from loadtests.results import (
     ConservationAudit,
     ResultsError,
@@ -202,6 +215,18 @@ class _PublishedLimit(BaseModel):
 _PUBLISHED_LIMITS = TypeAdapter(list[_PublishedLimit])
 
 
+class ScalePoint(BaseModel):
+    """One run a scale-out fit went through: its API worker count and the rate it sustained."""
+
+    model_config = _FROZEN
+
+    run: str
+    """The run directory's name."""
+    api_workers: int
+    sustainable_rate: float
+    """Orders + queries per second at the run's knee, else at its best step."""
+
+
 class Report(BaseModel):
     """Everything the capacity report says about one run."""
 
@@ -230,6 +255,9 @@ class Report(BaseModel):
     """Earliest symptom first; the first is the likely bottleneck."""
     audit: ConservationAudit | None
     headline: tuple[str, ...]
+    scale_out_runs: tuple[ScalePoint, ...] = ()
+    """The runs the capacity plan's scale-out fit went through, fewest workers first; empty
+    without one. The default keeps a report.json written before scale-out fits readable."""
 
     def verdict(self, metric: str) -> SloVerdict:
         return next(verdict for verdict in self.verdicts if verdict.metric == metric)
@@ -248,38 +276,62 @@ class Report(BaseModel):
         """Whether the liquidation feed saw anything: a step ramp without shocks may not."""
         return any(row is not None for row in self.feed)
 
+    @property
+    def scale_out(self) -> ScaleOut | None:
+        """The capacity plan's scale-out fit and verdict, when runs at other worker counts were
+        given."""
+        return None if self.capacity is None else self.capacity.scale_out
 
-def load_report(directory: Path, slo: Path | None = None, *, surge: Surge = OCTOBER_2025) -> Report:
-    """The report of the run in `directory`, judged by the shipped SLOs with `slo` laid over."""
-    return build_report(read_run(directory), SloThresholds.load(slo), surge=surge)
+
+def load_report(
+    directory: Path,
+    slo: Path | None = None,
+    *,
+    surge: Surge = OCTOBER_2025,
+    scale_out: Sequence[Path] = (),
+) -> Report:
+    """The report of the run in `directory`, judged by the shipped SLOs with `slo` laid over;
+    `scale_out` names runs of a step ramp at other API worker counts to size the surge in
+    workers with."""
+    return build_report(
+        read_run(directory),
+        SloThresholds.load(slo),
+        surge=surge,
+        scale_out=[read_run(other) for other in scale_out],
+    )
 
 
 def build_report(
-    run: RunResult, thresholds: SloThresholds, *, surge: Surge = OCTOBER_2025
+    run: RunResult,
+    thresholds: SloThresholds,
+    *,
+    surge: Surge = OCTOBER_2025,
+    scale_out: Sequence[RunResult] = (),
 ) -> Report:
-    """Judge a run read back from its directory against `thresholds`, and size it for `surge`.
+    """Judge a run read back from its directory against `thresholds`, and size it for `surge`,
+    in API workers too when `scale_out` holds runs at other worker counts.
 
     Raises `ResultsError` when steps.jsonl lacks a request class's row for a step: a run that
-    finished writes one for every step, measured or not.
+    finished writes one for every step, measured or not. Raises `ValueError`, naming the run,
+    when a run to fit has no api_workers in settings.json or is not a step ramp, when two ran
+    at one worker count, or when fewer than three counts are given.
     """
-    count = len(run.profile.phases)
-    overall = [row for row in run.steps if row.symbol is None]
-    classes = {klass: _class_rows(overall, klass, count) for klass in RequestClass}
-    feed = tuple(_row(overall, FEED, index) for index in range(count))
-    baseline = Baseline(run.profile.baseline.orders, run.profile.baseline.queries)
-    offered = [sum(_offered(classes[k][i]) for k in LOAD_CLASSES) for i in range(count)]
-    ramp = len(offered) > 1 and all(later > earlier for earlier, later in pairwise(offered))
-    steps = tuple(_step(index, classes, offered[index], baseline, ramp) for index in range(count))
+    baseline, classes, steps, ramp, saturation = _load_axis(run)
+    feed = tuple(_row(run.steps, FEED, index) for index in range(len(steps)))
+    scale_out_runs: tuple[ScalePoint, ...] = ()
+    usl = None
+    if scale_out:
+        others = [(other, _load_axis(other).saturation) for other in scale_out]
+        scale_out_runs, usl = _scale_out([(run, saturation), *others])
     metrics = _slo_metrics(classes, feed)
     evaluation = evaluate(
         thresholds, metrics, [s.multiple for s in steps], [s.offered_rate for s in steps]
     )
     words = _Words(steps, classes, ramp)
     verdicts = tuple(_verdict(words, result) for result in evaluation.results)
-    saturation = find_saturation(offered, [s.served_rate for s in steps]) if ramp else None
     capacity = None
     if saturation is not None:
-        capacity = plan_capacity(saturation, baseline, surge=surge, slos=evaluation)
+        capacity = plan_capacity(saturation, baseline, surge=surge, slos=evaluation, usl=usl)
         capacity = dataclasses.replace(
             capacity, assumptions=(*capacity.assumptions, *_REPORT_ASSUMPTIONS)
         )
@@ -294,6 +346,7 @@ def build_report(
         *(verdict_of[metric].line for metric in HEADLINE_SLOS),
         _knee_line(words, saturation),
         _capacity_line(words, capacity, verdict_of, surge),
+        *_scale_out_line(capacity),
         _bottleneck_line(bottlenecks),
         _audit_line(run.audit),
     )
@@ -314,6 +367,7 @@ def build_report(
         bottlenecks=bottlenecks,
         audit=run.audit,
         headline=headline,
+        scale_out_runs=scale_out_runs,
     )
 
 
@@ -325,8 +379,37 @@ _REPORT_ASSUMPTIONS = (
 )
 
 
+class _LoadAxis(NamedTuple):
+    """A run's steps on the load axis and, on a ramp, where it saturated."""
+
+    baseline: Baseline
+    classes: dict[RequestClass, tuple[StepSummary, ...]]
+    steps: tuple[StepLoad, ...]
+    ramp: bool
+    """True when every step offers more than the one before."""
+    saturation: Saturation | None
+    """None unless `ramp`."""
+
+
+def _load_axis(run: RunResult) -> _LoadAxis:
+    """Read once, for the report's run and for each run a scale-out fit goes through, so every
+    run's sustainable rate is measured the same way."""
+    count = len(run.profile.phases)
+    classes = {klass: _class_rows(run.steps, klass, count) for klass in RequestClass}
+    baseline = Baseline(run.profile.baseline.orders, run.profile.baseline.queries)
+    offered = [sum(_offered(classes[k][i]) for k in LOAD_CLASSES) for i in range(count)]
+    ramp = len(offered) > 1 and all(later > earlier for earlier, later in pairwise(offered))
+    steps = tuple(_step(index, classes, offered[index], baseline, ramp) for index in range(count))
+    saturation = find_saturation(offered, [s.served_rate for s in steps]) if ramp else None
+    return _LoadAxis(baseline, classes, steps, ramp, saturation)
+
+
 def _row(rows: Sequence[StepSummary], series: str, index: int) -> StepSummary | None:
-    return next((row for row in rows if (row.series, row.index) == (series, index)), None)
+    """Step `index`'s row of `series` covering every symbol."""
+    return next(
+        (row for row in rows if (row.series, row.index, row.symbol) == (series, index, None)),
+        None,
+    )
 
 
 def _class_rows(
@@ -343,6 +426,42 @@ def _class_rows(
 
 def _offered(row: StepSummary) -> float:
     return row.offered_rate or 0.0
+
+
+def _scale_out(
+    runs: Sequence[tuple[RunResult, Saturation | None]],
+) -> tuple[tuple[ScalePoint, ...], UslFit]:
+    """Each run's place on the scale-out curve, and the USL fitted through them.
+
+    Two runs at one worker count are refused rather than both fitted: which of them to trust
+    is the user's call.
+    """
+    placed: dict[int, tuple[str, Saturation]] = {}
+    for run, saturation in runs:
+        name = run.directory.name
+        workers = run.settings.get("api_workers")
+        if type(workers) is not int or workers < 1:
+            found = "has no api_workers" if workers is None else f"has api_workers {workers!r}"
+            raise ValueError(
+                f"{name}: settings.json {found}; a scale-out fit places each run by its API "
+                "worker count, a whole number from 1"
+            )
+        if saturation is None:
+            raise ValueError(
+                f"{name} is not a step ramp, so it has no sustainable rate to fit scale-out to"
+            )
+        if workers in placed:
+            raise ValueError(
+                f"{placed[workers][0]} and {name} ran at the same API worker count ({workers}): "
+                "a scale-out fit takes one run per count"
+            )
+        placed[workers] = (name, saturation)
+    fit = fit_scale_out({workers: saturation for workers, (_, saturation) in placed.items()})
+    points = tuple(
+        ScalePoint(run=name, api_workers=workers, sustainable_rate=saturation.sustainable.achieved)
+        for workers, (name, saturation) in sorted(placed.items())
+    )
+    return points, fit
 
 
 def _step(
@@ -614,6 +733,15 @@ def _capacity_line(
         f"Capacity: {held} {multiple(plan.sustainable_multiple)} baseline "
         f"({rate(plan.sustainable_rate)}{capped}); {needs}, {verdict}"
     )
+
+
+def _scale_out_line(plan: CapacityPlan | None) -> tuple[str, ...]:
+    """The scale-out verdict as a headline line; none without a fit."""
+    if plan is None or plan.scale_out is None:
+        return ()
+    scale_out = plan.scale_out
+    counts = ", ".join(str(count) for count in scale_out.fit.workers_measured)
+    return (f"Scale-out (USL over {counts} API workers): {scale_out.verdict.removesuffix('.')}",)
 
 
 def _bottleneck_line(bottlenecks: Sequence[Bottleneck]) -> str:

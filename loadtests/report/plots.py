@@ -3,7 +3,8 @@
 Each figure answers one question of the report: did throughput follow the load and where did it
 bend; what did users wait (corrected) against what a naive tool would say (raw); how requests
 failed; how stale positions got; how late and how complete the liquidation feed was; how close
-clients came to their rate limits. The renderer leaves out a figure whose question the run did
+clients came to their rate limits; and, given runs at several API worker counts, how many
+workers the surge needs. The renderer leaves out a figure whose question the run did
 not measure (`Report.measured_staleness`, `Report.measured_feed`) rather than draw it empty.
 
 Steps are categories named by their label (20×, or a phase name), so a ramp and a cascade read
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -31,6 +33,7 @@ from loadtests.profiles import (
     Profile,
     RequestClass,
 )
+from loadtests.report.capacity import ScaleOut
 from loadtests.report.model import LOAD_CLASSES, Report, by_step, percentile
 from loadtests.report.units import millis, multiple, num, rate, share
 
@@ -73,6 +76,10 @@ OUTCOME_COLORS = {
 }
 PERCENTILE_WIDTHS = (("p50", 1.0), ("p99", 2.5))
 """The percentiles drawn, the tail thicker: p99 is what the SLOs judge."""
+CURVE_POINTS = 200
+"""Samples of the fitted scale-out curve: smooth over any range of worker counts."""
+CURVE_MARGIN = 1.25
+"""The curve runs this far past the workers it is drawn for, so that point is not on the edge."""
 LIMIT_NAMES = {
     USED_WEIGHT_1M: "request weight / minute",
     ORDER_COUNT_10S: "orders / 10 s",
@@ -145,6 +152,74 @@ def throughput_figure(report: Report) -> go.Figure:
 def _succeeded(report: Report, index: int) -> float:
     rows = [report.classes[klass][index] for klass in LOAD_CLASSES]
     return sum(row.achieved_rate or 0.0 for row in rows)
+
+
+def scale_out_figure(report: Report) -> go.Figure:
+    """Sustainable throughput against API workers: each run as measured, the Universal
+    Scalability Law fitted through them out past the workers the surge needs (or where
+    throughput peaks), and the surge's rate, which the curve crosses or never reaches."""
+    scale_out = report.scale_out
+    if scale_out is None:
+        raise ValueError("the report has no scale-out fit to draw")
+    fit = scale_out.fit
+    mark = _scale_out_mark(scale_out)
+    # Unreachable with no peak, throughput only nears λ/σ: twice the measured range shows it
+    # flattening.
+    reach = 2 * fit.workers_measured[-1] if mark is None else max(fit.workers_measured[-1], mark[0])
+    workers: list[float] = np.linspace(1, CURVE_MARGIN * reach, CURVE_POINTS).tolist()
+    figure = go.Figure()
+    figure.add_scatter(
+        x=workers,
+        y=[fit.throughput(count) for count in workers],
+        name=f"USL fit (σ {fit.sigma:.3g}, κ {fit.kappa:.3g}, R² {fit.r_squared:.3f})",
+        mode="lines",
+        line={"color": CLASS_COLORS[RequestClass.ORDERS]},
+    )
+    points = report.scale_out_runs
+    figure.add_scatter(
+        x=[point.api_workers for point in points],
+        y=[point.sustainable_rate for point in points],
+        name="measured: each run's sustainable rate",
+        mode="markers",
+        text=[point.run for point in points],
+        hovertemplate="%{text}: %{y:,.0f} req/s at %{x} workers",
+        marker={"size": 11, "color": "#222"},
+    )
+    if mark is not None:
+        at, name = mark
+        figure.add_scatter(
+            x=[at],
+            y=[fit.throughput(at)],
+            name=name,
+            mode="markers",
+            marker={"symbol": "star", "size": 16, "color": "#e45756"},
+        )
+    surge = scale_out.target_rate
+    _level(
+        figure,
+        [workers[0], workers[-1]],
+        surge,
+        f"surge needs {rate(surge)}",
+        color=OUTCOME_COLORS[Outcome.TIMEOUT_408],
+    )
+    return _layout(
+        figure,
+        "Sustainable throughput by API workers (Universal Scalability Law)",
+        xaxis={"title": "API workers", "rangemode": "tozero"},
+        yaxis={"title": "req/s", "rangemode": "tozero"},
+    )
+
+
+def _scale_out_mark(scale_out: ScaleOut) -> tuple[float, str] | None:
+    """The point the scale-out figure is about: the workers that hold the surge, else the peak;
+    None when throughput rises with every worker yet never reaches the surge."""
+    if scale_out.workers_needed is not None:
+        return scale_out.workers_needed, f"{scale_out.workers_needed} workers hold the surge"
+    fit = scale_out.fit
+    peak = fit.peak_workers
+    if peak is None:
+        return None
+    return peak, f"peak: {rate(fit.peak_throughput)} at {num(peak)} workers"
 
 
 def latency_figure(report: Report) -> go.Figure:

@@ -23,6 +23,7 @@ from plotly.offline import get_plotlyjs
 
 from loadtests.metrics import Outcome, Percentiles
 from loadtests.profiles import RequestClass
+from loadtests.report.capacity import ScaleOut
 from loadtests.report.model import Report, percentile
 from loadtests.report.plots import (
     LIMIT_NAMES,
@@ -31,6 +32,7 @@ from loadtests.report.plots import (
     feed_figure,
     latency_figure,
     rate_limit_figure,
+    scale_out_figure,
     staleness_figure,
     throughput_figure,
     timeline_figure,
@@ -219,7 +221,7 @@ def sections(report: Report, *, draw: bool = True) -> list[Section]:
             "SLOs: where each one begins to break", (Text(_slo_note(report)), slo_table(report))
         ),
         Section("Load and saturation", (*plots(throughput_figure), load_table(report))),
-        _capacity_section(report),
+        _capacity_section(report, plots(scale_out_figure) if report.scale_out else ()),
         _bottleneck_section(report),
         Section(
             "Latency and errors per class",
@@ -301,7 +303,7 @@ def load_table(report: Report) -> Table:
     )
 
 
-def _capacity_section(report: Report) -> Section:
+def _capacity_section(report: Report, scale_out_plots: tuple[Block, ...]) -> Section:
     plan = report.capacity
     if plan is None:
         return Section(
@@ -326,9 +328,33 @@ def _capacity_section(report: Report) -> Section:
     )
     blocks: list[Block] = [Table("Capacity plan", ("", "value"), rows)]
     if plan.scale_out is not None:
-        blocks.append(Text(plan.scale_out.verdict))
+        blocks += [
+            scale_out_table(report, plan.scale_out),
+            *scale_out_plots,
+            Text(plan.scale_out.verdict),
+        ]
     blocks += [Text("Assumptions:"), Bullets(plan.assumptions)]
     return Section("Capacity", tuple(blocks))
+
+
+def scale_out_table(report: Report, scale_out: ScaleOut) -> Table:
+    """Each run the scale-out fit went through, beside what the fit says of its worker count:
+    how far apart they are is how far to trust the fit."""
+    fit = scale_out.fit
+    rows = tuple(
+        (
+            point.run,
+            str(point.api_workers),
+            num(point.sustainable_rate),
+            num(fit.throughput(point.api_workers)),
+        )
+        for point in report.scale_out_runs
+    )
+    return Table(
+        "Scale-out runs",
+        ("run", "API workers", "sustainable req/s", "USL fit req/s"),
+        rows,
+    )
 
 
 def _bottleneck_section(report: Report) -> Section:

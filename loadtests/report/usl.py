@@ -91,7 +91,11 @@ def fit_usl(workers: Sequence[int], throughput: Sequence[float]) -> UslFit:
         raise ValueError("worker counts must be at least 1 and throughputs positive")
     distinct = tuple(sorted({int(count) for count in workers}))
     if len(distinct) < 3:
-        raise ValueError("three parameters need runs at three or more worker counts")
+        counts = ", ".join(str(count) for count in distinct)
+        raise ValueError(
+            f"the USL's three parameters need runs at three or more worker counts; these ran "
+            f"at {counts}"
+        )
 
     design = np.column_stack([np.ones_like(n), n - 1, n * (n - 1)])
     coefficients = _nonnegative_fit(design, n / x)

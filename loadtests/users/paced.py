@@ -34,8 +34,6 @@ from loadtests.users.retry import RetryMode
 
 log = logging.getLogger(__name__)
 
-RETRIES = "retries"
-"""Count: attempts beyond the first, over the step's requests."""
 IDLE_S = 0.5
 """How long a user whose class has nothing left to send sleeps between checks."""
 
@@ -156,7 +154,5 @@ class PacedUser(FastHttpUser):
         done: float,
         attempts: int,
     ) -> None:
-        record_request(tally, outcome, intended=intended, sent=sent, done=done)
-        if attempts > 1:
-            tally.count(RETRIES, attempts - 1)
+        record_request(tally, outcome, intended=intended, sent=sent, done=done, attempts=attempts)
         self.load.finished(self.request_class, done - sent)

@@ -20,6 +20,7 @@ from exchange_mock.server import exchange_process
 from exchange_mock.settings import Role, Settings
 from loadtests.progress import read_progress
 from loadtests.results import SETTINGS_FILE, RunResult, read_run
+from loadtests.run import wait_until_settled
 
 LOCUSTFILE = Path(__file__).parents[2] / "loadtests" / "locustfile.py"
 RUN_TIMEOUT_S = 90
@@ -50,17 +51,6 @@ def _settings(redis_server: EmbeddedRedis, prefix: str, **overrides: object) -> 
     return Settings(**values)  # type: ignore[arg-type]
 
 
-def _wait_for_books(url: str, timeout_s: float = 20) -> None:
-    deadline = time.monotonic() + timeout_s
-    for symbol in ("BTCUSDT", "ETHUSDT"):
-        while True:
-            depth = httpx.get(f"{url}/fapi/v1/depth", params={"symbol": symbol, "limit": 5})
-            if depth.status_code == 200 and depth.json()["bids"] and depth.json()["asks"]:
-                break
-            assert time.monotonic() < deadline, f"no quotes on {symbol}"
-            time.sleep(0.05)
-
-
 @contextmanager
 def mock_exchange(
     redis_server: EmbeddedRedis,
@@ -85,7 +75,8 @@ def mock_exchange(
         main = settings.model_copy(update={"roles": frozenset(Role) - set(apart)})
         processes["api"] = stack.enter_context(exchange_process(main))
         url = f"http://127.0.0.1:{settings.port}"
-        _wait_for_books(url)
+        with httpx.Client(base_url=url, timeout=5) as http:
+            assert wait_until_settled(http, ("BTCUSDT", "ETHUSDT"), timeout_s=30), "unsettled"
         yield Target(url, settings, accounts_file, processes)
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from loadtests.coordinator import ActiveRun, ProgressMeter, fresh_run_dir
-from loadtests.feedwatch import FEED, record_event
-from loadtests.metrics import Metrics, Outcome, SeriesKey
+from loadtests.feedwatch import FEED, record_event, record_liquidations
+from loadtests.metrics import RETRIES, Metrics, Outcome, SeriesKey
 from loadtests.profiles import RequestClass
 from loadtests.results import PROFILE_FILE
 from loadtests.sizing import ClassFeedback
@@ -22,16 +22,19 @@ def _metrics() -> Metrics:
     orders = metrics.tally(SeriesKey(*CALM, "orders"))
     orders.count(Outcome.SUCCESS, 90)
     orders.count(Outcome.RATE_LIMITED_429, 5)
+    orders.count(RETRIES, 4)
     metrics.tally(SeriesKey(*SURGE, "orders")).count(Outcome.TIMEOUT_408, 2)
+    metrics.tally(SeriesKey(*SURGE, "orders")).count(RETRIES, 3)
     queries = metrics.tally(SeriesKey(*SURGE, "queries"))
     queries.count(READS, 8)
     queries.count(STALE_READS, 2)
     feed = metrics.tally(SeriesKey(*SURGE, FEED, "BTCUSDT"))
     record_event(feed, event_time_ms=1_014_000, received_at=1014.2)
+    record_liquidations(feed, 8)
     return metrics
 
 
-def test_progress_reports_the_step_rates_errors_staleness_and_feed_lag() -> None:
+def test_progress_reports_the_step_rates_errors_retries_staleness_and_feed() -> None:
     plan = two_phase_plan(origin=1000)
     meter = ProgressMeter(plan.timeline(), plan.origin)
     progress = meter.snapshot(_metrics(), 1015.0, users=12, done=False)
@@ -40,8 +43,10 @@ def test_progress_reports_the_step_rates_errors_staleness_and_feed_lag() -> None
     assert progress.multipliers == {"orders": 3, "queries": 3, "market_data": 3}
     assert progress.offered == {"orders": 30, "queries": 30, "market_data": 30}
     assert progress.errors == {"rate_limited_429": 5, "timeout_408": 2}
+    assert progress.retries == {"orders": 7, "queries": 0, "market_data": 0}
     assert progress.stale_pct == 25
     assert progress.feed_lag_p99_ms == pytest.approx(200, rel=0.01)
+    assert progress.feed_completeness == pytest.approx(1 / 8)
     assert (progress.users, progress.done) == (12, False)
 
 

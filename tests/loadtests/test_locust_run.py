@@ -138,6 +138,33 @@ def test_the_feeds_are_heard_with_their_lag(local_run: RunResult) -> None:
         assert "mark_price.BTCUSDT.feed_lag_us" in _histograms(local_run, step)
 
 
+def test_retries_are_counted_in_the_step_and_class_that_made_them(
+    target: Target, tmp_path: Path
+) -> None:
+    """Clients that retry at once: while half the requests are refused with 503, about one
+    retry per request goes out on top of the profile's load, each request still counted once."""
+    flaky = profile_file(tmp_path, "flaky", BASELINE, [
+        "{name: sound, duration_s: 2, multipliers: {orders: 1, queries: 1, market_data: 1}}",
+        "{name: flaky, duration_s: 3, multipliers: {orders: 1, queries: 1, market_data: 1},"
+        " events: [{type: fault, kind: unavailable_pct, value: 50}]}",
+    ])  # fmt: skip
+    run = run_locust(target, flaky, tmp_path / "run", *SPREAD, "--retry", "immediate")
+    rows = _rows(run)
+    for series in CLASSES:
+        sound, faulty = rows[("sound", series, None)], rows[("flaky", series, None)]
+        assert sound.retries <= 0.05 * sound.requests, sound
+        assert faulty.retries >= 0.5 * faulty.requests, faulty
+        assert faulty.outcomes[Outcome.SUCCESS] >= 0.8 * faulty.requests, faulty
+        assert faulty.offered_rate is not None
+        assert abs(faulty.requests - faulty.offered_rate * 3) <= 1, faulty
+    progress = read_progress(run.directory)
+    assert progress is not None
+    assert progress.retries == {
+        series: sum(row.retries for key, row in rows.items() if key[1:] == (series, None))
+        for series in CLASSES
+    }
+
+
 def _master_and_workers(target: Target, profile: Path, run_dir: Path) -> None:
     port = str(free_port())
     master = locust_command(

@@ -12,6 +12,7 @@ from loadtests.metrics import (
     CORRECTED_US,
     LATE_SENDS,
     RAW_US,
+    RETRIES,
     USED_WEIGHT_1M,
     Outcome,
     SeriesKey,
@@ -21,7 +22,6 @@ from loadtests.profiles import RequestClass
 from loadtests.staleness import JOURNAL_LAG_EVENTS, JOURNAL_SEQ_HEADER, READ_SEQ_HEADER
 from loadtests.users.client import Call, Reply
 from loadtests.users.context import LoadContext, attach, detach
-from loadtests.users.paced import RETRIES
 from loadtests.users.retry import RetryMode
 from loadtests.users.traders import TraderUser
 from loadtests.users.watchers import WatcherUser

@@ -87,6 +87,19 @@ def test_step_ramp_steps_every_class_up_the_ladder_and_holds_each_step_alike() -
     assert all(phase.ramp_s == 0 and not phase.events for phase in profile.phases)
 
 
+@pytest.mark.parametrize("name", ["oct-2025", "may-2021", "mar-2020"])
+def test_the_cascade_profiles_give_the_mock_a_crowd_to_liquidate(name: str) -> None:
+    crowd = load_profile(name).crowd
+    assert crowd is not None and crowd.accounts >= 1_000
+
+
+def test_the_knee_finding_ramp_liquidates_nobody_and_a_profile_opens_no_crowd_unless_asked() -> (
+    None
+):
+    assert load_profile("step-ramp").crowd is None
+    assert parse_profile(MINIMAL).crowd is None
+
+
 @pytest.mark.parametrize(
     ("yaml_text", "field", "complaint"),
     [
@@ -107,6 +120,12 @@ def test_step_ramp_steps_every_class_up_the_ladder_and_holds_each_step_alike() -
             ),
             "phases.1.events.0.price_shock",
             "exactly one of pct or notional",
+        ),
+        (_with("phases:", "crowd: {acounts: 300}\nphases:"), "crowd.acounts", "Extra inputs"),
+        (
+            _with("phases:", "crowd: {accounts: 300, leverage: [50, 2]}\nphases:"),
+            "crowd",
+            "not a range",
         ),
         (
             _with("    ramp_s: 100\n", "    ramp_s: 100\n    events: [{type: meteor}]\n"),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,41 @@ def test_a_step_row_carries_rates_outcomes_latency_and_headroom(profile: Profile
     assert orders.corrected_ms.p99 == pytest.approx(20, rel=1e-3)
     assert orders.used_weight_max == 2310
     assert orders.order_count_1m_max is None
+
+
+def test_retries_are_counted_per_step_and_class_apart_from_the_requests(
+    profile: Profile, tmp_path: Path
+) -> None:
+    metrics = Metrics()
+    orders = metrics.tally(SeriesKey(1, "x2", RequestClass.ORDERS))
+    for attempts in (1, 3, 5):
+        record_request(
+            orders, Outcome.SUCCESS, intended=60.0, sent=60.0, done=60.1, attempts=attempts
+        )
+    record_request(
+        metrics.tally(SeriesKey(1, "x2", RequestClass.QUERIES)),
+        Outcome.UNAVAILABLE_503,
+        intended=61.0,
+        sent=61.0,
+        done=61.1,
+    )
+    start_run(tmp_path, profile, {})
+    finish_run(tmp_path, metrics, profile.timeline(), origin=ORIGIN)
+    rows = {(row.index, row.series): row for row in read_run(tmp_path).steps}
+    assert rows[(1, RequestClass.ORDERS)].retries == 2 + 4
+    assert rows[(1, RequestClass.ORDERS)].requests == 3  # each request once, retried or not
+    assert rows[(1, RequestClass.QUERIES)].retries == 0
+    assert rows[(0, RequestClass.ORDERS)].retries == 0
+
+
+def test_steps_written_before_retries_were_counted_read_as_no_retries(
+    profile: Profile, tmp_path: Path
+) -> None:
+    start_run(tmp_path, profile, {})
+    (row,) = finish_run(tmp_path, Metrics(), profile.timeline(), origin=ORIGIN)[:1]
+    older = row.model_dump(mode="json", exclude={"retries"})
+    (tmp_path / "steps.jsonl").write_text(json.dumps(older) + "\n")
+    assert read_run(tmp_path).steps[0].retries == 0
 
 
 def test_a_queries_row_carries_staleness(profile: Profile) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from exchange_mock.redis_server import EmbeddedRedis
 from exchange_mock.settings import Role
-from loadtests.metrics import CORRECTED_US, Percentiles, new_histogram, percentiles_of
+from loadtests.metrics import CORRECTED_US, RAW_US, Percentiles, new_histogram, percentiles_of
 from loadtests.results import RunResult, StepSummary, read_run
 from tests.loadtests.runs import (
     RUN_TIMEOUT_S,
@@ -96,29 +96,34 @@ def _whole_run(run: RunResult, series: str, name: str) -> Percentiles:
     return percentiles
 
 
-def test_an_engine_stall_shows_in_the_corrected_latency_and_hides_from_the_raw(
+def test_an_engine_stall_shows_in_the_corrected_p99_and_hides_from_the_raw(
     redis_server: EmbeddedRedis, tmp_path: Path
 ) -> None:
-    """At a constant 40 orders/s the engine stops for the one-second `stall` step. The few
-    users sending when it stops wait it out, and their orders alone show the second in raw
-    latency; every other order that fell due meanwhile goes out late, once the engine is back,
-    and only the latency from its intended time shows what its sender felt."""
+    """At a constant 100 orders/s the engine stops for the one-second `stall` step. Sized for
+    10 ms answers, two users are sending when it stops and a third joins as sends fall behind:
+    they wait it out, and their three orders are all that raw latency shows of the second,
+    well under 1% of the run's 800. Every other order that fell due meanwhile goes out late,
+    once the engine is back; from its intended time, the first fifth or so of the second's
+    orders took 0.9 s or more, over 2% of the run. So the run's corrected p99 is the second,
+    and its raw p99 that of an exchange that never stopped."""
     once = "multipliers: {orders: 1, queries: 1, market_data: 1}"
-    orders_only = {"orders": 40, "queries": 0, "market_data": 0}
+    orders_only: dict[str, float] = {"orders": 100, "queries": 0, "market_data": 0}
     profile = profile_file(tmp_path, "engine-stall", orders_only, [
-        f"{{name: before, duration_s: 4, {once}}}",
+        f"{{name: before, duration_s: 3, {once}}}",
         f"{{name: stall, duration_s: 1, {once}}}",
-        f"{{name: after, duration_s: 5, {once}}}",
+        f"{{name: after, duration_s: 4, {once}}}",
     ])  # fmt: skip
     quiet_makers = {"maker_interval_ms": 1000, "maker_levels": 3}
     with mock_exchange(redis_server, tmp_path, apart=[Role.ENGINE], **quiet_makers) as target:
         run = _run_with_stall(
-            target, Role.ENGINE, profile, tmp_path / "run", (4.0, 5.0),
-            "--expected-latency", "0.02", "--probe-accounts", "0",
+            target, Role.ENGINE, profile, tmp_path / "run", (3.0, 4.0),
+            "--expected-latency", "0.01", "--probe-accounts", "0",
         )  # fmt: skip
-    corrected = _whole_run(run, "orders", CORRECTED_US)
+    corrected, raw = _whole_run(run, "orders", CORRECTED_US), _whole_run(run, "orders", RAW_US)
     assert corrected.max >= 1000, corrected
     assert corrected.p99 >= 900, corrected
+    assert raw.max >= 900, raw  # the few orders in flight when the engine stopped felt it...
+    assert raw.p99 < 500, raw  # ...and too few of them to reach the run's p99
     stall = _row(run, "stall", "orders")
     assert stall.corrected_ms is not None and stall.raw_ms is not None
     assert stall.corrected_ms.p50 >= 300, stall

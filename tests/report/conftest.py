@@ -1,4 +1,5 @@
-"""Runs for the report's tests: the committed step ramps, a small cascade, and edited copies."""
+"""Runs for the report's tests: the committed step ramps (alone and fitted together), a small
+cascade, and edited copies."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tests.fixtures.make_runs import RUNS_DIR
 
 ONE_WORKER = RUNS_DIR / "step-ramp-small"
 TWO_WORKERS = RUNS_DIR / "step-ramp-small-2workers"
+FOUR_WORKERS = RUNS_DIR / "step-ramp-small-4workers"
 REQUESTS_PER_PHASE = 20
 CASCADE_ORIGIN = 1_760_130_000.0
 
@@ -33,6 +35,17 @@ def one_worker() -> Report:
 @pytest.fixture(scope="session")
 def two_workers() -> Report:
     return load_report(TWO_WORKERS)
+
+
+@pytest.fixture(scope="session")
+def four_workers() -> Report:
+    return load_report(FOUR_WORKERS)
+
+
+@pytest.fixture(scope="session")
+def scaled_out() -> Report:
+    """The one-worker run, sized in API workers by a fit over all three runs."""
+    return load_report(ONE_WORKER, scale_out=[TWO_WORKERS, FOUR_WORKERS])
 
 
 @pytest.fixture

@@ -176,13 +176,14 @@ async def _evaluate(devtools: DevTools, session: str, expression: str) -> int:
 
 
 async def test_report_html_renders_every_plot_offline_without_console_errors(
-    one_worker: Report, tmp_path: Path
+    scaled_out: Report, tmp_path: Path
 ) -> None:
-    files = write_report(one_worker, tmp_path / "report")
+    # The scale-out report: every figure a step ramp has, and the scale-out fit's.
+    files = write_report(scaled_out, tmp_path / "report")
 
     opened = await open_page(files.html, tmp_path / "profile")
 
-    assert opened.plots >= 6
+    assert opened.plots >= 7
     assert opened.rendered == opened.plots
     assert opened.errors == []
     assert [url for url in opened.requests if not url.startswith(LOCAL_SCHEMES)] == []

@@ -133,6 +133,18 @@ def test_a_surge_past_the_usl_peak_is_unreachable_by_scaling_out() -> None:
     assert "near 20 workers" in plan.scale_out.verdict
 
 
+def test_scale_out_warns_that_workers_need_not_mend_an_slo_that_capped_capacity() -> None:
+    fit = usl(1000, 0.01, 0)
+    capped = plan_capacity(KNEE_AT_10X, BASELINE, slos=order_latency_breaking_at(step=4), usl=fit)
+    knee = plan_capacity(KNEE_AT_10X, BASELINE, usl=fit)
+
+    warning = (
+        "order latency p99 (corrected) broke first here, and more API workers need not mend it."
+    )
+    assert any(sentence.endswith(warning) for sentence in capped.assumptions)
+    assert not any("need not mend" in sentence for sentence in knee.assumptions)
+
+
 def test_the_mix_shift_is_stated_only_when_orders_and_queries_surge_differently() -> None:
     skewed = plan_capacity(KNEE_AT_10X, BASELINE, surge=OCTOBER_2025)
     even = plan_capacity(KNEE_AT_10X, BASELINE, surge=Surge(50, 50))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from loadtests.results import AUDIT_FILE, SETTINGS_FILE, ResultsError
 from tests.fixtures.make_runs import RUNS_DIR, write_runs
 
 ONE_WORKER = RUNS_DIR / "step-ramp-small"
+TWO_WORKERS = RUNS_DIR / "step-ramp-small-2workers"
+FOUR_WORKERS = RUNS_DIR / "step-ramp-small-4workers"
 
 # The fixture's steps: 1, 2, 5, 10, 20, 50, 100x of 7 req/s (5 orders/s, 2 queries/s).
 X10, X20, X50, X100 = 3, 4, 5, 6
@@ -100,6 +103,114 @@ def test_the_knee_is_where_served_stops_following_offered(one_worker: Report) ->
 def test_more_api_workers_move_the_knee_out(two_workers: Report) -> None:
     assert two_workers.saturation is not None and two_workers.saturation.knee is not None
     assert two_workers.saturation.knee.step == X50
+
+
+def test_four_api_workers_move_the_knee_out_again(four_workers: Report) -> None:
+    assert four_workers.saturation is not None and four_workers.saturation.knee is not None
+    assert four_workers.steps[four_workers.saturation.knee.step].label == "100×"
+
+
+def test_scale_out_fits_the_usl_through_each_runs_sustainable_rate(scaled_out: Report) -> None:
+    assert scaled_out.scale_out is not None
+    fit = scaled_out.scale_out.fit
+    measured = {point.api_workers: point.sustainable_rate for point in scaled_out.scale_out_runs}
+
+    assert fit.workers_measured == (1, 2, 4)
+    mean = sum(measured.values()) / len(measured)
+    residual = math.sqrt((1 - fit.r_squared) * sum((x - mean) ** 2 for x in measured.values()))
+    misses = [abs(fit.throughput(workers) - rate) for workers, rate in measured.items()]
+    assert sum(miss**2 for miss in misses) == pytest.approx(residual**2)
+    assert max(misses) <= residual
+
+
+def test_scale_out_records_each_run_at_the_rate_its_own_report_sustains(
+    scaled_out: Report, one_worker: Report, two_workers: Report, four_workers: Report
+) -> None:
+    alone = (one_worker, two_workers, four_workers)
+    points = scaled_out.scale_out_runs
+
+    assert [(point.run, point.api_workers) for point in points] == [
+        ("step-ramp-small", 1),
+        ("step-ramp-small-2workers", 2),
+        ("step-ramp-small-4workers", 4),
+    ]
+    assert [point.sustainable_rate for point in points] == pytest.approx([139.2, 346.4, 670.5])
+    for point, report in zip(points, alone, strict=True):
+        assert report.saturation is not None
+        assert point.sustainable_rate == report.saturation.sustainable.achieved
+
+
+def test_scale_out_sizes_the_surge_in_workers_and_says_so_in_the_headline(
+    scaled_out: Report, one_worker: Report
+) -> None:
+    plan = scaled_out.capacity
+
+    assert plan is not None and plan.scale_out is not None
+    assert plan.scale_out.workers_needed == 16
+    assert plan.scale_out.verdict == "16 API workers would hold 2,500 req/s."
+    # The run's own capacity is unchanged; the fit only adds the answer in workers.
+    assert one_worker.capacity is not None
+    assert plan.sustainable_rate == one_worker.capacity.sustainable_rate
+    assert scaled_out.headline == (
+        *one_worker.headline[:7],
+        "Scale-out (USL over 1, 2, 4 API workers): 16 API workers would hold 2,500 req/s",
+        *one_worker.headline[7:],
+    )
+
+
+def test_any_run_can_be_the_reports_the_fit_is_the_same(scaled_out: Report) -> None:
+    report = load_report(FOUR_WORKERS, scale_out=[TWO_WORKERS, ONE_WORKER])
+
+    assert report.run == "step-ramp-small-4workers"
+    assert report.scale_out is not None and scaled_out.scale_out is not None
+    assert report.scale_out.fit == scaled_out.scale_out.fit
+    assert report.scale_out_runs == scaled_out.scale_out_runs
+
+
+def test_a_report_without_other_runs_has_no_scale_out(one_worker: Report) -> None:
+    assert one_worker.scale_out is None
+    assert one_worker.scale_out_runs == ()
+
+
+@pytest.mark.parametrize(
+    ("settings", "found"),
+    [
+        ({}, "has no api_workers"),
+        ({"api_workers": 0}, "has api_workers 0"),
+        ({"api_workers": "4"}, "has api_workers '4'"),
+    ],
+)
+def test_scale_out_needs_each_runs_api_worker_count(
+    edited_run: Callable[..., Path], settings: dict[str, Any], found: str
+) -> None:
+    without = edited_run(replace={SETTINGS_FILE: json.dumps(settings)})
+
+    with pytest.raises(ValueError, match=rf"^edited: settings\.json {found}; a scale-out fit"):
+        load_report(TWO_WORKERS, scale_out=[without, FOUR_WORKERS])
+
+
+def test_scale_out_refuses_a_run_that_is_not_a_step_ramp(cascade_run: Path) -> None:
+    with pytest.raises(ValueError, match=r"^oct-2025 is not a step ramp"):
+        load_report(TWO_WORKERS, scale_out=[cascade_run, FOUR_WORKERS])
+    with pytest.raises(ValueError, match=r"^oct-2025 is not a step ramp"):
+        load_report(cascade_run, scale_out=[TWO_WORKERS, FOUR_WORKERS])
+
+
+def test_scale_out_refuses_two_runs_at_one_worker_count(
+    edited_run: Callable[..., Path],
+) -> None:
+    copy = edited_run()  # the one-worker run under another name
+
+    with pytest.raises(
+        ValueError,
+        match=r"^step-ramp-small and edited ran at the same API worker count \(1\)",
+    ):
+        load_report(ONE_WORKER, scale_out=[copy, FOUR_WORKERS])
+
+
+def test_scale_out_needs_three_worker_counts() -> None:
+    with pytest.raises(ValueError, match=r"three or more worker counts; these ran at 1, 4$"):
+        load_report(ONE_WORKER, scale_out=[FOUR_WORKERS])
 
 
 def test_capacity_is_capped_at_the_last_step_before_the_first_slo_broke(

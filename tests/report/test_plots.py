@@ -1,9 +1,19 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+import pytest
+
+from loadtests.report.capacity import ScaleOut
 from loadtests.report.model import Report, load_report
-from loadtests.report.plots import latency_figure, throughput_figure, timeline_figure
+from loadtests.report.plots import (
+    latency_figure,
+    scale_out_figure,
+    throughput_figure,
+    timeline_figure,
+)
+from loadtests.report.usl import UslFit
 
 
 def test_the_knee_is_marked_where_the_saturation_found_it(one_worker: Report) -> None:
@@ -38,3 +48,45 @@ def test_the_timeline_lays_measured_series_on_a_second_axis(cascade_run: Path) -
     mark = next(trace for trace in figure.data if trace.name == "BTC mark")
     assert mark.yaxis == "y2"
     assert len(figure.layout.shapes) == len(profile.phases)
+
+
+def test_the_scale_out_figure_draws_the_runs_the_fit_and_the_surge(scaled_out: Report) -> None:
+    figure = scale_out_figure(scaled_out)
+    traces = {trace.name: trace for trace in figure.data}
+
+    measured = traces["measured: each run's sustainable rate"]
+    assert measured.x == (1, 2, 4)
+    assert measured.y == pytest.approx((139.2, 346.4, 670.5))
+    assert traces["16 workers hold the surge"].x == (16,)
+    assert traces["surge needs 2,500 req/s"].y == (2500, 2500)
+    curve = next(trace for name, trace in traces.items() if name.startswith("USL fit"))
+    # The curve reaches past the workers the surge needs, and crosses the surge there.
+    assert curve.x[0] == 1 and curve.x[-1] > 16
+    assert curve.y[-1] > 2500
+
+
+def test_an_unreachable_surge_marks_the_peak_and_draws_the_curve_past_it(
+    scaled_out: Report,
+) -> None:
+    plan = scaled_out.capacity
+    assert plan is not None
+    fit = UslFit(100, 0.04, 0.0024, r_squared=0.99, workers_measured=(1, 2, 4))  # peak: 20
+    unreachable = scaled_out.model_copy(
+        update={
+            "capacity": dataclasses.replace(
+                plan, scale_out=ScaleOut(fit, plan.surge_rate, fit.workers_for(plan.surge_rate))
+            )
+        }
+    )
+
+    traces = {trace.name: trace for trace in scale_out_figure(unreachable).data}
+
+    assert traces["peak: 749 req/s at 20 workers"].x == (20,)
+    curve = next(trace for name, trace in traces.items() if name.startswith("USL fit"))
+    assert curve.x[-1] > 20
+    assert max(curve.y) < 2500
+
+
+def test_there_is_no_scale_out_figure_without_a_fit(one_worker: Report) -> None:
+    with pytest.raises(ValueError, match="no scale-out fit"):
+        scale_out_figure(one_worker)

@@ -109,3 +109,40 @@ def test_html_shows_the_headline_escaped(one_worker: Report) -> None:
 
 def test_html_renders_identically_twice(one_worker: Report) -> None:
     assert to_html(one_worker) == to_html(one_worker)
+
+
+def test_report_json_reads_back_the_scale_out_fit_and_its_runs(
+    scaled_out: Report, tmp_path: Path
+) -> None:
+    back = read_report(write_report(scaled_out, tmp_path).json)
+
+    assert back == scaled_out
+    assert back.scale_out is not None and back.scale_out.workers_needed == 16
+    assert [point.api_workers for point in back.scale_out_runs] == [1, 2, 4]
+
+
+def test_the_scale_out_verdict_and_runs_are_in_the_markdown_and_the_html(
+    scaled_out: Report, tmp_path: Path
+) -> None:
+    files = write_report(scaled_out, tmp_path)
+    markdown = files.markdown.read_text()
+    html = files.html.read_text()
+
+    verdict = "16 API workers would hold 2,500 req/s."
+    assert verdict in markdown
+    assert f'<p class="note">{verdict}</p>' in html
+    assert "| step-ramp-small-4workers | 4 | 670 | 634 |" in markdown
+    assert "<td>step-ramp-small-4workers</td><td>4</td><td>670</td><td>634</td>" in html
+
+
+def test_the_scale_out_figure_is_drawn_only_when_a_fit_was_made(
+    scaled_out: Report, one_worker: Report
+) -> None:
+    title = "Sustainable throughput by API workers"
+    plots = re.compile(r'<div id="plot-\d+"')
+
+    with_fit, without = to_html(scaled_out), to_html(one_worker)
+
+    assert title in with_fit and title not in without
+    assert len(plots.findall(with_fit)) == len(plots.findall(without)) + 1
+    assert "Scale-out runs" not in to_markdown(one_worker)

@@ -138,3 +138,8 @@ def test_rejects_runs_that_cannot_determine_three_parameters(
 ) -> None:
     with pytest.raises(ValueError):
         fit_usl(workers, throughput)
+
+
+def test_too_few_worker_counts_are_named_in_the_error() -> None:
+    with pytest.raises(ValueError, match=r"three or more worker counts; these ran at 1, 2$"):
+        fit_usl([1, 2, 2, 1], [100.0, 190.0, 185.0, 99.0])

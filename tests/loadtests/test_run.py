@@ -1,0 +1,72 @@
+"""`stampede run`'s preparation of the embedded mock: the crowd the profile names goes to the
+exchange's genesis, a profile that does not load stops the run before anything starts, and the
+load waits until the mock has settled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from exchange_mock.market.crowd import Crowd
+from loadtests.run import genesis_crowd, wait_until_settled
+from tests.loadtests.fakes import FakeClock
+
+
+def test_the_embedded_mock_opens_the_crowd_the_profile_names() -> None:
+    assert genesis_crowd("oct-2025") == Crowd(accounts=1_500)
+    assert genesis_crowd("step-ramp") is None
+
+
+def test_a_profile_that_does_not_load_stops_the_run_saying_why(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: broken\n")
+    with pytest.raises(SystemExit, match=r"broken\.yaml: invalid profile"):
+        genesis_crowd(str(broken))
+
+
+class SettlingMock:
+    """The mock's audit, books and index as it settles: the read model catching up after
+    `quiet_after` polls of the audit, the BTC book's mid 1.5% above its index, then 0.1%."""
+
+    def __init__(self, quiet_after: int, settled_after: int) -> None:
+        self.audits = 0
+        self.books = 0
+        self.quiet_after = quiet_after
+        self.settled_after = settled_after
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/stampede/audit":
+            self.audits += 1
+            return httpx.Response(200, json={"quiet": self.audits > self.quiet_after})
+        if request.url.path == "/fapi/v1/premiumIndex":
+            return httpx.Response(200, json={"indexPrice": "100000.00"})
+        self.books += 1
+        mid = 100_100 if self.books > self.settled_after else 101_500
+        return httpx.Response(
+            200, json={"bids": [[str(mid - 5), "1"]], "asks": [[str(mid + 5), "1"]]}
+        )
+
+
+def _client(mock: SettlingMock) -> httpx.Client:
+    return httpx.Client(base_url="http://mock", transport=httpx.MockTransport(mock))
+
+
+def test_the_load_waits_for_the_read_model_and_for_books_around_the_index() -> None:
+    mock, clock = SettlingMock(quiet_after=3, settled_after=2), FakeClock()
+    settled = wait_until_settled(
+        _client(mock), ["BTCUSDT"], interval_s=0.5, clock=clock, sleep=clock.sleep
+    )
+    assert settled
+    assert mock.audits == 6  # three while projecting, two while the book was off, then settled
+    assert clock.sleeps == [0.5] * 5
+
+
+def test_a_mock_that_never_settles_is_reported_at_the_deadline() -> None:
+    mock, clock = SettlingMock(quiet_after=0, settled_after=10**6), FakeClock()
+    settled = wait_until_settled(
+        _client(mock), ["BTCUSDT"], timeout_s=3, interval_s=0.5, clock=clock, sleep=clock.sleep
+    )
+    assert not settled
+    assert sum(clock.sleeps) == 3
