@@ -32,6 +32,10 @@ per-IP weight limit bans the load before it can reach the engine and the project
 DEMO_BASELINE_SCALE = 3.0
 """Compressed to three minutes, the peak minute lasts seconds; a larger baseline lets a
 two-core machine reach the loads where its queues build within that time."""
+DEMO_API_WORKERS = 2
+"""The API tier scales out (its workers are stateless) while the engine and the projector are
+single writers: with one worker the API is the first wall on a small machine and hides them;
+with two, the demo shows where a scaled-out API meets the projector and the engine queue."""
 
 
 def _default_out(profile: str) -> Path:
@@ -62,6 +66,14 @@ def run(
     accounts_file: Annotated[
         Path | None, typer.Option(help="Accounts (as `stampede accounts --json`) of the target.")
     ] = None,
+    api_workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="API worker processes: the embedded mock starts this many; for a --target, "
+            "how many serve it. Recorded for `stampede report --scale-out`.",
+        ),
+    ] = None,
 ) -> None:
     """Run a profile against the target (or the embedded mock) and write the report."""
     options = RunOptions(
@@ -74,6 +86,7 @@ def run(
         client_ips=client_ips,
         retry=retry,
         accounts_file=accounts_file,
+        api_workers=api_workers,
     )
     run_dir = run_load(options, Console())
     report_cli.report(run_dir, slo=slo, out=None, fail_on_slo=fail_on_slo)
@@ -88,6 +101,7 @@ def demo() -> None:
         time_scale=duration / DEMO_SECONDS,
         client_ips=DEMO_CLIENT_IPS,
         baseline_scale=DEMO_BASELINE_SCALE,
+        api_workers=DEMO_API_WORKERS,
     )
 
 

@@ -66,6 +66,9 @@ class HarnessOptions(BaseModel):
     ws_host: str | None = None
     admin_token: str | None = None
     probe_interval: float = Field(default=0.25, gt=0)
+    api_workers: int | None = Field(default=None, ge=1)
+    """API worker processes serving the target, when known: recorded, not acted on, so that
+    `stampede report --scale-out` can place runs at several counts on one curve."""
 
     @field_validator(
         "time_scale", "run_dir", "accounts_file", "ws_host", "admin_token", mode="before"
@@ -168,6 +171,12 @@ def register(parser: Any) -> None:
     add("--ws-host", "WebSocket base URL for the feeds; derived from --host by default.")
     add("--admin-token", "Token for the mock's operator API, when it requires one.", is_secret=True)
     add("--probe-interval", "Seconds between one probe's order-then-read cycles.", type=float)
+    add(
+        "--api-workers",
+        "API worker processes serving the target, recorded with the results for a scale-out "
+        "fit over runs (`stampede report --scale-out`).",
+        type=int,
+    )
 
 
 def read_options(parsed: argparse.Namespace | None) -> HarnessOptions:

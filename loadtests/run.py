@@ -59,6 +59,13 @@ class RunOptions:
     retry: str = "none"
     accounts: int = 200
     accounts_file: Path | None = None
+    api_workers: int | None = None
+    """API worker processes: the embedded mock's (1 when None); recorded for any target."""
+
+    @property
+    def recorded_api_workers(self) -> int | None:
+        """What the results say served the run: the embedded mock's count is always known."""
+        return self.api_workers if self.target is not None else self.api_workers or 1
 
 
 def genesis_crowd(profile: str) -> Crowd | None:
@@ -114,7 +121,7 @@ def _settled(http: httpx.Client, symbols: Sequence[str]) -> bool:
 
 @contextmanager
 def embedded_exchange(
-    accounts: int, log: IO[bytes], crowd: Crowd | None = None
+    accounts: int, log: IO[bytes], crowd: Crowd | None = None, api_workers: int = 1
 ) -> Iterator[tuple[str, Settings]]:
     """Redis and the mock on free loopback ports, trusting this machine as a proxy so the
     harness can speak for many client IPs (X-Forwarded-For), as a venue behind a load balancer
@@ -126,6 +133,7 @@ def embedded_exchange(
             accounts=accounts,
             trusted_proxies=frozenset({"127.0.0.1"}),
             crowd=crowd,
+            api_workers=api_workers,
         )
         host = f"http://127.0.0.1:{settings.port}"
         symbols = [spec.symbol for spec in SymbolTable.load(settings.symbols_file).symbols]
@@ -165,6 +173,8 @@ def locust_command(options: RunOptions, host: str, accounts_file: Path) -> list[
         command += ["--time-scale", str(options.time_scale)]
     if options.processes > 1:
         command += ["--processes", str(options.processes)]
+    if options.recorded_api_workers is not None:
+        command += ["--api-workers", str(options.recorded_api_workers)]
     return command
 
 
@@ -179,7 +189,9 @@ def run_load(options: RunOptions, console: Console) -> Path:
             exchange_log = stack.enter_context((options.out / "exchange.log").open("wb"))
             with console.status("starting Redis and the mock exchange…"):
                 host, settings = stack.enter_context(
-                    embedded_exchange(options.accounts, exchange_log, crowd)
+                    embedded_exchange(
+                        options.accounts, exchange_log, crowd, options.api_workers or 1
+                    )
                 )
             accounts_file = options.out / ACCOUNTS_FILE
             write_accounts(accounts_file, settings)

@@ -36,13 +36,14 @@ def test_every_harness_option_parses_from_the_command_line() -> None:
         "--retry", "backoff", "--client-timeout", "3", "--expected-latency", "0.01",
         "--symbols", "btcusdt, ETHUSDT", "--ws-host", "ws://h:1", "--probe-accounts", "3",
         "--probe-interval", "0.5", "--admin-token", "t", "--account-seed", "s", "--accounts", "7",
+        "--api-workers", "4",
     )  # fmt: skip
     assert read_options(parsed) == HarnessOptions(
         profile="oct-2025", time_scale=12, baseline_scale=0.5, run_dir=Path("out/run"),
         accounts_file=Path("a.json"), client_ips=16, retry=RetryMode.BACKOFF,
         client_timeout=3, expected_latency=0.01, symbols=("BTCUSDT", "ETHUSDT"),
         ws_host="ws://h:1", probe_accounts=3, probe_interval=0.5, admin_token="t",
-        account_seed="s", accounts=7,
+        account_seed="s", accounts=7, api_workers=4,
     )  # fmt: skip
 
 
@@ -80,8 +81,9 @@ def test_a_run_needs_a_profile() -> None:
 
 def test_the_plan_scales_the_baseline_and_resolves_the_time_scale(tmp_path: Path) -> None:
     options = HarnessOptions(
-        profile="oct-2025", baseline_scale=0.5, time_scale=60, accounts=10, probe_accounts=2
-    )
+        profile="oct-2025", baseline_scale=0.5, time_scale=60, accounts=10, probe_accounts=2,
+        api_workers=3,
+    )  # fmt: skip
     plan = plan_run(options, host="http://127.0.0.1:8000/", workers=2, origin=1_700_000_000)
     shipped = load_profile("oct-2025")
     assert plan.profile.baseline.orders == shipped.baseline.orders / 2
@@ -92,6 +94,7 @@ def test_the_plan_scales_the_baseline_and_resolves_the_time_scale(tmp_path: Path
     assert plan.run_dir == DEFAULT_RUNS_DIR / "oct-2025-20231114-221320"
     settings = plan.settings()
     assert settings["workers"] == 2 and settings["time_scale"] == 60
+    assert settings["api_workers"] == 3, "what a scale-out fit places the run by"
     assert "admin_token" not in settings
     json.dumps(settings)
 

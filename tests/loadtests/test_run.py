@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from exchange_mock.market.crowd import Crowd
-from loadtests.run import genesis_crowd, wait_until_settled
+from loadtests.run import RunOptions, genesis_crowd, locust_command, wait_until_settled
 from tests.loadtests.fakes import FakeClock
 
 
@@ -70,3 +70,26 @@ def test_a_mock_that_never_settles_is_reported_at_the_deadline() -> None:
     )
     assert not settled
     assert sum(clock.sleeps) == 3
+
+
+def _recorded_workers(options: RunOptions) -> str | None:
+    command = locust_command(options, "http://127.0.0.1:8000", Path("accounts.json"))
+    if "--api-workers" not in command:
+        return None
+    return command[command.index("--api-workers") + 1]
+
+
+@pytest.mark.parametrize(
+    ("target", "api_workers", "recorded"),
+    [
+        (None, None, "1"),  # the embedded mock runs one unless told
+        (None, 3, "3"),
+        ("http://venue:8000", 4, "4"),  # a target's count is what the user says it is
+        ("http://venue:8000", None, None),  # and unknown unless said
+    ],
+)
+def test_the_run_records_how_many_api_workers_served_it(
+    tmp_path: Path, target: str | None, api_workers: int | None, recorded: str | None
+) -> None:
+    options = RunOptions(profile="step-ramp", out=tmp_path, target=target, api_workers=api_workers)
+    assert _recorded_workers(options) == recorded
