@@ -53,12 +53,15 @@ class Outcome(StrEnum):
 
     SUCCESS = "success"
     REJECTED = "rejected"
-    """A 4xx with a Binance code (margin insufficient, bad precision...): the exchange was up
-    and decided; not a capacity failure."""
+    """A 4xx with a Binance code (margin insufficient, bad precision...) other than -1021: the
+    exchange was up and decided; not a capacity failure."""
     RATE_LIMITED_429 = "rate_limited_429"
     BANNED_418 = "banned_418"
     TIMEOUT_408 = "timeout_408"
     """HTTP 408 or -1007: the order may still execute."""
+    EXPIRED_1021 = "expired_1021"
+    """A 4xx with -1021: refused unexecuted because it reached the exchange after its
+    recvWindow: it waited too long on the way (a queue, not a bad request)."""
     UNAVAILABLE_503_UNKNOWN = "unavailable_503_unknown"
     """503 "Unknown error, please check your request or try again later.", or any 503 not known
     to be safe: the request may have executed."""
@@ -104,7 +107,7 @@ def classify(
     if status is not None and 200 <= status < 300:
         return Outcome.SUCCESS
     if status is not None and 400 <= status < 500 and body_code is not None:
-        return Outcome.REJECTED
+        return Outcome.EXPIRED_1021 if body_code == -1021 else Outcome.REJECTED
     return Outcome.OTHER
 
 

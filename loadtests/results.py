@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from hdrh.histogram import HdrHistogram
-from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    JsonValue,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 
 from loadtests.feedwatch import feed_stats
 from loadtests.metrics import (
@@ -135,6 +142,12 @@ class StepSummary(BaseModel):
     """Highest X-MBX-USED-WEIGHT-1M seen: how close the step came to the weight limit."""
     order_count_10s_max: int | None
     order_count_1m_max: int | None
+
+    @field_validator("outcomes")
+    @classmethod
+    def _every_outcome(cls, outcomes: dict[Outcome, int]) -> dict[Outcome, int]:
+        """Every outcome, counted or not: a row written before an outcome existed saw none."""
+        return {outcome: outcomes.get(outcome, 0) for outcome in Outcome}
 
     def share(self, *outcomes: Outcome) -> float | None:
         """The fraction of the step's requests that ended in any of `outcomes`."""

@@ -20,7 +20,8 @@ Law through every run's sustainable rate (each measured as this run's is) and si
 workers; the runs are recorded with it, so the fit can be checked against what was measured.
 
 The bottleneck is a heuristic and is worded as one: it reads which symptom began first
-(journal lag, order timeouts with fast reads, 503s, feed lag), not the exchange's internals.
+(journal lag, order 408s with fast reads, 503s or timeouts while order 408s hold, feed lag), not
+the exchange's internals.
 """
 
 from __future__ import annotations
@@ -68,15 +69,16 @@ LOAD_CLASSES = (RequestClass.ORDERS, RequestClass.QUERIES)
 """The classes the load axis counts: those a surge multiplies."""
 SERVED = (Outcome.SUCCESS, Outcome.REJECTED)
 RATE_LIMITED = (Outcome.RATE_LIMITED_429, Outcome.BANNED_418)
+WAITED_OUT = (Outcome.EXPIRED_1021, Outcome.CLIENT_TIMEOUT)
+"""Timeouts that are not the engine's: past the recvWindow on the way in (-1021), or past the
+client's patience (no answer)."""
+TIMED_OUT = (Outcome.TIMEOUT_408, *WAITED_OUT)
+"""What `timeout_rate` counts: requests that ran out of time by any deadline, the engine's ack
+(408 / -1007) included."""
 UNAVAILABLE = (Outcome.UNAVAILABLE_503, Outcome.UNAVAILABLE_503_UNKNOWN)
-ERRORS = (
-    *UNAVAILABLE,
-    Outcome.THROTTLED_1008,
-    Outcome.CLIENT_TIMEOUT,
-    Outcome.CONNECTION_ERROR,
-    Outcome.OTHER,
-)
-"""What `error_rate` counts: failures that are neither order timeouts nor rate limiting."""
+ERRORS = (*UNAVAILABLE, Outcome.THROTTLED_1008, Outcome.CONNECTION_ERROR, Outcome.OTHER)
+"""What `error_rate` counts: failures that are neither timeouts nor rate limiting, so no
+request counts against two objectives."""
 
 JOURNAL_LAG_GROWTH = 10
 """Journal lag at this many times its first step's counts as growing: a read model that keeps
@@ -108,7 +110,7 @@ class _Wording(NamedTuple):
 _WORDING = {
     "order_latency_p99_ms": _Wording("Order latency SLO", "broken", RequestClass.ORDERS),
     "query_latency_p99_ms": _Wording("Query latency SLO", "broken", RequestClass.QUERIES),
-    "timeout_rate": _Wording("Timeouts", "begin", RequestClass.ORDERS),
+    "timeout_rate": _Wording("Timeouts", "begin", None),
     "stale_read_rate": _Wording("Stale reads", "begin", RequestClass.QUERIES),
     "stale_age_p99_ms": _Wording("Stale-read age SLO", "broken", RequestClass.QUERIES),
     "rate_limited_rate": _Wording("Rate limiting", "begins", None),
@@ -517,7 +519,7 @@ def _slo_metrics(
     return {
         "order_latency_p99_ms": tuple(_p99(row.corrected_ms) for row in orders),
         "query_latency_p99_ms": tuple(_p99(row.corrected_ms) for row in queries),
-        "timeout_rate": tuple(row.share(Outcome.TIMEOUT_408) for row in orders),
+        "timeout_rate": tuple(_share(rows, TIMED_OUT) for rows in every),
         "stale_read_rate": tuple(row.stale_rate for row in queries),
         "stale_age_p99_ms": tuple(_p99(row.stale_age_ms) for row in queries),
         "rate_limited_rate": tuple(_share(rows, RATE_LIMITED) for rows in every),
@@ -642,28 +644,28 @@ def _bottlenecks(
                     f"{num(then)} events: the read model is falling behind the journal",
                 )
             )
-    timeouts = verdicts["timeout_rate"].begins_at
-    if timeouts is not None:
-        reads = metrics["query_latency_p99_ms"][timeouts]
+    # The engine's own deadline: 408 / -1007 on orders, judged by the timeout threshold.
+    acks = [row.share(Outcome.TIMEOUT_408) for row in classes[RequestClass.ORDERS]]
+    engine = begins_at(acks, thresholds.timeout_rate, Bound.CEILING)
+    if engine is not None:
+        reads = metrics["query_latency_p99_ms"][engine]
         if reads is not None and reads <= thresholds.query_latency_p99_ms:
             found.append(
                 Bottleneck(
                     component=Component.ENGINE_QUEUE,
-                    step=timeouts,
-                    evidence=f"order timeouts began {words.at(timeouts, RequestClass.ORDERS)} "
-                    f"while query p99 stayed at {millis(reads)}: orders wait for the engine's "
-                    "ack, not for the API",
+                    step=engine,
+                    evidence=f"order timeouts (408 / -1007) began "
+                    f"{words.at(engine, RequestClass.ORDERS)} while query p99 stayed at "
+                    f"{millis(reads)}: orders wait for the engine's ack, not for the API",
                 )
             )
-    unavailable = [_share(rows, UNAVAILABLE) for rows in by_step(classes)]
-    refusing = begins_at(unavailable, thresholds.error_rate, Bound.CEILING)
-    if refusing is not None:
+    api = _api_symptoms(words, classes, verdicts["timeout_rate"].begins_at, engine, thresholds)
+    if api:
         found.append(
             Bottleneck(
                 component=Component.API_CONCURRENCY,
-                step=refusing,
-                evidence=f"503s reached {share(unavailable[refusing] or 0.0)} of requests "
-                f"{words.at(refusing)}: API workers are turning requests away",
+                step=api[0][0],
+                evidence="; ".join(evidence for _, evidence in api),
             )
         )
     feed_lag = verdicts["feed_lag_p99_ms"]
@@ -678,6 +680,42 @@ def _bottlenecks(
             )
         )
     return tuple(sorted(found, key=lambda bottleneck: bottleneck.step))
+
+
+def _api_symptoms(
+    words: _Words,
+    classes: dict[RequestClass, tuple[StepSummary, ...]],
+    timeouts: int | None,
+    engine: int | None,
+    thresholds: SloThresholds,
+) -> list[tuple[int, str]]:
+    """What points at the API tier, earliest first, as (step, evidence): timeouts that began
+    while order 408s (the engine's deadline) held, so requests ran out of recvWindow or of the
+    client's patience queued in front of the workers; and 503s, the workers turning requests
+    away."""
+    every = by_step(classes)
+    found = []
+    if timeouts is not None and (engine is None or engine > timeouts):
+        waited = _share(every[timeouts], WAITED_OUT) or 0.0
+        found.append(
+            (
+                timeouts,
+                f"-1021s and client timeouts reached {share(waited)} of requests "
+                f"{words.at(timeouts)} while order 408s stayed within the SLO: requests wait "
+                "in front of the API workers, not for the engine's ack",
+            )
+        )
+    unavailable = [_share(rows, UNAVAILABLE) for rows in every]
+    refusing = begins_at(unavailable, thresholds.error_rate, Bound.CEILING)
+    if refusing is not None:
+        found.append(
+            (
+                refusing,
+                f"503s reached {share(unavailable[refusing] or 0.0)} of requests "
+                f"{words.at(refusing)}: API workers are turning requests away",
+            )
+        )
+    return sorted(found, key=lambda symptom: symptom[0])
 
 
 def _knee_line(words: _Words, saturation: Saturation | None) -> str:

@@ -360,8 +360,9 @@ def scale_out_table(report: Report, scale_out: ScaleOut) -> Table:
 def _bottleneck_section(report: Report) -> Section:
     note = Text(
         "A heuristic: it names the component the earliest symptom points at (journal lag → "
-        "projector; order timeouts with fast reads → engine queue; 503s → API concurrency; "
-        "feed lag → feed publisher). Confirm it on the exchange before buying hardware."
+        "projector; order 408s with fast reads → engine queue; 503s, or -1021s and client "
+        "timeouts while order 408s hold → API concurrency; feed lag → feed publisher). Confirm "
+        "it on the exchange before buying hardware."
     )
     if not report.bottlenecks:
         return Section(

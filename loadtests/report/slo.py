@@ -43,7 +43,7 @@ class Objective:
 OBJECTIVES: tuple[Objective, ...] = (
     Objective("order_latency_p99_ms", "order latency p99 (corrected)", "ms", Bound.CEILING),
     Objective("query_latency_p99_ms", "query latency p99 (corrected)", "ms", Bound.CEILING),
-    Objective("timeout_rate", "order timeouts (408 / -1007)", "share", Bound.CEILING),
+    Objective("timeout_rate", "timeouts (408 / -1007, -1021, no answer)", "share", Bound.CEILING),
     Objective("stale_read_rate", "stale position reads", "share", Bound.CEILING),
     Objective("stale_age_p99_ms", "stale read age p99", "ms", Bound.CEILING),
     Objective("rate_limited_rate", "rate limiting (429 + 418)", "share", Bound.CEILING),
@@ -65,7 +65,10 @@ class SloThresholds(BaseModel):
         gt=0, description="p99 of position/account query latency from intended send time."
     )
     timeout_rate: float = Field(
-        ge=0, le=1, description="Share of orders answered 408 / -1007 (execution status unknown)."
+        ge=0,
+        le=1,
+        description="Share of requests that ran out of time: 408 / -1007 (the engine's ack "
+        "deadline), -1021 (the request's recvWindow), or no answer before the client gave up.",
     )
     stale_read_rate: float = Field(
         ge=0, le=1, description="Share of position reads missing a fill acknowledged before them."
@@ -85,7 +88,8 @@ class SloThresholds(BaseModel):
     error_rate: float = Field(
         ge=0,
         le=1,
-        description="Share of requests failed otherwise: 5xx, connection errors, client timeouts.",
+        description="Share of requests failed otherwise: 503s, -1008, connection errors, "
+        "anything unexpected.",
     )
 
     @classmethod

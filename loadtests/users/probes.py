@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 REFUSED = frozenset(
     {
         Outcome.REJECTED,
+        Outcome.EXPIRED_1021,
         Outcome.RATE_LIMITED_429,
         Outcome.BANNED_418,
         Outcome.UNAVAILABLE_503,

@@ -12,7 +12,8 @@ honour Retry-After stop until told. The modes are the policies real clients ship
   Retry-After, back off.
 
 Only failures a retry can fix are retried: rate limits and bans, timeouts, 503s, throttling and
-connection errors. A rejection (-2019 margin insufficient, a bad price) would fail again. Orders
+connection errors, and -1021 (the request outlived its recvWindow on the way; signed afresh, it
+is a new request). A rejection (-2019 margin insufficient, a bad price) would fail again. Orders
 whose fate is unknown (408/-1007, 503 "Unknown error") are retried too, as aggressive clients
 do: that is how a venue ends up executing an order twice.
 """
@@ -38,6 +39,7 @@ RETRYABLE = frozenset(
         Outcome.RATE_LIMITED_429,
         Outcome.BANNED_418,
         Outcome.TIMEOUT_408,
+        Outcome.EXPIRED_1021,
         Outcome.UNAVAILABLE_503_UNKNOWN,
         Outcome.UNAVAILABLE_503,
         Outcome.THROTTLED_1008,

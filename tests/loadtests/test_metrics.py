@@ -26,6 +26,7 @@ from loadtests.metrics import (
 )
 
 UNKNOWN = "Unknown error, please check your request or try again later."
+RECV_WINDOW = "Timestamp for this request is outside of the recvWindow."
 
 
 @pytest.mark.parametrize(
@@ -44,6 +45,9 @@ UNKNOWN = "Unknown error, please check your request or try again later."
         (503, None, None, None, Outcome.UNAVAILABLE_503_UNKNOWN),
         (503, -1008, "Server is currently overloaded", None, Outcome.THROTTLED_1008),
         (400, -2019, "Margin is insufficient.", None, Outcome.REJECTED),
+        (400, -1021, RECV_WINDOW, None, Outcome.EXPIRED_1021),
+        (401, -1021, None, None, Outcome.EXPIRED_1021),
+        (400, -1022, "Signature for this request is not valid.", None, Outcome.REJECTED),
         (400, None, None, None, Outcome.OTHER),
         (500, -1000, "An unknown error occurred", None, Outcome.OTHER),
         (0, None, None, TimeoutError("read timed out"), Outcome.CLIENT_TIMEOUT),

@@ -4,6 +4,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+import pytest
 
 from loadtests.accounts import ApiAccount
 from loadtests.metrics import Outcome
@@ -133,8 +134,15 @@ def test_an_order_of_unknown_fate_is_looked_up_until_the_venue_knows() -> None:
     assert dict(client.calls[1].params)["origClientOrderId"].startswith("stp39BTCUSDT")
 
 
-def test_a_refused_order_is_abandoned_and_the_walk_sends_it_again() -> None:
-    refused = Reply(429, Outcome.RATE_LIMITED_429, b"{}", {"Retry-After": "1"})
+@pytest.mark.parametrize(
+    "refused",
+    [
+        Reply(429, Outcome.RATE_LIMITED_429, b"{}", {"Retry-After": "1"}),
+        Reply(400, Outcome.EXPIRED_1021, b'{"code":-1021}', {}, -1021, "outside recvWindow"),
+    ],
+    ids=["429", "-1021"],
+)
+def test_a_refused_order_is_abandoned_and_the_walk_sends_it_again(refused: Reply) -> None:
     probe, client, _ = _probe(
         {
             "probe:order": [refused, _order("FILLED", UNIT)],

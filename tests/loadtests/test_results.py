@@ -132,6 +132,25 @@ def test_steps_written_before_retries_were_counted_read_as_no_retries(
     assert read_run(tmp_path).steps[0].retries == 0
 
 
+def test_steps_written_before_an_outcome_existed_read_as_none_of_it(
+    profile: Profile, tmp_path: Path
+) -> None:
+    start_run(tmp_path, profile, {})
+    metrics = Metrics()
+    orders = metrics.tally(SeriesKey(0, "x1", RequestClass.ORDERS))
+    for outcome in (Outcome.SUCCESS, Outcome.TIMEOUT_408):
+        record_request(orders, outcome, intended=1.0, sent=1.0, done=1.1)
+    rows = finish_run(tmp_path, metrics, profile.timeline(), origin=ORIGIN)
+    row = next(row for row in rows if row.series == RequestClass.ORDERS)
+    older = row.model_dump(mode="json")
+    del older["outcomes"][Outcome.EXPIRED_1021]
+    (tmp_path / "steps.jsonl").write_text(json.dumps(older) + "\n")
+
+    (back,) = read_run(tmp_path).steps
+    assert back.outcomes[Outcome.EXPIRED_1021] == 0
+    assert back.share(Outcome.TIMEOUT_408, Outcome.EXPIRED_1021) == 0.5
+
+
 def test_a_queries_row_carries_staleness(profile: Profile) -> None:
     rows = summarize(_measured(profile), profile.timeline(), origin=ORIGIN)
     queries = next(r for r in rows if (r.index, r.series) == (0, RequestClass.QUERIES))

@@ -52,6 +52,13 @@ def test_orders_of_unknown_fate_are_retried_as_aggressive_clients_do() -> None:
     assert {Outcome.TIMEOUT_408, Outcome.UNAVAILABLE_503_UNKNOWN} <= RETRYABLE
 
 
+def test_a_request_that_outlived_its_recv_window_is_retried_signed_afresh() -> None:
+    # -1021 is a refusal before execution, not a verdict on the request: the next attempt
+    # carries a new timestamp, so it is as retryable as a 503.
+    policy = RetryPolicy(RetryMode.IMMEDIATE)
+    assert policy.delay(1, Outcome.EXPIRED_1021, None, RNG) == 0
+
+
 @pytest.mark.parametrize(
     ("header", "seconds"), [("7", 7.0), ("0.5", 0.5), ("-3", 0.0), (None, None), ("soon", None)]
 )

@@ -28,7 +28,7 @@ def test_report_writes_the_three_files_and_prints_the_headline(
     result = CliRunner().invoke(app, ["report", str(ONE_WORKER), "--out", str(tmp_path)])
 
     assert result.exit_code == 0, result.output
-    assert "Timeouts begin at 20× (100 orders/s)" in result.output
+    assert "Timeouts begin at 20× (140 req/s)" in result.output
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         "report.html",
         "report.json",

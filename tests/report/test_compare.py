@@ -7,6 +7,8 @@ import pytest
 from loadtests.report.compare import Comparison, Movement, Verdict, compare
 from loadtests.report.model import Report, load_report
 
+TIMEOUTS_BREAK_AT = "timeouts (408 / -1007, -1021, no answer) breaks at"
+
 
 def _row(rows: tuple[Movement, ...], what: str) -> Movement:
     return next(row for row in rows if row.what == what)
@@ -39,7 +41,7 @@ def test_capacity_held_by_the_projector_does_not_move_with_api_workers(
 def test_an_slo_that_breaks_later_is_better_and_one_that_does_not_move_is_the_same(
     scaled_out: Comparison,
 ) -> None:
-    timeouts = _row(scaled_out.conclusions, "order timeouts (408 / -1007) breaks at")
+    timeouts = _row(scaled_out.conclusions, TIMEOUTS_BREAK_AT)
     stale = _row(scaled_out.conclusions, "stale position reads breaks at")
 
     assert (timeouts.before, timeouts.after, timeouts.verdict) == ("20×", "50×", Verdict.BETTER)
@@ -73,7 +75,7 @@ def test_onsets_of_runs_whose_steps_do_not_line_up_are_shown_not_judged(
 ) -> None:
     mixed = compare(one_worker, load_report(cascade_run))
 
-    timeouts = _row(mixed.conclusions, "order timeouts (408 / -1007) breaks at")
+    timeouts = _row(mixed.conclusions, TIMEOUTS_BREAK_AT)
     assert (timeouts.before, timeouts.after) == ("20×", "peak-minute")
     assert timeouts.verdict is Verdict.UNJUDGED
     assert _row(mixed.settings, "profile").after == "oct-2025"

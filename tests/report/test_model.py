@@ -11,7 +11,14 @@ import pytest
 from loadtests.metrics import USED_WEIGHT_1M
 from loadtests.report.capacity import Limit
 from loadtests.report.knee import KneeStatus
-from loadtests.report.model import BINANCE_LIMITS, Component, Report, load_report
+from loadtests.report.model import (
+    BINANCE_LIMITS,
+    SERVED,
+    Component,
+    Report,
+    by_step,
+    load_report,
+)
 from loadtests.report.slo import OBJECTIVES
 from loadtests.results import AUDIT_FILE, SETTINGS_FILE, ResultsError
 from tests.fixtures.make_runs import RUNS_DIR, write_runs
@@ -25,9 +32,12 @@ X10, X20, X50, X100 = 3, 4, 5, 6
 
 Row = dict[str, Any]
 
+FAILURE_SHARES = ("rate_limited_rate", "timeout_rate", "error_rate")
+"""The objectives that count failed requests: with the served ones, each request once."""
+
 
 BEGINS = {
-    "timeout_rate": (X20, "Timeouts begin at 20× (100 orders/s): 0.4%, over the 0.1% SLO"),
+    "timeout_rate": (X20, "Timeouts begin at 20× (140 req/s): 0.17%, over the 0.1% SLO"),
     "stale_read_rate": (X10, "Stale reads begin at 10× (20 queries/s): 3%, over the 1% SLO"),
     "rate_limited_rate": (
         X100,
@@ -50,7 +60,7 @@ BEGINS = {
         X20,
         "Feed completeness SLO broken at 20× (140 req/s): 40%, under the 90% SLO",
     ),
-    "error_rate": (X50, "Errors begin at 50× (350 req/s): 31%, over the 0.1% SLO"),
+    "error_rate": (X50, "Errors begin at 50× (350 req/s): 5%, over the 0.1% SLO"),
 }
 """Where the fixture is built to break each objective, and the line saying so."""
 
@@ -72,7 +82,7 @@ def test_the_headline_names_five_objectives_then_knee_capacity_bottleneck_and_au
     one_worker: Report,
 ) -> None:
     assert one_worker.headline == (
-        "Timeouts begin at 20× (100 orders/s): 0.4%, over the 0.1% SLO",
+        "Timeouts begin at 20× (140 req/s): 0.17%, over the 0.1% SLO",
         "Stale reads begin at 10× (20 queries/s): 3%, over the 1% SLO",
         "Rate limiting begins at 100× (700 req/s): 4%, over the 1% SLO",
         "Order latency SLO broken at 50× (250 orders/s): 4.51 s, over the 500 ms SLO",
@@ -251,11 +261,42 @@ def test_slo_series_are_keyed_by_every_objective_with_one_value_per_step(
 def test_shares_count_the_right_requests(one_worker: Report) -> None:
     metrics = one_worker.metrics
 
-    assert metrics["timeout_rate"][X20] == pytest.approx(4 / 1000)  # of orders only
+    # 4 orders answered 408 at 20x, of 1,000 orders, 400 queries and 1,000 market-data reads.
+    assert metrics["timeout_rate"][X20] == pytest.approx(4 / 2400)
     rate_limited = (200 + 80 + 200) / (5000 + 2000 + 5000)  # 429s of every class at 100x
     assert metrics["rate_limited_rate"][X100] == pytest.approx(rate_limited)
     assert metrics["feed_completeness"][X20] == pytest.approx(20 / 50)
     assert metrics["stale_read_rate"][0] == 0
+
+
+def test_timeouts_count_every_deadline_and_errors_only_the_other_failures(
+    one_worker: Report,
+) -> None:
+    # At 50x: 1,125 orders answered 408, and 450 queries and 1,125 market-data reads the client
+    # gave up on, of 6,000 requests; 125 + 50 + 125 answered 503.
+    assert one_worker.metrics["timeout_rate"][X50] == pytest.approx((1125 + 450 + 1125) / 6000)
+    assert one_worker.metrics["error_rate"][X50] == pytest.approx(300 / 6000)
+
+
+def test_a_request_past_its_recv_window_is_a_timeout_not_an_error(two_workers: Report) -> None:
+    # At 50x two workers answer 8 of 2,500 orders -1021 (of 6,000 requests) and nothing 408.
+    assert two_workers.metrics["timeout_rate"][X50] == pytest.approx(8 / 6000)
+    assert two_workers.metrics["error_rate"][X50] == 0
+    assert two_workers.verdict("timeout_rate").line == (
+        "Timeouts begin at 50× (350 req/s): 0.13%, over the 0.1% SLO"
+    )
+
+
+@pytest.mark.parametrize("run", [ONE_WORKER, TWO_WORKERS, FOUR_WORKERS])
+def test_every_request_counts_once_served_refused_timed_out_or_failed(run: Path) -> None:
+    report = load_report(run)
+    metrics = report.metrics
+
+    for index, rows in enumerate(by_step(report.classes)):
+        requests = sum(row.requests for row in rows)
+        served = sum(row.outcomes[outcome] for row in rows for outcome in SERVED)
+        failed = sum(metrics[name][index] or 0.0 for name in FAILURE_SHARES)
+        assert served / requests + failed == pytest.approx(1)
 
 
 def test_a_rejection_counts_as_served(one_worker: Report) -> None:
@@ -292,6 +333,39 @@ def test_bottlenecks_are_listed_earliest_symptom_first(one_worker: Report) -> No
         (Component.ENGINE_QUEUE, X20),
         (Component.API_CONCURRENCY, X50),
         (Component.FEED_PUBLISHER, X50),
+    ]
+
+
+def test_timeouts_before_any_408_name_the_queue_in_front_of_the_api(two_workers: Report) -> None:
+    # Reads are fast at 50x, yet no order waited for the engine's ack: the -1021s queued in
+    # front of the API workers, whose 503s begin at 100x.
+    assert [(b.component, b.step) for b in two_workers.bottlenecks] == [
+        (Component.PROJECTOR, X10),
+        (Component.API_CONCURRENCY, X50),
+        (Component.FEED_PUBLISHER, X50),
+    ]
+    api = two_workers.bottlenecks[1]
+    assert api.evidence == (
+        "-1021s and client timeouts reached 0.13% of requests at 50× (350 req/s) while order "
+        "408s stayed within the SLO: requests wait in front of the API workers, not for the "
+        "engine's ack; 503s reached 4% of requests at 100× (700 req/s): API workers are "
+        "turning requests away"
+    )
+
+
+def test_client_timeouts_before_any_408_name_the_api_too(edited_run: Callable[..., Path]) -> None:
+    def client_timeouts_not_408s_at_20x(row: Row) -> Row:
+        outcomes = row["outcomes"]
+        if row["index"] == X20 and outcomes["timeout_408"]:
+            outcomes["client_timeout"], outcomes["timeout_408"] = outcomes["timeout_408"], 0
+        return row
+
+    report = load_report(edited_run(client_timeouts_not_408s_at_20x))
+
+    assert report.verdict("timeout_rate").begins_at == X20
+    assert [(b.component, b.step) for b in report.bottlenecks][:2] == [
+        (Component.PROJECTOR, X10),
+        (Component.API_CONCURRENCY, X20),
     ]
 
 
@@ -380,7 +454,7 @@ def test_a_cascade_is_judged_by_phase_without_a_knee_or_capacity(cascade_run: Pa
     assert report.saturation is None and report.capacity is None
     assert report.steps[2].label == "peak-minute"
     assert report.verdict("timeout_rate").line == (
-        "Timeouts begin in peak-minute (100× orders, 500 orders/s): 50%, over the 0.1% SLO"
+        "Timeouts begin in peak-minute (357× the baseline, 2,500 req/s): 17%, over the 0.1% SLO"
     )
     assert report.verdict("rate_limited_rate").line == (
         "Rate limiting: not reached in any phase (up to 357× the baseline, in peak-minute)"

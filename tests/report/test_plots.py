@@ -8,6 +8,7 @@ import pytest
 from loadtests.report.capacity import ScaleOut
 from loadtests.report.model import Report, load_report
 from loadtests.report.plots import (
+    errors_figure,
     latency_figure,
     scale_out_figure,
     throughput_figure,
@@ -38,6 +39,16 @@ def test_latency_shows_corrected_and_raw_p99_with_each_class_slo(one_worker: Rep
     names = {trace.name for trace in latency_figure(one_worker).data}
 
     assert {"p99 corrected", "p99 raw", "SLO p99 500 ms", "SLO p99 250 ms"} <= names
+
+
+def test_requests_past_their_recv_window_get_their_own_bar(two_workers: Report) -> None:
+    bars = {trace.name: trace for trace in errors_figure(two_workers).data}
+
+    expired = bars["-1021 past recvWindow"]
+    assert expired.y[5] == pytest.approx(8 / 6000)  # 8 orders at 50x, of every class's requests
+    assert expired.marker.color not in {
+        bar.marker.color for name, bar in bars.items() if name != expired.name
+    }
 
 
 def test_the_timeline_lays_measured_series_on_a_second_axis(cascade_run: Path) -> None:

@@ -48,7 +48,7 @@ def test_markdown_opens_with_the_title_and_every_headline_line(one_worker: Repor
     lines = markdown.splitlines()
     assert lines[0] == "# Capacity report: step-ramp-small"
     assert lines[2 : 2 + len(one_worker.headline)] == [f"- {line}" for line in one_worker.headline]
-    assert "Timeouts begin at 20× (100 orders/s)" in lines[2]
+    assert "Timeouts begin at 20× (140 req/s)" in lines[2]
 
 
 def test_markdown_carries_the_slo_and_step_tables(one_worker: Report) -> None:
@@ -57,6 +57,12 @@ def test_markdown_carries_the_slo_and_step_tables(one_worker: Report) -> None:
     assert "| stale position reads | ≤ 1% | 10× | 3% | 70% |" in markdown
     assert "| 4 | x20 | 20× | 140 | 139 | 99% | knee |" in markdown
     assert "| holds | 5× baseline, 35 req/s |" in markdown
+
+
+def test_the_class_tables_name_requests_past_their_recv_window(two_workers: Report) -> None:
+    markdown = to_markdown(two_workers)
+
+    assert "rejected 2% · 429 rate limited 0.8% · -1021 past recvWindow 0.32% |" in markdown
 
 
 def test_markdown_leaves_out_sections_that_are_only_a_plot(one_worker: Report) -> None:
