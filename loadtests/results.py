@@ -62,6 +62,7 @@ from loadtests.profiles import (
 from loadtests.staleness import (
     INCONSISTENT_READS,
     JOURNAL_LAG_EVENTS,
+    MOVED_READS,
     READS,
     STALE_AGE_US,
     STALE_READS,
@@ -126,6 +127,8 @@ class StepSummary(BaseModel):
     """Probe position reads judged for staleness."""
     stale_reads: int
     inconsistent_reads: int
+    moved_reads: int = 0
+    """Probe reads of a position the venue had moved itself (auto-deleveraging): not judged."""
     stale_rate: float | None
     stale_age_ms: Percentiles | None
     journal_lag_events: Percentiles | None
@@ -264,6 +267,7 @@ def _summary(
         reads=reads,
         stale_reads=stale,
         inconsistent_reads=counts.get(INCONSISTENT_READS, 0),
+        moved_reads=counts.get(MOVED_READS, 0),
         stale_rate=stale / reads if reads else None,
         stale_age_ms=tally.percentiles(STALE_AGE_US, unit=1000),
         journal_lag_events=tally.percentiles(JOURNAL_LAG_EVENTS),

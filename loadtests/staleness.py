@@ -14,6 +14,14 @@ fill. A read that matches several states is given the benefit of the doubt: the 
 period behind; an older one is reported with the youngest age it could have, a lower bound (and
 a read of zero, more than a period after the first fill, as inconsistent).
 
+The venue may move a probe's position itself: auto-deleveraging closes profitable positions when
+a cascade exhausts the insurance fund, and it did on October 10-11, 2025. Such a read shows a
+state the probe never planned, yet last updated (Binance's `updateTime`, which an order's answer
+carries too) no earlier than the probe's own latest fill: after it, or with it when the venue
+moved the position while the order was in flight. It is counted as **moved by the venue**, not
+judged, and the walk goes on from the position it found. Without this, every read after an
+auto-deleveraging would look stale or inconsistent.
+
 Rules the probe driver follows: one probe order in flight per (account, symbol), sent only
 after the previous one is resolved; a filled order is recorded when its ack arrives (or, after a
 408/-1007, when its status is learned); the probe accounts are funded far above their positions,
@@ -37,6 +45,7 @@ from loadtests.metrics import Tally, header_ints
 READS = "reads"
 STALE_READS = "stale_reads"
 INCONSISTENT_READS = "inconsistent_reads"
+MOVED_READS = "moved_reads"
 STALE_AGE_US = "stale_age_us"
 JOURNAL_LAG_EVENTS = "journal_lag_events"
 
@@ -52,6 +61,7 @@ class ReadKind(StrEnum):
     FRESH = "fresh"
     STALE = "stale"
     INCONSISTENT = "inconsistent"
+    MOVED = "moved"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +73,7 @@ class ReadVerdict:
 
 FRESH = ReadVerdict(ReadKind.FRESH)
 INCONSISTENT = ReadVerdict(ReadKind.INCONSISTENT)
+MOVED = ReadVerdict(ReadKind.MOVED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +101,8 @@ class _Probe:
     """(position, ack time) of the recent states, oldest first."""
     pending: Decimal | None = None
     """The position the order in flight will leave, if it fills."""
+    updated_ms: int = 0
+    """The venue's time of the latest fill (its `updateTime`); 0 when unknown."""
 
 
 class StalenessTracker:
@@ -114,10 +127,17 @@ class StalenessTracker:
         return ProbeOrder("BUY" if delta > 0 else "SELL", abs(delta), target)
 
     def filled(
-        self, account: str, symbol: str, *, acked_at: float, position: Decimal | None = None
+        self,
+        account: str,
+        symbol: str,
+        *,
+        acked_at: float,
+        position: Decimal | None = None,
+        updated_ms: int = 0,
     ) -> None:
         """The order in flight filled and this client learned so at `acked_at`. `position` is
-        the position it left when that differs from the plan (a partial fill)."""
+        the position it left when that differs from the plan (a partial fill); `updated_ms`
+        the venue's time of the fill."""
         probe = self._probe(account, symbol)
         if probe.pending is None:
             raise RuntimeError(f"probe {account}/{symbol} has no order in flight")
@@ -125,18 +145,34 @@ class StalenessTracker:
         probe.fills += 1
         probe.history.append((probe.position, acked_at))
         probe.pending = None
+        probe.updated_ms = max(probe.updated_ms, updated_ms)
 
     def abandoned(self, account: str, symbol: str) -> None:
         """The order in flight was refused and will never fill."""
         self._probe(account, symbol).pending = None
 
     def observe(
-        self, account: str, symbol: str, *, sent_at: float, position: Decimal
+        self,
+        account: str,
+        symbol: str,
+        *,
+        sent_at: float,
+        position: Decimal,
+        updated_ms: int | None = None,
     ) -> ReadVerdict:
-        """Judge a position read sent at `sent_at` that showed `position`."""
+        """Judge a position read sent at `sent_at` that showed `position`, last updated at
+        `updated_ms` by the venue's clock (None when the venue does not say)."""
         probe = self._probe(account, symbol)
         if position == probe.pending:
             return FRESH
+        # At least as new as the probe's latest fill, yet not where the walk has it: the venue
+        # moved it (after the fill, or before it while the order was in flight).
+        moved = updated_ms is not None and 0 < probe.updated_ms <= updated_ms
+        if moved and position != probe.position:
+            # The walk goes on from here: older states no longer describe this position.
+            probe.history.clear()
+            probe.history.append((probe.position, sent_at))
+            return MOVED
         oldest_missing: float | None = None
         # Newest state first: the first match is the most recent state the read could show.
         # Every newer state acked before the send is a fill the read misses; acks come in
@@ -150,6 +186,10 @@ class StalenessTracker:
                 oldest_missing = acked_at
         return INCONSISTENT
 
+    def position(self, account: str, symbol: str) -> Decimal:
+        """Where the walk has the position now, relative to the probe's baseline."""
+        return self._probe(account, symbol).position
+
     def _probe(self, account: str, symbol: str) -> _Probe:
         probe = self._probes.get((account, symbol))
         if probe is None:
@@ -161,6 +201,9 @@ class StalenessTracker:
 
 
 def record_read(tally: Tally, verdict: ReadVerdict) -> None:
+    if verdict.kind is ReadKind.MOVED:
+        tally.count(MOVED_READS)  # not judged, so not a read the staleness rate counts
+        return
     tally.count(READS)
     if verdict.kind is ReadKind.INCONSISTENT:
         tally.count(INCONSISTENT_READS)

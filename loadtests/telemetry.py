@@ -20,7 +20,8 @@ counters from zero, as Prometheus expects of a restarted counter.
 |   `{class,latency}`                                 | the intended send) and `"raw"`       |
 | `stampede_harness_reads_total`,                     | probe position reads; stale ones (a  |
 |   `_stale_reads_total`, `_inconsistent_reads_total` | fill acknowledged before the read is |
-|                                                     | missing) and impossible ones         |
+|   `_moved_reads_total`                              | missing), impossible ones, and those |
+|                                                     | of a position the venue moved (ADL)  |
 | `stampede_harness_stale_read_age_seconds`           | how old the stale reads were         |
 | `stampede_harness_feed_events_total{stream,symbol}` | events heard on the WebSocket feeds  |
 | `stampede_harness_feed_lag_seconds{stream}`         | receive time − event time            |
@@ -56,7 +57,13 @@ from loadtests.coordinator import ActiveRun, coordinator_of
 from loadtests.feedwatch import FEED, FEED_EVENTS, FEED_LAG_US, LIQUIDATIONS
 from loadtests.metrics import CORRECTED_US, LATE_SENDS, RAW_US, Metrics, Outcome
 from loadtests.profiles import RequestClass, Timeline
-from loadtests.staleness import INCONSISTENT_READS, READS, STALE_AGE_US, STALE_READS
+from loadtests.staleness import (
+    INCONSISTENT_READS,
+    MOVED_READS,
+    READS,
+    STALE_AGE_US,
+    STALE_READS,
+)
 
 DEFAULT_HOST = "127.0.0.1"
 SECONDS_BOUNDS = (
@@ -209,7 +216,7 @@ def run_families(
             late[(key.series,)] += counts.get(LATE_SENDS, 0)
             for kind, name in LATENCIES.items():
                 latency[key.series, kind].add(histograms.get(name), US)
-        for name in (READS, STALE_READS, INCONSISTENT_READS):
+        for name in (READS, STALE_READS, INCONSISTENT_READS, MOVED_READS):
             reads[name] += counts.get(name, 0)
         stale_age.add(histograms.get(STALE_AGE_US), US)
         if FEED_LAG_US in histograms:
@@ -240,6 +247,7 @@ def run_families(
         (READS, "Position reads of the probe accounts."),
         (STALE_READS, "Probe reads missing a fill acknowledged before they were sent."),
         (INCONSISTENT_READS, "Probe reads matching no state the position went through."),
+        (MOVED_READS, "Probe reads of a position the venue moved itself (auto-deleveraging)."),
     ):
         yield _counter(f"stampede_harness_{name}", documentation, (), {(): reads[name]})
     yield _histogram(

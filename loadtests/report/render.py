@@ -59,7 +59,7 @@ CLASS_COLUMNS = (
     "raw p99",
     "late sends",
 )
-STALENESS_COLUMNS = ("stale", "stale age p99", "journal lag p99", "inconsistent")
+STALENESS_COLUMNS = ("stale", "stale age p99", "journal lag p99", "inconsistent", "moved by venue")
 FAILURES_COLUMN = "did not succeed"
 """Last, as the one cell that may wrap."""
 FEED_COLUMNS = (
@@ -395,6 +395,7 @@ def class_table(report: Report, klass: RequestClass) -> Table:
                 _opt(percentile(row.stale_age_ms, "p99"), millis),
                 _opt(percentile(row.journal_lag_events, "p99"), num),
                 num(row.inconsistent_reads),
+                num(row.moved_reads),
             ]
         rows.append((*cells, _failures(row)))
     title = f"{_name(klass).capitalize()} (latency corrected unless raw)"

@@ -28,7 +28,13 @@ from locust import FastHttpUser, constant, task
 from loadtests.accounts import ApiAccount
 from loadtests.metrics import Outcome
 from loadtests.profiles import RequestClass
-from loadtests.staleness import ProbeOrder, StalenessTracker, record_journal_lag, record_read
+from loadtests.staleness import (
+    ProbeOrder,
+    ReadKind,
+    StalenessTracker,
+    record_journal_lag,
+    record_read,
+)
 from loadtests.users.client import Call, ExchangeClient, Reply, Security, Sender
 from loadtests.users.context import LoadContext
 from loadtests.users.market import plain
@@ -58,6 +64,17 @@ def position_of(positions: Any, symbol: str) -> Decimal:
         (Decimal(entry["positionAmt"]) for entry in positions if entry["symbol"] == symbol),
         Decimal(0),
     )
+
+
+def updated_at(positions: Any, symbol: str) -> int | None:
+    """When the venue last changed the position of `symbol` (its `updateTime`, ms); None when
+    the answer does not say."""
+    times = [
+        int(entry["updateTime"])
+        for entry in positions
+        if entry["symbol"] == symbol and "updateTime" in entry
+    ]
+    return max(times) if times else None
 
 
 def filled_position(order: ProbeOrder, executed: Decimal) -> Decimal:
@@ -136,16 +153,18 @@ class Probe:
             status = self._look_up(client_id)
             if status is None:
                 return False
-        self._settle(order, Decimal(status["executedQty"]))
+        self._settle(order, Decimal(status["executedQty"]), int(status.get("updateTime", 0)))
         return True
 
-    def _settle(self, order: ProbeOrder, executed: Decimal) -> None:
+    def _settle(self, order: ProbeOrder, executed: Decimal, updated_ms: int) -> None:
         account, symbol = self._account.name, self._symbol
         if executed == 0:
             self._tracker.abandoned(account, symbol)
             return
         position = None if executed == order.qty else filled_position(order, executed)
-        self._tracker.filled(account, symbol, acked_at=self._load.clock(), position=position)
+        self._tracker.filled(
+            account, symbol, acked_at=self._load.clock(), position=position, updated_ms=updated_ms
+        )
 
     def _look_up(self, client_id: str) -> dict[str, Any] | None:
         """The order's final state, asked for until the venue knows it or the run ends."""
@@ -185,10 +204,19 @@ class Probe:
         sent = self._load.clock()
         reply = self._client.send(self._read)
         if reply.ok:
-            position = position_of(reply.json(), self._symbol) - self._held_before
+            positions = reply.json()
+            position = position_of(positions, self._symbol) - self._held_before
+            account, symbol = self._account.name, self._symbol
+            planned = self._tracker.position(account, symbol)
             verdict = self._tracker.observe(
-                self._account.name, self._symbol, sent_at=sent, position=position
+                account,
+                symbol,
+                sent_at=sent,
+                position=position,
+                updated_ms=updated_at(positions, symbol),
             )
+            if verdict.kind is ReadKind.MOVED:
+                self._held_before += position - planned  # the walk goes on from here
             tally = self._load.tally(RequestClass.QUERIES.value, sent)
             record_read(tally, verdict)
             record_journal_lag(tally, reply.headers)

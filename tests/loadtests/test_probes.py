@@ -11,6 +11,7 @@ from loadtests.metrics import Outcome
 from loadtests.staleness import (
     JOURNAL_LAG_EVENTS,
     JOURNAL_SEQ_HEADER,
+    MOVED_READS,
     READ_SEQ_HEADER,
     READS,
     STALE_READS,
@@ -33,12 +34,14 @@ def _reply(body: Any, status: int = 200, outcome: Outcome = Outcome.SUCCESS) -> 
     return Reply(status, outcome, orjson.dumps(body), headers)
 
 
-def _positions(amount: Decimal) -> Reply:
-    return _reply([{"symbol": "BTCUSDT", "positionAmt": str(amount), "positionSide": "BOTH"}])
+def _positions(amount: Decimal, updated_ms: int = 0) -> Reply:
+    entry = {"symbol": "BTCUSDT", "positionAmt": str(amount), "positionSide": "BOTH"}
+    return _reply([{**entry, "updateTime": updated_ms} if updated_ms else entry])
 
 
-def _order(status: str, executed: Decimal) -> Reply:
-    return _reply({"status": status, "executedQty": str(executed)})
+def _order(status: str, executed: Decimal, updated_ms: int = 0) -> Reply:
+    body: dict[str, Any] = {"status": status, "executedQty": str(executed)}
+    return _reply({**body, "updateTime": updated_ms} if updated_ms else body)
 
 
 class TickingClock(FakeClock):
@@ -116,6 +119,23 @@ def test_a_read_that_misses_an_acknowledged_fill_is_stale_by_its_age() -> None:
     assert tally.counts == {READS: 1, STALE_READS: 1}
     age = tally.percentiles("stale_age_us")
     assert age is not None and age.max < 100_000
+
+
+def test_a_position_the_venue_deleveraged_is_not_judged_and_the_walk_goes_on_from_it() -> None:
+    probe, _, load = _probe(
+        {
+            "probe:positionRisk": [
+                _positions(UNIT, updated_ms=5_000),
+                _positions(UNIT / 2, updated_ms=6_000),  # auto-deleveraged by half
+                _positions(UNIT / 2 + UNIT, updated_ms=7_000),
+            ],
+            "probe:order": [_order("FILLED", UNIT, 5_000), _order("FILLED", UNIT, 7_000)],
+        }
+    )
+    _cycle(probe)  # fills to one unit, reads it
+    probe.read()  # the venue took half of it since
+    _cycle(probe)  # fills one more unit: the position is the venue's half plus it
+    assert _queries(load) == {READS: 2, MOVED_READS: 1}, "both fills read fresh"
 
 
 def test_an_order_of_unknown_fate_is_looked_up_until_the_venue_knows() -> None:

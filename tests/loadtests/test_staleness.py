@@ -8,6 +8,7 @@ from loadtests.metrics import Tally
 from loadtests.staleness import (
     INCONSISTENT_READS,
     JOURNAL_LAG_EVENTS,
+    MOVED_READS,
     READS,
     STALE_AGE_US,
     STALE_READS,
@@ -135,12 +136,52 @@ def test_a_partial_fill_records_the_position_it_left(tracker: StalenessTracker) 
     assert follow_up.position_after == 3 * UNIT
 
 
+def _fill_at(tracker: StalenessTracker, acked_at: float, updated_ms: int) -> Decimal:
+    order = tracker.next_order(ACCOUNT, SYMBOL)
+    tracker.filled(ACCOUNT, SYMBOL, acked_at=acked_at, updated_ms=updated_ms)
+    return order.position_after
+
+
+def _read_at(
+    tracker: StalenessTracker, sent_at: float, position: Decimal, updated_ms: int
+) -> ReadKind:
+    verdict = tracker.observe(
+        ACCOUNT, SYMBOL, sent_at=sent_at, position=position, updated_ms=updated_ms
+    )
+    return verdict.kind
+
+
+def test_a_position_the_venue_moved_after_the_last_fill_is_not_judged(
+    tracker: StalenessTracker,
+) -> None:
+    """Auto-deleveraging takes part of the position after the probe's last fill: that read
+    is neither stale nor inconsistent, and the walk goes on from where the venue left it."""
+    _fill_at(tracker, acked_at=1.0, updated_ms=1_000)
+    second = _fill_at(tracker, acked_at=2.0, updated_ms=2_000)
+    deleveraged = second - UNIT / 2
+    assert _read_at(tracker, 3.0, deleveraged, updated_ms=2_500) is ReadKind.MOVED
+    # The probe counts the venue's move into its baseline, so the next reads show the plan.
+    assert _read_at(tracker, 3.5, second, updated_ms=2_500) is ReadKind.FRESH
+    third = _fill_at(tracker, acked_at=4.0, updated_ms=4_000)
+    assert _read_at(tracker, 4.5, third, updated_ms=4_000) is ReadKind.FRESH
+    assert _read_at(tracker, 4.6, second, updated_ms=2_500) is ReadKind.STALE
+
+
+def test_an_older_state_last_updated_by_the_probes_own_fill_is_still_stale(
+    tracker: StalenessTracker,
+) -> None:
+    first = _fill_at(tracker, acked_at=1.0, updated_ms=1_000)
+    _fill_at(tracker, acked_at=2.0, updated_ms=2_000)
+    assert _read_at(tracker, 3.0, first, updated_ms=1_000) is ReadKind.STALE
+
+
 def test_verdicts_are_tallied_with_the_stale_age() -> None:
     tally = Tally()
     record_read(tally, ReadVerdict(ReadKind.FRESH))
     record_read(tally, ReadVerdict(ReadKind.STALE, age=0.25))
     record_read(tally, ReadVerdict(ReadKind.INCONSISTENT))
-    assert tally.counts == {READS: 3, STALE_READS: 1, INCONSISTENT_READS: 1}
+    record_read(tally, ReadVerdict(ReadKind.MOVED))
+    assert tally.counts == {READS: 3, STALE_READS: 1, INCONSISTENT_READS: 1, MOVED_READS: 1}
     age = tally.percentiles(STALE_AGE_US, unit=1000)
     assert age is not None
     assert age.p50 == pytest.approx(250, rel=1e-3)
