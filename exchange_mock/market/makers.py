@@ -34,6 +34,8 @@ from exchange_mock.types import AccountId, Millis, OrderId, OrderType, Side, Tic
 
 log = logging.getLogger(__name__)
 
+READ_MODEL_POLL_S = 0.05
+
 
 def apply_shock(oracle: Oracle, shock: VenueShock) -> None:
     """Move the venues as the operator asked: a percentage on one venue (or, with none named,
@@ -90,7 +92,12 @@ class MarketMakers:
         self._resting: dict[tuple[AccountId, str], list[OrderId]] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
-        """A round every interval until `stop` is set."""
+        """A round every interval until `stop` is set, once the read model has applied the
+        journal as it stands, genesis included. Makers price from the last trade it shows, and
+        until then that is whichever genesis trade it reached: a crowd opens its positions at
+        entries a few percent from the price, and quotes around one of them would move the
+        market before any shock did."""
+        await self._reads.caught_up(stop, READ_MODEL_POLL_S)
         while not stop.is_set():
             started = time.monotonic()
             try:

@@ -7,6 +7,8 @@ Record encodings are shared with the projector through `records.py`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable
 from typing import cast
 
@@ -91,6 +93,26 @@ class ReadModel:
             },
             adl=adl,
         )
+
+    async def sequences(self) -> tuple[int, int]:
+        """The journal sequence the read model has applied up to, and the journal's head."""
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.get(self._keys.projector_seq)
+        pipe.get(self._keys.journal_head)
+        projected, head = await pipe.execute()
+        return _int(projected), _int(head)
+
+    async def caught_up(self, stop: asyncio.Event, poll_s: float) -> None:
+        """Return once the read model has applied the journal as it stood when first asked
+        (an empty journal is not caught up with: its genesis is still to come), or at `stop`."""
+        target = 0
+        while not stop.is_set():
+            projected, head = await self.sequences()
+            target = target or head
+            if target and projected >= target:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), poll_s)
 
     async def order(
         self, account: AccountId, order_id: OrderId | None, client_order_id: str | None
