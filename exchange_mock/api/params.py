@@ -42,7 +42,12 @@ def _illegal(name: str, legal_range: str) -> ExchangeError:
 
 
 def _pairs(raw: bytes) -> list[tuple[str, str]]:
-    return parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    """`name=value&...` as `parse_qsl(keep_blank_values=True)` reads it. Clients send plain
+    pairs almost always, and every signed request parses them: those skip the unquoting."""
+    text = raw.decode("utf-8", "replace")
+    if "%" in text or "+" in text:
+        return parse_qsl(text, keep_blank_values=True)
+    return [(name, value) for name, _, value in (p.partition("=") for p in text.split("&") if p)]
 
 
 class Params:

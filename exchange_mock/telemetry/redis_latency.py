@@ -15,8 +15,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+from prometheus_client import Histogram
 from redis.exceptions import ResponseError
 from redis.typing import EncodableT
 
@@ -40,6 +42,13 @@ def _timed(args: tuple[EncodableT, ...]) -> str | None:
     if name in UNTIMED or (name.startswith("XREAD") and "BLOCK" in map(_name, args)):
         return None
     return name
+
+
+@cache
+def _duration(command: str) -> Histogram:
+    """The round-trip histogram of one command, labelled once: the client library's own lookup
+    takes a lock and validates the label on every round trip."""
+    return redis_metrics().command_duration.labels(command)
 
 
 @dataclass(slots=True)
@@ -106,5 +115,4 @@ class MeasuredConnection(SlowConnection):
         trip.replies_left -= 1
         if trip.replies_left == 0:
             self._in_flight = None
-            histogram = redis_metrics().command_duration.labels(trip.command)
-            histogram.observe(time.perf_counter() - trip.started)
+            _duration(trip.command).observe(time.perf_counter() - trip.started)

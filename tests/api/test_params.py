@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import parse_qsl
 
 import pytest
 
@@ -29,6 +30,25 @@ def test_query_and_body_merge_and_the_query_wins_a_clash() -> None:
 
 def test_values_are_percent_decoded() -> None:
     assert Params.parse(b"newClientOrderId=a%2Fb%3Ac").text("newClientOrderId") == "a/b:c"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"symbol=BTCUSDT&side=BUY&timestamp=1700000000000&signature=ab12",
+        b"a=1&&b=2&",
+        b"flag&a=&b==c",
+        b"note=a+b&x=%20y",
+        b"newClientOrderId=a%2Fb%3Ac&symbol=ETHUSDT",
+        b"",
+    ],
+)
+def test_plain_and_encoded_pairs_read_as_the_standard_parser_reads_them(raw: bytes) -> None:
+    """Plain pairs take a shortcut past the unquoting; it must not change what anyone reads."""
+    expected = dict(parse_qsl(raw.decode(), keep_blank_values=True))
+    params = Params.parse(raw)
+    for name, value in expected.items():
+        assert params.text(name) == (value or None), name
 
 
 def test_an_empty_value_counts_as_not_sent() -> None:
