@@ -24,15 +24,12 @@ from exchange_mock.risk import (
     margin_ratio_ticks,
 )
 from exchange_mock.symbols import SymbolSpec, SymbolTable, to_cash
+from tests.engine.commands import usdt
 
 UNIT = 10_000
 """BTCUSDT: cash per tick (0.1) × lot (0.001)."""
 BTC_LOT = 1_000
 """Lots in one BTC."""
-
-
-def usdt(amount: str | int) -> int:
-    return to_cash(Decimal(amount))
 
 
 @pytest.fixture(scope="module")

@@ -4,14 +4,10 @@ each window and journaled only where they changed."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 
 from exchange_mock.domain.commands import (
-    Command,
     FundAccount,
-    PlaceOrder,
     SeedInsuranceFund,
     UpdateMarkPrice,
 )
@@ -21,36 +17,16 @@ from exchange_mock.domain.events import (
     Event,
     PositionAutoDeleveraged,
 )
-from exchange_mock.domain.replies import Done
 from exchange_mock.engine import Engine
 from exchange_mock.engine.adl import REFRESH_MS
-from exchange_mock.symbols import SymbolTable, to_cash
-from exchange_mock.types import AccountId, OrderType, Side, TimeInForce
+from exchange_mock.symbols import SymbolTable
+from exchange_mock.types import AccountId, Side
+from tests.engine.commands import BTC, limit, market, ok, usdt
 
-BTC = "BTCUSDT"
 MARK = 1_000_000
 """100,000.0 in ticks."""
 LONGS = [AccountId(n) for n in range(1, 6)]
 SHORT, MAKER = AccountId(10), AccountId(11)
-
-
-def usdt(amount: str | int) -> int:
-    return to_cash(Decimal(amount))
-
-
-def ok(engine: Engine, command: Command) -> list[Event]:
-    events, reply = engine.handle(command)
-    assert isinstance(reply, Done), reply
-    return events
-
-
-def limit(account: AccountId, side: Side, lots: int, price: int) -> PlaceOrder:
-    return PlaceOrder(account, BTC, side, OrderType.LIMIT, lots, price, TimeInForce.GTC, False,
-                      "", 1)  # fmt: skip
-
-
-def market(account: AccountId, side: Side, lots: int) -> PlaceOrder:
-    return PlaceOrder(account, BTC, side, OrderType.MARKET, lots, None, None, False, "", 1)
 
 
 def quantile_events(events: list[Event]) -> list[AdlQuantilesUpdated]:

@@ -5,14 +5,10 @@ in the same command."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 
 from exchange_mock.domain.commands import (
-    Command,
     FundAccount,
-    PlaceOrder,
     SettleFunding,
     UpdateMarkPrice,
 )
@@ -25,35 +21,16 @@ from exchange_mock.domain.events import (
     InsuranceFundChanged,
     PositionLiquidated,
 )
-from exchange_mock.domain.replies import Done, Rejected
+from exchange_mock.domain.replies import Rejected
 from exchange_mock.engine import Engine
-from exchange_mock.symbols import SymbolTable, to_cash
-from exchange_mock.types import AccountId, OrderType, Side, TimeInForce
+from exchange_mock.symbols import SymbolTable
+from exchange_mock.types import AccountId, Side
+from tests.engine.commands import BTC, limit, market, ok, usdt
 
-BTC = "BTCUSDT"
 MARK = 1_225_000
 """122,500.0 in ticks."""
 HOUR_8 = 28_800_000
 A, B, C, D = (AccountId(n) for n in (1, 2, 3, 4))
-
-
-def usdt(amount: str | int) -> int:
-    return to_cash(Decimal(amount))
-
-
-def ok(engine: Engine, command: Command) -> list[Event]:
-    events, reply = engine.handle(command)
-    assert isinstance(reply, Done), reply
-    return events
-
-
-def limit(account: AccountId, side: Side, lots: int, price: int) -> PlaceOrder:
-    return PlaceOrder(account, BTC, side, OrderType.LIMIT, lots, price, TimeInForce.GTC, False,
-                      "", 1)  # fmt: skip
-
-
-def market(account: AccountId, side: Side, lots: int) -> PlaceOrder:
-    return PlaceOrder(account, BTC, side, OrderType.MARKET, lots, None, None, False, "", 1)
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ The accounts are built so the figures can be checked by hand: A is long 1 BTC bo
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 
 from exchange_mock.collateral import CollateralTable
@@ -17,11 +15,9 @@ from exchange_mock.domain.commands import (
     Command,
     DepositCollateral,
     FundAccount,
-    PlaceOrder,
     SeedInsuranceFund,
     SetLeverage,
     UpdateCollateralPrice,
-    UpdateMarkPrice,
 )
 from exchange_mock.domain.events import (
     BalanceChanged,
@@ -40,13 +36,12 @@ from exchange_mock.domain.events import (
     PositionLiquidated,
     TradeExecuted,
 )
-from exchange_mock.domain.replies import Done
 from exchange_mock.engine import Engine
 from exchange_mock.risk import PRICE_SCALE
-from exchange_mock.symbols import SymbolTable, to_cash
+from exchange_mock.symbols import SymbolTable
 from exchange_mock.types import AccountId, OrderStatus, OrderType, Side, TimeInForce
+from tests.engine.commands import BTC, ETH, limit, mark, market, ok, usdt
 
-BTC, ETH = "BTCUSDT", "ETHUSDT"
 UNIT = 10_000
 LOT = 1_000
 """Lots in one BTC."""
@@ -54,28 +49,6 @@ ENTRY = 1_000_000
 """100,000.0 in ticks."""
 A, C, C2, M, D = (AccountId(n) for n in (1, 2, 3, 4, 5))
 GTC, IOC = TimeInForce.GTC, TimeInForce.IOC
-
-
-def usdt(amount: str | int) -> int:
-    return to_cash(Decimal(amount))
-
-
-def limit(account: AccountId, side: Side, qty: int, price: int, symbol: str = BTC) -> PlaceOrder:
-    return PlaceOrder(account, symbol, side, OrderType.LIMIT, qty, price, GTC, False, "", 1)
-
-
-def market(account: AccountId, side: Side, qty: int, symbol: str = BTC) -> PlaceOrder:
-    return PlaceOrder(account, symbol, side, OrderType.MARKET, qty, None, None, False, "", 1)
-
-
-def mark(price: int, symbol: str = BTC, ts: int = 5) -> UpdateMarkPrice:
-    return UpdateMarkPrice(symbol, price, ts)
-
-
-def ok(engine: Engine, command: Command) -> list[Event]:
-    events, reply = engine.handle(command)
-    assert isinstance(reply, Done), reply
-    return events
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,7 @@ from exchange_mock.engine.market import Market
 from exchange_mock.engine.positions import Account
 from exchange_mock.symbols import SymbolSpec, SymbolTable, to_cash
 from exchange_mock.types import AccountId
-
-
-def usdt(amount: str | int) -> int:
-    return to_cash(Decimal(amount))
+from tests.engine.commands import usdt
 
 
 def test_the_symbols_highest_leverage_is_the_first_brackets(btc: SymbolSpec) -> None:

@@ -9,8 +9,6 @@ ratio reaches 80% where 0.8 × (P − 90,000) = 0.005 × P − 50: P = 71,950 / 
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 
 from exchange_mock.collateral import CollateralTable
@@ -21,7 +19,6 @@ from exchange_mock.domain.commands import (
     PlaceOrder,
     SetLeverage,
     UpdateCollateralPrice,
-    UpdateMarkPrice,
 )
 from exchange_mock.domain.events import (
     Event,
@@ -30,34 +27,19 @@ from exchange_mock.domain.events import (
     MarginCallPosition,
     PositionLiquidated,
 )
-from exchange_mock.domain.replies import Done
 from exchange_mock.engine import Engine
 from exchange_mock.errors import ConfigError
 from exchange_mock.risk import PRICE_SCALE
-from exchange_mock.symbols import SymbolTable, to_cash
+from exchange_mock.symbols import SymbolTable
 from exchange_mock.types import AccountId, OrderType, Side, TimeInForce
+from tests.engine.commands import BTC, mark, ok, usdt
 
-BTC = "BTCUSDT"
 UNIT = 10_000
 LOT = 1_000
 ENTRY = 1_000_000
 CALL = 905_031
 """The hand-computed margin-call price, in ticks."""
 A, C, D = AccountId(1), AccountId(2), AccountId(3)
-
-
-def usdt(amount: str | int) -> int:
-    return to_cash(Decimal(amount))
-
-
-def ok(engine: Engine, command: Command) -> list[Event]:
-    events, reply = engine.handle(command)
-    assert isinstance(reply, Done), reply
-    return events
-
-
-def mark(price: int, ts: int = 5) -> UpdateMarkPrice:
-    return UpdateMarkPrice(BTC, price, ts)
 
 
 def calls(events: list[Event]) -> list[MarginCallIssued | MarginCallLifted]:
