@@ -1,10 +1,10 @@
 """The process that owns a run: the master of a distributed run, or the only process.
 
-It starts the run (the plan, the run directory, the exchange-side driver), merges what the load
-generators measure, rewrites `progress.json` about once a second, and finishes the run: when
-the shape reaches the end of the timeline and the last requests are answered, or early on
-Ctrl-C, SIGTERM or the web UI's stop. Either way the run directory ends complete, a partial run
-simply having fewer measurements.
+It starts the run (the plan, the run directory, the exchange-side driver, the market sampler),
+merges what the load generators measure, rewrites `progress.json` about once a second, and
+finishes the run: when the shape reaches the end of the timeline and the last requests are
+answered, or early on Ctrl-C, SIGTERM or the web UI's stop. Either way the run directory ends
+complete, a partial run simply having fewer measurements.
 
 Finishing asks every worker for its last measurements (the `stampede:flush` message, answered
 with `stampede:shipment`) rather than trusting Locust's own last report, which arrives after
@@ -40,6 +40,7 @@ from loadtests.pacing import UserSizing
 from loadtests.profiles import ProfileError, RequestClass, Timeline
 from loadtests.progress import Progress, write_progress
 from loadtests.results import PROFILE_FILE, ResultsError, finish_run, start_run
+from loadtests.sampler import start_sampling
 from loadtests.sizing import ClassFeedback, CrowdPlanner
 from loadtests.staleness import READS, STALE_READS
 from loadtests.users.context import Shipment, context_of
@@ -219,7 +220,11 @@ class Coordinator:
         self.run = ActiveRun(plan)
         self._http = operator_client(plan.host, plan.options.admin_token)
         self._driver = Driver(self._http, self.run.timeline, origin=plan.origin)
-        self._greenlets = [gevent.spawn(self._driver.run), gevent.spawn(self._keep_progress)]
+        self._greenlets = [
+            gevent.spawn(self._driver.run),
+            gevent.spawn(self._keep_progress),
+            *start_sampling(plan),
+        ]
         return self.run
 
     def collect(self) -> None:

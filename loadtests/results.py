@@ -7,17 +7,22 @@
       histograms/*.hdr    every histogram, hdrh-encoded base64 text, for re-analysis:
                           <index>-<step>.<series>.<symbol or "all">.<name>.hdr
       audit.json          the exchange's conservation audit after the run, when it has one
+      timeline.jsonl      one MarketSample per second x symbol: last, mark and index price,
+                          true and feed-shown liquidations (see `sampler.py`)
       locust_*.csv        Locust's own CSVs, left as Locust writes them (--csv <run>/locust)
 
 `start_run` writes what is known before the load starts, so even a run that dies part-way says
-what it was; `finish_run` writes the measurements; `read_run` reads it all back.
+what it was; `append_timeline` adds each second's market samples as they are taken, so the
+timeline survives such a run too; `finish_run` writes the measurements; `read_run` reads it all
+back (a run directory from before timelines were sampled reads back with none).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -74,6 +79,7 @@ STEPS_FILE = "steps.jsonl"
 HISTOGRAMS_DIR = "histograms"
 HISTOGRAM_SUFFIX = ".hdr"
 AUDIT_FILE = "audit.json"
+TIMELINE_FILE = "timeline.jsonl"
 LOCUST_CSV_PREFIX = "locust"
 """Pass `--csv <run>/locust` to Locust; its CSVs then land beside the rest."""
 ALL_SYMBOLS = "all"
@@ -169,6 +175,28 @@ class ConservationAudit(BaseModel):
     quiet: bool
     cash_conserved: bool
     positions_balanced: bool
+
+
+class MarketSample(BaseModel):
+    """One symbol's market at one second of the run: what the cascade timeline draws.
+
+    Prices are as the target published them (None where a read failed or no price exists yet);
+    liquidations are cumulative from the run's first sample, so a missed second loses no count.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    at: float
+    """Run seconds (since run second 0) at which the sample was taken."""
+    symbol: str
+    price: Decimal | None
+    """The last traded price."""
+    mark: Decimal | None
+    index: Decimal | None
+    liquidations: int | None
+    """Liquidations the exchange made (its truth counter); None on a target without one."""
+    feed_liquidations: int
+    """Liquidation events the public feed pushed (`!forceOrder@arr`)."""
 
 
 class HistogramKey(NamedTuple):
@@ -324,6 +352,12 @@ def finish_run(
     return steps
 
 
+def append_timeline(directory: Path, samples: Sequence[MarketSample]) -> None:
+    """Add one second's samples to the run's timeline."""
+    with (directory / TIMELINE_FILE).open("a") as file:
+        file.writelines(sample.model_dump_json() + "\n" for sample in samples)
+
+
 @dataclass(frozen=True, slots=True)
 class RunResult:
     """A finished run as its files record it."""
@@ -335,6 +369,8 @@ class RunResult:
     audit: ConservationAudit | None
     histogram_files: dict[HistogramKey, Path]
     locust_csvs: tuple[Path, ...]
+    timeline: tuple[MarketSample, ...] = ()
+    """Oldest first; empty for a run that sampled none."""
 
     def histogram(self, key: HistogramKey) -> HdrHistogram:
         return decode_histogram(self.histogram_files[key].read_text())
@@ -357,6 +393,16 @@ def read_run(directory: Path) -> RunResult:
             if audit_path.exists()
             else None
         )
+        timeline_path = directory / TIMELINE_FILE
+        timeline = (
+            tuple(
+                MarketSample.model_validate_json(line)
+                for line in timeline_path.read_text().splitlines()
+                if line.strip()
+            )
+            if timeline_path.exists()
+            else ()
+        )
     except (ProfileError, ValidationError) as exc:
         raise ResultsError(f"{directory}: {exc}") from exc
     histograms = directory / HISTOGRAMS_DIR
@@ -372,6 +418,7 @@ def read_run(directory: Path) -> RunResult:
         audit=audit,
         histogram_files=histogram_files,
         locust_csvs=tuple(sorted(directory.glob(f"{LOCUST_CSV_PREFIX}_*.csv"))),
+        timeline=timeline,
     )
 
 

@@ -59,6 +59,7 @@ from loadtests.report.units import measure, millis, multiple, num, rate, share
 from loadtests.report.usl import UslFit
 from loadtests.results import (
     ConservationAudit,
+    MarketSample,
     ResultsError,
     RunResult,
     StepSummary,
@@ -260,6 +261,9 @@ class Report(BaseModel):
     scale_out_runs: tuple[ScalePoint, ...] = ()
     """The runs the capacity plan's scale-out fit went through, fewest workers first; empty
     without one. The default keeps a report.json written before scale-out fits readable."""
+    timeline: tuple[MarketSample, ...] = ()
+    """The run's market, sampled each second (prices, liquidations true and on the feed);
+    empty when it was not. The default keeps a report.json written before timelines readable."""
 
     def verdict(self, metric: str) -> SloVerdict:
         return next(verdict for verdict in self.verdicts if verdict.metric == metric)
@@ -370,6 +374,7 @@ def build_report(
         audit=run.audit,
         headline=headline,
         scale_out_runs=scale_out_runs,
+        timeline=run.timeline,
     )
 
 

@@ -3,7 +3,8 @@
 Each figure answers one question of the report: did throughput follow the load and where did it
 bend; what did users wait (corrected) against what a naive tool would say (raw); how requests
 failed; how stale positions got; how late and how complete the liquidation feed was; how close
-clients came to their rate limits; and, given runs at several API worker counts, how many
+clients came to their rate limits; how a cascade unfolded second by second (prices, marks and
+liquidations, true against the feed's); and, given runs at several API worker counts, how many
 workers the surge needs. The renderer leaves out a figure whose question the run did
 not measure (`Report.measured_staleness`, `Report.measured_feed`) rather than draw it empty.
 
@@ -13,7 +14,7 @@ the same way; latency and multipliers use log axes, because a surge spans orders
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -34,11 +35,10 @@ from loadtests.profiles import (
     RequestClass,
 )
 from loadtests.report.capacity import ScaleOut
+from loadtests.report.cascade import PriceKind, by_symbol, liquidation_rates, price_moves
 from loadtests.report.model import LOAD_CLASSES, Report, by_step, percentile
 from loadtests.report.units import millis, multiple, num, rate, share
-
-Series = tuple[Sequence[float], Sequence[float]]
-"""(run seconds, values): a measured series to lay over the cascade timeline."""
+from loadtests.results import MarketSample
 
 HEIGHT = 420
 LOG_AXIS = {"type": "log", "dtick": 1}
@@ -76,6 +76,9 @@ OUTCOME_COLORS = {
     Outcome.CONNECTION_ERROR: "#4c78a8",
     Outcome.OTHER: "#79706e",
 }
+SYMBOL_COLORS = ("#f58518", "#4c78a8", "#54a24b", "#b279a2")
+PRICE_DASHES = {PriceKind.LAST: "solid", PriceKind.MARK: "dash", PriceKind.INDEX: "dot"}
+CASCADE_ROWS = ("load", "prices: move from the first sample", "liquidations per second")
 PERCENTILE_WIDTHS = (("p50", 1.0), ("p99", 2.5))
 """The percentiles drawn, the tail thicker: p99 is what the SLOs judge."""
 CURVE_POINTS = 200
@@ -407,11 +410,20 @@ def rate_limit_figure(report: Report) -> go.Figure:
     )
 
 
-def timeline_figure(profile: Profile, series: Mapping[str, Series] | None = None) -> go.Figure:
-    """The profile's phases on the run's clock, each class's multiplier over time (log), and
-    any measured `series` (price, mark, liquidations...) on a second axis."""
+def timeline_figure(profile: Profile, samples: Sequence[MarketSample] = ()) -> go.Figure:
+    """The profile's phases on the run's clock and each class's multiplier over time (log);
+    given the run's market samples, the cascade under them on the same clock: each symbol's
+    last, mark and index price as a move from the first sample, and its liquidations per
+    second, true against what the public feed showed."""
     timeline = profile.timeline()
-    figure = make_subplots(specs=[[{"secondary_y": bool(series)}]])
+    rows = 3 if samples else 1
+    figure = make_subplots(
+        rows=rows,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        subplot_titles=CASCADE_ROWS if samples else None,
+    )
     for klass in RequestClass:
         times: list[float] = []
         values: list[float] = []
@@ -432,35 +444,85 @@ def timeline_figure(profile: Profile, series: Mapping[str, Series] | None = None
                 "color": CLASS_COLORS[klass],
                 "dash": "dot" if klass is RequestClass.MARKET_DATA else "solid",
             },
-            secondary_y=False,
+            row=1,
+            col=1,
         )
     for index, window in enumerate(timeline.windows):
-        label = "<br>".join([window.name, *(_event_text(e) for e in window.phase.events)])
-        # Neighbouring labels alternate top and bottom, so a short phase's label does not run
-        # into the next one's.
-        figure.add_vrect(
+        # Shaded across every row (paper height) on the shared clock.
+        figure.add_shape(
+            type="rect",
+            xref="x",
+            yref="paper",
             x0=window.start,
             x1=window.end,
+            y0=0,
+            y1=1,
             fillcolor="#000" if index % 2 else "#fff",
             opacity=0.05,
             line_width=0,
-            annotation_text=label,
-            annotation_position="bottom left" if index % 2 else "top left",
-            annotation_font_size=10,
+            layer="below",
         )
-    for name, (times_s, values_s) in (series or {}).items():
-        figure.add_scatter(
-            x=list(times_s), y=list(values_s), name=name, mode="lines", secondary_y=True
+        # Neighbouring labels alternate top and bottom, so a short phase's label does not run
+        # into the next one's.
+        figure.add_annotation(
+            text="<br>".join([window.name, *(_event_text(e) for e in window.phase.events)]),
+            xref="x",
+            yref="paper",
+            x=window.start,
+            y=0 if index % 2 else 1,
+            xanchor="left",
+            yanchor="bottom" if index % 2 else "top",
+            showarrow=False,
+            font_size=10,
         )
+    if samples:
+        _draw_cascade(figure, samples)
     peak = max(
         window.phase.multipliers.of(klass) for window in timeline.windows for klass in RequestClass
     )
-    figure.update_yaxes(LOG_AXIS, title_text="× baseline", secondary_y=False)
+    figure.update_yaxes(LOG_AXIS, title_text="× baseline", row=1, col=1)
+    figure.update_xaxes(title_text="run time, s", row=rows, col=1)
+    what = "phases, multipliers, prices and liquidations" if samples else "phases and multipliers"
     return _layout(
         figure,
-        f"Profile {profile.name}: phases and multipliers (peak {multiple(peak)})",
-        xaxis={"title": "run time, s"},
+        f"Profile {profile.name}: {what} (peak {multiple(peak)})",
+        height=HEIGHT * 1.8 if samples else HEIGHT,
     )
+
+
+def _draw_cascade(figure: go.Figure, samples: Sequence[MarketSample]) -> None:
+    """Rows 2 and 3 of the timeline: prices, and liquidations per second."""
+    colors = {
+        symbol: SYMBOL_COLORS[n % len(SYMBOL_COLORS)] for n, symbol in enumerate(by_symbol(samples))
+    }
+    for (symbol, kind), move in price_moves(samples).items():
+        figure.add_scatter(
+            x=move.times,
+            y=move.moves,
+            customdata=move.prices,
+            hovertemplate="%{customdata} (%{y:+.2f}%)",
+            name=f"{symbol} {kind}",
+            mode="lines",
+            line={"color": colors[symbol], "dash": PRICE_DASHES[kind]},
+            row=2,
+            col=1,
+        )
+    for symbol, rates in liquidation_rates(samples).items():
+        for name, values, dash in (
+            ("true", rates.true, "solid"),
+            ("on the feed", rates.feed, "dot"),
+        ):
+            figure.add_scatter(
+                x=rates.times,
+                y=values,
+                name=f"{symbol} liquidations, {name}",
+                mode="lines",
+                line={"color": colors[symbol], "dash": dash, "shape": "vh"},
+                row=3,
+                col=1,
+            )
+    figure.update_yaxes(title_text="% from first", ticksuffix="%", row=2, col=1)
+    figure.update_yaxes(title_text="per second", rangemode="tozero", row=3, col=1)
 
 
 def _event_text(event: PriceShock | DepthWithdrawal | OracleMode | Fault) -> str:

@@ -240,11 +240,23 @@ def sections(report: Report, *, draw: bool = True) -> list[Section]:
     )
     found.append(Section("Rate limits", (*plots(rate_limit_figure), rate_limit_table(report))))
     if not report.ramp:
-        found.append(
-            Section("Profile timeline", plots(lambda shown: timeline_figure(shown.profile)))
-        )
+        found.append(_timeline_section(report, plots))
     found.append(_run_section(report))
     return found
+
+
+def _timeline_section(
+    report: Report, plots: Callable[[Callable[[Report], go.Figure]], tuple[Block, ...]]
+) -> Section:
+    figure = plots(lambda shown: timeline_figure(shown.profile, shown.timeline))
+    if not report.timeline:
+        return Section("Profile timeline", figure)
+    note = Text(
+        "Sampled once a second: prices as their move from the first sample; liquidations per "
+        "second as the exchange counted them (true, where it publishes a count) and as its "
+        "public feed pushed them, which Binance limits to one per symbol per second."
+    )
+    return Section("Profile timeline", (*figure, note))
 
 
 def _slo_note(report: Report) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -53,6 +53,19 @@ def market_streams(symbols: Iterable[str]) -> str:
     return "/".join(["!forceOrder@arr", *(f"{symbol.lower()}@markPrice@1s" for symbol in symbols)])
 
 
+def stream_events(raw: str | bytes) -> list[dict[str, Any]]:
+    """The events in one WebSocket message, raw or combined (`{"stream", "data"}`), one event
+    or an array of them; anything else in the message (answers to requests) is left out."""
+    payload = orjson.loads(raw)
+    if isinstance(payload, dict) and "stream" in payload and "data" in payload:
+        payload = payload["data"]
+    return [
+        event
+        for event in (payload if isinstance(payload, list) else (payload,))
+        if isinstance(event, dict)
+    ]
+
+
 class FeedRecorder:
     """Records each feed message into the run's metrics."""
 
@@ -60,12 +73,8 @@ class FeedRecorder:
         self._load = load
 
     def message(self, raw: str | bytes, received_at: float) -> None:
-        payload = orjson.loads(raw)
-        if isinstance(payload, dict) and "stream" in payload and "data" in payload:
-            payload = payload["data"]
-        for event in payload if isinstance(payload, list) else (payload,):
-            if isinstance(event, dict):
-                self.event(event, received_at)
+        for event in stream_events(raw):
+            self.event(event, received_at)
 
     def event(self, event: dict[str, Any], received_at: float) -> None:
         kind, stamp = event.get("e"), event.get("E")
@@ -80,6 +89,11 @@ class FeedRecorder:
             series, symbol = USER_DATA, None
         tally = self._load.tally(series, received_at, symbol)
         record_event(tally, event_time_ms=stamp, received_at=received_at)
+
+
+def liquidation_counts(body: Mapping[str, Any]) -> dict[str, int]:
+    """Liquidations per symbol from an answer of the truth counter."""
+    return {symbol: int(each["count"]) for symbol, each in body.get("symbols", {}).items()}
 
 
 class TruthCounter:
@@ -115,9 +129,7 @@ class TruthCounter:
             return False
         if not reply.ok:
             return True
-        counts = {
-            symbol: int(each["count"]) for symbol, each in reply.json().get("symbols", {}).items()
-        }
+        counts = liquidation_counts(reply.json())
         at = self._load.clock()
         if self._seen is not None and at >= self._load.plan.origin:
             for symbol, count in counts.items():

@@ -87,7 +87,7 @@ def test_a_run_leaves_its_whole_directory(local_run: RunResult) -> None:
     files = _files(local_run)
     expected = {
         "profile.yaml", "settings.json", "steps.jsonl", "histograms", "audit.json",
-        "progress.json", "locust_stats.csv", "locust_stats_history.csv",
+        "timeline.jsonl", "progress.json", "locust_stats.csv", "locust_stats_history.csv",
         "locust_failures.csv", "locust_exceptions.csv",
     }  # fmt: skip
     assert expected <= files
@@ -97,6 +97,9 @@ def test_a_run_leaves_its_whole_directory(local_run: RunResult) -> None:
     assert progress is not None and progress.done and progress.elapsed_s == 6
     assert local_run.audit is not None and local_run.audit.passed
     assert "order:limit" in (local_run.directory / "locust_stats.csv").read_text()
+    # The market, once a second per symbol through the run's six seconds.
+    assert {sample.symbol for sample in local_run.timeline} == {"BTCUSDT", "ETHUSDT"}
+    assert 5 * 2 <= len(local_run.timeline) <= 7 * 2
 
 
 def test_every_step_and_class_has_rates_outcomes_and_both_latencies(local_run: RunResult) -> None:
@@ -242,3 +245,4 @@ def test_an_interrupted_run_still_leaves_a_complete_directory(
     assert rows[("first", "orders", None)].requests >= 20
     assert rows[("second", "orders", None)].requests == 0
     assert partial.locust_csvs and partial.histogram_files
+    assert partial.timeline and max(sample.at for sample in partial.timeline) < 10

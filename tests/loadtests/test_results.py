@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,11 @@ from loadtests.metrics import (
 )
 from loadtests.profiles import Profile, RequestClass, load_profile
 from loadtests.results import (
+    TIMELINE_FILE,
     HistogramKey,
+    MarketSample,
     ResultsError,
+    append_timeline,
     finish_run,
     read_run,
     start_run,
@@ -214,6 +218,37 @@ def test_a_run_without_an_audit_reads_back_without_one(profile: Profile, tmp_pat
     result = read_run(tmp_path)
     assert result.audit is None
     assert result.histogram_files == {}
+
+
+def test_the_market_timeline_is_appended_second_by_second_and_reads_back(
+    profile: Profile, tmp_path: Path
+) -> None:
+    start_run(tmp_path, profile, {})
+    first = MarketSample(
+        at=0.0,
+        symbol="BTCUSDT",
+        price=Decimal("122574.50"),
+        mark=Decimal("122570.10"),
+        index=None,
+        liquidations=0,
+        feed_liquidations=0,
+    )
+    second = first.model_copy(update={"at": 1.0, "mark": Decimal("112764.90"), "liquidations": 9})
+    append_timeline(tmp_path, [first])
+    append_timeline(tmp_path, [second])
+    finish_run(tmp_path, Metrics(), profile.timeline(), origin=ORIGIN)
+
+    assert read_run(tmp_path).timeline == (first, second)
+    # Prices stay exact on disk: strings, not floats.
+    assert '"mark":"112764.90"' in (tmp_path / TIMELINE_FILE).read_text()
+
+
+def test_a_run_that_sampled_no_timeline_reads_back_with_none(
+    profile: Profile, tmp_path: Path
+) -> None:
+    start_run(tmp_path, profile, {})
+    finish_run(tmp_path, Metrics(), profile.timeline(), origin=ORIGIN)
+    assert read_run(tmp_path).timeline == ()
 
 
 def test_a_run_directory_is_never_reused(profile: Profile, tmp_path: Path) -> None:

@@ -1,11 +1,12 @@
 """Runs for the report's tests: the committed step ramps (alone and fitted together), a small
-cascade, and edited copies."""
+cascade (with and without a sampled market timeline), and edited copies."""
 
 from __future__ import annotations
 
 import json
 import shutil
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from loadtests.metrics import Metrics, Outcome, SeriesKey, record_request
 from loadtests.profiles import RequestClass, load_profile
 from loadtests.report.model import Report, load_report
 from loadtests.report.slo import OBJECTIVES, Bound, Objective
-from loadtests.results import STEPS_FILE, finish_run, start_run
+from loadtests.results import STEPS_FILE, MarketSample, append_timeline, finish_run, start_run
 from tests.fixtures.make_runs import RUNS_DIR
 
 ONE_WORKER = RUNS_DIR / "step-ramp-small"
@@ -25,6 +26,23 @@ REQUESTS_PER_PHASE = 20
 CASCADE_ORIGIN = 1_760_130_000.0
 
 Row = dict[str, Any]
+
+# The cascade's market at the ends of its first phases, as the sampler records it (each second,
+# in a real run): BTC falls 5% in the waterfall and 8% by the end of the peak minute, its
+# liquidations far ahead of what the feed showed; ETH dips 1% and nothing is liquidated.
+# fmt: off
+CASCADE_MARKET = (
+    #  at     symbol     last       mark       index      true  feed
+    (0.0,   "BTCUSDT", "122500.0", "122500.0", "122500.0", 0,    0),
+    (0.0,   "ETHUSDT", "4350.00",  "4350.00",  "4350.00",  0,    0),
+    (100.0, "BTCUSDT", "122500.0", "122510.0", "122500.0", 0,    0),
+    (100.0, "ETHUSDT", "4350.00",  "4350.00",  "4350.00",  0,    0),
+    (350.0, "BTCUSDT", "116375.0", "116375.0", "116375.0", 500,  25),
+    (350.0, "ETHUSDT", "4306.50",  "4306.50",  "4306.50",  0,    0),
+    (360.0, "BTCUSDT", "112700.0", "112700.0", "113925.0", 1500, 35),
+    (360.0, "ETHUSDT", "4306.50",  "4306.50",  "4306.50",  0,    0),
+)
+# fmt: on
 
 
 @pytest.fixture(scope="session")
@@ -108,3 +126,24 @@ def cascade_run(tmp_path: Path) -> Path:
                 )
     finish_run(directory, metrics, timeline, origin=CASCADE_ORIGIN)
     return directory
+
+
+@pytest.fixture
+def sampled_cascade_run(cascade_run: Path) -> Path:
+    """The small cascade with its market sampled at the ends of its first phases."""
+    append_timeline(
+        cascade_run,
+        [
+            MarketSample(
+                at=at,
+                symbol=symbol,
+                price=Decimal(last),
+                mark=Decimal(mark),
+                index=Decimal(index),
+                liquidations=true,
+                feed_liquidations=feed,
+            )
+            for at, symbol, last, mark, index, true, feed in CASCADE_MARKET
+        ],
+    )
+    return cascade_run

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import websockets
 
-from loadtests.report.model import Report
+from loadtests.report.model import Report, load_report
 from loadtests.report.render import write_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -188,3 +188,16 @@ async def test_report_html_renders_every_plot_offline_without_console_errors(
     assert opened.errors == []
     assert [url for url in opened.requests if not url.startswith(LOCAL_SCHEMES)] == []
     assert opened.screenshot.startswith(b"\x89PNG")
+
+
+async def test_a_sampled_cascade_report_renders_its_timeline_offline_without_console_errors(
+    sampled_cascade_run: Path, tmp_path: Path
+) -> None:
+    files = write_report(load_report(sampled_cascade_run), tmp_path / "report")
+
+    opened = await open_page(files.html, tmp_path / "profile")
+
+    assert opened.plots == 5
+    assert opened.rendered == opened.plots
+    assert opened.errors == []
+    assert [url for url in opened.requests if not url.startswith(LOCAL_SCHEMES)] == []

@@ -51,14 +51,37 @@ def test_requests_past_their_recv_window_get_their_own_bar(two_workers: Report) 
     }
 
 
-def test_the_timeline_lays_measured_series_on_a_second_axis(cascade_run: Path) -> None:
-    profile = load_report(cascade_run).profile
+def test_the_timeline_shades_each_phase_and_draws_only_the_load_without_samples(
+    cascade_run: Path,
+) -> None:
+    report = load_report(cascade_run)
 
-    figure = timeline_figure(profile, {"BTC mark": ([0.0, 600.0], [122_574.0, 104_783.0])})
+    figure = timeline_figure(report.profile, report.timeline)
 
-    mark = next(trace for trace in figure.data if trace.name == "BTC mark")
-    assert mark.yaxis == "y2"
-    assert len(figure.layout.shapes) == len(profile.phases)
+    assert report.timeline == ()
+    assert len(figure.layout.shapes) == len(report.profile.phases)
+    assert {trace.yaxis for trace in figure.data} == {"y"}
+
+
+def test_the_timeline_draws_the_cascade_under_the_load_on_one_clock(
+    sampled_cascade_run: Path,
+) -> None:
+    report = load_report(sampled_cascade_run)
+
+    figure = timeline_figure(report.profile, report.timeline)
+
+    traces = {trace.name: trace for trace in figure.data}
+    mark = traces["BTCUSDT mark"]
+    assert mark.yaxis == "y2" and mark.y[-1] == pytest.approx(-8)
+    assert mark.customdata[-1] == "112700.0"  # hovering shows the price itself
+    assert {"BTCUSDT last", "BTCUSDT index", "ETHUSDT mark"} <= set(traces)
+    true, shown = traces["BTCUSDT liquidations, true"], traces["BTCUSDT liquidations, on the feed"]
+    assert true.yaxis == shown.yaxis == "y3"
+    assert true.y == pytest.approx((0, 2, 100)) and shown.y == pytest.approx((0, 0.1, 1))
+    # One clock: every row follows the bottom one's axis, and each phase is shaded across all.
+    assert figure.layout.xaxis.matches == figure.layout.xaxis2.matches == "x3"
+    assert len(figure.layout.shapes) == len(report.profile.phases)
+    assert all(shape.yref == "paper" for shape in figure.layout.shapes)
 
 
 def test_the_scale_out_figure_draws_the_runs_the_fit_and_the_surge(scaled_out: Report) -> None:

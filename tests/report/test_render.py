@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 from loadtests.report.model import Report, load_report
@@ -40,6 +42,26 @@ def test_a_cascade_report_json_reads_back_too(cascade_run: Path, tmp_path: Path)
     report = load_report(cascade_run)
 
     assert read_report(write_report(report, tmp_path).json) == report
+
+
+def test_a_cascade_report_json_reads_back_with_its_timeline(
+    sampled_cascade_run: Path, tmp_path: Path
+) -> None:
+    report = load_report(sampled_cascade_run)
+
+    read = read_report(write_report(report, tmp_path).json)
+
+    assert read == report and len(read.timeline) == 8
+    assert read.timeline[-2].mark == Decimal("112700.0")
+
+
+def test_a_report_json_from_before_timelines_still_reads(cascade_run: Path, tmp_path: Path) -> None:
+    path = write_report(load_report(cascade_run), tmp_path).json
+    older = json.loads(path.read_text())
+    del older["timeline"]
+    path.write_text(json.dumps(older))
+
+    assert read_report(path).timeline == ()
 
 
 def test_markdown_opens_with_the_title_and_every_headline_line(one_worker: Report) -> None:
@@ -101,6 +123,20 @@ def test_a_cascade_html_draws_its_timeline_and_skips_what_it_did_not_measure(
     assert len(re.findall(r'<div id="plot-\d+"', html)) == 5
     assert "Profile oct-2025: phases and multipliers" in html
     assert "Stale position reads" not in html
+
+
+def test_a_sampled_cascade_draws_prices_and_liquidations_on_its_timeline(
+    sampled_cascade_run: Path,
+) -> None:
+    report = load_report(sampled_cascade_run)
+
+    html, markdown = to_html(report), to_markdown(report)
+
+    assert len(re.findall(r'<div id="plot-\d+"', html)) == 5  # in the timeline, not beside it
+    assert "Profile oct-2025: phases, multipliers, prices and liquidations" in html
+    assert "BTCUSDT liquidations, on the feed" in html
+    # The Markdown has no figure, but says what the figure shows.
+    assert "## Profile timeline" in markdown and "Sampled once a second" in markdown
 
 
 def test_html_shows_the_headline_escaped(one_worker: Report) -> None:

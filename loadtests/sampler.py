@@ -1,0 +1,186 @@
+"""The cascade as it unfolded: once a second, each symbol's last, mark and index price and its
+liquidations, true and as the public feed showed them, appended to the run's timeline.jsonl.
+
+One sampler per run, in the process that owns it (like the driver), so nothing is counted twice
+and nothing needs merging. It reads the public endpoints every Binance-compatible target has
+(`GET /fapi/v1/ticker/price`, `GET /fapi/v1/premiumIndex`) and the mock's truth counter
+(`GET /stampede/liquidations`; a target without it is asked once), and keeps a subscription of
+its own to the liquidation feed (`!forceOrder@arr`), counting the events it pushes per symbol:
+in a distributed run the load's feed listener lives on a worker, and a public feed shows every
+subscriber the same events.
+
+A sample is taken on each whole run second from 0 to the end of the timeline; seconds the
+target took too long to answer in are skipped, not sampled late.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from decimal import Decimal, InvalidOperation
+from functools import partial
+from typing import Any
+
+import gevent
+import httpx
+from gevent import Greenlet
+
+from loadtests.driver import ABSENT
+from loadtests.options import RunPlan
+from loadtests.results import MarketSample, append_timeline
+from loadtests.users.feeds import TRUTH, StreamListener, liquidation_counts, stream_events
+
+log = logging.getLogger(__name__)
+
+TICKER = "/fapi/v1/ticker/price"
+PREMIUM = "/fapi/v1/premiumIndex"
+LIQUIDATION_STREAM = "!forceOrder@arr"
+READ_TIMEOUT_S = 2.0
+"""A read slower than this leaves its field out of the sample rather than hold the next one."""
+
+
+def prices(body: object, field: str) -> dict[str, Decimal]:
+    """`field` per symbol from an answer for every symbol (a list) or for one (an object).
+    A price that is not positive (the mock's "0" before the first trade) is no price."""
+    entries = body if isinstance(body, list) else [body]
+    found = {}
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        symbol, value = entry.get("symbol"), entry.get(field)
+        if not isinstance(symbol, str) or not isinstance(value, str):
+            continue
+        try:
+            price = Decimal(value)
+        except InvalidOperation:
+            continue
+        if price > 0:
+            found[symbol] = price
+    return found
+
+
+class FeedCount:
+    """Liquidation events the feed pushed, per symbol, since it was opened."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def message(self, raw: str | bytes, received_at: float) -> None:
+        for event in stream_events(raw):
+            order = event.get("o")
+            if event.get("e") == "forceOrder" and isinstance(order, dict):
+                symbol = order.get("s")
+                if isinstance(symbol, str):
+                    self.counts[symbol] = self.counts.get(symbol, 0) + 1
+
+
+class MarketSampler:
+    """Samples the market on each run second until the end; `run` closes `http` when done."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        symbols: Sequence[str],
+        feed: FeedCount,
+        write: Callable[[Sequence[MarketSample]], None],
+        *,
+        origin: float,
+        duration: float,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = gevent.sleep,
+    ) -> None:
+        self._http = http
+        self._symbols = tuple(symbols)
+        self._feed = feed
+        self._write = write
+        self._origin = origin
+        self._duration = duration
+        self._clock = clock
+        self._sleep = sleep
+        self._truth_absent = False
+        self._truth_base: dict[str, int] | None = None
+        self._feed_base: dict[str, int] | None = None
+
+    def run(self) -> None:
+        second = 0
+        with self._http:
+            while second <= self._duration:
+                delay = self._origin + second - self._clock()
+                if delay > 0:
+                    self._sleep(delay)
+                self._write(self.sample(self._clock() - self._origin))
+                second = max(second + 1, math.floor(self._clock() - self._origin) + 1)
+
+    def sample(self, at: float) -> list[MarketSample]:
+        """Every symbol's sample at run second `at`, read now."""
+        last = prices(self._json(TICKER), "price")
+        premium = self._json(PREMIUM)
+        marks, indexes = prices(premium, "markPrice"), prices(premium, "indexPrice")
+        truth = self._truth()
+        if truth is not None and self._truth_base is None:
+            self._truth_base = truth
+        truth_base = self._truth_base or {}
+        feed = dict(self._feed.counts)
+        if self._feed_base is None:
+            self._feed_base = feed
+        feed_base = self._feed_base
+        return [
+            MarketSample(
+                at=at,
+                symbol=symbol,
+                price=last.get(symbol),
+                mark=marks.get(symbol),
+                index=indexes.get(symbol),
+                liquidations=None
+                if truth is None
+                else truth.get(symbol, 0) - truth_base.get(symbol, 0),
+                feed_liquidations=feed.get(symbol, 0) - feed_base.get(symbol, 0),
+            )
+            for symbol in self._symbols
+        ]
+
+    def _get(self, path: str) -> httpx.Response | None:
+        try:
+            return self._http.get(path)
+        except httpx.HTTPError:
+            return None
+
+    def _json(self, path: str) -> Any:
+        """The JSON answer to a GET of `path`; None when there is none to use."""
+        response = self._get(path)
+        return response.json() if response is not None and response.status_code == 200 else None
+
+    def _truth(self) -> dict[str, int] | None:
+        if self._truth_absent:
+            return None
+        response = self._get(TRUTH)
+        if response is not None and response.status_code in ABSENT:
+            log.info("the target has no liquidation truth counter; the timeline shows the feed's")
+            self._truth_absent = True
+            return None
+        if response is None or response.status_code != 200:
+            return None
+        return liquidation_counts(response.json())
+
+
+def start_sampling(plan: RunPlan) -> list[Greenlet]:
+    """The run's sampler and its feed subscription, each in a greenlet, until the timeline's
+    end (or until killed with the run's other greenlets)."""
+    duration = plan.timeline().duration
+    feed = FeedCount()
+
+    def running() -> bool:
+        return time.time() < plan.origin + duration
+
+    listener = StreamListener(f"{plan.ws_host}/ws/{LIQUIDATION_STREAM}", feed.message, running)
+    sampler = MarketSampler(
+        httpx.Client(base_url=plan.host, timeout=READ_TIMEOUT_S),
+        plan.options.symbols,
+        feed,
+        partial(append_timeline, plan.run_dir),
+        origin=plan.origin,
+        duration=duration,
+    )
+    return [gevent.spawn(listener.run), gevent.spawn(sampler.run)]
