@@ -55,7 +55,14 @@ def run(
     slo: Annotated[Path | None, typer.Option(help="SLO thresholds (YAML).")] = None,
     out: Annotated[Path | None, typer.Option(help="Run directory; runs/<profile>-<time>.")] = None,
     fail_on_slo: Annotated[bool, typer.Option(help="Exit 1 when an SLO is broken.")] = False,
-    processes: Annotated[int, typer.Option(help="Locust worker processes.")] = 1,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Locust worker processes: one per core against a --target, one beside the "
+            "embedded mock (which needs the other cores) unless given.",
+        ),
+    ] = None,
     baseline_scale: Annotated[
         float, typer.Option(help="Multiply the profile's baseline rates.")
     ] = 1.0,

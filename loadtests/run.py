@@ -11,6 +11,7 @@ and still leaves a usable, partial run directory.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -54,13 +55,23 @@ class RunOptions:
     target: str | None = None
     time_scale: float | None = None
     baseline_scale: float = 1.0
-    processes: int = 1
+    processes: int | None = None
+    """Locust worker processes; None: one per core against a target, where this machine only
+    generates load, and one against the embedded mock, which needs the other cores."""
     client_ips: int = 16
     retry: str = "none"
     accounts: int = 200
     accounts_file: Path | None = None
     api_workers: int | None = None
     """API worker processes: the embedded mock's (1 when None); recorded for any target."""
+
+    @property
+    def load_processes(self) -> int:
+        if self.processes is not None:
+            return self.processes
+        if self.target is None:
+            return 1
+        return os.cpu_count() or 1
 
     @property
     def recorded_api_workers(self) -> int | None:
@@ -171,8 +182,8 @@ def locust_command(options: RunOptions, host: str, accounts_file: Path) -> list[
     ]  # fmt: skip
     if options.time_scale is not None:
         command += ["--time-scale", str(options.time_scale)]
-    if options.processes > 1:
-        command += ["--processes", str(options.processes)]
+    if options.load_processes > 1:
+        command += ["--processes", str(options.load_processes)]
     if options.recorded_api_workers is not None:
         command += ["--api-workers", str(options.recorded_api_workers)]
     return command

@@ -93,3 +93,19 @@ def test_the_run_records_how_many_api_workers_served_it(
 ) -> None:
     options = RunOptions(profile="step-ramp", out=tmp_path, target=target, api_workers=api_workers)
     assert _recorded_workers(options) == recorded
+
+
+def _processes(options: RunOptions) -> str | None:
+    command = locust_command(options, "http://127.0.0.1:8000", Path("accounts.json"))
+    return command[command.index("--processes") + 1] if "--processes" in command else None
+
+
+def test_the_load_uses_every_core_against_a_target_and_one_beside_the_mock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    target = RunOptions(profile="step-ramp", out=tmp_path, target="http://venue:8000")
+    embedded = RunOptions(profile="step-ramp", out=tmp_path)
+    assert (_processes(target), _processes(embedded)) == ("4", None)
+    chosen = RunOptions(profile="step-ramp", out=tmp_path, processes=2)
+    assert _processes(chosen) == "2", "what the user asks for wins"
