@@ -32,6 +32,11 @@ per-IP weight limit bans the load before it can reach the engine and the project
 DEMO_BASELINE_SCALE = 3.0
 """Compressed to three minutes, the peak minute lasts seconds; a larger baseline lets a
 two-core machine reach the loads where its queues build within that time."""
+DEMO_CLIENT_TIMEOUT_S = 5.0
+"""A trading client's patience in a cascade: ccxt waits 10 s by default, but bots and market
+makers give up far sooner, and an answer after 5 s has already lost them. Compressed, the peak
+minute's backlog drains in about ten seconds, so with ccxt's 10 s whether the demo's clients time
+out depends on a second either way; at 5 s they do wherever the venue falls that far behind."""
 DEMO_API_WORKERS = 2
 """The API tier scales out (its workers are stateless) while the engine and the projector are
 single writers: with one worker the API is the first wall on a small machine and hides them;
@@ -70,6 +75,10 @@ def run(
     retry: Annotated[
         str, typer.Option(help="On errors: none, immediate, backoff or retry-after.")
     ] = "none",
+    client_timeout: Annotated[
+        float | None,
+        typer.Option(min=0.1, help="Seconds a client waits for an answer (10, as ccxt, if none)."),
+    ] = None,
     accounts_file: Annotated[
         Path | None, typer.Option(help="Accounts (as `stampede accounts --json`) of the target.")
     ] = None,
@@ -92,6 +101,7 @@ def run(
         processes=processes,
         client_ips=client_ips,
         retry=retry,
+        client_timeout=client_timeout,
         accounts_file=accounts_file,
         api_workers=api_workers,
     )
@@ -109,6 +119,7 @@ def demo() -> None:
         client_ips=DEMO_CLIENT_IPS,
         baseline_scale=DEMO_BASELINE_SCALE,
         api_workers=DEMO_API_WORKERS,
+        client_timeout=DEMO_CLIENT_TIMEOUT_S,
     )
 
 

@@ -60,6 +60,8 @@ class RunOptions:
     generates load, and one against the embedded mock, which needs the other cores."""
     client_ips: int = 16
     retry: str = "none"
+    client_timeout: float | None = None
+    """Seconds a client waits for an answer; the harness's default (ccxt's 10 s) when None."""
     accounts: int = 200
     accounts_file: Path | None = None
     api_workers: int | None = None
@@ -182,6 +184,8 @@ def locust_command(options: RunOptions, host: str, accounts_file: Path) -> list[
     ]  # fmt: skip
     if options.time_scale is not None:
         command += ["--time-scale", str(options.time_scale)]
+    if options.client_timeout is not None:
+        command += ["--client-timeout", str(options.client_timeout)]
     if options.load_processes > 1:
         command += ["--processes", str(options.load_processes)]
     if options.recorded_api_workers is not None:

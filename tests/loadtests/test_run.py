@@ -109,3 +109,13 @@ def test_the_load_uses_every_core_against_a_target_and_one_beside_the_mock(
     assert (_processes(target), _processes(embedded)) == ("4", None)
     chosen = RunOptions(profile="step-ramp", out=tmp_path, processes=2)
     assert _processes(chosen) == "2", "what the user asks for wins"
+
+
+def test_a_client_timeout_is_passed_to_the_load_only_when_chosen(tmp_path: Path) -> None:
+    def timeout_of(options: RunOptions) -> str | None:
+        command = locust_command(options, "http://127.0.0.1:8000", Path("accounts.json"))
+        flag = "--client-timeout"
+        return command[command.index(flag) + 1] if flag in command else None
+
+    assert timeout_of(RunOptions(profile="oct-2025", out=tmp_path)) is None
+    assert timeout_of(RunOptions(profile="oct-2025", out=tmp_path, client_timeout=5.0)) == "5.0"
