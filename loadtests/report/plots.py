@@ -462,12 +462,12 @@ def timeline_figure(profile: Profile, samples: Sequence[MarketSample] = ()) -> g
             line_width=0,
             layer="below",
         )
-        # Neighbouring labels alternate top and bottom, so a short phase's label does not run
-        # into the next one's.
+        # Neighbouring labels alternate top and bottom of the load row, so a short phase's
+        # label does not run into the next one's, nor into the prices and liquidations below.
         figure.add_annotation(
             text="<br>".join([window.name, *(_event_text(e) for e in window.phase.events)]),
             xref="x",
-            yref="paper",
+            yref="y domain",
             x=window.start,
             y=0 if index % 2 else 1,
             xanchor="left",
