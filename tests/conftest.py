@@ -1,10 +1,12 @@
-"""Shared fixtures: one real embedded redis-server for the whole test session."""
+"""Shared fixtures: one real embedded redis-server for the whole test session, and an async
+client of it per test."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from redis.asyncio import Redis
 
 from exchange_mock.redis_server import EmbeddedRedis
 
@@ -13,6 +15,13 @@ from exchange_mock.redis_server import EmbeddedRedis
 def redis_server() -> Iterator[EmbeddedRedis]:
     with EmbeddedRedis() as server:
         yield server
+
+
+@pytest.fixture
+async def redis(redis_server: EmbeddedRedis) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_server.url)
+    yield client
+    await client.aclose()
 
 
 @pytest.fixture

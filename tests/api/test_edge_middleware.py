@@ -23,7 +23,6 @@ from exchange_mock.api.ratelimit import RateLimiter, RateLimitTable
 from exchange_mock.domain.commands import Command
 from exchange_mock.domain.replies import Done, Reply
 from exchange_mock.faults.kinds import FaultKind
-from exchange_mock.redis_server import EmbeddedRedis
 from exchange_mock.settings import Settings
 from exchange_mock.store.keys import Keys
 from tests.api.fakes import (
@@ -66,13 +65,6 @@ class GatedBus(FakeBus):
         self.commands.append(command)
         await self.gate.wait()
         return Done(orders=(snapshot(),))
-
-
-@pytest.fixture
-async def redis(redis_server: EmbeddedRedis) -> AsyncIterator[Redis]:
-    r = Redis.from_url(redis_server.url)
-    yield r
-    await r.aclose()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from redis.asyncio import Redis
 
 from exchange_mock.domain.commands import CancelOrder, Command, PlaceOrder
 from exchange_mock.errors import Code, ExchangeError
-from exchange_mock.redis_server import EmbeddedRedis
 from exchange_mock.store.bus import OVERLOADED_MSG, CommandBus, Shedding
 from exchange_mock.store.keys import Keys
 from exchange_mock.types import AccountId, OrderId, OrderType, Side
@@ -36,13 +35,6 @@ def order(account: AccountId = TRADER, reduce_only: bool = False) -> PlaceOrder:
         client_order_id="c",
         ts=1,
     )
-
-
-@pytest.fixture
-async def redis(redis_server: EmbeddedRedis) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_server.url)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any, cast
 
 import orjson
-import pytest
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
@@ -22,20 +21,12 @@ from exchange_mock.domain.events import (
 )
 from exchange_mock.faults.kinds import FaultKind, FixedFaults
 from exchange_mock.feeds.publisher import FeedPublisher
-from exchange_mock.redis_server import EmbeddedRedis
 from exchange_mock.store import records, streams
 from exchange_mock.store.keys import Keys
 from exchange_mock.symbols import SymbolTable
 from exchange_mock.types import AccountId, Side
 
 SYMBOLS = SymbolTable.load()
-
-
-@pytest.fixture
-async def redis(redis_server: EmbeddedRedis) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_server.url)
-    yield client
-    await client.aclose()
 
 
 class Journal:

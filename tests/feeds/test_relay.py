@@ -13,15 +13,7 @@ from redis.asyncio import Redis
 
 from exchange_mock.feeds.payloads import listen_key_expired
 from exchange_mock.feeds.relay import SLOW_CONSUMER, FeedRelay, Subscriber
-from exchange_mock.redis_server import EmbeddedRedis
 from exchange_mock.store.keys import Keys
-
-
-@pytest.fixture
-async def redis(redis_server: EmbeddedRedis) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_server.url)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture

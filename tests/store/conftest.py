@@ -1,10 +1,10 @@
-"""The store tests' shared pieces: an async client of the session's real Redis, and a way to
-put events in a journal and let the real projector apply them."""
+"""The store tests' shared piece: a way to put events in a journal and let the real projector
+apply them."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -13,19 +13,11 @@ from redis.asyncio import Redis
 from exchange_mock.domain import codec
 from exchange_mock.domain.events import Event
 from exchange_mock.projector.runner import Projector
-from exchange_mock.redis_server import EmbeddedRedis
 from exchange_mock.store.keys import Keys
 from exchange_mock.store.streams import journal_id
 from exchange_mock.symbols import SymbolTable
 
 Project = Callable[..., Coroutine[Any, Any, None]]
-
-
-@pytest.fixture
-async def redis(redis_server: EmbeddedRedis) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_server.url)
-    yield client
-    await client.aclose()
 
 
 async def _project(redis: Redis, keys: Keys, events: list[Event], journaled: int = 0) -> None:

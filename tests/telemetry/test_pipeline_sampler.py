@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
 from redis.asyncio import Redis
 
-from exchange_mock.redis_server import EmbeddedRedis
 from exchange_mock.settings import Role
 from exchange_mock.store import records
 from exchange_mock.store.keys import Keys
@@ -30,13 +28,6 @@ class Relay:
 
     dropped: int = 0
     interruptions: int = 0
-
-
-@pytest.fixture
-async def redis(redis_server: EmbeddedRedis) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_server.url)
-    yield client
-    await client.aclose()
 
 
 def sampler(
