@@ -16,6 +16,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from exchange_mock.faults.kinds import FaultKind, check
 from exchange_mock.market.crowd import Crowd
 
+FUNDING_INTERVAL_MS = 8 * 3_600_000
+"""Binance's funding interval: what `funding_interval_ms` is unless configured."""
+
 
 class Role(StrEnum):
     """The parts of the pipeline one process can run; `all` of them in one process by default."""
@@ -116,7 +119,7 @@ class Settings(BaseSettings):
         "bans shrink by this factor so a compressed scenario meets them the same way.",
     )
     funding_interval_ms: int = Field(
-        default=28_800_000,
+        default=FUNDING_INTERVAL_MS,
         ge=1_000,
         description="Funding interval in the scenario's time (Binance: 8 hours): open positions "
         "pay or receive funding at the end of each, every funding_interval_ms / time_scale of "

@@ -19,6 +19,7 @@ from fastapi import Response
 from exchange_mock.api.filters import ORDER_TYPES, POSITION_SIDE
 from exchange_mock.domain.events import OrderSnapshot
 from exchange_mock.risk import Tiers, collateral_units, collateral_value, liquidation_price
+from exchange_mock.settings import FUNDING_INTERVAL_MS
 from exchange_mock.store.views import AccountView, DepthView, MarkView, TickerView
 from exchange_mock.symbols import SymbolSpec, SymbolTable, to_cash
 from exchange_mock.types import (
@@ -38,7 +39,6 @@ ZERO = "0"
 MARGIN_ASSET = "USDT"
 PERPETUAL_DELIVERY_DATE = 4133404800000
 """Binance's placeholder delivery date for perpetual contracts (2100-12-25)."""
-FUNDING_INTERVAL_MS = 8 * 3_600_000
 INTEREST_RATE = "0.00010000"
 """Binance's fixed interest component of funding (0.01% per 8 hours)."""
 _CASH_PLACES = len(str(CASH_SCALE)) - 1

@@ -15,12 +15,12 @@ from collections.abc import Iterable
 
 import orjson
 
-from exchange_mock.api.wire import FUNDING_INTERVAL_MS
 from exchange_mock.domain.events import Event, MarkPriceUpdated, PositionLiquidated
 from exchange_mock.feeds import payloads, streams
 from exchange_mock.feeds.marks import Mark, MarkBoard
 from exchange_mock.feeds.throttle import ForceOrderThrottle, Liquidation
 from exchange_mock.feeds.userdata import user_updates
+from exchange_mock.settings import FUNDING_INTERVAL_MS
 from exchange_mock.store.keys import Keys
 from exchange_mock.symbols import SymbolSpec, SymbolTable
 from exchange_mock.types import Millis
