@@ -174,33 +174,9 @@ def _highest(test: Callable[[Ticks], bool], guess: Ticks) -> Ticks:
 
 
 def _lowest(test: Callable[[Ticks], bool], guess: Ticks) -> Ticks:
-    """The lowest price ≥ 1 passing `test`, which fails below some bound and passes above."""
-    price = max(guess, 1)
-    step = 1
-    if test(price):
-        high = price
-        while True:
-            if high - step < 1:
-                low = 0
-                break
-            if not test(high - step):
-                low = high - step
-                break
-            high -= step
-            step *= 2
-    else:
-        low = price
-        while not test(low + step):
-            low += step
-            step *= 2
-        high = low + step
-    while high - low > 1:
-        middle = (low + high) // 2
-        if test(middle):
-            high = middle
-        else:
-            low = middle
-    return high
+    """The lowest price ≥ 1 passing `test`, which fails below some bound and passes above: one
+    above the highest price failing it."""
+    return _highest(lambda price: not test(price), guess - 1) + 1
 
 
 def liquidation_price(
