@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 
 from exchange_mock.accounts import AccountBook
 from exchange_mock.collateral import CollateralTable
@@ -41,6 +42,7 @@ from exchange_mock.settings import Role, Settings
 from exchange_mock.store import scripts
 from exchange_mock.store.bus import CommandBus, Shedding
 from exchange_mock.store.keys import Keys
+from exchange_mock.store.pool import BoundedPool
 from exchange_mock.store.scenario import ScenarioBoard
 from exchange_mock.symbols import SymbolTable, to_cash, to_ppm
 from exchange_mock.telemetry.redis_latency import MeasuredConnection
@@ -84,7 +86,7 @@ class Node:
         self.faults = LiveFaults(self.fault_board)
         """The faults in force, as this process last saw them: `faults.value(kind)`."""
         self.redis = Redis(
-            connection_pool=BlockingConnectionPool.from_url(
+            connection_pool=BoundedPool.from_url(
                 settings.redis_url,
                 max_connections=settings.redis_pool,
                 timeout=None,
@@ -171,6 +173,10 @@ class Node:
                 settings.metrics_interval_ms,
             ).run,
         )  # fmt: skip
+        # What start built (tables, accounts, the app) lives as long as the process: frozen out
+        # of the collector, a full collection no longer walks it, which otherwise stalled every
+        # request in flight for tens of milliseconds (the positionRisk benchmark's p99: 35 ms).
+        gc.freeze()
         return self
 
     def _spawn(self, name: str, run: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
@@ -193,6 +199,7 @@ class Node:
         await self.bus.stop()
         await self.redis.aclose()
         await self.control.aclose()
+        gc.unfreeze()
 
 
 def _report_crash(task: asyncio.Task[None]) -> None:

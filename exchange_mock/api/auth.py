@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
+from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 from exchange_mock.accounts import Account, AccountBook
@@ -25,7 +26,7 @@ from exchange_mock.api.params import Params, invalid
 from exchange_mock.errors import Code, ExchangeError
 from exchange_mock.types import Millis
 
-API_KEY_HEADER = "x-mbx-apikey"
+API_KEY_HEADER = b"x-mbx-apikey"
 DEFAULT_RECV_WINDOW_MS = 5_000
 MAX_RECV_WINDOW_MS = 60_000
 FUTURE_TOLERANCE_MS = 1_000
@@ -103,23 +104,45 @@ class AccountCall:
     params: Params
 
 
-async def signed(request: Request) -> AccountCall:
-    """FastAPI dependency for signed (TRADE / USER_DATA) endpoints."""
-    ctx = context_of(request)
+async def account_call(scope: Scope, receive: Receive) -> AccountCall:
+    """Authenticate a signed request straight from its ASGI scope and body: the headers are
+    scanned for the one key they need, and no Request object is built."""
+    ctx: ApiContext = scope["app"].state.context
+    body = await _body(receive)
     account, params = authenticate(
-        ctx.accounts,
-        request.headers.get(API_KEY_HEADER),
-        request.scope["query_string"],
-        await request.body(),
-        ctx.clock(),
+        ctx.accounts, api_key_of(scope), scope["query_string"], body, ctx.clock()
     )
     return AccountCall(ctx, account, params)
+
+
+def api_key_of(scope: Scope) -> str | None:
+    """The `X-MBX-APIKEY` header, if sent."""
+    for name, value in scope["headers"]:
+        if name == API_KEY_HEADER:
+            return str(value.decode("latin-1"))
+    return None
+
+
+async def _body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def signed(request: Request) -> AccountCall:
+    """FastAPI dependency for signed (TRADE / USER_DATA) endpoints."""
+    return await account_call(request.scope, request.receive)
 
 
 async def api_key_only(request: Request) -> AccountCall:
     """FastAPI dependency for USER_STREAM endpoints, which carry the key but no signature."""
     ctx = context_of(request)
-    account = account_for_key(ctx.accounts, request.headers.get(API_KEY_HEADER))
+    account = account_for_key(ctx.accounts, api_key_of(request.scope))
     params = Params.parse(request.scope["query_string"], await request.body())
     return AccountCall(ctx, account, params)
 
@@ -144,18 +167,10 @@ class SignedRoute(APIRoute):
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
-        handle = self.get_route_handler()
+        call = cast(SignedEndpoint, self.endpoint)
 
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
-            response = await handle(Request(scope, receive, send))
+            response = await call(await account_call(scope, receive))
             await response(scope, receive, send)
 
         self.app = app
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        endpoint = cast(SignedEndpoint, self.endpoint)
-
-        async def handle(request: Request) -> Response:
-            return await endpoint(await signed(request))
-
-        return handle
