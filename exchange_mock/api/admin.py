@@ -7,8 +7,9 @@ see `admin_auth.py`) the faults and the state of the pipeline:
 - `PUT /stampede/admin/faults` with `{"kind": ..., "value": ...}`: set one fault (0 clears it);
 - `DELETE /stampede/admin/faults`: clear every fault.
 
-Fault changes reach every process of the exchange within milliseconds (a Redis notice), and
-within `faults.board.REFRESH_S` at worst.
+A fault change is in force in the process that answers it by the time the answer leaves; it
+reaches the exchange's other processes within milliseconds (a Redis notice), and within
+`faults.board.REFRESH_S` at worst.
 """
 
 from __future__ import annotations
@@ -89,14 +90,17 @@ async def put_fault(change: FaultChange, request: Request) -> dict[str, Faults]:
         check(kind, change.value)
     except ValueError as exc:
         raise ExchangeError(Code.INVALID_PARAMETER, f"{exc}.") from None
-    board = _node(request).fault_board
-    await board.set(kind, change.value)
-    return {"faults": await board.load()}
+    node = _node(request)
+    await node.fault_board.set(kind, change.value)
+    await node.faults.refresh()
+    return {"faults": await node.fault_board.load()}
 
 
 @operator.delete("/faults", summary="Clear every fault")
 async def clear_faults(request: Request) -> dict[str, Faults]:
-    await _node(request).fault_board.replace({})
+    node = _node(request)
+    await node.fault_board.replace({})
+    await node.faults.refresh()
     return {"faults": {}}
 
 

@@ -42,6 +42,7 @@ PERPETUAL_DELIVERY_DATE = 4133404800000
 INTEREST_RATE = "0.00010000"
 """Binance's fixed interest component of funding (0.01% per 8 hours)."""
 _CASH_PLACES = len(str(CASH_SCALE)) - 1
+_NO_ORDERS = (0, 0)
 
 
 def json_response(content: Any, headers: dict[str, str] | None = None) -> Response:
@@ -75,6 +76,7 @@ def mark_ticks(spec: SymbolSpec, mark: Ticks | None) -> Ticks:
     return spec.ticks(spec.reference_price) or 0
 
 
+@cache
 def max_notional(spec: SymbolSpec, leverage: int) -> str:
     """The largest position notional the brackets allow at this leverage."""
     cap = spec.brackets[0].notional_cap
@@ -195,7 +197,7 @@ ACCOUNT_POSITION_FIELDS: dict[Version, tuple[str, ...]] = {
     ),
 }
 FLAT_POSITIONS_LISTED: dict[Version, bool] = {2: True, 3: False}
-"""v2 lists every symbol asked for; v3 only those with a position."""
+"""v2 lists every symbol asked for; v3 only those with a position or open orders."""
 _TOTALS = (
     "totalInitialMargin",
     "totalMaintMargin",
@@ -268,9 +270,14 @@ class _Valued(NamedTuple):
     """Signed, at the mark."""
     leverage: int
     initial_margin: Cash
+    """The position's; the open orders' is `open_order_margin`."""
     maint_margin: Cash
     update_time: Millis
     adl: int
+    bid_notional: Cash
+    ask_notional: Cash
+    """Of the open orders that hold margin, on each side."""
+    open_order_margin: Cash
 
     @property
     def unrealized(self) -> Cash:
@@ -284,6 +291,7 @@ def _value(spec: SymbolSpec, view: AccountView, default_leverage: int) -> _Value
     )
     mark = mark_ticks(spec, view.marks.get(spec.symbol))
     leverage = view.leverage.get(spec.symbol, default_leverage)
+    bid, ask = view.open_notional.get(spec.symbol, _NO_ORDERS)
     notional = spec.notional(mark, lots)
     size = abs(notional)
     maint = 0
@@ -301,11 +309,15 @@ def _value(spec: SymbolSpec, view: AccountView, default_leverage: int) -> _Value
         maint_margin=maint,
         update_time=update_time,
         adl=view.adl.get(spec.symbol, 0) if lots else 0,
+        bid_notional=bid,
+        ask_notional=ask,
+        open_order_margin=(bid + ask) // leverage,
     )
 
 
-def _position_fields(p: _Valued) -> JsonObject:
-    """Every field any version of a position sends; versions pick from it."""
+def _position_fields(p: _Valued, liquidation: str = ZERO) -> JsonObject:
+    """Every field any version of a position sends; versions pick from it. Its initial margin
+    is the position's plus its open orders', as the engine's margin check counts it."""
     spec = p.spec
     entry = unit_price(spec, p.cost, p.lots)
     unrealized = cash_str(p.unrealized)
@@ -320,7 +332,7 @@ def _position_fields(p: _Valued) -> JsonObject:
         "markPrice": spec.price_str(p.mark),
         "unRealizedProfit": unrealized,
         "unrealizedProfit": unrealized,
-        "liquidationPrice": ZERO,
+        "liquidationPrice": liquidation,
         "leverage": str(p.leverage),
         "maxNotionalValue": cap,
         "maxNotional": cap,
@@ -331,19 +343,21 @@ def _position_fields(p: _Valued) -> JsonObject:
         "isolatedWallet": ZERO,
         "notional": cash_str(p.notional),
         "marginAsset": MARGIN_ASSET,
-        "initialMargin": initial,
+        "initialMargin": cash_str(p.initial_margin + p.open_order_margin),
         "maintMargin": cash_str(p.maint_margin),
         "positionInitialMargin": initial,
-        "openOrderInitialMargin": ZERO,
-        "bidNotional": ZERO,
-        "askNotional": ZERO,
+        "openOrderInitialMargin": cash_str(p.open_order_margin),
+        "bidNotional": cash_str(p.bid_notional),
+        "askNotional": cash_str(p.ask_notional),
         "adl": p.adl,
         "updateTime": p.update_time,
     }
 
 
 def _listed(valued: list[_Valued], version: Version) -> list[_Valued]:
-    return valued if FLAT_POSITIONS_LISTED[version] else [p for p in valued if p.lots]
+    if FLAT_POSITIONS_LISTED[version]:
+        return valued
+    return [p for p in valued if p.lots or p.bid_notional or p.ask_notional]
 
 
 @cache
@@ -395,9 +409,7 @@ def position_risk(
     valued = [by_symbol.get(spec.symbol) or _value(spec, view, default_leverage) for spec in specs]
     prices = liquidation_prices(view, every_valued)
     return [
-        _project(
-            {**_position_fields(p), "liquidationPrice": prices.get(p.spec.symbol, ZERO)}, fields
-        )
+        _project(_position_fields(p, prices.get(p.spec.symbol, ZERO)), fields)
         for p in _listed(valued, version)
     ]
 
@@ -417,7 +429,9 @@ def _figures(view: AccountView, valued: list[_Valued]) -> _Figures:
     usdt = view.balance
     total = wallet(view)
     unrealized = sum(p.unrealized for p in valued)
-    initial = sum(p.initial_margin for p in valued)
+    positions = sum(p.initial_margin for p in valued)
+    orders = sum(p.open_order_margin for p in valued)
+    initial = positions + orders
     available = max(0, total + unrealized - initial)
     withdrawable = max(0, min(available, total - initial))
     text = {
@@ -425,6 +439,8 @@ def _figures(view: AccountView, valued: list[_Valued]) -> _Figures:
         "wallet": cash_str(total),
         "unrealized": cash_str(unrealized),
         "initial": cash_str(initial),
+        "positions": cash_str(positions),
+        "orders": cash_str(orders),
         "maint": cash_str(sum(p.maint_margin for p in valued)),
         "available": cash_str(available),
     }
@@ -437,8 +453,8 @@ def _figures(view: AccountView, valued: list[_Valued]) -> _Figures:
         "marginBalance": cash_str(usdt + unrealized),
         "maintMargin": text["maint"],
         "initialMargin": text["initial"],
-        "positionInitialMargin": text["initial"],
-        "openOrderInitialMargin": ZERO,
+        "positionInitialMargin": text["positions"],
+        "openOrderInitialMargin": text["orders"],
         "crossWalletBalance": text["usdt"],
         "crossUnPnl": text["unrealized"],
         "availableBalance": text["available"],
@@ -452,8 +468,8 @@ def _figures(view: AccountView, valued: list[_Valued]) -> _Figures:
         "totalWalletBalance": text["wallet"],
         "totalUnrealizedProfit": text["unrealized"],
         "totalMarginBalance": cash_str(total + unrealized),
-        "totalPositionInitialMargin": text["initial"],
-        "totalOpenOrderInitialMargin": ZERO,
+        "totalPositionInitialMargin": text["positions"],
+        "totalOpenOrderInitialMargin": text["orders"],
         "totalCrossWalletBalance": text["wallet"],
         "totalCrossUnPnl": text["unrealized"],
         "availableBalance": text["available"],

@@ -1,8 +1,8 @@
 """How each journaled event becomes read-model writes (queued on a Redis pipeline).
 
 The projector is the read model's only writer, so it may keep the little state it needs (the
-tickers) in memory, loaded once at start. Liquidations feed the truth counter
-(`p:liquidations`), which counts every one, however few the public feed shows.
+tickers, the open orders' margin) in memory, loaded once at start. Liquidations feed the truth
+counter (`p:liquidations`), which counts every one, however few the public feed shows.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from exchange_mock.domain.events import (
     PositionLiquidated,
     TradeExecuted,
 )
+from exchange_mock.projector.open_orders import OpenOrders
 from exchange_mock.store import records
 from exchange_mock.store.keys import Keys
 from exchange_mock.symbols import SymbolTable
@@ -38,11 +39,16 @@ from exchange_mock.types import OPEN_STATUSES, AccountId
 
 class Projection:
     def __init__(
-        self, keys: Keys, symbols: SymbolTable, tickers: dict[str, dict[str, int]]
+        self,
+        keys: Keys,
+        symbols: SymbolTable,
+        tickers: dict[str, dict[str, int]],
+        open_orders: OpenOrders,
     ) -> None:
         self._keys = keys
         self._symbols = symbols
         self._tickers = tickers
+        self._open_orders = open_orders
 
     def apply(self, pipe: Pipeline, seq: int, event: Event) -> None:
         keys = self._keys
@@ -136,6 +142,10 @@ class Projection:
             pipe.sadd(keys.open_orders(order.account), member)
         else:
             pipe.srem(keys.open_orders(order.account), member)
+        held = self._open_orders.apply(order)
+        if held is not None:
+            record = records.dump_open_notional(held.bid, held.ask)
+            pipe.hset(keys.account(order.account), mapping={f"oo:{order.symbol}": record})
         self._stamp(pipe, order.account, seq, order.update_time)
 
     def _trade(self, pipe: Pipeline, trade: TradeExecuted) -> None:

@@ -16,11 +16,14 @@ from redis.asyncio import Redis
 from exchange_mock.domain import codec
 from exchange_mock.faults.kinds import NO_FAULTS, FaultKind, FaultReader
 from exchange_mock.faults.pacing import LoopFaults
+from exchange_mock.projector.open_orders import OpenOrders
 from exchange_mock.projector.projection import Projection
 from exchange_mock.store.keys import Keys
+from exchange_mock.store.readmodel import ReadModel
 from exchange_mock.store.records import Fields, parse_ticker
 from exchange_mock.store.streams import IDLE_BLOCK_MS, entry_seq, journal_id, read_after
 from exchange_mock.symbols import SymbolTable
+from exchange_mock.types import AccountId
 
 
 class Projector:
@@ -53,10 +56,20 @@ class Projector:
             tickers[spec.symbol] = parse_ticker(fields)
         return tickers
 
+    async def _load_open_orders(self) -> OpenOrders:
+        reads = ReadModel(self._redis, self._keys)
+        accounts = await cast(Awaitable[set[bytes]], self._redis.smembers(self._keys.accounts))
+        snapshots = []
+        for account in sorted(int(each) for each in accounts):
+            snapshots.extend(await reads.open_orders(AccountId(account), None))
+        return OpenOrders(self._symbols, snapshots)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Follow the journal until `stop` is set."""
         self.seq = int(await self._redis.get(self._keys.projector_seq) or 0)
-        projection = Projection(self._keys, self._symbols, await self._load_tickers())
+        projection = Projection(
+            self._keys, self._symbols, await self._load_tickers(), await self._load_open_orders()
+        )
         while not stop.is_set():
             entries = await read_after(
                 self._redis, self._keys.journal, journal_id(self.seq), self._batch, IDLE_BLOCK_MS

@@ -13,8 +13,10 @@ Layout (all under the settings' `key_prefix`, `p` below):
 | p:reply:<worker>             | pub/sub | engine     | replies to one API worker                 |
 | p:acct:<account>             | hash    | projector  | `bal`, `pos:<symbol>`, `lev:<symbol>`,    |
 |                              |         |            | `col:<asset>` (collateral held),          |
-|                              |         |            | `adl:<symbol>` (ADL quantile), `seq`,     |
-|                              |         |            | `ut` — the account read model             |
+|                              |         |            | `adl:<symbol>` (ADL quantile),            |
+|                              |         |            | `oo:<symbol>` ([bid, ask] notional of the |
+|                              |         |            | open orders holding margin), `seq`, `ut`  |
+|                              |         |            | — the account read model                  |
 | p:order:<account>:<orderId>  | string  | projector  | the order snapshot (JSON)                 |
 | p:open:<account>             | set     | projector  | `<symbol>:<orderId>` of resting orders     |
 | p:coid:<account>             | hash    | projector  | clientOrderId -> orderId                  |

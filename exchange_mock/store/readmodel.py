@@ -66,6 +66,7 @@ class ReadModel:
         leverage: dict[str, int] = {}
         collateral: dict[str, int] = {}
         adl: dict[str, int] = {}
+        open_notional: dict[str, tuple[int, int]] = {}
         for name, raw in fields.items():
             kind, _, symbol = _str(name).partition(":")
             if kind == "pos":
@@ -76,6 +77,8 @@ class ReadModel:
                 collateral[symbol] = int(raw)
             elif kind == "adl":
                 adl[symbol] = int(raw)
+            elif kind == "oo":
+                open_notional[symbol] = records.load_open_notional(raw)
         mark_prices = {_str(sym): records.load_mark(raw)[0] for sym, raw in marks.items()}
         return AccountView(
             account=account,
@@ -92,6 +95,7 @@ class ReadModel:
                 _str(asset): records.load_collateral_price(raw) for asset, raw in prices.items()
             },
             adl=adl,
+            open_notional=open_notional,
         )
 
     async def sequences(self) -> tuple[int, int]:

@@ -37,6 +37,16 @@ def load_position(symbol: str, raw: Raw) -> PositionView:
     return PositionView(symbol=symbol, qty=qty, cost=cost, update_time=time)
 
 
+def dump_open_notional(bid: Cash, ask: Cash) -> bytes:
+    return orjson.dumps([bid, ask])
+
+
+def load_open_notional(raw: Raw) -> tuple[Cash, Cash]:
+    """(bid, ask): the notional of the open orders that hold margin, on each side."""
+    bid, ask = orjson.loads(raw)
+    return int(bid), int(ask)
+
+
 def dump_mark(
     price: Ticks, time: Millis, index: Ticks | None = None, funding_rate: int = 0
 ) -> bytes:

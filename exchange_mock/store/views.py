@@ -39,6 +39,8 @@ class AccountView:
     """Per asset: its price (1e-8 USDT per unit) and haircut (ppm), as the engine values it."""
     adl: dict[str, int] = field(default_factory=dict)
     """Per symbol: the position's ADL quantile as the engine last ranked it (0-4)."""
+    open_notional: dict[str, tuple[Cash, Cash]] = field(default_factory=dict)
+    """Per symbol: the notional of the open orders that hold margin, (bids, asks)."""
 
 
 @dataclass(frozen=True, slots=True)

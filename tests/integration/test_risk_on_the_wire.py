@@ -180,6 +180,52 @@ async def test_collateral_counts_in_the_totals_as_in_the_margin_check(
     await trader.ok("DELETE", "/fapi/v1/allOpenOrders", symbol="BTCUSDT")
 
 
+async def test_open_orders_hold_margin_in_the_account_read_as_in_the_margin_check(
+    http: httpx.AsyncClient, accounts: AccountBook
+) -> None:
+    """A resting bid at 2x holds half its notional: the reads show it as open-order margin and
+    take it off availableBalance, and what is left is what the engine lets a second bid commit."""
+    trader = SignedClient(http, accounts.traders[4])
+    await trader.ok("POST", "/fapi/v1/leverage", symbol="BTCUSDT", leverage=2)
+    wallet = Decimal((await trader.ok("GET", "/fapi/v3/account"))["availableBalance"])
+    mark = (await http.get("/fapi/v1/premiumIndex", params={"symbol": "BTCUSDT"})).json()
+    price = (Decimal(mark["markPrice"]) * Decimal("0.9")).quantize(Decimal("0.1"), ROUND_DOWN)
+
+    async def bid(notional: Decimal) -> httpx.Response:
+        quantity = (notional / price).quantize(Decimal("0.001"), ROUND_DOWN)
+        return await trader.send(
+            "POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="LIMIT",
+            timeInForce="GTC", price=str(price), quantity=str(quantity),
+        )  # fmt: skip
+
+    first = await bid(wallet)
+    assert first.status_code == 200, first.text
+    notional = price * Decimal(first.json()["origQty"])
+
+    async def read(committed: Decimal) -> dict[str, Any] | None:
+        account: dict[str, Any] = await trader.ok("GET", "/fapi/v3/account")
+        held = Decimal(account["totalOpenOrderInitialMargin"])
+        return account if held == committed else None
+
+    account = await poll(lambda: read(notional / 2))
+    assert Decimal(account["totalInitialMargin"]) == notional / 2
+    assert Decimal(account["totalPositionInitialMargin"]) == 0
+    left = Decimal(account["availableBalance"])
+    assert left == wallet - notional / 2
+    (position,) = await trader.ok("GET", "/fapi/v3/positionRisk", symbol="BTCUSDT")
+    assert Decimal(position["positionAmt"]) == 0, "v3 lists a symbol with open orders too"
+    assert Decimal(position["bidNotional"]) == notional
+    assert Decimal(position["openOrderInitialMargin"]) == notional / 2
+
+    refused = await bid(left * 2 * Decimal("1.02"))
+    assert (refused.status_code, refused.json()["code"]) == (400, -2019)
+    fits = await bid(left * 2 * Decimal("0.98"))
+    assert fits.status_code == 200, fits.text
+    await trader.ok("DELETE", "/fapi/v1/allOpenOrders", symbol="BTCUSDT")
+    account = await poll(lambda: read(Decimal(0)))
+    assert Decimal(account["availableBalance"]) == wallet
+
+
 async def test_a_price_move_past_the_margin_call_level_pushes_a_margin_call(
     exchange: Exchange, http: httpx.AsyncClient, accounts: AccountBook
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from redis.asyncio import Redis
 
 from exchange_mock.domain.events import (
@@ -125,3 +127,25 @@ async def test_projector_resumes_where_it_stopped(
     # Re-projecting the first four would have counted the seed twice.
     assert report.seeded == 2 * 10**12
     assert report.passed
+
+
+async def test_open_orders_margin_follows_fills_and_cancels_across_a_restart(
+    redis: Redis, key_prefix: str, project: Project
+) -> None:
+    keys = Keys(key_prefix)
+    await project(redis, keys, EVENTS)
+    reads = ReadModel(redis, keys)
+    unit = NOTIONAL // (1_000_000 * 4)
+    assert (await reads.account(A)).open_notional == {"BTCUSDT": (0, 1_000_000 * 6 * unit)}
+    bid = replace(_order(2, B, OrderStatus.NEW, 0), side=Side.BUY, price=900_000, qty=2)
+    reducing = replace(_order(3, B, OrderStatus.NEW, 0), reduce_only=True)
+    later = [
+        *EVENTS,
+        OrderAccepted(bid),
+        OrderAccepted(reducing),
+        OrderUpdated(_order(1, A, OrderStatus.CANCELED, 4)),
+    ]
+    # A projector started afresh learns the open orders from the read model before going on.
+    await project(redis, keys, later, journaled=len(EVENTS))
+    assert (await reads.account(A)).open_notional == {"BTCUSDT": (0, 0)}
+    assert (await reads.account(B)).open_notional == {"BTCUSDT": (900_000 * 2 * unit, 0)}
