@@ -43,6 +43,7 @@ INTEREST_RATE = "0.00010000"
 """Binance's fixed interest component of funding (0.01% per 8 hours)."""
 _CASH_PLACES = len(str(CASH_SCALE)) - 1
 _NO_ORDERS = (0, 0)
+_CASH_ZERO = f"0.{0:0{_CASH_PLACES}d}"
 
 
 def json_response(content: Any, headers: dict[str, str] | None = None) -> Response:
@@ -53,6 +54,8 @@ def json_response(content: Any, headers: dict[str, str] | None = None) -> Respon
 def cash_str(amount: Cash) -> str:
     """Cash as Binance's 8-place decimal string, by integer arithmetic: `str()` of a Decimal
     prints zero and amounts under 1e-6 in exponent notation ("0E-8"), which is not Binance's."""
+    if not amount:
+        return _CASH_ZERO  # most of an account's figures, on most reads
     whole, fraction = divmod(abs(amount), CASH_SCALE)
     return f"{'-' if amount < 0 else ''}{whole}.{fraction:0{_CASH_PLACES}d}"
 
