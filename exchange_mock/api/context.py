@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -11,18 +9,11 @@ from fastapi import Depends, Request
 
 from exchange_mock.accounts import AccountBook
 from exchange_mock.api.ratelimit import RateLimitTable
+from exchange_mock.clock import Clock, wall_clock
 from exchange_mock.settings import Settings
 from exchange_mock.store.bus import CommandBus
 from exchange_mock.store.readmodel import ReadModel
 from exchange_mock.symbols import SymbolTable
-from exchange_mock.types import Millis
-
-Clock = Callable[[], Millis]
-"""The server's clock in milliseconds; injected so auth and command stamps are testable."""
-
-
-def wall_clock() -> Millis:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from decimal import Decimal
 from exchange_mock.api.params import Params, invalid
 from exchange_mock.domain.commands import PlaceOrder
 from exchange_mock.errors import Code, ExchangeError
+from exchange_mock.formats import POSITION_SIDE
 from exchange_mock.symbols import SymbolSpec, SymbolTable
 from exchange_mock.types import AccountId, Lots, Millis, OrderType, Side, Ticks, TimeInForce
 
@@ -22,8 +23,6 @@ CLIENT_ORDER_ID = re.compile(r"[\.A-Z\:/a-z0-9_-]{1,36}")
 ORDER_TYPES: dict[str, OrderType] = {"LIMIT": OrderType.LIMIT, "MARKET": OrderType.MARKET}
 """Order types a client may send (LIQUIDATION is the engine's own), as exchangeInfo lists them."""
 RESPONSE_TYPES = frozenset({"ACK", "RESULT"})
-POSITION_SIDE = "BOTH"
-"""One-way position mode is the only mode: the position side is always BOTH."""
 
 
 def place_order(params: Params, symbols: SymbolTable, account: AccountId, ts: Millis) -> PlaceOrder:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request, Response
 from exchange_mock.api import wire
 from exchange_mock.api.context import ApiContext, Context
 from exchange_mock.api.params import invalid, query_params
+from exchange_mock.formats import JsonObject
 from exchange_mock.symbols import SymbolSpec
 
 router = APIRouter(tags=["market data"])
@@ -30,7 +31,7 @@ async def _each_symbol(
     request: Request,
     ctx: ApiContext,
     read: Callable[[str], Awaitable[V]],
-    convert: Callable[[SymbolSpec, V], wire.JsonObject],
+    convert: Callable[[SymbolSpec, V], JsonObject],
 ) -> Response:
     """One symbol's object when the request names a symbol, every symbol's in a list when it
     does not, as Binance answers."""

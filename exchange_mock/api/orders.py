@@ -18,6 +18,7 @@ from exchange_mock.domain.commands import CancelAllOrders, CancelOrder, Command,
 from exchange_mock.domain.events import OrderSnapshot
 from exchange_mock.domain.replies import Rejected
 from exchange_mock.errors import Code, ExchangeError
+from exchange_mock.formats import JsonObject
 from exchange_mock.types import OrderId
 
 router = APIRouter(tags=["trade"], route_class=SignedRoute)
@@ -41,7 +42,7 @@ def _order_response(ctx: ApiContext, orders: tuple[OrderSnapshot, ...]) -> Respo
     return wire.json_response(_order_json(ctx, orders[0]))
 
 
-def _order_json(ctx: ApiContext, snapshot: OrderSnapshot) -> wire.JsonObject:
+def _order_json(ctx: ApiContext, snapshot: OrderSnapshot) -> JsonObject:
     return wire.order(ctx.symbols.by_name[snapshot.symbol], snapshot)
 
 

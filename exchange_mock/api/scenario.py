@@ -26,11 +26,11 @@ from pydantic import BaseModel, Field, model_validator
 
 from exchange_mock.api.admin_auth import require_admin
 from exchange_mock.api.context import context_of
-from exchange_mock.api.wire import JsonObject, cash_str
 from exchange_mock.collateral import CollateralTable
 from exchange_mock.domain.commands import PlaceOrder
 from exchange_mock.domain.replies import Done, Rejected
 from exchange_mock.errors import Code, ExchangeError
+from exchange_mock.formats import JsonObject, cash_str
 from exchange_mock.market.genesis import shock_account
 from exchange_mock.market.venues import VenueTable
 from exchange_mock.node import Node

@@ -16,14 +16,23 @@ from typing import Any, Literal, NamedTuple
 import orjson
 from fastapi import Response
 
-from exchange_mock.api.filters import ORDER_TYPES, POSITION_SIDE
+from exchange_mock.api.filters import ORDER_TYPES
 from exchange_mock.domain.events import OrderSnapshot
+from exchange_mock.formats import (
+    MARGIN_ASSET,
+    POSITION_SIDE,
+    ZERO,
+    JsonObject,
+    cash_str,
+    mark_ticks,
+    next_funding_time,
+    unit_price,
+)
 from exchange_mock.risk import Tiers, collateral_units, collateral_value, liquidation_price
 from exchange_mock.settings import FUNDING_INTERVAL_MS
 from exchange_mock.store.views import AccountView, DepthView, MarkView, TickerView
 from exchange_mock.symbols import SymbolSpec, SymbolTable, to_cash
 from exchange_mock.types import (
-    CASH_SCALE,
     PPM,
     Cash,
     Lots,
@@ -32,18 +41,13 @@ from exchange_mock.types import (
     TimeInForce,
 )
 
-JsonObject = dict[str, Any]
 Version = Literal[2, 3]
 
-ZERO = "0"
-MARGIN_ASSET = "USDT"
 PERPETUAL_DELIVERY_DATE = 4133404800000
 """Binance's placeholder delivery date for perpetual contracts (2100-12-25)."""
 INTEREST_RATE = "0.00010000"
 """Binance's fixed interest component of funding (0.01% per 8 hours)."""
-_CASH_PLACES = len(str(CASH_SCALE)) - 1
 _NO_ORDERS = (0, 0)
-_CASH_ZERO = f"0.{0:0{_CASH_PLACES}d}"
 
 
 def json_response(content: Any, headers: dict[str, str] | None = None) -> Response:
@@ -51,32 +55,8 @@ def json_response(content: Any, headers: dict[str, str] | None = None) -> Respon
     return Response(orjson.dumps(content), media_type="application/json", headers=headers)
 
 
-def cash_str(amount: Cash) -> str:
-    """Cash as Binance's 8-place decimal string, by integer arithmetic: `str()` of a Decimal
-    prints zero and amounts under 1e-6 in exponent notation ("0E-8"), which is not Binance's."""
-    if not amount:
-        return _CASH_ZERO  # most of an account's figures, on most reads
-    whole, fraction = divmod(abs(amount), CASH_SCALE)
-    return f"{'-' if amount < 0 else ''}{whole}.{fraction:0{_CASH_PLACES}d}"
-
-
 def _project(full: JsonObject, fields: tuple[str, ...]) -> JsonObject:
     return {name: full[name] for name in fields}
-
-
-def unit_price(spec: SymbolSpec, amount: Cash, lots: Lots) -> str:
-    """Cash per unit of size as a price (average fill, entry, VWAP), to eight places, since it
-    is generally not a whole number of ticks."""
-    if lots == 0:
-        return ZERO
-    return f"{Decimal(amount) / (lots * spec.step_size * CASH_SCALE):.8f}"
-
-
-def mark_ticks(spec: SymbolSpec, mark: Ticks | None) -> Ticks:
-    """The mark, or the contract's reference price before the first mark is published."""
-    if mark is not None:
-        return mark
-    return spec.ticks(spec.reference_price) or 0
 
 
 @cache
@@ -680,12 +660,6 @@ def ticker_price(spec: SymbolSpec, view: TickerView) -> JsonObject:
         "price": _price_or_zero(spec, view.last_price),
         "time": view.close_time,
     }
-
-
-def next_funding_time(now: Millis, interval_ms: int = FUNDING_INTERVAL_MS) -> Millis:
-    """The end of the funding interval `now` is in: intervals are aligned on multiples of
-    their length since the epoch (at 8 hours, the next 00:00, 08:00 or 16:00 UTC)."""
-    return (now // interval_ms + 1) * interval_ms
 
 
 def premium_index(

@@ -30,7 +30,7 @@ import orjson
 from fastapi import APIRouter, FastAPI
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
-from exchange_mock.api.context import Clock, wall_clock
+from exchange_mock.clock import Clock, wall_clock
 from exchange_mock.errors import StampedeError
 from exchange_mock.feeds import payloads, streams
 from exchange_mock.feeds.relay import POLICY_VIOLATION, FeedRelay, Subscriber

@@ -1,6 +1,6 @@
 """Explicit converters from the feed's records to Binance's WebSocket JSON: the one place the
-streams' field names live (the REST ones live in `api/wire.py`, whose number formats these
-share, so a price reads the same on both).
+streams' field names live (the REST ones live in `api/wire.py`; both share `formats.py`, so a
+price reads the same on both).
 
 `E` is always a time from the journal (when the engine decided), never the time of sending: the
 delay a client sees is the feed's real lag.
@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from exchange_mock.api.filters import POSITION_SIDE
-from exchange_mock.api.wire import (
+from exchange_mock.domain.events import MarginCallIssued, OrderSnapshot
+from exchange_mock.feeds.marks import Mark
+from exchange_mock.feeds.throttle import Liquidation
+from exchange_mock.formats import (
     MARGIN_ASSET,
+    POSITION_SIDE,
     ZERO,
     JsonObject,
     cash_str,
     next_funding_time,
     unit_price,
 )
-from exchange_mock.domain.events import MarginCallIssued, OrderSnapshot
-from exchange_mock.feeds.marks import Mark
-from exchange_mock.feeds.throttle import Liquidation
 from exchange_mock.symbols import SymbolSpec, SymbolTable
 from exchange_mock.types import Cash, Lots, Millis, OrderType, Ticks, TimeInForce
 

@@ -19,7 +19,7 @@ from typing import cast
 
 from redis.asyncio import Redis
 
-from exchange_mock.api.context import Clock, wall_clock
+from exchange_mock.clock import Clock, wall_clock
 from exchange_mock.domain import codec
 from exchange_mock.faults.kinds import NO_FAULTS, FaultKind, FaultReader
 from exchange_mock.feeds.marks import Mark

@@ -17,7 +17,6 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
-from exchange_mock.api.wire import JsonObject, mark_ticks
 from exchange_mock.domain.events import (
     AccountFunded,
     BalanceChanged,
@@ -33,6 +32,7 @@ from exchange_mock.domain.events import (
 )
 from exchange_mock.feeds import payloads
 from exchange_mock.feeds.payloads import BalanceState, Fill, PositionState
+from exchange_mock.formats import JsonObject, mark_ticks
 from exchange_mock.symbols import SymbolTable
 from exchange_mock.types import (
     PPM,

@@ -18,6 +18,7 @@ from exchange_mock.api import wire
 from exchange_mock.api.filters import place_order
 from exchange_mock.api.params import Params
 from exchange_mock.api.ratelimit import RateLimitTable
+from exchange_mock.formats import cash_str
 from exchange_mock.store.views import AccountView, DepthView, MarkView, PositionView, TickerView
 from exchange_mock.types import AccountId, OrderStatus, OrderType
 from tests.api.fakes import BTC, ETH, NOW, SYMBOLS, account_view, snapshot
@@ -434,4 +435,4 @@ def test_premium_index_before_any_mark_uses_the_reference_price() -> None:
     [(0, "0.00000000"), (1, "0.00000001"), (-1, "-0.00000001"), (-123_456_789, "-1.23456789")],
 )
 def test_cash_is_a_plain_eight_place_decimal_never_exponent_notation(cash: int, text: str) -> None:
-    assert wire.cash_str(cash) == text
+    assert cash_str(cash) == text

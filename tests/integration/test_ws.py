@@ -18,8 +18,8 @@ from redis.asyncio import Redis
 from websockets.exceptions import ConnectionClosed
 
 from exchange_mock.accounts import AccountBook
-from exchange_mock.api.wire import next_funding_time
 from exchange_mock.feeds.relay import SLOW_CONSUMER
+from exchange_mock.formats import next_funding_time
 from exchange_mock.store.keys import Keys
 from tests.integration.conftest import Exchange
 from tests.integration.signed import SignedClient

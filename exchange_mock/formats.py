@@ -1,0 +1,50 @@
+"""Binance's formats for the figures both the REST answers (`api/wire.py`) and the streams
+(`feeds/payloads.py`) send, so a price or an amount of cash reads the same on both."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from exchange_mock.settings import FUNDING_INTERVAL_MS
+from exchange_mock.symbols import SymbolSpec
+from exchange_mock.types import CASH_SCALE, Cash, Lots, Millis, Ticks
+
+JsonObject = dict[str, Any]
+
+ZERO = "0"
+MARGIN_ASSET = "USDT"
+POSITION_SIDE = "BOTH"
+"""One-way position mode is the only mode: the position side is always BOTH."""
+_CASH_PLACES = len(str(CASH_SCALE)) - 1
+_CASH_ZERO = f"0.{0:0{_CASH_PLACES}d}"
+
+
+def cash_str(amount: Cash) -> str:
+    """Cash as Binance's 8-place decimal string, by integer arithmetic: `str()` of a Decimal
+    prints zero and amounts under 1e-6 in exponent notation ("0E-8"), which is not Binance's."""
+    if not amount:
+        return _CASH_ZERO  # most of an account's figures, on most reads
+    whole, fraction = divmod(abs(amount), CASH_SCALE)
+    return f"{'-' if amount < 0 else ''}{whole}.{fraction:0{_CASH_PLACES}d}"
+
+
+def unit_price(spec: SymbolSpec, amount: Cash, lots: Lots) -> str:
+    """Cash per unit of size as a price (average fill, entry, VWAP), to eight places, since it
+    is generally not a whole number of ticks."""
+    if lots == 0:
+        return ZERO
+    return f"{Decimal(amount) / (lots * spec.step_size * CASH_SCALE):.8f}"
+
+
+def mark_ticks(spec: SymbolSpec, mark: Ticks | None) -> Ticks:
+    """The mark, or the contract's reference price before the first mark is published."""
+    if mark is not None:
+        return mark
+    return spec.ticks(spec.reference_price) or 0
+
+
+def next_funding_time(now: Millis, interval_ms: int = FUNDING_INTERVAL_MS) -> Millis:
+    """The end of the funding interval `now` is in: intervals are aligned on multiples of
+    their length since the epoch (at 8 hours, the next 00:00, 08:00 or 16:00 UTC)."""
+    return (now // interval_ms + 1) * interval_ms
