@@ -9,7 +9,9 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from enum import Enum
+from functools import cache, partial
 from typing import Any
 
 import orjson
@@ -64,32 +66,46 @@ def _fields(message: Any) -> dict[str, Any]:
     return {f.name: getattr(message, f.name) for f in dataclasses.fields(message)}
 
 
-_HINTS: dict[type[Any], dict[str, Any]] = {}
+Convert = Callable[[Any], Any]
 
 
-def _hints(cls: type[Any]) -> dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
+_PLANS: dict[type[Any], tuple[tuple[str, Convert], ...]] = {}
+
+
+def _plan(cls: type[Any]) -> tuple[tuple[str, Convert], ...]:
+    """The fields of `cls` whose JSON value needs rebuilding, and how: worked out once per
+    class, since every stream entry and reply is decoded (the projector and the engine decode
+    tens of thousands a second)."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        hints = typing.get_type_hints(cls)
+        steps = ((f.name, _converter(hints[f.name])) for f in dataclasses.fields(cls))
+        plan = _PLANS[cls] = tuple((name, step) for name, step in steps if step is not None)
+    return plan
 
 
 def _build(cls: type[Any], data: dict[str, Any]) -> Any:
-    hints = _hints(cls)
-    return cls(**{name: _convert(hints[name], value) for name, value in data.items()})
+    for name, convert in _plan(cls):
+        value = data.get(name)
+        if value is not None:
+            data[name] = convert(value)
+    return cls(**data)
 
 
-def _convert(hint: Any, value: Any) -> Any:
-    if value is None:
-        return None
+@cache
+def _converter(hint: Any) -> Convert | None:
+    """How to rebuild a value of type `hint` from its JSON; None when JSON already gives it."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _convert(options[0], value) if len(options) == 1 else value
+        return _converter(options[0]) if len(options) == 1 else None
     if origin is tuple:
-        (item, *_rest) = typing.get_args(hint)
-        return tuple(_convert(item, v) for v in value)
+        item = _converter(typing.get_args(hint)[0])
+        if item is None:
+            return tuple
+        return lambda values: tuple(None if v is None else item(v) for v in values)
     if isinstance(hint, type) and issubclass(hint, Enum):
-        return hint(value)
+        return hint
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-        return _build(hint, value)
-    return value
+        return partial(_build, hint)
+    return None

@@ -7,6 +7,9 @@ counter (`p:liquidations`), which counts every one, however few the public feed 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from redis.asyncio.client import Pipeline
 
 from exchange_mock.domain import codec
@@ -54,25 +57,20 @@ class Projection:
         keys = self._keys
         match event:
             case AccountFunded(account=account, amount=amount, balance=balance, ts=ts):
-                pipe.hset(keys.account(account), mapping={"bal": records.dump_balance(balance, ts)})
+                self._account(pipe, account, seq, ts, {"bal": records.dump_balance(balance, ts)})
                 pipe.hincrby(keys.totals, "seeded", amount)
                 pipe.sadd(keys.accounts, account)
-                self._stamp(pipe, account, seq, ts)
             case BalanceChanged(account=account, balance=balance, fee=fee, ts=ts):
-                pipe.hset(keys.account(account), mapping={"bal": records.dump_balance(balance, ts)})
+                self._account(pipe, account, seq, ts, {"bal": records.dump_balance(balance, ts)})
                 if fee:
                     pipe.hincrby(keys.totals, "fees", fee)
-                self._stamp(pipe, account, seq, ts)
             case FundingFeeCharged(account=account, balance=balance, ts=ts):
-                pipe.hset(keys.account(account), mapping={"bal": records.dump_balance(balance, ts)})
-                self._stamp(pipe, account, seq, ts)
+                self._account(pipe, account, seq, ts, {"bal": records.dump_balance(balance, ts)})
             case PositionChanged(account=account, symbol=symbol, qty=qty, cost=cost, ts=ts):
                 position = records.dump_position(qty, cost, ts)
-                pipe.hset(keys.account(account), mapping={f"pos:{symbol}": position})
-                self._stamp(pipe, account, seq, ts)
+                self._account(pipe, account, seq, ts, {f"pos:{symbol}": position})
             case LeverageChanged(account=account, symbol=symbol, leverage=leverage, ts=ts):
-                pipe.hset(keys.account(account), mapping={f"lev:{symbol}": leverage})
-                self._stamp(pipe, account, seq, ts)
+                self._account(pipe, account, seq, ts, {f"lev:{symbol}": leverage})
             case OrderAccepted(order=order) | OrderUpdated(order=order):
                 self._order(pipe, seq, order)
             case TradeExecuted():
@@ -98,16 +96,14 @@ class Projection:
             case CollateralDeposited(
                 account=account, asset=asset, amount=amount, balance=held, ts=ts
             ):
-                pipe.hset(keys.account(account), mapping={f"col:{asset}": held})
+                self._account(pipe, account, seq, ts, {f"col:{asset}": held})
                 pipe.hincrby(keys.totals, f"seeded:{asset}", amount)
                 pipe.sadd(keys.accounts, account)
-                self._stamp(pipe, account, seq, ts)
             case CollateralConverted(
                 account=account, asset=asset, balance=held, fund_balance=kept, ts=ts
             ):
-                pipe.hset(keys.account(account), mapping={f"col:{asset}": held})
+                self._account(pipe, account, seq, ts, {f"col:{asset}": held})
                 pipe.hset(keys.totals, mapping={f"fund:{asset}": kept})
-                self._stamp(pipe, account, seq, ts)
             case InsuranceFundChanged(amount=amount, balance=balance, reason=reason):
                 pipe.hset(keys.totals, mapping={"fund": balance})
                 if reason is FundFlow.SEEDED:
@@ -128,8 +124,12 @@ class Projection:
                     quantile = {f"adl:{symbol}": entry.quantile}
                     pipe.hset(keys.account(entry.account), mapping=quantile)
 
-    def _stamp(self, pipe: Pipeline, account: AccountId, seq: int, ts: int) -> None:
-        pipe.hset(self._keys.account(account), mapping={"seq": seq, "ut": ts})
+    def _account(
+        self, pipe: Pipeline, account: AccountId, seq: int, ts: int, fields: Mapping[str, Any]
+    ) -> None:
+        """Write `fields` of the account's hash stamped with the event's sequence and time, in
+        one command: the projector's pace is what keeps reads fresh under load."""
+        pipe.hset(self._keys.account(account), mapping={**fields, "seq": seq, "ut": ts})
 
     def _order(self, pipe: Pipeline, seq: int, order: OrderSnapshot) -> None:
         keys = self._keys
@@ -143,10 +143,8 @@ class Projection:
         else:
             pipe.srem(keys.open_orders(order.account), member)
         held = self._open_orders.apply(order)
-        if held is not None:
-            record = records.dump_open_notional(held.bid, held.ask)
-            pipe.hset(keys.account(order.account), mapping={f"oo:{order.symbol}": record})
-        self._stamp(pipe, order.account, seq, order.update_time)
+        fields = {} if held is None else {f"oo:{order.symbol}": records.dump_open_notional(*held)}
+        self._account(pipe, order.account, seq, order.update_time, fields)
 
     def _trade(self, pipe: Pipeline, trade: TradeExecuted) -> None:
         ticker = self._tickers.setdefault(trade.symbol, {})
