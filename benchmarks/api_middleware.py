@@ -62,9 +62,9 @@ def requests(settings: Settings) -> dict[str, list[bytes]]:
 
 @contextmanager
 def edge_free(settings: Settings) -> Iterator[None]:
-    """`benchmarks/edge_free_app.py` serving with `settings`."""
+    """`benchmarks/baselines/edge_free_app.py` serving with `settings`."""
     child = subprocess.Popen(
-        [sys.executable, "benchmarks/edge_free_app.py"],
+        [sys.executable, "benchmarks/baselines/edge_free_app.py"],
         env={**os.environ, **settings_env(settings)},
     )
     try:

@@ -1,7 +1,8 @@
 """Stampede's users against Locust's bare FastHttpUser: requests per second per core of the load
 generator, both at the same offered rate against the same venue that costs nothing
-(`bare_venue.py`), same machine, same run; and `wrk` as the machine's ceiling when it is on PATH
-(Debian's `wrk` package): a load generator in C, as fast as it can go against the same venue.
+(`baselines/venue.py`), same machine, same run; and `wrk` as the machine's ceiling when it is on
+PATH (Debian's `wrk` package): a load generator in C, as fast as it can go against the same
+venue.
 
 Per core = requests served in a measured window ÷ CPU seconds the load generator spent in it
 (from /proc for Locust, from the reaped child's resource usage for wrk), so the figure does not
@@ -39,7 +40,7 @@ WARMUP_S = 6.0
 WINDOW_S = 8.0
 ROUNDS = 2
 LOCUSTFILE = Path("loadtests/locustfile.py")
-BARE_LOCUSTFILE = Path("benchmarks/bare_locust_user.py")
+BARE_LOCUSTFILE = Path("benchmarks/baselines/locust_user.py")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -144,7 +145,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     best: dict[str, Window] = {}
     with (
-        process([sys.executable, "benchmarks/bare_venue.py", str(port)]),
+        process([sys.executable, "benchmarks/baselines/venue.py", str(port)]),
         tempfile.TemporaryDirectory() as tmp,
     ):
         wait_for_venue(base)

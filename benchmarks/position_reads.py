@@ -27,8 +27,8 @@ def main() -> None:
     with EmbeddedRedis() as redis:
         settings = bench_settings(redis.url)
         bare_port = free_port()
-        bare_cmd = [sys.executable, "benchmarks/bare_hgetall_app.py", str(bare_port), redis.url,
-                    settings.key_prefix]  # fmt: skip
+        bare_cmd = [sys.executable, "benchmarks/baselines/hgetall_app.py", str(bare_port),
+                    redis.url, settings.key_prefix]  # fmt: skip
         with exchange_process(settings), process(bare_cmd):
             wait_until_serving(f"http://127.0.0.1:{bare_port}", "/bare/1")
             book = AccountBook.from_settings(settings)

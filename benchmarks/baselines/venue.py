@@ -5,7 +5,7 @@ It answers just enough for the harness to start (exchangeInfo, premiumIndex, tim
 everything else, and counts the requests it has served: `GET /__served` answers the count
 (itself uncounted), so a benchmark can take the requests of a window of its choice.
 
-Usage: python benchmarks/bare_venue.py PORT
+Usage: python benchmarks/baselines/venue.py PORT
 """
 
 from __future__ import annotations

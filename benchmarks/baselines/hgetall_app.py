@@ -1,7 +1,7 @@
 """The baseline for the position-read benchmark: a bare FastAPI endpoint doing one Redis HGETALL
 and returning it as JSON — the floor any Redis-backed read endpoint pays.
 
-Usage: python benchmarks/bare_hgetall_app.py PORT REDIS_URL KEY_PREFIX
+Usage: python benchmarks/baselines/hgetall_app.py PORT REDIS_URL KEY_PREFIX
 """
 
 from __future__ import annotations

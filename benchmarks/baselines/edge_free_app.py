@@ -1,7 +1,7 @@
 """The baseline for the middleware benchmark: the exchange's API exactly as served, minus its
 edge middleware (concurrency cap, rate limits, API faults).
 
-Usage: python benchmarks/edge_free_app.py (settings from the `STAMPEDE_*` environment)
+Usage: python benchmarks/baselines/edge_free_app.py (settings from the `STAMPEDE_*` environment)
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ evenly over time as an open model's do. Users started together at a fixed period
 `constant_throughput` gives) send in bursts, which the event loop serves for less CPU per
 request: a cheaper load than the one being compared with.
 
-Usage: locust -f benchmarks/bare_locust_user.py --headless --host URL -u N -r N \\
+Usage: locust -f benchmarks/baselines/locust_user.py --headless --host URL -u N -r N \\
     --rate-per-user R --run-time T
 """
 
