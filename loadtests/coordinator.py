@@ -1,10 +1,10 @@
 """The process that owns a run: the master of a distributed run, or the only process.
 
-It starts the run (the plan, the run directory, the exchange-side driver, the market sampler),
-merges what the load generators measure, rewrites `progress.json` about once a second, and
-finishes the run: when the shape reaches the end of the timeline and the last requests are
-answered, or early on Ctrl-C, SIGTERM or the web UI's stop. Either way the run directory ends
-complete, a partial run simply having fewer measurements.
+It starts the run (the plan, the run directory, the exchange-side driver, the samplers of the
+market and of the load machine), merges what the load generators measure, rewrites
+`progress.json` about once a second, and finishes the run: when the shape reaches the end of the
+timeline and the last requests are answered, or early on Ctrl-C, SIGTERM or the web UI's stop.
+Either way the run directory ends complete, a partial run simply having fewer measurements.
 
 Finishing asks every worker for its last measurements (the `stampede:flush` message, answered
 with `stampede:shipment`) rather than trusting Locust's own last report, which arrives after
@@ -223,9 +223,18 @@ class Coordinator:
         self._greenlets = [
             gevent.spawn(self._driver.run),
             gevent.spawn(self._keep_progress),
-            *start_sampling(plan),
+            *start_sampling(plan, self._runner_cpu),
         ]
         return self.run
+
+    def _runner_cpu(self) -> dict[str, float]:
+        """Each load-generating process's CPU as Locust last measured it: the workers', as
+        their heartbeats report it, or this process's own when it runs the users."""
+        master = self._master
+        if master is not None:
+            return {client.id: float(client.cpu_usage) for client in master.clients.all}
+        runner = self._env.runner
+        return {} if runner is None else {LOCAL: float(runner.current_cpu_usage)}
 
     def collect(self) -> None:
         """Take what a local run's own users measured since the last time."""

@@ -9,12 +9,14 @@
       audit.json          the exchange's conservation audit after the run, when it has one
       timeline.jsonl      one MarketSample per second x symbol: last, mark and index price,
                           true and feed-shown liquidations (see `sampler.py`)
+      generator.jsonl     one GeneratorSample per second: how busy the load machine was, its
+                          host's CPU and each Locust runner's (see `hostload.py`)
       locust_*.csv        Locust's own CSVs, left as Locust writes them (--csv <run>/locust)
 
 `start_run` writes what is known before the load starts, so even a run that dies part-way says
-what it was; `append_timeline` adds each second's market samples as they are taken, so the
-timeline survives such a run too; `finish_run` writes the measurements; `read_run` reads it all
-back (a run directory from before timelines were sampled reads back with none).
+what it was; `append_timeline` and `append_generator` add each second's samples as they are
+taken, so they survive such a run too; `finish_run` writes the measurements; `read_run` reads it
+all back (a run directory from before timelines, or generator samples, reads back with none).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from hdrh.histogram import HdrHistogram
 from pydantic import (
@@ -80,6 +82,7 @@ HISTOGRAMS_DIR = "histograms"
 HISTOGRAM_SUFFIX = ".hdr"
 AUDIT_FILE = "audit.json"
 TIMELINE_FILE = "timeline.jsonl"
+GENERATOR_FILE = "generator.jsonl"
 LOCUST_CSV_PREFIX = "locust"
 """Pass `--csv <run>/locust` to Locust; its CSVs then land beside the rest."""
 ALL_SYMBOLS = "all"
@@ -197,6 +200,28 @@ class MarketSample(BaseModel):
     """Liquidations the exchange made (its truth counter); None on a target without one."""
     feed_liquidations: int
     """Liquidation events the public feed pushed (`!forceOrder@arr`)."""
+
+
+class GeneratorSample(BaseModel):
+    """How busy the load machine was at one second of the run: near saturation, latency
+    measured from intended send times includes the load machine's own lag, not just the venue's.
+
+    CPU is in percent, as psutil and Locust give it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    at: float
+    """Run seconds (since run second 0) at which the sample was taken."""
+    host_cpu: float
+    """The whole host's CPU (every core, 0-100) since the previous sample, on the machine of
+    the process that owns the run."""
+    runner_cpu: dict[str, float]
+    """Each load-generating Locust process's CPU as Locust last measured it (100 is one core
+    busy), by worker id, or "local" for a run's only process."""
+
+
+_Sample = TypeVar("_Sample", MarketSample, GeneratorSample)
 
 
 class HistogramKey(NamedTuple):
@@ -354,7 +379,16 @@ def finish_run(
 
 def append_timeline(directory: Path, samples: Sequence[MarketSample]) -> None:
     """Add one second's samples to the run's timeline."""
-    with (directory / TIMELINE_FILE).open("a") as file:
+    _append(directory / TIMELINE_FILE, samples)
+
+
+def append_generator(directory: Path, sample: GeneratorSample) -> None:
+    """Add one second's load-machine sample to the run's generator samples."""
+    _append(directory / GENERATOR_FILE, [sample])
+
+
+def _append(path: Path, samples: Sequence[BaseModel]) -> None:
+    with path.open("a") as file:
         file.writelines(sample.model_dump_json() + "\n" for sample in samples)
 
 
@@ -370,6 +404,8 @@ class RunResult:
     histogram_files: dict[HistogramKey, Path]
     locust_csvs: tuple[Path, ...]
     timeline: tuple[MarketSample, ...] = ()
+    """Oldest first; empty for a run that sampled none."""
+    generator: tuple[GeneratorSample, ...] = ()
     """Oldest first; empty for a run that sampled none."""
 
     def histogram(self, key: HistogramKey) -> HdrHistogram:
@@ -393,16 +429,8 @@ def read_run(directory: Path) -> RunResult:
             if audit_path.exists()
             else None
         )
-        timeline_path = directory / TIMELINE_FILE
-        timeline = (
-            tuple(
-                MarketSample.model_validate_json(line)
-                for line in timeline_path.read_text().splitlines()
-                if line.strip()
-            )
-            if timeline_path.exists()
-            else ()
-        )
+        timeline = _samples(directory / TIMELINE_FILE, MarketSample)
+        generator = _samples(directory / GENERATOR_FILE, GeneratorSample)
     except (ProfileError, ValidationError) as exc:
         raise ResultsError(f"{directory}: {exc}") from exc
     histograms = directory / HISTOGRAMS_DIR
@@ -419,6 +447,16 @@ def read_run(directory: Path) -> RunResult:
         histogram_files=histogram_files,
         locust_csvs=tuple(sorted(directory.glob(f"{LOCUST_CSV_PREFIX}_*.csv"))),
         timeline=timeline,
+        generator=generator,
+    )
+
+
+def _samples(path: Path, model: type[_Sample]) -> tuple[_Sample, ...]:
+    """A file of samples, one per line; none when the run did not take them."""
+    if not path.exists():
+        return ()
+    return tuple(
+        model.model_validate_json(line) for line in path.read_text().splitlines() if line.strip()
     )
 
 

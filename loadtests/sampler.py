@@ -11,6 +11,10 @@ subscriber the same events.
 
 A sample is taken on each whole run second from 0 to the end of the timeline; seconds the
 target took too long to answer in are skipped, not sampled late.
+
+Beside it, on the same run seconds but in a greenlet of its own (a target slow to answer must
+not cost the load machine's samples, which matter most then), the load machine's CPU is sampled
+into generator.jsonl (see `hostload.py`).
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ import httpx
 from gevent import Greenlet
 
 from loadtests.driver import ABSENT
+from loadtests.hostload import GeneratorGauge, RunnerCpu
 from loadtests.options import RunPlan
-from loadtests.results import MarketSample, append_timeline
+from loadtests.results import MarketSample, append_generator, append_timeline
 from loadtests.users.feeds import TRUTH, StreamListener, liquidation_counts, stream_events
 
 log = logging.getLogger(__name__)
@@ -39,6 +44,25 @@ PREMIUM = "/fapi/v1/premiumIndex"
 LIQUIDATION_STREAM = "!forceOrder@arr"
 READ_TIMEOUT_S = 2.0
 """A read slower than this leaves its field out of the sample rather than hold the next one."""
+
+
+def every_run_second(
+    take: Callable[[float], None],
+    *,
+    origin: float,
+    duration: float,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = gevent.sleep,
+) -> None:
+    """Call `take` with the run seconds elapsed on each whole run second from 0 to `duration`;
+    seconds that passed while it was busy are skipped, not taken late."""
+    second = 0
+    while second <= duration:
+        delay = origin + second - clock()
+        if delay > 0:
+            sleep(delay)
+        take(clock() - origin)
+        second = max(second + 1, math.floor(clock() - origin) + 1)
 
 
 def prices(body: object, field: str) -> dict[str, Decimal]:
@@ -104,14 +128,14 @@ class MarketSampler:
         self._feed_base: dict[str, int] | None = None
 
     def run(self) -> None:
-        second = 0
         with self._http:
-            while second <= self._duration:
-                delay = self._origin + second - self._clock()
-                if delay > 0:
-                    self._sleep(delay)
-                self._write(self.sample(self._clock() - self._origin))
-                second = max(second + 1, math.floor(self._clock() - self._origin) + 1)
+            every_run_second(
+                lambda at: self._write(self.sample(at)),
+                origin=self._origin,
+                duration=self._duration,
+                clock=self._clock,
+                sleep=self._sleep,
+            )
 
     def sample(self, at: float) -> list[MarketSample]:
         """Every symbol's sample at run second `at`, read now."""
@@ -165,9 +189,10 @@ class MarketSampler:
         return liquidation_counts(response.json())
 
 
-def start_sampling(plan: RunPlan) -> list[Greenlet]:
-    """The run's sampler and its feed subscription, each in a greenlet, until the timeline's
-    end (or until killed with the run's other greenlets)."""
+def start_sampling(plan: RunPlan, runner_cpu: RunnerCpu) -> list[Greenlet]:
+    """The run's market sampler, its feed subscription and the load machine's sampler (reading
+    the runners' CPU from `runner_cpu`), each in a greenlet, until the timeline's end (or until
+    killed with the run's other greenlets)."""
     duration = plan.timeline().duration
     feed = FeedCount()
 
@@ -183,4 +208,20 @@ def start_sampling(plan: RunPlan) -> list[Greenlet]:
         origin=plan.origin,
         duration=duration,
     )
-    return [gevent.spawn(listener.run), gevent.spawn(sampler.run)]
+    return [
+        gevent.spawn(listener.run),
+        gevent.spawn(sampler.run),
+        gevent.spawn(_gauge, plan, runner_cpu, duration),
+    ]
+
+
+def _gauge(plan: RunPlan, runner_cpu: RunnerCpu, duration: float) -> None:
+    """The load machine's samples on each run second. The gauge is made here, in the greenlet
+    that samples: psutil times the host's CPU from the previous call in the same thread, and
+    under gevent each greenlet is a thread of its own."""
+    gauge = GeneratorGauge(runner_cpu)
+    every_run_second(
+        lambda at: append_generator(plan.run_dir, gauge.sample(at)),
+        origin=plan.origin,
+        duration=duration,
+    )

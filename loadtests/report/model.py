@@ -22,6 +22,10 @@ workers; the runs are recorded with it, so the fit can be checked against what w
 The bottleneck is a heuristic and is worded as one: it reads which symptom began first
 (journal lag, order 408s with fast reads, 503s or timeouts while order 408s hold, feed lag), not
 the exchange's internals.
+
+Each step also records how busy the load machine was (its host's CPU, and its busiest Locust
+runner's), and the headline cautions where that came near saturation: there the measurements
+include the load machine's own lag.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from typing import NamedTuple
 from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationError
 
 from loadtests.feedwatch import FEED
+from loadtests.hostload import StepPeaks, step_peaks
 from loadtests.metrics import (
     ORDER_COUNT_1M,
     ORDER_COUNT_10S,
@@ -84,6 +89,11 @@ request counts against two objectives."""
 JOURNAL_LAG_GROWTH = 10
 """Journal lag at this many times its first step's counts as growing: a read model that keeps
 up stays within a few events of the journal at any load."""
+
+LOAD_MACHINE_BUSY_PCT = 90.0
+"""CPU (percent) from which a step's measurements include the load machine's own lag, for its
+host or any one runner: where Locust warns that response times may be inconsistent. Not an SLO
+(it judges the measurement, not the venue), so not in slo.yaml."""
 
 BINANCE_LIMITS = {USED_WEIGHT_1M: 2400, ORDER_COUNT_10S: 300, ORDER_COUNT_1M: 1200}
 """Binance USDⓈ-M Futures' published limits, assumed when a run did not record its target's."""
@@ -147,6 +157,19 @@ class StepLoad(BaseModel):
     """Orders + queries per second the profile asked for."""
     served_rate: float
     """Orders + queries per second answered with a success or a rejection."""
+    generator_cpu: float | None = None
+    """The highest CPU (percent of one core) any Locust runner reported during the step."""
+    host_cpu: float | None = None
+    """The load machine's highest CPU (percent of every core) during the step. Both are None
+    where not sampled; the defaults keep a report.json written before they were readable."""
+
+    @property
+    def load_machine_busy(self) -> bool:
+        """Whether the load machine came near saturation in this step."""
+        return any(
+            cpu is not None and cpu >= LOAD_MACHINE_BUSY_PCT
+            for cpu in (self.host_cpu, self.generator_cpu)
+        )
 
 
 class RateLimits(BaseModel):
@@ -278,6 +301,11 @@ class Report(BaseModel):
         return any(row.reads for row in self.classes[RequestClass.QUERIES])
 
     @property
+    def measured_load_machine(self) -> bool:
+        """Whether the load machine was sampled: runs from before it was have no figures."""
+        return any(step.host_cpu is not None for step in self.steps)
+
+    @property
     def measured_feed(self) -> bool:
         """Whether the liquidation feed saw anything: a step ramp without shocks may not."""
         return any(row is not None for row in self.feed)
@@ -349,6 +377,7 @@ def build_report(
     verdict_of = {verdict.metric: verdict for verdict in verdicts}
     bottlenecks = _bottlenecks(words, classes, metrics, verdict_of, thresholds)
     headline = (
+        *_load_machine_line(words),
         *(verdict_of[metric].line for metric in HEADLINE_SLOS),
         _knee_line(words, saturation),
         _capacity_line(words, capacity, verdict_of, surge),
@@ -406,7 +435,11 @@ def _load_axis(run: RunResult) -> _LoadAxis:
     baseline = Baseline(run.profile.baseline.orders, run.profile.baseline.queries)
     offered = [sum(_offered(classes[k][i]) for k in LOAD_CLASSES) for i in range(count)]
     ramp = len(offered) > 1 and all(later > earlier for earlier, later in pairwise(offered))
-    steps = tuple(_step(index, classes, offered[index], baseline, ramp) for index in range(count))
+    peaks = step_peaks(run.generator, run.profile.timeline())
+    steps = tuple(
+        _step(index, classes, offered[index], baseline, ramp, peaks[index])
+        for index in range(count)
+    )
     saturation = find_saturation(offered, [s.served_rate for s in steps]) if ramp else None
     return _LoadAxis(baseline, classes, steps, ramp, saturation)
 
@@ -477,6 +510,7 @@ def _step(
     offered: float,
     baseline: Baseline,
     ramp: bool,
+    peaks: StepPeaks,
 ) -> StepLoad:
     rows = [classes[klass][index] for klass in LOAD_CLASSES]
     first = rows[0]
@@ -490,6 +524,8 @@ def _step(
         multipliers=first.multipliers_end,
         offered_rate=offered,
         served_rate=served / (first.end - first.start),
+        generator_cpu=peaks.runner_cpu,
+        host_cpu=peaks.host_cpu,
     )
 
 
@@ -498,6 +534,11 @@ def by_step(
 ) -> list[tuple[StepSummary, ...]]:
     """Every class's row, step by step."""
     return list(zip(*classes.values(), strict=True))
+
+
+def cpu(percent: float) -> str:
+    """A CPU figure as the report prints it: 97%, 4.5%."""
+    return share(percent / 100)
 
 
 def percentile(summary: Percentiles | None, name: str) -> float | None:
@@ -785,6 +826,34 @@ def _scale_out_line(plan: CapacityPlan | None) -> tuple[str, ...]:
     scale_out = plan.scale_out
     counts = ", ".join(str(count) for count in scale_out.fit.workers_measured)
     return (f"Scale-out (USL over {counts} API workers): {scale_out.verdict.removesuffix('.')}",)
+
+
+def _load_machine_line(words: _Words) -> tuple[str, ...]:
+    """The caution where the load machine came near saturation, naming the first such step
+    (and its figures, or the highest over several); none when it never did or was not
+    sampled."""
+    busy = [step for step in words.steps if step.load_machine_busy]
+    if not busy:
+        return ()
+    first = busy[0]
+    later = len(busy) - 1
+    noun = "step" if words.ramp else "phase"
+    also = f" and {later} later {noun}{'s' if later > 1 else ''}" if later else ""
+    up_to = "up to " if later else ""
+    measured = (
+        ("host CPU", [step.host_cpu for step in busy]),
+        ("load generator", [step.generator_cpu for step in busy]),
+    )
+    figures = ", ".join(
+        f"{what} {up_to}{cpu(max(seen))}"
+        for what, values in measured
+        if (seen := [value for value in values if value is not None])
+    )
+    return (
+        f"Load machine saturated {words.at(first.index)}{also}: {figures}; latency and "
+        "timeouts there include the load machine's own lag; run the load from more cores or "
+        "machines (--processes, distributed workers)",
+    )
 
 
 def _bottleneck_line(bottlenecks: Sequence[Bottleneck]) -> str:

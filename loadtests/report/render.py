@@ -24,7 +24,7 @@ from plotly.offline import get_plotlyjs
 from loadtests.metrics import Outcome, Percentiles
 from loadtests.profiles import RequestClass
 from loadtests.report.capacity import ScaleOut
-from loadtests.report.model import Report, percentile
+from loadtests.report.model import LOAD_MACHINE_BUSY_PCT, Report, cpu, percentile
 from loadtests.report.plots import (
     LIMIT_NAMES,
     OUTCOME_LABELS,
@@ -48,6 +48,18 @@ MARKDOWN_FILE = "report.md"
 NONE = "—"
 LONGEST_SETTING = 80
 
+LOAD_COLUMNS = (
+    "#",
+    "step",
+    "load",
+    "offered req/s",
+    "served req/s",
+    "served",
+    "",
+    "host CPU",
+    "generator CPU",
+)
+"""The load machine's columns last: they qualify the step's figures rather than add to them."""
 CLASS_COLUMNS = (
     "#",
     "step",
@@ -220,7 +232,10 @@ def sections(report: Report, *, draw: bool = True) -> list[Section]:
         Section(
             "SLOs: where each one begins to break", (Text(_slo_note(report)), slo_table(report))
         ),
-        Section("Load and saturation", (*plots(throughput_figure), load_table(report))),
+        Section(
+            "Load and saturation",
+            (*plots(throughput_figure), load_table(report), *_load_machine_note(report)),
+        ),
         _capacity_section(report, plots(scale_out_figure) if report.scale_out else ()),
         _bottleneck_section(report),
         Section(
@@ -305,13 +320,26 @@ def load_table(report: Report) -> Table:
             num(step.served_rate),
             share(step.served_rate / step.offered_rate) if step.offered_rate else NONE,
             marks.get(step.index, ""),
+            _opt(step.host_cpu, cpu),
+            _opt(step.generator_cpu, cpu),
         )
         for step in report.steps
     )
-    return Table(
-        "Offered vs served (orders + queries)",
-        ("#", "step", "load", "offered req/s", "served req/s", "served", ""),
-        rows,
+    return Table("Offered vs served (orders + queries)", LOAD_COLUMNS, rows)
+
+
+def _load_machine_note(report: Report) -> tuple[Block, ...]:
+    """What the load table's CPU columns measure; none for a run that did not sample them."""
+    if not report.measured_load_machine:
+        return ()
+    return (
+        Text(
+            "Host CPU: every core of the machine the run was driven from, the exchange's share "
+            "included where it runs there; generator CPU: the busiest Locust runner process's, "
+            "as Locust measures it (100% is one core; over 10 s, so it lags the load, and 0 in "
+            f"a runner's first 20 s). At {cpu(LOAD_MACHINE_BUSY_PCT)} or more, a step's latency "
+            "and timeouts include the load machine's own lag."
+        ),
     )
 
 

@@ -87,7 +87,8 @@ def test_a_run_leaves_its_whole_directory(local_run: RunResult) -> None:
     files = _files(local_run)
     expected = {
         "profile.yaml", "settings.json", "steps.jsonl", "histograms", "audit.json",
-        "timeline.jsonl", "progress.json", "locust_stats.csv", "locust_stats_history.csv",
+        "timeline.jsonl", "generator.jsonl", "progress.json", "locust_stats.csv",
+        "locust_stats_history.csv",
         "locust_failures.csv", "locust_exceptions.csv",
     }  # fmt: skip
     assert expected <= files
@@ -100,6 +101,13 @@ def test_a_run_leaves_its_whole_directory(local_run: RunResult) -> None:
     # The market, once a second per symbol through the run's six seconds.
     assert {sample.symbol for sample in local_run.timeline} == {"BTCUSDT", "ETHUSDT"}
     assert 5 * 2 <= len(local_run.timeline) <= 7 * 2
+    # The load machine, on the same seconds: the host's CPU (never nothing, with an exchange
+    # and a load running on it, the first sample's included) and the only runner's.
+    assert 5 <= len(local_run.generator) <= 7
+    for sample in local_run.generator:
+        assert 0 < sample.host_cpu <= 100
+        assert sample.runner_cpu.keys() == {"local"}
+        assert all(0 <= cpu <= 100 for cpu in sample.runner_cpu.values())
 
 
 def test_every_step_and_class_has_rates_outcomes_and_both_latencies(local_run: RunResult) -> None:
@@ -209,6 +217,8 @@ def test_a_distributed_run_leaves_the_same_results_as_a_local_one(
     _master_and_workers(target, two_steps, tmp_path / "run")
     distributed = read_run(tmp_path / "run")
     assert distributed.settings["workers"] == 2
+    # Each worker's CPU, as its heartbeats report it to the master.
+    assert any(len(sample.runner_cpu) == 2 for sample in distributed.generator)
     _same_results(local_run, distributed)
 
 

@@ -1,0 +1,126 @@
+"""The load machine in the report: each step's busiest CPU, in the load table, and the
+headline's caution where it came near saturation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from loadtests.profiles import load_profile
+from loadtests.report.model import LOAD_MACHINE_BUSY_PCT, load_report
+from loadtests.report.render import read_report, to_html, to_markdown, write_report
+from loadtests.results import GeneratorSample, append_generator, read_run
+from tests.report.conftest import ONE_WORKER
+
+PEAK = "peak-minute"
+CAUTION = "Load machine saturated"
+
+
+def _sample_load_machine(run: Path, busy: dict[str, tuple[float, float]]) -> None:
+    """Samples each second of the run (oct-2025 at its own scale: the peak minute is run seconds
+    350 to 360), host at 40% and the runner at 20% except in the phases `busy` names, which get
+    (host, runner); the sample of second 0, the lead-in, is as busy as can be and counts
+    nowhere."""
+    timeline = load_profile("oct-2025").timeline()
+    append_generator(run, GeneratorSample(at=0.0, host_cpu=100.0, runner_cpu={"local": 100.0}))
+    for second in range(1, int(timeline.duration) + 1):
+        window = timeline.window_at(second - 0.5)
+        assert window is not None
+        host, runner = busy.get(window.name, (40.0, 20.0))
+        append_generator(
+            run, GeneratorSample(at=second, host_cpu=host, runner_cpu={"local": runner})
+        )
+
+
+def test_each_step_carries_the_load_machines_busiest_and_the_table_shows_it(
+    cascade_run: Path,
+) -> None:
+    _sample_load_machine(cascade_run, {PEAK: (97.0, 60.0)})
+
+    report = load_report(cascade_run)
+
+    assert [(step.name, step.host_cpu, step.generator_cpu) for step in report.steps] == [
+        ("pre-event", 40.0, 20.0),
+        ("waterfall", 40.0, 20.0),
+        (PEAK, 97.0, 60.0),
+        ("waterfall-tail", 40.0, 20.0),
+        ("aftershock", 40.0, 20.0),
+    ]
+    markdown = to_markdown(report)
+    assert "| served |  | host CPU | generator CPU |" in markdown
+    assert f"| 2 | {PEAK} | 357× | 2,500 | 3 | 0.12% |  | 97% | 60% |" in markdown
+    assert "Host CPU: every core of the machine the run was driven from" in markdown
+
+
+def test_the_headline_cautions_where_the_host_saturated(cascade_run: Path) -> None:
+    _sample_load_machine(cascade_run, {PEAK: (97.0, 60.0)})
+
+    report = load_report(cascade_run)
+
+    assert report.headline[0] == (
+        "Load machine saturated in peak-minute (357× the baseline, 2,500 req/s): host CPU 97%, "
+        "load generator 60%; latency and timeouts there include the load machine's own lag; "
+        "run the load from more cores or machines (--processes, distributed workers)"
+    )
+    assert sum(CAUTION in line for line in report.headline) == 1
+    assert report.headline[0] in to_markdown(report)
+    assert "the load machine&#x27;s own lag" in to_html(report)
+
+
+def test_a_runner_at_the_threshold_is_enough_and_several_phases_make_one_line(
+    cascade_run: Path,
+) -> None:
+    _sample_load_machine(
+        cascade_run, {"waterfall": (70.0, LOAD_MACHINE_BUSY_PCT), PEAK: (96.0, 99.0)}
+    )
+
+    report = load_report(cascade_run)
+
+    (line,) = (line for line in report.headline if CAUTION in line)
+    assert line.startswith(
+        "Load machine saturated in waterfall (18.6× the baseline, 130 req/s) and 1 later phase: "
+        "host CPU up to 96%, load generator up to 99%; "
+    )
+
+
+def test_no_caution_below_the_threshold(cascade_run: Path) -> None:
+    just_under = LOAD_MACHINE_BUSY_PCT - 0.1
+    _sample_load_machine(cascade_run, {PEAK: (just_under, just_under)})
+
+    report = load_report(cascade_run)
+
+    assert report.measured_load_machine
+    assert report.steps[2].host_cpu == just_under
+    assert not any(CAUTION in line for line in report.headline)
+
+
+def test_a_run_from_before_load_machine_samples_still_loads_and_reports() -> None:
+    run = read_run(ONE_WORKER)
+    report = load_report(ONE_WORKER)
+
+    assert run.generator == ()
+    assert all(step.host_cpu is None and step.generator_cpu is None for step in report.steps)
+    assert not report.measured_load_machine
+    assert not any(CAUTION in line for line in report.headline)
+    markdown = to_markdown(report)
+    assert "| 4 | x20 | 20× | 140 | 139 | 99% | knee | — | — |" in markdown
+    assert "Generator CPU:" not in markdown
+
+
+@pytest.mark.parametrize("sampled", [False, True])
+def test_a_report_json_from_before_load_machine_figures_still_reads(
+    cascade_run: Path, tmp_path: Path, sampled: bool
+) -> None:
+    if sampled:
+        _sample_load_machine(cascade_run, {PEAK: (97.0, 60.0)})
+    path = write_report(load_report(cascade_run), tmp_path).json
+    older = json.loads(path.read_text())
+    for step in older["steps"]:
+        del step["generator_cpu"], step["host_cpu"]
+    path.write_text(json.dumps(older))
+
+    steps = read_report(path).steps
+
+    assert all(step.host_cpu is None and step.generator_cpu is None for step in steps)
