@@ -11,6 +11,7 @@ from enum import IntEnum
 
 class Code(IntEnum):
     UNKNOWN = -1000
+    DISCONNECTED = -1001
     TOO_MANY_REQUESTS = -1003
     TIMEOUT = -1007
     SERVER_BUSY = -1008
@@ -57,11 +58,14 @@ HTTP_STATUS: dict[Code, int] = {
     Code.TOO_MANY_REQUESTS: 429,
     Code.TOO_MANY_ORDERS: 429,
     Code.SERVER_BUSY: 503,
+    Code.DISCONNECTED: 503,
     Code.UNKNOWN: 500,
     Code.BAD_API_KEY_FMT: 401,
     Code.REJECTED_MBX_KEY: 401,
 }
 """HTTP status per code where it is not 400."""
+DISCONNECTED_MSG = "Internal error; unable to process your request. Please try again."
+"""Binance's -1001: the request failed and was not executed; the client may send it again."""
 
 
 class StampedeError(Exception):

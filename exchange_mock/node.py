@@ -7,7 +7,8 @@ process or container: only `Settings.roles` differs.
 Two Redis clients: `redis` carries the exchange's own traffic, through connections that add
 whatever Redis latency the faults inject (and time each round trip for the metrics); `control`
 carries the fault board, the operator's reads and the metrics' samples, which no fault slows, so
-an operator can always see and clear what they switched on.
+an operator can always see and clear what they switched on. Both time out rather than hang, and
+every role outlives a lost connection (`store/outage.py`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from exchange_mock.settings import Role, Settings
 from exchange_mock.store import scripts
 from exchange_mock.store.bus import CommandBus, Shedding
 from exchange_mock.store.keys import Keys
+from exchange_mock.store.outage import keep_running
 from exchange_mock.store.pool import BoundedPool
 from exchange_mock.store.scenario import ScenarioBoard
 from exchange_mock.symbols import SymbolTable, to_cash, to_ppm
@@ -81,7 +83,10 @@ class Node:
         self.keys = Keys(settings.key_prefix)
         self.symbols = SymbolTable.load(settings.symbols_file)
         self.accounts = AccountBook.from_settings(settings)
-        self.control = Redis.from_url(settings.redis_url)
+        timeout_s = settings.redis_timeout_ms / 1000
+        self.control = Redis.from_url(
+            settings.redis_url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
+        )
         self.fault_board = FaultBoard(self.control, self.keys)
         self.faults = LiveFaults(self.fault_board)
         """The faults in force, as this process last saw them: `faults.value(kind)`."""
@@ -90,6 +95,8 @@ class Node:
                 settings.redis_url,
                 max_connections=settings.redis_pool,
                 timeout=None,
+                socket_timeout=timeout_s,
+                socket_connect_timeout=timeout_s,
                 connection_class=MeasuredConnection,
                 faults=self.faults,
                 streams=(self.keys.orders, self.keys.journal),
@@ -119,13 +126,14 @@ class Node:
         self._spawn("faults", self.faults.run)
         await self.bus.start()
         if Role.ENGINE in roles:
+            collateral = CollateralTable.load().assets
             runner = EngineRunner(
                 self.redis,
                 self.keys,
-                Engine(
+                lambda: Engine(
                     self.symbols,
                     settings.default_leverage,
-                    CollateralTable.load().assets,
+                    collateral,
                     to_ppm(settings.margin_call_ratio),
                     max(1, round(ADL_REFRESH_MS / settings.time_scale)),
                 ),
@@ -181,7 +189,7 @@ class Node:
 
     def _spawn(self, name: str, run: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
         stop = asyncio.Event()
-        task = asyncio.create_task(run(stop), name=name)
+        task = asyncio.create_task(keep_running(name, run, stop, self.control), name=name)
         task.add_done_callback(_report_crash)
         self._running.append((stop, task))
 

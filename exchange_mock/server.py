@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import IO
 
 import httpx
@@ -23,6 +23,11 @@ from exchange_mock.node import Node
 from exchange_mock.redis_server import free_port, redis_url
 from exchange_mock.settings import Role, Settings
 from exchange_mock.telemetry.registry import metrics_endpoint, multiprocess_directory
+
+
+def embedded_or_configured(settings: Settings) -> AbstractContextManager[str]:
+    """The configured Redis URL, or the embedded server's, started as the settings describe."""
+    return redis_url(settings.redis_url, settings.redis_data_dir, settings.redis_appendfsync)
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -48,7 +53,7 @@ def run_background_roles(settings: Settings) -> None:
 
 def serve(settings: Settings) -> None:
     """Serve until interrupted, with a private Redis when no URL is configured."""
-    with redis_url(settings.redis_url) as url:
+    with embedded_or_configured(settings) as url:
         settings = settings.model_copy(update={"redis_url": url})
         if Role.API not in settings.roles:
             run_background_roles(settings)
@@ -157,7 +162,7 @@ def exchange_process(
 @contextmanager
 def running_exchange(settings: Settings) -> Iterator[ServerThread]:
     """Start Redis (if needed) and the exchange on a free port; stop both on exit."""
-    with redis_url(settings.redis_url) as url:
+    with embedded_or_configured(settings) as url:
         port = settings.port or free_port()
         server = ServerThread(settings.model_copy(update={"redis_url": url, "port": port}))
         server.start()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,9 +40,27 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("STAMPEDE_REDIS_URL", "REDIS_URL"),
         description="Redis to use; with none, a private redis-server is started and stopped.",
     )
+    redis_data_dir: Path | None = Field(
+        default=None,
+        description="Where the embedded Redis (no `redis_url`) keeps its data: kept on exit and "
+        "reused on the next start. With none, a private directory removed on exit.",
+    )
+    redis_appendfsync: Literal["everysec", "always"] = Field(
+        default="everysec",
+        description="When the embedded Redis syncs its append-only file: `everysec` may lose the "
+        "last second of acknowledged orders if Redis or the machine crashes; `always` syncs "
+        "before each write is acknowledged, and loses none.",
+    )
     key_prefix: str = Field(default="stampede", description="Namespace of every Redis key.")
     redis_pool: int = Field(
         default=64, ge=2, description="Redis connections per process; requests queue beyond it."
+    )
+    redis_timeout_ms: int = Field(
+        default=5_000,
+        ge=300,
+        description="Connect and socket timeout of every Redis connection: past it a command "
+        "fails, and the request answers 503 -1001 (or -1007 for an order in flight) instead of "
+        "hanging while Redis is unreachable. Longer than any blocking read (200 ms).",
     )
     host: str = "127.0.0.1"
     port: int = 8000

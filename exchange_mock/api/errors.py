@@ -1,7 +1,8 @@
 """Every failure leaves as Binance's `{"code", "msg"}` body.
 
 Clients such as ccxt read both keys of any 4xx body and crash without them, so FastAPI's own
-404/405/422 pages and the bare 500 page are replaced too.
+404/405/422 pages and the bare 500 page are replaced too. Redis being unreachable is not the
+client's fault nor a bug: it answers Binance's 503 -1001 (try again), never a 500.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from exchange_mock.errors import Code, ExchangeError
+from exchange_mock.errors import DISCONNECTED_MSG, Code, ExchangeError
+from exchange_mock.store.outage import REDIS_DOWN
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,15 @@ async def _on_client_gone(request: Request, exc: Exception) -> Response:
     return Response(status_code=CLIENT_CLOSED_REQUEST)
 
 
+def redis_down_response() -> Response:
+    return error_response(503, Code.DISCONNECTED, DISCONNECTED_MSG)
+
+
+async def _on_redis_down(request: Request, exc: Exception) -> Response:
+    """Each loop logs the outage once; a log line per request would drown it."""
+    return redis_down_response()
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     log.error("unexpected error in %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, Code.UNKNOWN, UNKNOWN_MSG)
@@ -71,4 +82,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _on_http_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(ClientDisconnect, _on_client_gone)
+    for redis_down in REDIS_DOWN:
+        app.add_exception_handler(redis_down, _on_redis_down)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -1,7 +1,8 @@
 """The engine's loop and its only I/O: read commands from the orders stream, apply them to the
 pure `Engine`, and journal the resulting events with the cursor in one MULTI before any reply
 goes out — so every acknowledged order is in the journal, and a restart (replaying the journal)
-neither loses nor repeats one.
+neither loses nor repeats one. After a lost connection it recovers the same way, from a fresh
+engine: a batch it applied in memory may never have reached the journal.
 
 Commands are taken in batches: under a surge, one Redis round trip carries many commands, and
 the queue in front of the engine is where order timeouts begin. The `engine_paused` and
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from redis.asyncio import Redis
 
@@ -71,7 +72,7 @@ class EngineRunner:
         self,
         redis: Redis,
         keys: Keys,
-        engine: Engine,
+        new_engine: Callable[[], Engine],
         symbols: Sequence[str],
         batch: int,
         depth_levels: int,
@@ -80,7 +81,8 @@ class EngineRunner:
     ) -> None:
         self._redis = redis
         self._keys = keys
-        self._engine = engine
+        self._new_engine = new_engine
+        self._engine = new_engine()
         self._symbols = symbols
         self._batch = batch
         self._depth_levels = depth_levels
@@ -93,6 +95,7 @@ class EngineRunner:
 
     async def recover(self) -> None:
         """Rebuild the engine from the journal; on an empty journal, apply the genesis commands."""
+        self._engine, self.seq = self._new_engine(), 0
         async for seq, event in read_journal(self._redis, self._keys):
             self._engine.replay(event)
             self.seq = seq

@@ -6,7 +6,9 @@ at the moment a client connects. Its lag is the real one: a publisher that falls
 journal publishes late, and clients see it as `E` times further in the past. The
 `feed_delay_ms` fault holds each round's messages that long before they are published, as a slow
 feed service would, and the journal backs up behind it as behind any slow loop. One publisher
-runs per exchange (the `feeds` role); a second would publish every message twice.
+runs per exchange (the `feeds` role); a second would publish every message twice. After a lost
+connection it resumes where it stopped, unless the journal now ends before that (a Redis restarted
+from an append-only file that missed its last second).
 """
 
 from __future__ import annotations
@@ -64,8 +66,9 @@ class FeedPublisher:
         """The throttle's counts already added to the stats hash."""
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Follow the journal from its head until `stop` is set."""
-        self.seq = int(await self._redis.get(self._keys.journal_head) or 0)
+        """Follow the journal from its head (or where it stopped) until `stop` is set."""
+        head = int(await self._redis.get(self._keys.journal_head) or 0)
+        self.seq = min(self.seq, head) if self.seq else head
         await self._load_marks()
         while not stop.is_set():
             now = self._clock()
