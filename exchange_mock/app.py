@@ -7,22 +7,25 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from exchange_mock.api import account, admin, market, orders, scenario, userstream, ws
+from exchange_mock.api import account, admin, health, market, orders, scenario, userstream, ws
 from exchange_mock.api.context import ApiContext
 from exchange_mock.api.errors import install_error_handlers
 from exchange_mock.api.middleware import Edge, EdgeMiddleware
 from exchange_mock.api.ratelimit import RateLimiter
 from exchange_mock.api.userstream import listen_key_index
-from exchange_mock.node import Node
+from exchange_mock.node import Fatal, Node
 from exchange_mock.settings import Settings
 from exchange_mock.telemetry.asgi import MetricsMiddleware
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, on_fatal: Fatal | None = None) -> FastAPI:
+    """`on_fatal` hears of a role that ended for good (see `Node`)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with Node(settings) as node:
+        async with Node(settings, on_fatal) as node:
             app.state.node = node
+            app.state.liveness = node.liveness
             context = ApiContext(
                 settings=settings,
                 symbols=node.symbols,
@@ -50,7 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(EdgeMiddleware)
     app.add_middleware(MetricsMiddleware)  # outermost: sees the edge's refusals, serves /metrics
-    for module in (account, orders, market, userstream, ws, admin, scenario):
+    for module in (account, orders, market, userstream, ws, admin, scenario, health):
         # Flat rather than `include_router`: FastAPI re-resolves an included router's routes on
         # every request, and these never change once the app is built. Hottest first.
         app.router.routes.extend(module.router.routes)

@@ -8,7 +8,8 @@ Two Redis clients: `redis` carries the exchange's own traffic, through connectio
 whatever Redis latency the faults inject (and time each round trip for the metrics); `control`
 carries the fault board, the operator's reads and the metrics' samples, which no fault slows, so
 an operator can always see and clear what they switched on. Both time out rather than hang, and
-every role outlives a lost connection (`store/outage.py`).
+every role outlives a lost connection (`store/outage.py`). A role that ends otherwise cannot
+recover: `on_fatal` hears of it, and ends the process so that its supervisor restarts it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from exchange_mock.faults.board import FaultBoard, LiveFaults
 from exchange_mock.faults.stale import LaggingReadModel
 from exchange_mock.feeds.publisher import FeedPublisher
 from exchange_mock.feeds.relay import FeedRelay
+from exchange_mock.liveness import Liveness, RoleTask
 from exchange_mock.market.crowd import Crowd
 from exchange_mock.market.genesis import risk_genesis
 from exchange_mock.market.makers import MarketMakers
@@ -43,7 +45,7 @@ from exchange_mock.settings import Role, Settings
 from exchange_mock.store import scripts
 from exchange_mock.store.bus import CommandBus, Shedding
 from exchange_mock.store.keys import Keys
-from exchange_mock.store.outage import keep_running
+from exchange_mock.store.outage import OutageLog, keep_running
 from exchange_mock.store.pool import BoundedPool
 from exchange_mock.store.scenario import ScenarioBoard
 from exchange_mock.symbols import SymbolTable, to_cash, to_ppm
@@ -75,8 +77,12 @@ def genesis(
     return commands + risk_genesis(accounts, symbols, CollateralTable.load(), ts, crowd, seed)
 
 
+Fatal = Callable[[str], None]
+"""Told why a role ended for good."""
+
+
 class Node:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, on_fatal: Fatal | None = None) -> None:
         if settings.redis_url is None:
             raise ConfigError("Node needs a Redis URL; the CLI starts an embedded server first")
         self.settings = settings
@@ -115,6 +121,8 @@ class Node:
             else None
         )
         """Relays the feed channels to this process's WebSocket clients (API processes only)."""
+        self.liveness = Liveness(self.control, self.keys, settings.stuck_after_ms)
+        self._on_fatal = on_fatal
         self._running: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
 
     async def __aenter__(self) -> Node:
@@ -188,10 +196,20 @@ class Node:
         return self
 
     def _spawn(self, name: str, run: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
-        stop = asyncio.Event()
-        task = asyncio.create_task(keep_running(name, run, stop, self.control), name=name)
-        task.add_done_callback(_report_crash)
+        stop, outage = asyncio.Event(), OutageLog(name)
+        task = asyncio.create_task(keep_running(name, run, stop, self.control, outage), name=name)
+        task.add_done_callback(lambda done: self._ended(done, stop))
+        self.liveness.roles.append(RoleTask(name, task, outage))
         self._running.append((stop, task))
+
+    def _ended(self, task: asyncio.Task[None], stop: asyncio.Event) -> None:
+        """A role ended: for good, unless asked to (`stop`) and without an error."""
+        error = None if task.cancelled() else task.exception()
+        if stop.is_set() and error is None:
+            return
+        log.error("%s stopped", task.get_name(), exc_info=error)
+        if self._on_fatal is not None:
+            self._on_fatal(f"{task.get_name()} stopped: {error!r}")
 
     async def __aexit__(
         self,
@@ -208,8 +226,3 @@ class Node:
         await self.redis.aclose()
         await self.control.aclose()
         gc.unfreeze()
-
-
-def _report_crash(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("%s stopped", task.get_name(), exc_info=task.exception())

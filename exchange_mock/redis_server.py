@@ -112,6 +112,9 @@ class EmbeddedRedis:
             stderr=subprocess.DEVNULL,
             # Only prctl runs between fork and exec: safe even with threads about.
             preexec_fn=_die_with_parent,  # noqa: PLW1509
+            # Out of our process group: a Ctrl-C or SIGTERM sent to the group reaches us alone,
+            # and Redis outlives our shutdown, which still writes to it.
+            start_new_session=True,
         )  # fmt: skip
         atexit.register(self.stop)
         self._wait_until_ready()

@@ -4,9 +4,11 @@ the same process (the demo, tests) that needs a real uvicorn server and a clean 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -39,28 +41,64 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-async def _run_background_roles(settings: Settings) -> None:
-    async with Node(settings):
+class Shutdown:
+    """How a serving process ends: SIGTERM the way Ctrl-C does, unwinding every block (so the
+    embedded Redis stops and its private directory is removed) with nothing logged as an error;
+    and a role that ended for good (`fatal`) ends the process the same way, but non-zero, so a
+    supervisor restarts it."""
+
+    def __init__(self) -> None:
+        self.failure: str | None = None
+
+    def fatal(self, reason: str) -> None:
+        self.failure = reason
+        signal.raise_signal(signal.SIGTERM)
+
+    @contextmanager
+    def handled(self) -> Iterator[None]:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, signal.default_int_handler)
+        with contextlib.suppress(KeyboardInterrupt):
+            yield
+        if self.failure is not None:
+            sys.exit(self.failure)
+
+
+async def _run_background_roles(settings: Settings, shutdown: Shutdown) -> None:
+    ended = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(stop_signal, ended.set)
+
+    def fatal(reason: str) -> None:
+        shutdown.failure = reason
+        ended.set()
+
+    async with Node(settings, fatal):
         with metrics_endpoint(settings.host, settings.metrics_port):
-            await asyncio.Event().wait()
+            await ended.wait()
 
 
 def run_background_roles(settings: Settings) -> None:
     """Engine, projector, makers and feeds without the API (a process of its own), with their
-    metrics on `metrics_port` when one is set."""
-    asyncio.run(_run_background_roles(settings))
+    metrics on `metrics_port` when one is set; until SIGTERM or SIGINT, or a role ends for good
+    (then non-zero)."""
+    shutdown = Shutdown()
+    with shutdown.handled():
+        asyncio.run(_run_background_roles(settings, shutdown))
 
 
 def serve(settings: Settings) -> None:
     """Serve until interrupted, with a private Redis when no URL is configured."""
-    with embedded_or_configured(settings) as url:
+    shutdown = Shutdown()
+    with shutdown.handled(), embedded_or_configured(settings) as url:
         settings = settings.model_copy(update={"redis_url": url})
         if Role.API not in settings.roles:
-            run_background_roles(settings)
+            asyncio.run(_run_background_roles(settings, shutdown))
             return
         if settings.api_workers == 1:
             uvicorn.run(
-                create_app(settings),
+                create_app(settings, shutdown.fatal),
                 host=settings.host,
                 port=settings.port,
                 access_log=settings.access_log,

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
         "fails, and the request answers 503 -1001 (or -1007 for an order in flight) instead of "
         "hanging while Redis is unreachable. Longer than any blocking read (200 ms).",
     )
+    stuck_after_ms: int = Field(
+        default=30_000,
+        ge=1_000,
+        description="Health turns 503 when the engine has commands queued, or the projector "
+        "trails the journal, and has made no progress for this long.",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     api_workers: int = Field(default=1, ge=1, description="uvicorn worker processes for the API.")

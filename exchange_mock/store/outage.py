@@ -83,12 +83,14 @@ async def keep_running(
     run: Callable[[asyncio.Event], Awaitable[None]],
     stop: asyncio.Event,
     redis: Redis,
+    outage: OutageLog | None = None,
     backoff: Backoff = Backoff(),
     rng: random.Random | None = None,
 ) -> None:
     """Run `run(stop)` until it returns; whenever it fails because Redis is unreachable, wait
-    until `redis` answers a PING and run it again from the start. Other errors end it."""
-    outage = OutageLog(name)
+    until `redis` answers a PING and run it again from the start. Other errors end it. The
+    outage in progress, if any, shows in `outage`."""
+    outage = outage or OutageLog(name)
     rng = rng or random.Random()
     while not stop.is_set():
         try:

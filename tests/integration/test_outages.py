@@ -13,6 +13,7 @@ from typing import IO
 
 import httpx
 import pytest
+import redis
 from redis.asyncio import Redis
 
 from exchange_mock.accounts import AccountBook
@@ -90,6 +91,11 @@ async def check_books(settings: Settings, result: BurstResult) -> None:
     assert report.cash_conserved and report.positions_balanced, report
 
 
+async def health(url: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=url, timeout=5) as http:
+        return await http.get("/stampede/health")
+
+
 def logged(log: IO[bytes]) -> str:
     log.flush()
     log.seek(0)
@@ -145,6 +151,8 @@ async def test_api_answers_503_while_redis_is_down_and_resumes_after_restart(
                 answers[(response.status_code, response.json()["code"])] += 1
     assert set(answers) <= {(503, -1001), (408, -1007)}, answers
     assert answers[(503, -1001)] >= 10, answers
+    down = await health(url)
+    assert down.status_code == 503 and "Redis is unreachable" in down.text, down.text
     own_redis.start()
     recovered_s = await orders_flow_again(url, exchange)
     result = await running
@@ -152,3 +160,45 @@ async def test_api_answers_503_while_redis_is_down_and_resumes_after_restart(
     assert 500 not in result.statuses, result.statuses
     await check_books(exchange, result)
     assert "Traceback" not in logged(exchange_log)
+    back = await health(url)
+    assert back.status_code == 200, back.text
+    assert set(back.json()["roles"].values()) == {"running"}, back.text
+
+
+def test_health_is_503_while_the_engine_makes_no_progress(
+    own_redis: EmbeddedRedis, exchange_log: IO[bytes]
+) -> None:
+    settings = exchange_settings(
+        own_redis, "stuck", port=free_port(), ack_timeout_ms=500, stuck_after_ms=1_000
+    )
+    url = f"http://127.0.0.1:{settings.port}"
+    with exchange_process(settings, exchange_log):
+        wait_for_books(url)
+        assert httpx.get(f"{url}/stampede/health").status_code == 200
+        admin = httpx.put(
+            f"{url}/stampede/admin/faults", json={"kind": "engine_paused", "value": 1}
+        )
+        assert admin.status_code == 200, admin.text
+        deadline = time.monotonic() + RECOVERY_BOUND_S
+        while (stuck := httpx.get(f"{url}/stampede/health")).status_code == 200:
+            assert time.monotonic() < deadline, stuck.text
+            time.sleep(0.3)
+        assert "the engine has taken no command" in stuck.json()["status"], stuck.text
+
+
+def test_a_role_that_cannot_recover_ends_its_process_non_zero(
+    own_redis: EmbeddedRedis, exchange_log: IO[bytes]
+) -> None:
+    """A journal entry no version of the engine wrote: the projector cannot go on."""
+    settings = exchange_settings(own_redis, "crash", port=free_port())
+    with exchange_process(settings, exchange_log) as process:
+        wait_for_books(f"http://127.0.0.1:{settings.port}")
+        keys = Keys(settings.key_prefix)
+        client = redis.Redis.from_url(own_redis.url)
+        try:
+            head = int(client.get(keys.journal_head) or 0)
+            client.xadd(keys.journal, {"m": b"not an event"}, id=f"{head + 1_000_000}-0")
+        finally:
+            client.close()
+        assert process.wait(timeout=30) != 0
+    assert "projector stopped" in logged(exchange_log)
