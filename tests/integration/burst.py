@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -11,8 +12,9 @@ from decimal import Decimal
 import httpx
 from redis.asyncio import Redis
 
-from exchange_mock.accounts import Account
+from exchange_mock.accounts import Account, AccountBook
 from exchange_mock.domain.events import OrderAccepted
+from exchange_mock.settings import Settings
 from exchange_mock.store.audit import AuditReport, audit
 from exchange_mock.store.journal import read_journal
 from exchange_mock.store.keys import Keys
@@ -105,3 +107,19 @@ async def quiet_audit(
             if report.quiet:
                 return report
             await asyncio.sleep(0.05)
+
+
+async def check_books(settings: Settings, result: BurstResult, timeout_s: float = 20) -> None:
+    """After a burst through a failure: every acknowledged order journaled, none twice; the read
+    model caught up; money conserved."""
+    keys = Keys(settings.key_prefix)
+    redis = Redis.from_url(str(settings.redis_url))
+    try:
+        accounts = AccountBook.from_settings(settings).accounts
+        report = await quiet_audit(redis, keys, accounts, timeout_s)
+        journaled = await journaled_order_ids(redis, keys)
+    finally:
+        await redis.aclose()
+    assert result.acknowledged <= set(journaled)
+    assert not [i for i, n in Counter(journaled).items() if n > 1]
+    assert report.cash_conserved and report.positions_balanced, report

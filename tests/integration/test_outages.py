@@ -21,7 +21,7 @@ from exchange_mock.redis_server import EmbeddedRedis, free_port
 from exchange_mock.server import exchange_process
 from exchange_mock.settings import Settings
 from exchange_mock.store.keys import Keys
-from tests.integration.burst import BurstResult, burst, journaled_order_ids, quiet_audit
+from tests.integration.burst import burst, check_books
 from tests.integration.conftest import exchange_settings, wait_for_books
 from tests.integration.signed import SignedClient
 
@@ -76,21 +76,6 @@ async def orders_flow_again(url: str, settings: Settings) -> float:
             await asyncio.sleep(0.1)
 
 
-async def check_books(settings: Settings, result: BurstResult) -> None:
-    """Every acknowledged order journaled once; the read model caught up; money conserved."""
-    keys = Keys(settings.key_prefix)
-    redis = Redis.from_url(str(settings.redis_url))
-    try:
-        accounts = AccountBook.from_settings(settings).accounts
-        report = await quiet_audit(redis, keys, accounts, timeout_s=RECOVERY_BOUND_S)
-        journaled = await journaled_order_ids(redis, keys)
-    finally:
-        await redis.aclose()
-    assert result.acknowledged <= set(journaled)
-    assert not [i for i, n in Counter(journaled).items() if n > 1]
-    assert report.cash_conserved and report.positions_balanced, report
-
-
 async def health(url: str) -> httpx.Response:
     async with httpx.AsyncClient(base_url=url, timeout=5) as http:
         return await http.get("/stampede/health")
@@ -120,7 +105,7 @@ async def test_roles_reconnect_after_redis_drops_every_client(
     assert recovered_s < RECOVERY_BOUND_S
     assert 500 not in result.statuses, result.statuses
     assert result.statuses.get(200, 0) > 400, result.statuses
-    await check_books(exchange, result)
+    await check_books(exchange, result, RECOVERY_BOUND_S)
     log = logged(exchange_log)
     assert "Traceback" not in log, log
     assert "engine: Redis reachable again" in log, log
@@ -159,7 +144,7 @@ async def test_api_answers_503_while_redis_is_down_and_resumes_after_restart(
     result = await running
     assert recovered_s < RECOVERY_BOUND_S
     assert 500 not in result.statuses, result.statuses
-    await check_books(exchange, result)
+    await check_books(exchange, result, RECOVERY_BOUND_S)
     assert "Traceback" not in logged(exchange_log)
     back = await health(url)
     assert back.status_code == 200, back.text

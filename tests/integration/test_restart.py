@@ -8,18 +8,15 @@ import os
 import subprocess
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from redis.asyncio import Redis
 
 from exchange_mock.accounts import AccountBook
 from exchange_mock.redis_server import EmbeddedRedis, free_port
 from exchange_mock.server import exchange_process, settings_env
 from exchange_mock.settings import Role, Settings
-from exchange_mock.store.keys import Keys
-from tests.integration.burst import burst, journaled_order_ids, quiet_audit
+from tests.integration.burst import burst, check_books
 from tests.integration.conftest import exchange_settings, wait_for_books
 
 
@@ -60,16 +57,7 @@ async def test_engine_killed_mid_burst_loses_and_repeats_nothing(split_exchange:
         result = await running
         assert result.statuses.get(408, 0) > 0, f"the kill did not land mid-burst: {result}"
         assert result.statuses.get(200, 0) > 1_000, result.statuses
-        keys = Keys(settings.key_prefix)
-        redis = Redis.from_url(str(settings.redis_url))
-        try:
-            report = await quiet_audit(redis, keys, accounts.accounts)
-            journaled = await journaled_order_ids(redis, keys)
-        finally:
-            await redis.aclose()
-        assert result.acknowledged <= set(journaled)
-        assert not [i for i, n in Counter(journaled).items() if n > 1]
-        assert report.cash_conserved and report.positions_balanced, report
+        await check_books(settings, result)
     finally:
         engine.terminate()
         engine.wait(timeout=10)
