@@ -16,6 +16,7 @@ from typing import Any, Literal, NamedTuple
 import orjson
 from fastapi import Response
 
+from exchange_mock import risk
 from exchange_mock.api.filters import ORDER_TYPES
 from exchange_mock.domain.events import OrderSnapshot
 from exchange_mock.formats import (
@@ -28,12 +29,18 @@ from exchange_mock.formats import (
     next_funding_time,
     unit_price,
 )
-from exchange_mock.risk import Tiers, collateral_units, collateral_value, liquidation_price
+from exchange_mock.risk import (
+    Tiers,
+    collateral_units,
+    collateral_value,
+    initial_margin,
+    liquidation_price,
+)
 from exchange_mock.settings import FUNDING_INTERVAL_MS
 from exchange_mock.store.views import AccountView, DepthView, MarkView, TickerView
-from exchange_mock.symbols import SymbolSpec, SymbolTable, to_cash
+from exchange_mock.symbols import SymbolSpec, SymbolTable
 from exchange_mock.types import (
-    PPM,
+    CASH_SCALE,
     Cash,
     Lots,
     Millis,
@@ -61,12 +68,9 @@ def _project(full: JsonObject, fields: tuple[str, ...]) -> JsonObject:
 
 @cache
 def max_notional(spec: SymbolSpec, leverage: int) -> str:
-    """The largest position notional the brackets allow at this leverage."""
-    cap = spec.brackets[0].notional_cap
-    for tier in spec.brackets:
-        if tier.max_leverage >= leverage:
-            cap = tier.notional_cap
-    return str(cap)
+    """The largest position notional the brackets allow at this leverage, as the table writes
+    it ("50000", not cash's eight places)."""
+    return str(Decimal(risk.max_notional(spec, leverage)) / CASH_SCALE)
 
 
 # -- orders ---------------------------------------------------------------------------------
@@ -273,14 +277,9 @@ def _value(spec: SymbolSpec, view: AccountView, default_leverage: int) -> _Value
         (position.qty, position.cost, position.update_time) if position else (0, 0, 0)
     )
     mark = mark_ticks(spec, view.marks.get(spec.symbol))
-    leverage = view.leverage.get(spec.symbol, default_leverage)
+    leverage = view.leverage.get(spec.symbol) or risk.default_leverage(spec, default_leverage)
     bid, ask = view.open_notional.get(spec.symbol, _NO_ORDERS)
     notional = spec.notional(mark, lots)
-    size = abs(notional)
-    maint = 0
-    if size:
-        tier = spec.bracket_for(Decimal(size).scaleb(-8))
-        maint = max(0, size * tier.mmr_ppm // PPM - to_cash(tier.cum))
     return _Valued(
         spec=spec,
         lots=lots,
@@ -288,13 +287,13 @@ def _value(spec: SymbolSpec, view: AccountView, default_leverage: int) -> _Value
         mark=mark,
         notional=notional,
         leverage=leverage,
-        initial_margin=size // leverage,
-        maint_margin=maint,
+        initial_margin=initial_margin(notional, leverage),
+        maint_margin=_tiers(spec).maintenance(abs(notional)),
         update_time=update_time,
         adl=view.adl.get(spec.symbol, 0) if lots else 0,
         bid_notional=bid,
         ask_notional=ask,
-        open_order_margin=(bid + ask) // leverage,
+        open_order_margin=initial_margin(bid + ask, leverage),
     )
 
 
