@@ -34,11 +34,10 @@ from exchange_mock.faults.board import FaultBoard, LiveFaults
 from exchange_mock.faults.stale import LaggingReadModel
 from exchange_mock.feeds.publisher import FeedPublisher
 from exchange_mock.feeds.relay import FeedRelay
-from exchange_mock.market.crowd import Crowd
 from exchange_mock.market.genesis import risk_genesis
 from exchange_mock.market.makers import MarketMakers
 from exchange_mock.projector.runner import Projector
-from exchange_mock.settings import Role, Settings
+from exchange_mock.settings import Crowd, Role, Settings
 from exchange_mock.store import scripts
 from exchange_mock.store.bus import CommandBus, Shedding
 from exchange_mock.store.keys import Keys

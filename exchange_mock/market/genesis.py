@@ -21,7 +21,8 @@ from exchange_mock.domain.commands import (
     SeedInsuranceFund,
     SetLeverage,
 )
-from exchange_mock.market.crowd import Crowd, open_crowd
+from exchange_mock.market.crowd import open_crowd
+from exchange_mock.settings import Crowd
 from exchange_mock.symbols import SymbolTable, to_cash
 from exchange_mock.types import AccountId, Millis
 

@@ -12,8 +12,8 @@ from exchange_mock.domain.commands import Command, FundAccount, UpdateMarkPrice
 from exchange_mock.domain.events import PositionChanged
 from exchange_mock.domain.replies import Rejected
 from exchange_mock.engine import Engine
-from exchange_mock.market.crowd import Crowd
 from exchange_mock.node import genesis
+from exchange_mock.settings import Crowd
 from exchange_mock.symbols import SymbolTable
 from exchange_mock.types import AccountId
 
