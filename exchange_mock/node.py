@@ -44,6 +44,7 @@ from exchange_mock.store.keys import Keys
 from exchange_mock.store.pool import BoundedPool
 from exchange_mock.store.scenario import ScenarioBoard
 from exchange_mock.symbols import SymbolTable, to_cash, to_ppm
+from exchange_mock.telemetry.hooks import ack_observed
 from exchange_mock.telemetry.redis_latency import MeasuredConnection
 from exchange_mock.telemetry.sampler import PipelineSampler
 from exchange_mock.types import Millis
@@ -99,7 +100,9 @@ class Node:
         if settings.shed_queue_depth:
             makers = frozenset(account.id for account in self.accounts.makers)
             shedding = Shedding(settings.shed_queue_depth, makers)
-        self.bus = CommandBus(self.redis, self.keys, settings.ack_timeout_ms, shedding)
+        self.bus = CommandBus(
+            self.redis, self.keys, settings.ack_timeout_ms, shedding, observe_ack=ack_observed
+        )
         self.reads = LaggingReadModel(self.redis, self.keys, self.faults)
         self.relay = (
             FeedRelay(self.redis, self.keys, settings.ws_send_queue)
