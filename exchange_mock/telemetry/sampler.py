@@ -26,13 +26,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import cast
+from typing import Protocol, cast
 
 from prometheus_client import Counter
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from exchange_mock.feeds.relay import FeedRelay
 from exchange_mock.settings import Role
 from exchange_mock.store import records
 from exchange_mock.store.backlog import backlog
@@ -77,6 +76,16 @@ class _Mirror:
         self._seen[counter] = value
 
 
+class RelayTallies(Protocol):
+    """What the sampler reads of this process's WebSocket relay: the clients it dropped, as
+    running totals (the relay is passed in; telemetry does not import the feeds)."""
+
+    dropped: int
+    """Clients dropped as slow consumers."""
+    interruptions: int
+    """Times the relay lost its subscription and closed its clients."""
+
+
 class PipelineSampler:
     """Samples the state `roles` own every `interval_ms` (see the module's docstring)."""
 
@@ -86,7 +95,7 @@ class PipelineSampler:
         keys: Keys,
         symbols: SymbolTable,
         roles: frozenset[Role],
-        relay: FeedRelay | None,
+        relay: RelayTallies | None,
         interval_ms: int,
         clock: Callable[[], float] = time.time,
     ) -> None:

@@ -33,7 +33,7 @@ class Relay:
 def sampler(
     redis: Redis, keys: Keys, roles: frozenset[Role] = EVERY_ROLE, relay: Relay | None = None
 ) -> PipelineSampler:
-    return PipelineSampler(redis, keys, SYMBOLS, roles, relay, 1_000, clock=lambda: NOW_S)  # type: ignore[arg-type]
+    return PipelineSampler(redis, keys, SYMBOLS, roles, relay, 1_000, clock=lambda: NOW_S)
 
 
 async def test_queue_depth_and_projector_lag_in_events_and_seconds(
