@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import time
 from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from exchange_mock.accounts import AccountBook
+from exchange_mock.clock import wall_clock
 from exchange_mock.collateral import CollateralTable
 from exchange_mock.domain.commands import Command, FundAccount, UpdateMarkPrice
 from exchange_mock.engine.adl import REFRESH_MS as ADL_REFRESH_MS
@@ -137,7 +137,7 @@ class Node:
                 genesis(
                     self.accounts,
                     self.symbols,
-                    int(time.time() * 1000),
+                    wall_clock(),
                     settings.crowd,
                     settings.random_seed,
                 ),

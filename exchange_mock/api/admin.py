@@ -14,7 +14,6 @@ reaches the exchange's other processes within milliseconds (a Redis notice), and
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict
 
 from fastapi import APIRouter, Depends, Request
@@ -57,7 +56,8 @@ async def get_status(request: Request) -> dict[str, object]:
     operator = operator_of(request)
     edge: Edge = request.app.state.edge
     faults = await operator.fault_board.load()
-    behind = await backlog(operator.control, operator.keys, time.time_ns() // 1_000_000)
+    context = context_of(request)
+    behind = await backlog(operator.control, operator.keys, context.clock())
     return {
         "faults": faults,
         "orders_queued": behind.orders_queued,
@@ -66,7 +66,7 @@ async def get_status(request: Request) -> dict[str, object]:
         "projector_lag_events": behind.projector_lag_events,
         "projector_lag_ms": behind.projector_lag_ms,
         "api_worker": {
-            "id": context_of(request).bus.worker,
+            "id": context.bus.worker,
             "in_flight": edge.in_flight,
             "capacity": edge.capacity,
         },

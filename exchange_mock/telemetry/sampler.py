@@ -23,8 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from decimal import Decimal
 from typing import Protocol, cast
 
@@ -32,6 +31,7 @@ from prometheus_client import Counter
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from exchange_mock.clock import Clock, wall_clock
 from exchange_mock.settings import Role
 from exchange_mock.store import records
 from exchange_mock.store.backlog import backlog
@@ -97,7 +97,7 @@ class PipelineSampler:
         roles: frozenset[Role],
         relay: RelayTallies | None,
         interval_ms: int,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = wall_clock,
     ) -> None:
         self._redis = redis
         self._keys = keys
@@ -135,7 +135,7 @@ class PipelineSampler:
         """Read the state this process's roles own into its metrics, once."""
         roles = self._roles
         if Role.ENGINE in roles or Role.PROJECTOR in roles:
-            behind = await backlog(self._redis, self._keys, int(self._clock() * 1000))
+            behind = await backlog(self._redis, self._keys, self._clock())
             if Role.ENGINE in roles:
                 engine_metrics().order_queue_depth.set(behind.orders_queued)
             if Role.PROJECTOR in roles:
