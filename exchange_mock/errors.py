@@ -64,6 +64,10 @@ HTTP_STATUS: dict[Code, int] = {
     Code.REJECTED_MBX_KEY: 401,
 }
 """HTTP status per code where it is not 400."""
+OVERLOADED_MSG = (
+    "Server is currently overloaded with other requests. Please try again in a few minutes."
+)
+"""Binance's -1008: the request was refused, not executed."""
 DISCONNECTED_MSG = "Internal error; unable to process your request. Please try again."
 """Binance's -1001: the request failed and was not executed; the client may send it again."""
 

@@ -158,11 +158,17 @@ class Node:
                     settings.random_seed,
                 ),
                 self.faults,
+                snapshot_interval_ms=settings.snapshot_interval_ms,
             )
             self._spawn("engine", runner.run)
         if Role.PROJECTOR in roles:
             projector = Projector(
-                self.redis, self.keys, self.symbols, settings.projector_batch, self.faults
+                self.redis,
+                self.keys,
+                self.symbols,
+                settings.projector_batch,
+                self.faults,
+                order_retention_ms=settings.order_retention_ms,
             )
             self._spawn("projector", projector.run)
         if Role.MAKERS in roles and self.accounts.makers:

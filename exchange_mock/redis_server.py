@@ -4,7 +4,8 @@ loopback port, with its own data directory and append-only file, and stops it on
 The data directory is private and removed on exit unless one is given: then it is kept, and the
 next start reuses the exchange's state from its append-only file. How often that file is synced
 to disk (`everysec`, or `always` before each write is acknowledged) bounds what a crash of the
-machine or of Redis itself can lose.
+machine or of Redis itself can lose. A memory limit (0: none) makes a full Redis refuse writes,
+never evict what it holds.
 
 The child is tied to our lifetime three ways: a normal exit or Ctrl-C runs `stop()` (context
 manager and `atexit`), and on Linux the kernel sends it SIGTERM if our process dies abruptly
@@ -67,8 +68,10 @@ class EmbeddedRedis:
         start_timeout_s: float = 10.0,
         data_dir: Path | None = None,
         appendfsync: Fsync = "everysec",
+        maxmemory_mb: int = 0,
     ) -> None:
         self._start_timeout_s = start_timeout_s
+        self._maxmemory_mb = maxmemory_mb
         self._process: subprocess.Popen[bytes] | None = None
         self._kept_dir = data_dir
         """A data directory the caller keeps: reused, never removed."""
@@ -102,6 +105,9 @@ class EmbeddedRedis:
                 "--dir", str(self._data_dir),
                 "--appendonly", "yes",
                 "--appendfsync", self._appendfsync,
+                # No eviction: a full Redis refuses writes rather than drop what it holds.
+                "--maxmemory", f"{self._maxmemory_mb}mb",
+                "--maxmemory-policy", "noeviction",
                 "--save", "",
                 "--daemonize", "no",
                 "--loglevel", "warning",
@@ -174,11 +180,16 @@ class EmbeddedRedis:
 
 @contextlib.contextmanager
 def redis_url(
-    configured: str | None, data_dir: Path | None = None, appendfsync: Fsync = "everysec"
+    configured: str | None,
+    data_dir: Path | None = None,
+    appendfsync: Fsync = "everysec",
+    maxmemory_mb: int = 0,
 ) -> Iterator[str]:
     """The configured Redis URL, or an embedded server's for the duration of the block."""
     if configured:
         yield configured
         return
-    with EmbeddedRedis(data_dir=data_dir, appendfsync=appendfsync) as server:
+    with EmbeddedRedis(
+        data_dir=data_dir, appendfsync=appendfsync, maxmemory_mb=maxmemory_mb
+    ) as server:
         yield server.url

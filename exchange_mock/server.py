@@ -29,7 +29,12 @@ from exchange_mock.telemetry.registry import metrics_endpoint, multiprocess_dire
 
 def embedded_or_configured(settings: Settings) -> AbstractContextManager[str]:
     """The configured Redis URL, or the embedded server's, started as the settings describe."""
-    return redis_url(settings.redis_url, settings.redis_data_dir, settings.redis_appendfsync)
+    return redis_url(
+        settings.redis_url,
+        settings.redis_data_dir,
+        settings.redis_appendfsync,
+        settings.redis_maxmemory_mb,
+    )
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

@@ -122,6 +122,26 @@ class Settings(BaseSettings):
         "fails, and the request answers 503 -1001 (or -1007 for an order in flight) instead of "
         "hanging while Redis is unreachable. Longer than any blocking read (200 ms).",
     )
+    snapshot_interval_ms: int = Field(
+        default=60_000,
+        ge=0,
+        description="How often the engine saves its state, so a restart replays only the journal "
+        "after it, and the journal is trimmed below every reader; 0 takes none (the journal "
+        "then grows for as long as the exchange runs).",
+    )
+    order_retention_ms: int = Field(
+        default=600_000,
+        ge=0,
+        description="How long a finished (filled, canceled, expired) order can still be queried; "
+        "open orders stay for good. 0 keeps finished ones for good too.",
+    )
+    redis_maxmemory_mb: int = Field(
+        default=1_024,
+        ge=0,
+        description="Memory limit of the embedded Redis; past it writes are refused (no "
+        "eviction: nothing the exchange stored silently disappears) and the API answers 503. "
+        "0 sets none.",
+    )
     stuck_after_ms: int = Field(
         default=30_000,
         ge=1_000,

@@ -3,7 +3,8 @@ the harness runs after every load test, and under `/stampede/admin` (loopback on
 see `admin_auth.py`) the faults and the state of the pipeline:
 
 - `GET /stampede/admin/status`: every fault in force, the orders queued in front of the engine,
-  the projector's lag (events and ms), and the requests in flight in the worker that answers;
+  the projector's lag (events and ms), the journal's length, the latest engine snapshot's age,
+  Redis's memory and its limit, and the requests in flight in the worker that answers;
 - `PUT /stampede/admin/faults` with `{"kind": ..., "value": ...}`: set one fault (0 clears it);
 - `DELETE /stampede/admin/faults`: clear every fault.
 
@@ -27,6 +28,7 @@ from exchange_mock.faults.board import Faults
 from exchange_mock.faults.kinds import FaultKind, check
 from exchange_mock.store.audit import audit
 from exchange_mock.store.backlog import backlog
+from exchange_mock.store.footprint import footprint
 
 router = APIRouter(prefix="/stampede", tags=["operator"])
 operator = APIRouter(prefix="/admin", dependencies=[Depends(require_admin)])
@@ -57,9 +59,17 @@ async def get_status(request: Request) -> dict[str, object]:
     edge: Edge = request.app.state.edge
     faults = await operator.fault_board.load()
     context = context_of(request)
-    behind = await backlog(operator.control, operator.keys, context.clock())
+    now_ms = context.clock()
+    behind = await backlog(operator.control, operator.keys, now_ms)
+    store = await footprint(operator.control, operator.keys, now_ms)
     return {
         "faults": faults,
+        "journal_length": store.journal_length,
+        "snapshot_age_ms": store.snapshot_age_ms,
+        "redis_memory": {
+            "used_bytes": store.redis_used_bytes,
+            "maxmemory_bytes": store.redis_maxmemory_bytes,
+        },
         "orders_queued": behind.orders_queued,
         "journal_head": behind.journal_head,
         "projected_seq": behind.projected_seq,

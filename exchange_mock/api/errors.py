@@ -2,7 +2,8 @@
 
 Clients such as ccxt read both keys of any 4xx body and crash without them, so FastAPI's own
 404/405/422 pages and the bare 500 page are replaced too. Redis being unreachable is not the
-client's fault nor a bug: it answers Binance's 503 -1001 (try again), never a 500.
+client's fault nor a bug: it answers Binance's 503 -1001 (try again), never a 500; nor is Redis
+out of memory, which refuses the write: 503 -1008, overloaded.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from collections.abc import Mapping
 import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from exchange_mock.errors import DISCONNECTED_MSG, Code, ExchangeError
-from exchange_mock.store.outage import REDIS_DOWN
+from exchange_mock.errors import DISCONNECTED_MSG, OVERLOADED_MSG, Code, ExchangeError
+from exchange_mock.store.outage import REDIS_DOWN, out_of_memory
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,8 @@ async def _on_redis_down(request: Request, exc: Exception) -> Response:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    if out_of_memory(exc):
+        return error_response(503, Code.SERVER_BUSY, OVERLOADED_MSG)
     log.error("unexpected error in %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, Code.UNKNOWN, UNKNOWN_MSG)
 
@@ -84,4 +88,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ClientDisconnect, _on_client_gone)
     for redis_down in REDIS_DOWN:
         app.add_exception_handler(redis_down, _on_redis_down)
+    app.add_exception_handler(RedisError, _on_unexpected)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -59,6 +59,7 @@ class FeedPublisher:
             keys, symbols, force_order_interval_ms, funding_interval_ms
         )
         self.seq = 0
+        self._recorded_seq = -1
         self._reported: dict[str, Counter[str]] = {
             "liquidations": Counter(),
             "forceOrder": Counter(),
@@ -110,15 +111,21 @@ class FeedPublisher:
                 self.translator.marks.update(view.symbol, mark)
 
     async def _publish(self, messages: Sequence[Message]) -> None:
+        """Publish, count, and record how far the journal was read (the journal is trimmed
+        only below it)."""
         counts = self._unreported()
-        if not messages and not counts:
+        moved = self.seq != self._recorded_seq
+        if not messages and not counts and not moved:
             return
         pipe = self._redis.pipeline(transaction=False)
         for channel, body in messages:
             pipe.publish(channel, body)
         for field, count in counts.items():
             pipe.hincrby(self._keys.feed_stats, field, count)
+        if moved:
+            pipe.set(self._keys.feeds_seq, self.seq)
         await pipe.execute()
+        self._recorded_seq = self.seq
 
     def _unreported(self) -> dict[str, int]:
         """The throttle's counts not yet added to the stats hash, by field; marks them added."""

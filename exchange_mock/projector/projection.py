@@ -47,8 +47,11 @@ class Projection:
         symbols: SymbolTable,
         tickers: dict[str, dict[str, int]],
         open_orders: OpenOrders,
+        order_retention_ms: int = 0,
     ) -> None:
         self._keys = keys
+        self._retention_ms = order_retention_ms or None
+        """How long a finished order's record stays; None keeps it for good."""
         self._symbols = symbols
         self._tickers = tickers
         self._open_orders = open_orders
@@ -133,15 +136,16 @@ class Projection:
 
     def _order(self, pipe: Pipeline, seq: int, order: OrderSnapshot) -> None:
         keys = self._keys
-        pipe.set(keys.order(order.account, order.order_id), codec.encode(order))
-        pipe.hset(
-            keys.client_order_ids(order.account), mapping={order.client_order_id: order.order_id}
-        )
         member = f"{order.symbol}:{order.order_id}"
+        expiry = None
         if order.status in OPEN_STATUSES:
             pipe.sadd(keys.open_orders(order.account), member)
         else:
             pipe.srem(keys.open_orders(order.account), member)
+            expiry = self._retention_ms
+        pipe.set(keys.order(order.account, order.order_id), codec.encode(order), px=expiry)
+        client_order_id = keys.client_order_id(order.account, order.client_order_id)
+        pipe.set(client_order_id, order.order_id, px=expiry)
         held = self._open_orders.apply(order)
         fields = {} if held is None else {f"oo:{order.symbol}": records.dump_open_notional(*held)}
         self._account(pipe, order.account, seq, order.update_time, fields)

@@ -34,6 +34,7 @@ class Projector:
         symbols: SymbolTable,
         batch: int,
         faults: FaultReader = NO_FAULTS,
+        order_retention_ms: int = 0,
     ) -> None:
         self._redis = redis
         self._keys = keys
@@ -45,6 +46,7 @@ class Projector:
             FaultKind.PROJECTOR_DELAY_MS,
             FaultKind.PROJECTOR_EVENT_DELAY_US,
         )
+        self._order_retention_ms = order_retention_ms
         self.seq = 0
 
     async def _load_tickers(self) -> dict[str, dict[str, int]]:
@@ -68,7 +70,11 @@ class Projector:
         """Follow the journal until `stop` is set."""
         self.seq = int(await self._redis.get(self._keys.projector_seq) or 0)
         projection = Projection(
-            self._keys, self._symbols, await self._load_tickers(), await self._load_open_orders()
+            self._keys,
+            self._symbols,
+            await self._load_tickers(),
+            await self._load_open_orders(),
+            self._order_retention_ms,
         )
         while not stop.is_set():
             entries = await read_after(

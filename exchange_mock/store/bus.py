@@ -29,23 +29,21 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
 
 from exchange_mock.domain import codec
 from exchange_mock.domain.commands import Command, PlaceOrder
 from exchange_mock.domain.replies import Reply
-from exchange_mock.errors import DISCONNECTED_MSG, Code, ExchangeError
+from exchange_mock.errors import DISCONNECTED_MSG, OVERLOADED_MSG, Code, ExchangeError
 from exchange_mock.store import scripts
 from exchange_mock.store.keys import Keys
-from exchange_mock.store.outage import REDIS_DOWN, Unreachable, keep_running
+from exchange_mock.store.outage import REDIS_DOWN, Unreachable, keep_running, out_of_memory
 from exchange_mock.store.streams import IDLE_BLOCK_MS
 from exchange_mock.types import AccountId
 
 TIMEOUT_MSG = (
     "Timeout waiting for response from backend server. Send status unknown; "
     "execution status unknown."
-)
-OVERLOADED_MSG = (
-    "Server is currently overloaded with other requests. Please try again in a few minutes."
 )
 
 
@@ -165,6 +163,10 @@ class CommandBus:
         except REDIS_DOWN:
             # Lost with the append in flight: it may be queued, as past the deadline.
             raise ExchangeError(Code.TIMEOUT, TIMEOUT_MSG, http_status=408) from None
+        except RedisError as error:
+            if not out_of_memory(error):
+                raise
+            raise ExchangeError(Code.SERVER_BUSY, OVERLOADED_MSG) from None
         finally:
             self._pending.pop(rid, None)
 

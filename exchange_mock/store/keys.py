@@ -10,6 +10,9 @@ Layout (all under the settings' `key_prefix`, `p` below):
 |                              |         |            | `t` (when it was journaled, ms)           |
 | p:engine:cursor              | string  | engine     | last command id applied (same MULTI)      |
 | p:journal:head               | string  | engine     | last journal seq written (same MULTI)     |
+| p:snapshot                   | hash    | engine     | `seq`, `at` (ms), `state`: the engine as  |
+|                              |         |            | of journal seq `seq` (`snapshots.py`)     |
+| p:feeds:seq                  | string  | feeds      | last journal seq the publisher read       |
 | p:reply:<worker>             | pub/sub | engine     | replies to one API worker                 |
 | p:acct:<account>             | hash    | projector  | `bal`, `pos:<symbol>`, `lev:<symbol>`,    |
 |                              |         |            | `col:<asset>` (collateral held),          |
@@ -17,9 +20,10 @@ Layout (all under the settings' `key_prefix`, `p` below):
 |                              |         |            | `oo:<symbol>` ([bid, ask] notional of the |
 |                              |         |            | open orders holding margin), `seq`, `ut`  |
 |                              |         |            | — the account read model                  |
-| p:order:<account>:<orderId>  | string  | projector  | the order snapshot (JSON)                 |
+| p:order:<account>:<orderId>  | string  | projector  | the order snapshot (JSON); once the order |
+|                              |         |            | is done, expires after the retention      |
 | p:open:<account>             | set     | projector  | `<symbol>:<orderId>` of resting orders     |
-| p:coid:<account>             | hash    | projector  | clientOrderId -> orderId                  |
+| p:coid:<account>:<clientId>  | string  | projector  | orderId; expires with the order's record  |
 | p:projector:seq              | string  | projector  | last journal seq applied                  |
 | p:marks                      | hash    | projector  | `<symbol>` -> [mark ticks, time, index    |
 |                              |         |            | ticks, funding rate 1e-8] (JSON)          |
@@ -83,6 +87,14 @@ class Keys:
     def journal_head(self) -> str:
         return f"{self.prefix}:journal:head"
 
+    @property
+    def snapshot(self) -> str:
+        return f"{self.prefix}:snapshot"
+
+    @property
+    def feeds_seq(self) -> str:
+        return f"{self.prefix}:feeds:seq"
+
     def reply(self, worker: str) -> str:
         return f"{self.prefix}:reply:{worker}"
 
@@ -95,8 +107,8 @@ class Keys:
     def open_orders(self, account: int) -> str:
         return f"{self.prefix}:open:{account}"
 
-    def client_order_ids(self, account: int) -> str:
-        return f"{self.prefix}:coid:{account}"
+    def client_order_id(self, account: int, client_order_id: str) -> str:
+        return f"{self.prefix}:coid:{account}:{client_order_id}"
 
     @property
     def projector_seq(self) -> str:

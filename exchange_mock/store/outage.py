@@ -6,6 +6,10 @@ again once Redis answers: every loop begins by reading where it stands from Redi
 the engine rebuilds itself from the journal), so a rerun resumes and never applies anything
 twice. Retries back off, jittered so a restarted Redis is not met by every process at once, and
 capped so recovery follows soon after Redis does. An outage is logged once, and so is its end.
+
+Redis out of memory (it runs with a limit and no eviction) refuses writes but answers: loops
+treat it as an outage, and the API as an overload, so nothing crashes and nothing stored
+silently disappears.
 """
 
 from __future__ import annotations
@@ -21,12 +25,20 @@ from typing import cast
 
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger(__name__)
 
 REDIS_DOWN: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError)
 """What Redis being unreachable (refused, dropped, timed out, still loading) raises."""
+
+
+def out_of_memory(error: BaseException) -> bool:
+    """Redis refused a write over its memory limit: said plainly, or from inside a script."""
+    return isinstance(error, OutOfMemoryError) or (
+        isinstance(error, RedisError) and "OOM command not allowed" in str(error)
+    )
 
 
 class Unreachable(RedisConnectionError):
@@ -88,17 +100,22 @@ async def keep_running(
     rng: random.Random | None = None,
 ) -> None:
     """Run `run(stop)` until it returns; whenever it fails because Redis is unreachable, wait
-    until `redis` answers a PING and run it again from the start. Other errors end it. The
-    outage in progress, if any, shows in `outage`."""
+    until `redis` answers a PING and run it again from the start; out of memory, after a pause
+    that grows while it lasts. Other errors end it. The outage in progress, if any, shows in
+    `outage`."""
     outage = outage or OutageLog(name)
     rng = rng or random.Random()
+    full = 0
     while not stop.is_set():
         try:
             await run(stop)
             return
-        except REDIS_DOWN as error:
+        except RedisError as error:
+            if not (isinstance(error, REDIS_DOWN) or out_of_memory(error)):
+                raise
             outage.lost(error)
-        attempt = 0
+            full = full + 1 if out_of_memory(error) else 0
+        attempt = full
         while not stop.is_set():
             await pause(stop, backoff.delay_s(attempt, rng))
             try:

@@ -124,10 +124,7 @@ class ReadModel:
         if order_id is None:
             if client_order_id is None:
                 return None
-            found = await cast(
-                Awaitable[bytes | None],
-                self._redis.hget(self._keys.client_order_ids(account), client_order_id),
-            )
+            found = await self._redis.get(self._keys.client_order_id(account, client_order_id))
             if found is None:
                 return None
             order_id = OrderId(int(found))
