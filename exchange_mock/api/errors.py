@@ -65,18 +65,20 @@ async def _on_client_gone(request: Request, exc: Exception) -> Response:
     return Response(status_code=CLIENT_CLOSED_REQUEST)
 
 
-def redis_down_response() -> Response:
-    return error_response(503, Code.DISCONNECTED, DISCONNECTED_MSG)
-
-
-async def _on_redis_down(request: Request, exc: Exception) -> Response:
-    """Each loop logs the outage once; a log line per request would drown it."""
-    return redis_down_response()
+def redis_refusal(exc: BaseException) -> Response | None:
+    """Binance's answer when Redis is unreachable (-1001) or full (-1008); None for any other
+    error. Nothing is logged: each loop logs an outage once, a line per request would drown it."""
+    if isinstance(exc, REDIS_DOWN):
+        return error_response(503, Code.DISCONNECTED, DISCONNECTED_MSG)
+    if out_of_memory(exc):
+        return error_response(503, Code.SERVER_BUSY, OVERLOADED_MSG)
+    return None
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
-    if out_of_memory(exc):
-        return error_response(503, Code.SERVER_BUSY, OVERLOADED_MSG)
+    refusal = redis_refusal(exc)
+    if refusal is not None:
+        return refusal
     log.error("unexpected error in %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, Code.UNKNOWN, UNKNOWN_MSG)
 
@@ -86,7 +88,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _on_http_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(ClientDisconnect, _on_client_gone)
-    for redis_down in REDIS_DOWN:
-        app.add_exception_handler(redis_down, _on_redis_down)
     app.add_exception_handler(RedisError, _on_unexpected)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -10,7 +10,7 @@ For each request outside the operator namespace and the docs, in this order:
 1. over `api_concurrency` requests in flight in this process: 503 "Service Unavailable." at
    once, with no I/O, rather than a queue without bound;
 2. the rate limits (one Redis round trip): 429 or 418 with Retry-After; 503 -1001 when Redis
-   cannot be reached;
+   cannot be reached, -1008 when it is full;
 3. `unavailable_pct`: 503 "Service Unavailable.", and the request does not run;
 4. `api_delay_ms`, then the route;
 5. `unknown_error_pct`: a successful answer is replaced by 503 "Unknown error, ...": the
@@ -27,16 +27,16 @@ import random
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
+from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from exchange_mock.accounts import AccountBook
 from exchange_mock.api.client_ip import client_ip
-from exchange_mock.api.errors import error_response, redis_down_response
+from exchange_mock.api.errors import error_response, redis_refusal
 from exchange_mock.api.ratelimit import RateLimiter, RateLimitTable
 from exchange_mock.errors import Code, ExchangeError
 from exchange_mock.faults.kinds import FaultKind, FaultReader
 from exchange_mock.settings import Settings
-from exchange_mock.store.outage import REDIS_DOWN
 
 OUTSIDE = ("/stampede/", "/docs", "/redoc", "/openapi.json")
 """Paths the edge leaves alone: the operator API must answer however overloaded the exchange."""
@@ -127,8 +127,11 @@ class EdgeMiddleware:
         except ExchangeError as refusal:
             await _answer(scope, receive, send, refusal)
             return
-        except REDIS_DOWN:
-            await redis_down_response()(scope, receive, send)
+        except RedisError as error:
+            answer = redis_refusal(error)
+            if answer is None:
+                raise
+            await answer(scope, receive, send)
             return
         if edge.chance(FaultKind.UNAVAILABLE_PCT):
             await _answer(scope, receive, send, _unavailable(), headers)

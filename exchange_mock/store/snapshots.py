@@ -52,4 +52,5 @@ async def save_snapshot(redis: Redis, keys: Keys, snapshot: Snapshot) -> int:
     if projected is None or published is None:
         return 0
     floor = min(seq, int(projected), int(published))
-    return cast(int, await redis.xtrim(keys.journal, minid=journal_id(floor + 1)))
+    trimmed = redis.xtrim(keys.journal, minid=journal_id(floor + 1), approximate=False)
+    return cast(int, await trimmed)

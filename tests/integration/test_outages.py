@@ -188,3 +188,30 @@ def test_a_role_that_cannot_recover_ends_its_process_non_zero(
             client.close()
         assert process.wait(timeout=30) != 0
     assert "projector stopped" in logged(exchange_log)
+
+
+async def test_a_full_redis_refuses_orders_in_binance_terms_and_nothing_crashes(
+    exchange: Settings, own_redis: EmbeddedRedis, exchange_log: IO[bytes]
+) -> None:
+    """Redis at its memory limit (no eviction) refuses writes: orders answer 503 -1008, and so
+    does any request the rate limits must count; once there is room again orders flow."""
+    url = f"http://127.0.0.1:{exchange.port}"
+    trader = AccountBook.from_settings(exchange).traders[0]
+    admin = Redis.from_url(own_redis.url)
+    try:
+        await admin.config_set("maxmemory", 1)
+        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+            client = SignedClient(http, trader)
+            refused = await client.send(
+                "POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="MARKET",
+                quantity="0.001",
+            )  # fmt: skip
+            read = await http.get("/fapi/v1/depth", params={"symbol": "BTCUSDT"})
+    finally:
+        await admin.config_set("maxmemory", 0)
+        await admin.aclose()
+    assert (refused.status_code, refused.json()["code"]) == (503, -1008), refused.text
+    assert (read.status_code, read.json()["code"]) == (503, -1008), read.text
+    assert await orders_flow_again(url, exchange) < RECOVERY_BOUND_S
+    assert (await health(url)).status_code == 200
+    assert "Traceback" not in logged(exchange_log)

@@ -149,3 +149,24 @@ async def test_open_orders_margin_follows_fills_and_cancels_across_a_restart(
     await project(redis, keys, later, journaled=len(EVENTS))
     assert (await reads.account(A)).open_notional == {"BTCUSDT": (0, 0)}
     assert (await reads.account(B)).open_notional == {"BTCUSDT": (900_000 * 2 * unit, 0)}
+
+
+async def test_finished_orders_expire_after_the_retention_and_open_ones_stay(
+    redis: Redis, key_prefix: str, project: Project
+) -> None:
+    keys = Keys(key_prefix)
+    resting = _order(7, A, OrderStatus.NEW, 0)
+    done = _order(8, A, OrderStatus.NEW, 0)
+    events: list[Event] = [
+        AccountFunded(A, 10**12, 10**12, 1),
+        OrderAccepted(resting),
+        OrderAccepted(done),
+        OrderUpdated(replace(done, status=OrderStatus.CANCELED)),
+    ]
+    await project(redis, keys, events, retention_ms=60_000)
+    assert await redis.pttl(keys.order(A, 7)) == -1
+    assert await redis.pttl(keys.client_order_id(A, "c7")) == -1
+    assert 0 < await redis.pttl(keys.order(A, 8)) <= 60_000
+    assert 0 < await redis.pttl(keys.client_order_id(A, "c8")) <= 60_000
+    reads = ReadModel(redis, keys)
+    assert (await reads.order(A, None, "c8")) is not None
