@@ -90,7 +90,8 @@ async def minute(settings: Settings, order_rate: float, read_rate: float) -> str
     )
     return (
         f"orders {placed.completed}/{placed.completed + placed.failed} ok "
-        f"p99 {placed.percentile(99):.0f} ms; reads p99 {read.percentile(99):.0f} ms"
+        f"p99 {placed.percentile(99):.0f} ms {placed.statuses}; "
+        f"reads p50 {read.percentile(50):.0f} ms p99 {read.percentile(99):.0f} ms"
     )
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import multiprocessing
 import os
 import signal
 import subprocess
@@ -24,6 +23,7 @@ from exchange_mock.app import create_app
 from exchange_mock.node import Node
 from exchange_mock.redis_server import free_port, redis_url
 from exchange_mock.settings import Role, Settings
+from exchange_mock.supervisor import NAME, Supervised, name_process
 from exchange_mock.telemetry.registry import metrics_endpoint, multiprocess_directory
 
 
@@ -88,6 +88,7 @@ def run_background_roles(settings: Settings) -> None:
     """Engine, projector, makers and feeds without the API (a process of its own), with their
     metrics on `metrics_port` when one is set; until SIGTERM or SIGINT, or a role ends for good
     (then non-zero)."""
+    name_process(NAME)
     shutdown = Shutdown()
     with shutdown.handled():
         asyncio.run(_run_background_roles(settings, shutdown))
@@ -114,9 +115,7 @@ def serve(settings: Settings) -> None:
         worker_settings = settings.model_copy(update={"roles": frozenset({Role.API})})
         # One port, many processes: any worker's /metrics adds up every process's values.
         with multiprocess_directory():
-            roles = multiprocessing.get_context("spawn").Process(
-                target=run_background_roles, args=(background,), name="stampede-roles", daemon=True
-            )
+            roles = Supervised(run_background_roles, background)
             roles.start()
             os.environ.update(settings_env(worker_settings))
             try:
@@ -129,8 +128,7 @@ def serve(settings: Settings) -> None:
                     access_log=settings.access_log,
                 )
             finally:
-                roles.terminate()
-                roles.join(timeout=5)
+                roles.stop()
 
 
 class ServerThread:

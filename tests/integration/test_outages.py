@@ -5,6 +5,8 @@ lost or applied twice, and money is still conserved."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -215,3 +217,44 @@ async def test_a_full_redis_refuses_orders_in_binance_terms_and_nothing_crashes(
     assert await orders_flow_again(url, exchange) < RECOVERY_BOUND_S
     assert (await health(url)).status_code == 200
     assert "Traceback" not in logged(exchange_log)
+
+
+def roles_processes(pid: int) -> list[int]:
+    """The `stampede-roles` processes below `pid`."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        children = Path(f"/proc/{current}/task/{current}/children")
+        if not children.exists():
+            continue
+        for child in map(int, children.read_text().split()):
+            queue.append(child)
+            comm = Path(f"/proc/{child}/comm")
+            if comm.exists() and comm.read_text().strip() == "stampede-roles":
+                found.append(child)
+    return found
+
+
+async def test_the_roles_process_killed_under_workers_is_started_again(
+    own_redis: EmbeddedRedis, exchange_log: IO[bytes]
+) -> None:
+    """`--workers 2`: the engine's process SIGKILLed mid-burst is restarted by the exchange, and
+    recovers from the journal: orders flow again, nothing lost or doubled."""
+    settings = exchange_settings(
+        own_redis, "workers", port=free_port(), api_workers=2, ack_timeout_ms=ACK_TIMEOUT_MS
+    )
+    url = f"http://127.0.0.1:{settings.port}"
+    with exchange_process(settings, exchange_log) as process:
+        await asyncio.to_thread(wait_for_books, url)
+        [roles] = roles_processes(process.pid)
+        traders = AccountBook.from_settings(settings).traders[:-1]
+        running = asyncio.create_task(burst(url, traders, orders=600, concurrency=8, seed=6))
+        await asyncio.sleep(0.5)
+        os.kill(roles, signal.SIGKILL)
+        recovered_s = await orders_flow_again(url, settings)
+        result = await running
+        assert [roles] != roles_processes(process.pid)
+        await check_books(settings, result, RECOVERY_BOUND_S)
+    assert recovered_s < RECOVERY_BOUND_S
+    assert 500 not in result.statuses, result.statuses
+    assert "stampede-roles exited" in logged(exchange_log)
