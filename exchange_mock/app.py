@@ -28,6 +28,7 @@ def create_app(settings: Settings, on_fatal: Fatal | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Node(settings, on_fatal) as node:
             app.state.liveness = node.liveness
+            app.state.outages = set()
             context = ApiContext(
                 settings=settings,
                 symbols=node.symbols,

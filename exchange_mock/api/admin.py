@@ -6,7 +6,9 @@ see `admin_auth.py`) the faults and the state of the pipeline:
   the projector's lag (events and ms), the journal's length, the latest engine snapshot's age,
   Redis's memory and its limit, and the requests in flight in the worker that answers;
 - `PUT /stampede/admin/faults` with `{"kind": ..., "value": ...}`: set one fault (0 clears it);
-- `DELETE /stampede/admin/faults`: clear every fault.
+- `DELETE /stampede/admin/faults`: clear every fault;
+- `POST /stampede/admin/outage` with `{"kind": "redis_outage", "seconds": ...}`: Redis drops
+  every client and refuses new ones for that long (`faults/redis_outage.py`); answered at once.
 
 A fault change is in force in the process that answers it by the time the answer leaves; it
 reaches the exchange's other processes within milliseconds (a Redis notice), and within
@@ -15,6 +17,7 @@ reaches the exchange's other processes within milliseconds (a Redis notice), and
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict
 
 from fastapi import APIRouter, Depends, Request
@@ -26,12 +29,20 @@ from exchange_mock.api.middleware import Edge
 from exchange_mock.errors import Code, ExchangeError
 from exchange_mock.faults.board import Faults
 from exchange_mock.faults.kinds import FaultKind, check
+from exchange_mock.faults.redis_outage import MAX_SECONDS, redis_outage
 from exchange_mock.store.audit import audit
 from exchange_mock.store.backlog import backlog
 from exchange_mock.store.footprint import footprint
 
+REDIS_OUTAGE = "redis_outage"
+
 router = APIRouter(prefix="/stampede", tags=["operator"])
 operator = APIRouter(prefix="/admin", dependencies=[Depends(require_admin)])
+
+
+class OutageRequest(BaseModel):
+    kind: str
+    seconds: float
 
 
 class FaultChange(BaseModel):
@@ -108,6 +119,24 @@ async def clear_faults(request: Request) -> dict[str, Faults]:
     await operator.fault_board.replace({})
     await operator.faults.refresh()
     return {"faults": {}}
+
+
+@operator.post("/outage", summary="Rehearse an outage: redis_outage for `seconds`")
+async def post_outage(outage: OutageRequest, request: Request) -> dict[str, object]:
+    if outage.kind != REDIS_OUTAGE:
+        raise ExchangeError(
+            Code.INVALID_PARAMETER, f"Unknown outage kind {outage.kind!r}; known: {REDIS_OUTAGE}."
+        )
+    if not 0 < outage.seconds <= MAX_SECONDS:
+        raise ExchangeError(
+            Code.INVALID_PARAMETER, f"An outage lasts more than 0 and at most {MAX_SECONDS} s."
+        )
+    held = asyncio.create_task(redis_outage(operator_of(request).control, outage.seconds))
+    # Held by the app until it ends: the event loop keeps only weak references to tasks.
+    outages: set[asyncio.Task[None]] = request.app.state.outages
+    outages.add(held)
+    held.add_done_callback(outages.discard)
+    return {"kind": outage.kind, "seconds": outage.seconds}
 
 
 router.include_router(operator)

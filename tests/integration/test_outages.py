@@ -258,3 +258,26 @@ async def test_the_roles_process_killed_under_workers_is_started_again(
     assert recovered_s < RECOVERY_BOUND_S
     assert 500 not in result.statuses, result.statuses
     assert "stampede-roles exited" in logged(exchange_log)
+
+
+async def test_a_rehearsed_redis_outage_refuses_then_recovers(
+    exchange: Settings, exchange_log: IO[bytes]
+) -> None:
+    """`POST /stampede/admin/outage`: Redis drops and refuses every client for 2 s; the API
+    answers 503 -1001 meanwhile, and orders flow again after it."""
+    url = f"http://127.0.0.1:{exchange.port}"
+    trader = AccountBook.from_settings(exchange).traders[0]
+    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+        started = await http.post(
+            "/stampede/admin/outage", json={"kind": "redis_outage", "seconds": 2}
+        )
+        assert started.status_code == 200, started.text
+        await asyncio.sleep(0.3)
+        during = await SignedClient(http, trader).send("GET", "/fapi/v3/positionRisk")
+        unknown = await http.post("/stampede/admin/outage", json={"kind": "meteor", "seconds": 1})
+    assert (during.status_code, during.json()["code"]) == (503, -1001), during.text
+    assert unknown.status_code == 400, unknown.text
+    assert await orders_flow_again(url, exchange) < RECOVERY_BOUND_S
+    assert (await health(url)).status_code == 200
+    log = logged(exchange_log)
+    assert "Redis outage over" in log and "Traceback" not in log, log
