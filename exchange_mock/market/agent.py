@@ -60,7 +60,7 @@ def apply_modes(oracle: Oracle, modes: dict[str, str]) -> None:
             oracle.set_mode(OracleMode(mode), name)
 
 
-class MarketMakers:
+class MarketAgent:
     def __init__(
         self,
         bus: CommandBus,
