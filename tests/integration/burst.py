@@ -12,7 +12,7 @@ from decimal import Decimal
 import httpx
 from redis.asyncio import Redis
 
-from exchange_mock.accounts import Account, AccountBook
+from exchange_mock.accounts import AccountBook, ApiAccount
 from exchange_mock.domain.events import OrderAccepted
 from exchange_mock.settings import Settings
 from exchange_mock.store.audit import AuditReport, audit
@@ -31,7 +31,7 @@ class BurstResult:
 
 async def burst(
     base_url: str,
-    traders: Sequence[Account],
+    traders: Sequence[ApiAccount],
     orders: int,
     concurrency: int = 32,
     seed: int = 1,
@@ -98,7 +98,7 @@ async def journaled_order_ids(redis: Redis, keys: Keys) -> list[int]:
 
 
 async def quiet_audit(
-    redis: Redis, keys: Keys, accounts: Sequence[Account], timeout_s: float = 20
+    redis: Redis, keys: Keys, accounts: Sequence[ApiAccount], timeout_s: float = 20
 ) -> AuditReport:
     """The audit at the first moment the read model has caught up with the journal."""
     async with asyncio.timeout(timeout_s):

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from exchange_mock.accounts import Account, AccountBook
+from exchange_mock.accounts import AccountBook, ApiAccount
 from exchange_mock.redis_server import free_port
 from exchange_mock.server import settings_env, wait_until_serving
 from exchange_mock.settings import Settings
@@ -89,7 +89,7 @@ def test_a_data_directory_keeps_the_exchange_state_across_restarts(tmp_path: Pat
 
 
 def sign(
-    url: str, trader: Account, method: str, path: str, params: dict[str, str]
+    url: str, trader: ApiAccount, method: str, path: str, params: dict[str, str]
 ) -> httpx.Response:
     async def send() -> httpx.Response:
         async with httpx.AsyncClient(base_url=url, timeout=10) as http:
