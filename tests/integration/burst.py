@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ SYMBOLS = {"BTCUSDT": (Decimal("0.1"), "0.001"), "ETHUSDT": (Decimal("0.01"), "0
 @dataclass
 class BurstResult:
     acknowledged: set[int] = field(default_factory=set)
+    acknowledged_at: dict[int, float] = field(default_factory=dict)
+    """When each order's acknowledgement arrived (monotonic seconds)."""
     statuses: dict[int, int] = field(default_factory=dict)
 
 
@@ -80,6 +83,7 @@ async def burst(
             if response.status_code == 200:
                 order = response.json()
                 result.acknowledged.add(order["orderId"])
+                result.acknowledged_at[order["orderId"]] = time.monotonic()
                 if params["type"] == "LIMIT" and rng.random() < 0.5:
                     await client.send(
                         "DELETE", "/fapi/v1/order", symbol=symbol, orderId=order["orderId"]

@@ -23,7 +23,7 @@ from exchange_mock.redis_server import EmbeddedRedis, free_port
 from exchange_mock.server import exchange_process
 from exchange_mock.settings import Settings
 from exchange_mock.store.keys import Keys
-from tests.integration.burst import burst, check_books
+from tests.integration.burst import burst, check_books, journaled_order_ids
 from tests.integration.conftest import exchange_settings, wait_for_books
 from tests.integration.signed import SignedClient
 
@@ -281,3 +281,36 @@ async def test_a_rehearsed_redis_outage_refuses_then_recovers(
     assert (await health(url)).status_code == 200
     log = logged(exchange_log)
     assert "Redis outage over" in log and "Traceback" not in log, log
+
+
+async def test_with_appendfsync_everysec_a_redis_crash_loses_at_most_the_last_seconds_orders(
+    tmp_path: Path, exchange_log: IO[bytes]
+) -> None:
+    """What README promises for the default: SIGKILL mid-burst loses no acknowledged order
+    older than Redis's fsync window (a second; two when the disk lags)."""
+    with EmbeddedRedis(data_dir=tmp_path / "everysec", appendfsync="everysec") as server:
+        settings = exchange_settings(
+            server, "everysec", port=free_port(), ack_timeout_ms=ACK_TIMEOUT_MS,
+            redis_timeout_ms=REDIS_TIMEOUT_MS,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{settings.port}"
+        with exchange_process(settings, exchange_log):
+            await asyncio.to_thread(wait_for_books, url)
+            traders = AccountBook.from_settings(settings).traders
+            running = asyncio.create_task(burst(url, traders, orders=600, concurrency=8))
+            await asyncio.sleep(1.5)
+            server.kill()
+            killed_at = time.monotonic()
+            await asyncio.sleep(0.5)
+            server.start()
+            result = await running
+            redis = Redis.from_url(server.url)
+            try:
+                journaled = set(await journaled_order_ids(redis, Keys(settings.key_prefix)))
+            finally:
+                await redis.aclose()
+    lost = result.acknowledged - journaled
+    assert result.acknowledged, result.statuses
+    assert all(killed_at - result.acknowledged_at[order] < 2.0 for order in lost), sorted(
+        killed_at - result.acknowledged_at[order] for order in lost
+    )
