@@ -38,12 +38,14 @@ def create_app(settings: Settings, on_fatal: Fatal | None = None) -> FastAPI:
         async with Node(settings, on_fatal) as node:
             app.state.liveness = node.liveness
             app.state.outages = set()
+            collateral = CollateralTable.load()
             context = ApiContext(
                 settings=settings,
                 symbols=node.symbols,
                 accounts=node.accounts,
                 bus=node.bus,
                 reads=node.reads,
+                collateral=collateral,
             )
             app.state.context = context
             app.state.operator = OperatorContext(
@@ -57,7 +59,7 @@ def create_app(settings: Settings, on_fatal: Fatal | None = None) -> FastAPI:
                     index.name: frozenset(venue.name for venue in index.venues)
                     for index in VenueTable.load().indexes
                 },
-                collateral=CollateralTable.load(),
+                collateral=collateral,
             )
             table = context.rate_limit_table
             limiter = (
