@@ -54,7 +54,8 @@ def _unknown_error() -> ExchangeError:
 
 class Edge:
     """What the middleware consults for each request, built once the node is up. `in_flight`
-    counts this process's requests past the concurrency check."""
+    counts this process's requests past the concurrency check, `shed` those it turned away
+    there (the process's vitals report both)."""
 
     def __init__(
         self,
@@ -66,6 +67,7 @@ class Edge:
     ) -> None:
         self.capacity = settings.api_concurrency
         self.in_flight = 0
+        self.shed = 0
         self.faults = faults
         self._trusted_proxies = settings.trusted_proxies
         self._accounts = accounts
@@ -111,6 +113,7 @@ class EdgeMiddleware:
             return
         edge: Edge = scope["app"].state.edge
         if edge.in_flight >= edge.capacity:
+            edge.shed += 1
             await _answer(scope, receive, send, _unavailable())
             return
         edge.in_flight += 1
