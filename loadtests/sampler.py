@@ -12,9 +12,10 @@ subscriber the same events.
 A sample is taken on each whole run second from 0 to the end of the timeline; seconds the
 target took too long to answer in are skipped, not sampled late.
 
-Beside it, on the same run seconds but in a greenlet of its own (a target slow to answer must
-not cost the load machine's samples, which matter most then), the load machine's CPU is sampled
-into generator.jsonl (see `hostload.py`).
+Beside it, on the same run seconds but each in a greenlet of its own (a target slow to answer
+must not cost the load machine's samples, which matter most then), the load machine's CPU is
+sampled into generator.jsonl (see `hostload.py`) and the mock exchange's own state into
+exchange.jsonl (see `exchange_sampler.py`).
 """
 
 from __future__ import annotations
@@ -31,10 +32,16 @@ import gevent
 import httpx
 from gevent import Greenlet
 
-from loadtests.driver import ABSENT
+from loadtests.driver import ABSENT, operator_client
+from loadtests.exchange_sampler import ExchangeSampler
 from loadtests.hostload import GeneratorGauge, RunnerCpu
 from loadtests.options import RunPlan
-from loadtests.results import MarketSample, append_generator, append_timeline
+from loadtests.results import (
+    MarketSample,
+    append_exchange,
+    append_generator,
+    append_timeline,
+)
 from loadtests.users.feeds import TRUTH, StreamListener, liquidation_counts, stream_events
 
 log = logging.getLogger(__name__)
@@ -190,9 +197,9 @@ class MarketSampler:
 
 
 def start_sampling(plan: RunPlan, runner_cpu: RunnerCpu) -> list[Greenlet]:
-    """The run's market sampler, its feed subscription and the load machine's sampler (reading
-    the runners' CPU from `runner_cpu`), each in a greenlet, until the timeline's end (or until
-    killed with the run's other greenlets)."""
+    """The run's market sampler, its feed subscription, the load machine's sampler (reading
+    the runners' CPU from `runner_cpu`) and the exchange's, each in a greenlet, until the
+    timeline's end (or until killed with the run's other greenlets)."""
     duration = plan.timeline().duration
     feed = FeedCount()
 
@@ -212,6 +219,7 @@ def start_sampling(plan: RunPlan, runner_cpu: RunnerCpu) -> list[Greenlet]:
         gevent.spawn(listener.run),
         gevent.spawn(sampler.run),
         gevent.spawn(_gauge, plan, runner_cpu, duration),
+        gevent.spawn(_exchange, plan, duration),
     ]
 
 
@@ -225,3 +233,10 @@ def _gauge(plan: RunPlan, runner_cpu: RunnerCpu, duration: float) -> None:
         origin=plan.origin,
         duration=duration,
     )
+
+
+def _exchange(plan: RunPlan, duration: float) -> None:
+    """The exchange's own samples on each run second, through an operator client."""
+    with operator_client(plan.host, plan.options.admin_token, READ_TIMEOUT_S) as http:
+        sampler = ExchangeSampler(http, partial(append_exchange, plan.run_dir))
+        every_run_second(sampler.take, origin=plan.origin, duration=duration)
