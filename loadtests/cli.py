@@ -26,12 +26,15 @@ report_cli.register(app)
 
 DEMO_PROFILE = "oct-2025"
 DEMO_SECONDS = 180.0
+"""The cascade's length at the demo's time scale. Its peak minute, 1.6 s at that scale, is held
+at the phase floor (15 s), so the load runs 193 s: with the mock's start and the report, a
+fresh clone still reaches its report within five minutes."""
 DEMO_CLIENT_IPS = 2_000
 """A cascade's queries come from thousands of clients, not sixteen: with few addresses the
 per-IP weight limit bans the load before it can reach the engine and the projector."""
 DEMO_BASELINE_SCALE = 3.0
-"""Compressed to three minutes, the peak minute lasts seconds; a larger baseline lets a
-two-core machine reach the loads where its queues build within that time."""
+"""Compressed to three minutes, the peak minute lasts the phase floor's 15 s; a larger baseline
+lets a two-core machine reach the loads where its queues build within that time."""
 DEMO_CLIENT_TIMEOUT_S = 5.0
 """A trading client's patience in a cascade: ccxt waits 10 s by default, but bots and market
 makers give up far sooner, and an answer after 5 s has already lost them. Compressed, the peak
@@ -56,6 +59,13 @@ def run(
     ] = None,
     time_scale: Annotated[
         float | None, typer.Option(help="Run this many times faster than the profile's clock.")
+    ] = None,
+    phase_floor: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Run seconds no phase is compressed below (15 unless given; 0 for none).",
+        ),
     ] = None,
     slo: Annotated[Path | None, typer.Option(help="SLO thresholds (YAML).")] = None,
     out: Annotated[Path | None, typer.Option(help="Run directory; runs/<profile>-<time>.")] = None,
@@ -97,6 +107,7 @@ def run(
         out=out or _default_out(profile),
         target=target,
         time_scale=time_scale,
+        phase_floor=phase_floor,
         baseline_scale=baseline_scale,
         processes=processes,
         client_ips=client_ips,

@@ -37,6 +37,9 @@ PLAN_ATTRIBUTE = "stampede_plan"
 """The attribute of Locust's parsed options that carries the plan (as JSON) to the workers:
 Locust forwards every option it does not know with each spawn message."""
 DEFAULT_RUNS_DIR = Path("runs")
+DEFAULT_PHASE_FLOOR_S = 15.0
+"""Run seconds no phase is compressed below: long enough for a queue to reach a steady state
+(`Profile.phase_floor_s`)."""
 MAX_CLIENT_IPS = 131_072
 """The size of 198.18.0.0/15, the range set aside for benchmarking, that addresses come from."""
 
@@ -52,6 +55,7 @@ class HarnessOptions(BaseModel):
 
     profile: str = Field(min_length=1)
     time_scale: float | None = Field(default=None, gt=0)
+    phase_floor: float = Field(default=DEFAULT_PHASE_FLOOR_S, ge=0)
     baseline_scale: float = Field(default=1.0, gt=0)
     run_dir: Path | None = None
     accounts_file: Path | None = None
@@ -126,6 +130,12 @@ def register(parser: Any) -> None:
         )
 
     add("--time-scale", "Event seconds per run second; the profile's own by default.", type=float)
+    add(
+        "--phase-floor",
+        "Run seconds no phase is compressed below by the time scale (a shorter phase runs in "
+        "real time); 0 for none.",
+        type=float,
+    )
     add(
         "--baseline-scale",
         "Multiply the profile's baseline rates, so a small machine or target can run it.",
@@ -223,15 +233,26 @@ class RunPlan(BaseModel):
         }
 
 
-def scaled_profile(profile: Profile, *, baseline_scale: float, time_scale: float | None) -> Profile:
+def scaled_profile(
+    profile: Profile,
+    *,
+    baseline_scale: float,
+    time_scale: float | None,
+    phase_floor: float = DEFAULT_PHASE_FLOOR_S,
+) -> Profile:
     """The profile as it will run: baseline rates times `baseline_scale`, at `time_scale` (its
-    own when None)."""
+    own when None), no phase shorter than `phase_floor` run seconds."""
     baseline = PerClass.model_validate(
         {klass.value: profile.baseline.of(klass) * baseline_scale for klass in RequestClass}
     )
     scale = profile.time_scale if time_scale is None else time_scale
     return Profile.model_validate(
-        {**profile.model_dump(), "baseline": baseline.model_dump(), "time_scale": scale}
+        {
+            **profile.model_dump(),
+            "baseline": baseline.model_dump(),
+            "time_scale": scale,
+            "phase_floor_s": phase_floor,
+        }
     )
 
 
@@ -252,6 +273,7 @@ def plan_run(options: HarnessOptions, *, host: str | None, workers: int, origin:
         load_profile(options.profile),
         baseline_scale=options.baseline_scale,
         time_scale=options.time_scale,
+        phase_floor=options.phase_floor,
     )
     if options.accounts_file is not None:
         accounts = read_accounts_file(options.accounts_file)

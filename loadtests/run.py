@@ -53,6 +53,8 @@ class RunOptions:
     out: Path
     target: str | None = None
     time_scale: float | None = None
+    phase_floor: float | None = None
+    """Run seconds no phase is compressed below; the harness's default (15 s) when None."""
     baseline_scale: float = 1.0
     processes: int | None = None
     """Locust worker processes; None: one per core against a target, where this machine only
@@ -183,6 +185,8 @@ def locust_command(options: RunOptions, host: str, accounts_file: Path) -> list[
     ]  # fmt: skip
     if options.time_scale is not None:
         command += ["--time-scale", str(options.time_scale)]
+    if options.phase_floor is not None:
+        command += ["--phase-floor", str(options.phase_floor)]
     if options.client_timeout is not None:
         command += ["--client-timeout", str(options.client_timeout)]
     if options.load_processes > 1:

@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from loadtests.metrics import Outcome, Percentiles
-from loadtests.profiles import RequestClass
+from loadtests.profiles import Profile, RequestClass
 from loadtests.report.capacity import ScaleOut
 from loadtests.report.model import LOAD_MACHINE_BUSY_PCT, Report, cpu, percentile
 from loadtests.report.plots import (
@@ -528,6 +528,7 @@ def _run_section(report: Report) -> Section:
     rows = (
         ("profile", profile.name),
         ("time scale", f"{num(profile.time_scale)} event s per run s"),
+        ("phase floor", _phase_floor(profile)),
         ("baseline (1×)", baseline),
         *((key, _setting(value)) for key, value in sorted(report.settings.items())),
     )
@@ -539,6 +540,22 @@ def _run_section(report: Report) -> Section:
             Bullets(tuple(f"audit {key}: {_setting(value)}" for key, value in detail.items()))
         )
     return Section("Run", tuple(blocks))
+
+
+def _phase_floor(profile: Profile) -> str:
+    """The floor, and the phases held at it: their verdicts come from a slower clock than the
+    time scale says."""
+    if not profile.phase_floor_s:
+        return "none: every phase compressed by the time scale"
+    held = profile.timeline().floored
+    if not held:
+        return f"{num(profile.phase_floor_s)} s; no phase was held at it"
+    names = ", ".join(
+        f"{w.name} ran {num(w.duration)} s, {num(w.phase.duration_s / profile.time_scale)} s "
+        "by the time scale alone"
+        for w in held
+    )
+    return f"{num(profile.phase_floor_s)} s, so a queue can settle within a phase: {names}"
 
 
 def _setting(value: object) -> str:
