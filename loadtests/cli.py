@@ -11,6 +11,7 @@ from rich.console import Console
 
 from exchange_mock import cli as exchange_cli
 from loadtests.demo import run_demo
+from loadtests.options import CLIENT_IPS, CLIENT_TIMEOUT_S
 from loadtests.profiles import load_profile
 from loadtests.report import cli as report_cli
 from loadtests.run import RunOptions, run_load
@@ -29,17 +30,9 @@ DEMO_SECONDS = 180.0
 """The cascade's length at the demo's time scale. Its peak minute, 1.6 s at that scale, is held
 at the phase floor (15 s), so the load runs 193 s: with the mock's start and the report, a
 fresh clone still reaches its report within five minutes."""
-DEMO_CLIENT_IPS = 2_000
-"""A cascade's queries come from thousands of clients, not sixteen: with few addresses the
-per-IP weight limit bans the load before it can reach the engine and the projector."""
 DEMO_BASELINE_SCALE = 3.0
 """Compressed to three minutes, the peak minute lasts the phase floor's 15 s; a larger baseline
 lets a two-core machine reach the loads where its queues build within that time."""
-DEMO_CLIENT_TIMEOUT_S = 5.0
-"""A trading client's patience in a cascade: ccxt waits 10 s by default, but bots and market
-makers give up far sooner, and an answer after 5 s has already lost them. Compressed, the peak
-minute's backlog drains in about ten seconds, so with ccxt's 10 s whether the demo's clients time
-out depends on a second either way; at 5 s they do wherever the venue falls that far behind."""
 DEMO_API_WORKERS = 2
 """The API tier scales out (its workers are stateless) while the engine and the projector are
 single writers: with one worker the API is the first wall on a small machine and hides them;
@@ -87,7 +80,11 @@ def run(
     ] = "none",
     client_timeout: Annotated[
         float | None,
-        typer.Option(min=0.1, help="Seconds a client waits for an answer (10, as ccxt, if none)."),
+        typer.Option(
+            min=0.1,
+            help=f"Seconds a client waits for an answer ({CLIENT_TIMEOUT_S:g}, a trading "
+            "client's patience in a cascade, if none).",
+        ),
     ] = None,
     accounts_file: Annotated[
         Path | None, typer.Option(help="Accounts (as `stampede accounts --json`) of the target.")
@@ -127,10 +124,10 @@ def demo() -> None:
     run(
         DEMO_PROFILE,
         time_scale=duration / DEMO_SECONDS,
-        client_ips=DEMO_CLIENT_IPS,
+        client_ips=CLIENT_IPS,
         baseline_scale=DEMO_BASELINE_SCALE,
         api_workers=DEMO_API_WORKERS,
-        client_timeout=DEMO_CLIENT_TIMEOUT_S,
+        client_timeout=CLIENT_TIMEOUT_S,
     )
 
 

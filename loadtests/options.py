@@ -40,6 +40,15 @@ DEFAULT_RUNS_DIR = Path("runs")
 DEFAULT_PHASE_FLOOR_S = 15.0
 """Run seconds no phase is compressed below: long enough for a queue to reach a steady state
 (`Profile.phase_floor_s`)."""
+CLIENT_IPS = 2_000
+"""A cascade's queries come from thousands of clients, not sixteen: with few addresses the
+per-IP weight limit bans the load before it can reach the engine and the projector. The default
+for Locust's command line and web UI, and the demo's."""
+CLIENT_TIMEOUT_S = 5.0
+"""A trading client's patience in a cascade: ccxt waits 10 s by default, but bots and market
+makers give up far sooner, and an answer after 5 s has already lost them. Compressed, the peak
+minute's backlog drains in about ten seconds, so with ccxt's 10 s whether clients time out
+depends on a second either way; at 5 s they do wherever the venue falls that far behind."""
 MAX_CLIENT_IPS = 131_072
 """The size of 198.18.0.0/15, the range set aside for benchmarking, that addresses come from."""
 
@@ -62,9 +71,9 @@ class HarnessOptions(BaseModel):
     account_seed: str = DEFAULT_SEED
     accounts: int = Field(default=DEFAULT_COUNT, ge=1)
     probe_accounts: int = Field(default=2, ge=0)
-    client_ips: int = Field(default=0, ge=0, le=MAX_CLIENT_IPS)
+    client_ips: int = Field(default=CLIENT_IPS, ge=0, le=MAX_CLIENT_IPS)
     retry: RetryMode = RetryMode.NONE
-    client_timeout: float = Field(default=10.0, gt=0)
+    client_timeout: float = Field(default=CLIENT_TIMEOUT_S, gt=0)
     expected_latency: float = Field(default=0.05, gt=0)
     symbols: tuple[str, ...] = Field(default=("BTCUSDT", "ETHUSDT"), min_length=1)
     ws_host: str | None = None

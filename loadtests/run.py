@@ -62,7 +62,7 @@ class RunOptions:
     client_ips: int = 16
     retry: str = "none"
     client_timeout: float | None = None
-    """Seconds a client waits for an answer; the harness's default (ccxt's 10 s) when None."""
+    """Seconds a client waits for an answer; the harness's default (5 s) when None."""
     accounts: int = 200
     accounts_file: Path | None = None
     api_workers: int | None = None

@@ -3,7 +3,9 @@ liquidations, true and as the public feed showed them, appended to the run's tim
 
 One sampler per run, in the process that owns it (like the driver), so nothing is counted twice
 and nothing needs merging. It reads the public endpoints every Binance-compatible target has
-(`GET /fapi/v1/ticker/price`, `GET /fapi/v1/premiumIndex`) and the mock's truth counter
+(`GET /fapi/v1/ticker/price`, `GET /fapi/v1/premiumIndex`), as the harness's own client
+(`driver.operator_client`: an address of its own, and the mock's operator allowance, so the
+load's bans do not stop it) and the mock's truth counter
 (`GET /stampede/liquidations`; a target without it is asked once), and keeps a subscription of
 its own to the liquidation feed (`!forceOrder@arr`), counting the events it pushes per symbol:
 in a distributed run the load's feed listener lives on a worker, and a public feed shows every
@@ -208,7 +210,7 @@ def start_sampling(plan: RunPlan, runner_cpu: RunnerCpu) -> list[Greenlet]:
 
     listener = StreamListener(f"{plan.ws_host}/ws/{LIQUIDATION_STREAM}", feed.message, running)
     sampler = MarketSampler(
-        httpx.Client(base_url=plan.host, timeout=READ_TIMEOUT_S),
+        operator_client(plan.host, plan.options.admin_token, READ_TIMEOUT_S),
         plan.options.symbols,
         feed,
         partial(append_timeline, plan.run_dir),

@@ -9,7 +9,8 @@ For each request outside the operator namespace and the docs, in this order:
 
 1. over `api_concurrency` requests in flight in this process: 503 "Service Unavailable." at
    once, with no I/O, rather than a queue without bound;
-2. the rate limits (one Redis round trip): 429 or 418 with Retry-After;
+2. the rate limits (one Redis round trip): 429 or 418 with Retry-After; not for the operator,
+   when it says so (`admin_auth.py`);
 3. `unavailable_pct`: 503 "Service Unavailable.", and the request does not run;
 4. `api_delay_ms`, then the route;
 5. `unknown_error_pct`: a successful answer is replaced by 503 "Unknown error, ...": the
@@ -29,6 +30,7 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from exchange_mock.accounts import AccountBook
+from exchange_mock.api.admin_auth import is_operator
 from exchange_mock.api.client_ip import client_ip
 from exchange_mock.api.errors import error_response
 from exchange_mock.api.ratelimit import RateLimiter, RateLimitTable
@@ -69,6 +71,7 @@ class Edge:
         self.in_flight = 0
         self.shed = 0
         self.faults = faults
+        self._settings = settings
         self._trusted_proxies = settings.trusted_proxies
         self._accounts = accounts
         self._table = table
@@ -87,13 +90,21 @@ class Edge:
             return {}
         api_key: str | None = None
         forwarded: str | None = None
+        operator = False
+        token: str | None = None
         for name, value in scope["headers"]:
             if name == b"x-mbx-apikey":
                 api_key = value.decode("latin-1")
             elif name == b"x-forwarded-for":
                 text = value.decode("latin-1")
                 forwarded = text if forwarded is None else f"{forwarded},{text}"
+            elif name == b"x-stampede-operator":
+                operator = True
+            elif name == b"x-stampede-admin-token":
+                token = value.decode("latin-1")
         peer = scope.get("client")
+        if operator and is_operator(self._settings, peer[0] if peer else None, token):
+            return {}
         ip = client_ip(peer[0] if peer else None, forwarded, self._trusted_proxies)
         cost = self._table.cost(scope["method"], scope["path"])
         weight = cost.weight_for(dict(parse_qsl(scope["query_string"].decode("latin-1"))))
