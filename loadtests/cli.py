@@ -74,7 +74,9 @@ def run(
     baseline_scale: Annotated[
         float, typer.Option(help="Multiply the profile's baseline rates.")
     ] = 1.0,
-    client_ips: Annotated[int, typer.Option(help="Client IPs the load speaks for.")] = 16,
+    client_ips: Annotated[
+        int, typer.Option(help="Client IPs the load speaks for (X-Forwarded-For).")
+    ] = CLIENT_IPS,
     retry: Annotated[
         str, typer.Option(help="On errors: none, immediate, backoff or retry-after.")
     ] = "none",
@@ -88,6 +90,15 @@ def run(
     ] = None,
     accounts_file: Annotated[
         Path | None, typer.Option(help="Accounts (as `stampede accounts --json`) of the target.")
+    ] = None,
+    web_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65_535,
+            help="Serve Locust's web UI on this loopback port (its host filled in) instead of "
+            "running headless; each run started there writes its report as it ends.",
+        ),
     ] = None,
     api_workers: Annotated[
         int | None,
@@ -112,9 +123,11 @@ def run(
         client_timeout=client_timeout,
         accounts_file=accounts_file,
         api_workers=api_workers,
+        web_port=web_port,
     )
     run_dir = run_load(options, Console())
-    report_cli.report(run_dir, slo=slo, out=None, fail_on_slo=fail_on_slo)
+    if web_port is None:
+        report_cli.report(run_dir, slo=slo, out=None, fail_on_slo=fail_on_slo)
 
 
 @app.command()
@@ -124,7 +137,6 @@ def demo() -> None:
     run(
         DEMO_PROFILE,
         time_scale=duration / DEMO_SECONDS,
-        client_ips=CLIENT_IPS,
         baseline_scale=DEMO_BASELINE_SCALE,
         api_workers=DEMO_API_WORKERS,
         client_timeout=CLIENT_TIMEOUT_S,
