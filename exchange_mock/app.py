@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from exchange_mock.api import account, admin, market, orders, scenario, userstream, ws
+from exchange_mock.api import account, admin, market_data, orders, scenario, userstream, ws
 from exchange_mock.api.context import ApiContext, OperatorContext
 from exchange_mock.api.errors import install_error_handlers
 from exchange_mock.api.middleware import Edge, EdgeMiddleware
@@ -25,12 +25,14 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Node(settings) as node:
+            collateral = CollateralTable.load()
             context = ApiContext(
                 settings=settings,
                 symbols=node.symbols,
                 accounts=node.accounts,
                 bus=node.bus,
                 reads=node.reads,
+                collateral=collateral,
             )
             app.state.context = context
             app.state.operator = OperatorContext(
@@ -44,7 +46,7 @@ def create_app(settings: Settings) -> FastAPI:
                     index.name: frozenset(venue.name for venue in index.venues)
                     for index in VenueTable.load().indexes
                 },
-                collateral=CollateralTable.load(),
+                collateral=collateral,
             )
             table = context.rate_limit_table
             limiter = (
@@ -66,7 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(EdgeMiddleware)
     app.add_middleware(MetricsMiddleware)  # outermost: sees the edge's refusals, serves /metrics
-    for module in (account, orders, market, userstream, ws, admin, scenario):
+    for module in (account, orders, market_data, userstream, ws, admin, scenario):
         # Flat rather than `include_router`: FastAPI re-resolves an included router's routes on
         # every request, and these never change once the app is built. Hottest first.
         app.router.routes.extend(module.router.routes)

@@ -43,9 +43,9 @@ class FaultChange(BaseModel):
 
 @router.get("/audit", summary="Conservation audit: cash and positions, from the read model")
 async def get_audit(request: Request) -> dict[str, object]:
-    operator = operator_of(request)
+    ops = operator_of(request)
     accounts = context_of(request).accounts.accounts
-    report = await audit(operator.redis, operator.keys, (a.id for a in accounts))
+    report = await audit(ops.redis, ops.keys, (a.id for a in accounts))
     return {
         **asdict(report),
         "quiet": report.quiet,
@@ -57,16 +57,14 @@ async def get_audit(request: Request) -> dict[str, object]:
 
 @operator.get("/status", summary="Faults in force, pipeline backlog, requests in flight")
 async def get_status(request: Request) -> dict[str, object]:
-    operator = operator_of(request)
+    ops = operator_of(request)
     edge: Edge = request.app.state.edge
-    faults = await operator.fault_board.load()
+    faults = await ops.fault_board.load()
     context = context_of(request)
     now_ms = context.clock()
-    behind = await backlog(operator.control, operator.keys, now_ms)
-    vitals = await read_vitals(
-        operator.control, operator.keys, now_ms, context.settings.vitals_interval_ms
-    )
-    redis_cpu = await operator.control.info("cpu")
+    behind = await backlog(ops.control, ops.keys, now_ms)
+    vitals = await read_vitals(ops.control, ops.keys, now_ms, context.settings.vitals_interval_ms)
+    redis_cpu = await ops.control.info("cpu")
     return {
         "at_ms": now_ms,
         "faults": faults,
@@ -98,17 +96,17 @@ async def put_fault(change: FaultChange, request: Request) -> dict[str, Faults]:
         check(kind, change.value)
     except ValueError as exc:
         raise ExchangeError(Code.INVALID_PARAMETER, f"{exc}.") from None
-    operator = operator_of(request)
-    await operator.fault_board.set(kind, change.value)
-    await operator.faults.refresh()
-    return {"faults": await operator.fault_board.load()}
+    ops = operator_of(request)
+    await ops.fault_board.set(kind, change.value)
+    await ops.faults.refresh()
+    return {"faults": await ops.fault_board.load()}
 
 
 @operator.delete("/faults", summary="Clear every fault")
 async def clear_faults(request: Request) -> dict[str, Faults]:
-    operator = operator_of(request)
-    await operator.fault_board.replace({})
-    await operator.faults.refresh()
+    ops = operator_of(request)
+    await ops.fault_board.replace({})
+    await ops.faults.refresh()
     return {"faults": {}}
 
 
