@@ -221,6 +221,7 @@ def _api(samples: Sequence[ExchangeSample], step: _Step, label: _Label) -> Findi
     began = min((i for i in (began_shed, began_full) if i is not None), default=None)
     if began is None:
         return None
+    last = max(i for i in range(began, len(samples)) if shed[i] or (full[i] or 0) >= BUSY_SHARE)
     clauses = []
     if began_shed is not None:
         clauses.append(f"they shed {num(sum(shed[began:]))} requests over their cap (503)")
@@ -234,7 +235,7 @@ def _api(samples: Sequence[ExchangeSample], step: _Step, label: _Label) -> Findi
         label,
         lambda phase: (
             f"from {phase} on, {' and '.join(clauses)}"
-            f"{_cpu_clause(samples, API, began, len(samples) - 1, 'the busiest API')}"
+            f"{_cpu_clause(samples, API, began, last, 'the busiest API')}"
         ),
     )
 
