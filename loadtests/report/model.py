@@ -58,9 +58,18 @@ from loadtests.report.capacity import (
     fit_scale_out,
     plan_capacity,
 )
+from loadtests.report.intervals import Estimate
 from loadtests.report.knee import KneeStatus, Saturation, find_saturation
-from loadtests.report.slo import Bound, SloResult, SloThresholds, begins_at, evaluate
-from loadtests.report.units import measure, millis, multiple, num, rate, share
+from loadtests.report.samples import StaleShare, StepSamples, step_samples
+from loadtests.report.slo import (
+    Bound,
+    Judgement,
+    SloResult,
+    SloThresholds,
+    begins_at,
+    evaluate,
+)
+from loadtests.report.units import estimate_text, measure, millis, multiple, num, rate, share, span
 from loadtests.report.usl import UslFit
 from loadtests.results import (
     ConservationAudit,
@@ -193,12 +202,17 @@ class SloVerdict(BaseModel):
     bound: Bound
     threshold: float
     begins_at: int | None
-    """Index of the first step over the threshold; None when none was."""
+    """Index of the first step that broke it (its interval wholly beyond the threshold); None
+    when none did."""
     value: float | None
     """The value at `begins_at`."""
     worst: float | None
     """None when no step measured it."""
     line: str
+    judgements: tuple[Judgement, ...] = ()
+    """Every step's verdict; the default keeps a report.json written before them readable."""
+    estimates: tuple[Estimate | None, ...] = ()
+    """Every step's value with its 95% interval; None where not measured."""
 
     @property
     def broken(self) -> bool:
@@ -271,6 +285,11 @@ class Report(BaseModel):
     """Every step's liquidation-feed row, all symbols; None where the feed saw nothing."""
     metrics: dict[str, tuple[float | None, ...]]
     """The per-step series the SLOs judge, keyed by objective metric."""
+    staleness: tuple[tuple[StaleShare, ...], ...] = ()
+    """Per step, the share of probe reads stale by more than 0, 100 ms, 1 s and 10 s (empty
+    without probe reads); the default keeps a report.json written before it readable."""
+    stale_tolerance_ms: float | None = None
+    """The age beyond which a stale read counts against the staleness SLO."""
     verdicts: tuple[SloVerdict, ...]
     saturation: Saturation | None
     capacity: CapacityPlan | None
@@ -357,12 +376,21 @@ def build_report(
     if scale_out:
         others = [(other, _load_axis(other).saturation) for other in scale_out]
         scale_out_runs, usl = _scale_out([(run, saturation), *others])
-    metrics = _slo_metrics(classes, feed)
+    samples = step_samples(run)
+    estimates = _slo_estimates(samples, thresholds)
+    metrics = {
+        metric: tuple(None if value is None else value.value for value in values)
+        for metric, values in estimates.items()
+    }
     evaluation = evaluate(
-        thresholds, metrics, [s.multiple for s in steps], [s.offered_rate for s in steps]
+        thresholds,
+        estimates,
+        [s.multiple for s in steps],
+        [s.offered_rate for s in steps],
+        [s.load_machine_busy for s in steps],
     )
     words = _Words(steps, classes, ramp)
-    verdicts = tuple(_verdict(words, result) for result in evaluation.results)
+    verdicts = tuple(_verdict(words, result, thresholds) for result in evaluation.results)
     capacity = None
     if saturation is not None:
         capacity = plan_capacity(saturation, baseline, surge=surge, slos=evaluation, usl=usl)
@@ -394,6 +422,8 @@ def build_report(
         classes=classes,
         feed=feed,
         metrics=metrics,
+        staleness=tuple(step.stale_shape() for step in samples),
+        stale_tolerance_ms=thresholds.stale_tolerance_ms,
         verdicts=verdicts,
         saturation=saturation,
         capacity=capacity,
@@ -557,22 +587,22 @@ def _share(rows: Sequence[StepSummary], outcomes: Sequence[Outcome]) -> float | 
     return sum(row.outcomes[outcome] for row in rows for outcome in outcomes) / requests
 
 
-def _slo_metrics(
-    classes: dict[RequestClass, tuple[StepSummary, ...]], feed: Sequence[StepSummary | None]
-) -> dict[str, tuple[float | None, ...]]:
-    orders, queries = classes[RequestClass.ORDERS], classes[RequestClass.QUERIES]
-    every = by_step(classes)
-    return {
-        "order_latency_p99_ms": tuple(_p99(row.corrected_ms) for row in orders),
-        "query_latency_p99_ms": tuple(_p99(row.corrected_ms) for row in queries),
-        "timeout_rate": tuple(_share(rows, TIMED_OUT) for rows in every),
-        "stale_read_rate": tuple(row.stale_rate for row in queries),
-        "stale_age_p99_ms": tuple(_p99(row.stale_age_ms) for row in queries),
-        "rate_limited_rate": tuple(_share(rows, RATE_LIMITED) for rows in every),
-        "feed_lag_p99_ms": tuple(None if row is None else _p99(row.feed_lag_ms) for row in feed),
-        "feed_completeness": tuple(None if row is None else row.completeness for row in feed),
-        "error_rate": tuple(_share(rows, ERRORS) for rows in every),
+def _slo_estimates(
+    samples: Sequence[StepSamples], thresholds: SloThresholds
+) -> dict[str, tuple[Estimate | None, ...]]:
+    """Every objective's value per step, with its 95% interval."""
+    judged: dict[str, Callable[[StepSamples], Estimate | None]] = {
+        "order_latency_p99_ms": lambda step: step.p99_ms(RequestClass.ORDERS),
+        "query_latency_p99_ms": lambda step: step.p99_ms(RequestClass.QUERIES),
+        "timeout_rate": lambda step: step.share(TIMED_OUT),
+        "stale_read_rate": lambda step: step.stale_beyond(thresholds.stale_tolerance_ms),
+        "stale_age_p99_ms": StepSamples.stale_age_p99_ms,
+        "rate_limited_rate": lambda step: step.share(RATE_LIMITED),
+        "feed_lag_p99_ms": StepSamples.feed_lag_p99_ms,
+        "feed_completeness": StepSamples.feed_completeness,
+        "error_rate": lambda step: step.share(ERRORS),
     }
+    return {metric: tuple(map(value, samples)) for metric, value in judged.items()}
 
 
 def _rate_limits(settings: dict[str, JsonValue]) -> RateLimits:
@@ -622,6 +652,24 @@ class _Words:
         whose = "the baseline" if klass is None else klass.value.replace("_", " ")
         return f"in {step.name} ({multiple(load)} {whose}, {rate(offered, unit)})"
 
+    def where(self, index: int) -> str:
+        """Step `index` in short: "at 20×", "in waterfall"."""
+        step = self.steps[index]
+        return f"at {step.label}" if self.ramp else f"in {step.name}"
+
+    def generator_limit(self, index: int) -> str:
+        """Why the load generator, not the venue, limited step `index`'s measurements."""
+        step = self.steps[index]
+        figures = [
+            f"{what} {cpu(value)}"
+            for what, value in (("host", step.host_cpu), ("runner", step.generator_cpu))
+            if value is not None and value >= LOAD_MACHINE_BUSY_PCT
+        ]
+        return (
+            f"the load generator was CPU-bound ({', '.join(figures)}); give it more cores or "
+            "workers"
+        )
+
     def highest(self) -> str:
         top = max(self.steps, key=lambda step: step.multiple)
         if self.ramp:
@@ -629,21 +677,9 @@ class _Words:
         return f"in any phase (up to {multiple(top.multiple)} the baseline, in {top.name})"
 
 
-def _verdict(words: _Words, result: SloResult) -> SloVerdict:
+def _verdict(words: _Words, result: SloResult, thresholds: SloThresholds) -> SloVerdict:
     objective = result.objective
-    wording = _WORDING[objective.metric]
     breach = result.breach
-    if breach is not None:
-        over = "over" if objective.bound is Bound.CEILING else "under"
-        line = (
-            f"{wording.subject} {wording.verb} {words.at(breach.step.index, wording.klass)}: "
-            f"{measure(breach.value, objective.unit)}, {over} the "
-            f"{measure(result.threshold, objective.unit)} SLO"
-        )
-    elif result.measured:
-        line = f"{wording.subject}: not reached {words.highest()}"
-    else:
-        line = f"{wording.subject}: not measured in this run"
     return SloVerdict(
         metric=objective.metric,
         label=objective.label,
@@ -651,10 +687,60 @@ def _verdict(words: _Words, result: SloResult) -> SloVerdict:
         bound=objective.bound,
         threshold=result.threshold,
         begins_at=None if breach is None else breach.step.index,
-        value=None if breach is None else breach.value,
+        value=None if breach is None else breach.value.value,
         worst=result.worst,
-        line=line,
+        line=_verdict_line(words, result, thresholds),
+        judgements=result.judgements,
+        estimates=result.estimates,
     )
+
+
+def _verdict_line(words: _Words, result: SloResult, thresholds: SloThresholds) -> str:
+    """The objective in a sentence: where it broke, else where it was inconclusive or
+    borderline, else that it held, with any earlier step that kept it from a plain answer."""
+    objective = result.objective
+    wording = _WORDING[objective.metric]
+    if objective.metric == "stale_read_rate":
+        tolerance = millis(thresholds.stale_tolerance_ms)
+        wording = wording._replace(subject=f"{wording.subject} (older than {tolerance})")
+    slo = f"the {measure(result.threshold, objective.unit)} SLO"
+    inconclusive = result.first(Judgement.INCONCLUSIVE)
+    borderline = result.first(Judgement.BORDERLINE)
+    breach = result.breach
+    if breach is not None:
+        over = "over" if objective.bound is Bound.CEILING else "under"
+        value = breach.value
+        line = (
+            f"{wording.subject} {wording.verb} {words.at(breach.step.index, wording.klass)}: "
+            f"{estimate_text(value.value, value.low, value.high, objective.unit)}, {over} {slo}"
+        )
+        if inconclusive is not None:
+            line += f"; inconclusive earlier, {words.where(inconclusive)}"
+        elif borderline is not None:
+            line += f"; borderline earlier, {_borderline(words, result, borderline)}"
+        return line
+    if inconclusive is not None:
+        return (
+            f"{wording.subject} inconclusive {words.at(inconclusive, wording.klass)}: "
+            f"{words.generator_limit(inconclusive)}"
+        )
+    if borderline is not None:
+        return (
+            f"{wording.subject}: borderline {_borderline(words, result, borderline)}, "
+            f"around {slo}; not broken {words.highest()}"
+        )
+    if not result.measured:
+        return f"{wording.subject}: not measured in this run"
+    if Judgement.HOLDS not in result.judgements:
+        return f"{wording.subject}: too few samples to judge {words.highest()}"
+    return f"{wording.subject}: not reached {words.highest()}"
+
+
+def _borderline(words: _Words, result: SloResult, index: int) -> str:
+    """ "in waterfall: 0.7-1.6%": the step and its interval."""
+    estimate = result.estimates[index]
+    assert estimate is not None  # a borderline step measured it
+    return f"{words.where(index)}: {span(estimate.low, estimate.high, result.objective.unit)}"
 
 
 def _bottlenecks(

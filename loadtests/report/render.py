@@ -24,6 +24,7 @@ from plotly.offline import get_plotlyjs
 from loadtests.metrics import Outcome, Percentiles
 from loadtests.profiles import RequestClass
 from loadtests.report.capacity import ScaleOut
+from loadtests.report.judged import slo_table, staleness_table, steps_table
 from loadtests.report.model import LOAD_MACHINE_BUSY_PCT, Report, cpu, percentile
 from loadtests.report.plots import (
     LIMIT_NAMES,
@@ -37,9 +38,8 @@ from loadtests.report.plots import (
     throughput_figure,
     timeline_figure,
 )
-from loadtests.report.slo import Bound
 from loadtests.report.tables import Table
-from loadtests.report.units import measure, millis, multiple, num, rate, share
+from loadtests.report.units import millis, multiple, num, rate, share
 from loadtests.results import StepSummary
 
 HTML_FILE = "report.html"
@@ -230,7 +230,8 @@ def sections(report: Report, *, draw: bool = True) -> list[Section]:
 
     found = [
         Section(
-            "SLOs: where each one begins to break", (Text(_slo_note(report)), slo_table(report))
+            "SLOs: where each one begins to break",
+            (Text(_slo_note(report)), slo_table(report), steps_table(report)),
         ),
         Section(
             "Load and saturation",
@@ -247,7 +248,8 @@ def sections(report: Report, *, draw: bool = True) -> list[Section]:
         ),
     ]
     if report.measured_staleness:
-        found.append(Section("Stale position reads", plots(staleness_figure)))
+        shape = (staleness_table(report),) if report.staleness else ()
+        found.append(Section("Stale position reads", (*plots(staleness_figure), *shape)))
     found.append(
         Section("Liquidation feed", (*plots(feed_figure), feed_table(report)))
         if report.measured_feed
@@ -277,30 +279,14 @@ def _timeline_section(
 def _slo_note(report: Report) -> str:
     where = "the step" if report.ramp else "the phase"
     return (
-        f"Each objective is judged step by step; it begins to break at {where} whose value "
-        "first crosses its threshold. Latency is measured from each request's intended send "
-        "time (corrected). Req/s count orders and position queries."
+        f"Each objective is judged step by step by its value's 95% interval: {where} breaks it "
+        "when the whole interval lies beyond the threshold, is borderline when the interval "
+        "straddles it, and has too few samples when it is within as far as measured but the "
+        "samples cannot show it. It begins to break at the first step that breaks it. Where "
+        "the load generator was the limit, latency and timeouts are inconclusive, not the "
+        "venue's failure. Latency is measured from each request's intended send time "
+        "(corrected). Req/s count orders and position queries."
     )
-
-
-def slo_table(report: Report) -> Table:
-    rows = []
-    for verdict in report.verdicts:
-        sign = "≤" if verdict.bound is Bound.CEILING else "≥"
-        if verdict.begins_at is not None:
-            begins = report.steps[verdict.begins_at].label
-        else:
-            begins = "not reached" if verdict.measured else "not measured"
-        rows.append(
-            (
-                verdict.label,
-                f"{sign} {measure(verdict.threshold, verdict.unit)}",
-                begins,
-                NONE if verdict.value is None else measure(verdict.value, verdict.unit),
-                NONE if verdict.worst is None else measure(verdict.worst, verdict.unit),
-            )
-        )
-    return Table("SLO verdicts", ("objective", "SLO", "begins at", "there", "worst"), tuple(rows))
 
 
 def load_table(report: Report) -> Table:
