@@ -31,6 +31,7 @@ include the load machine's own lag.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from itertools import pairwise
@@ -60,10 +61,11 @@ from loadtests.report.capacity import (
 )
 from loadtests.report.intervals import Estimate
 from loadtests.report.knee import KneeStatus, Saturation, find_saturation
-from loadtests.report.samples import StaleShare, StepSamples, step_samples
+from loadtests.report.samples import StaleShare, StepSamples, pooled, step_samples
 from loadtests.report.slo import (
     Bound,
     Judgement,
+    SloEvaluation,
     SloResult,
     SloThresholds,
     begins_at,
@@ -79,6 +81,7 @@ from loadtests.results import (
     StepSummary,
     read_run,
 )
+from loadtests.run_set import is_run_set, read_set
 
 LOAD_CLASSES = (RequestClass.ORDERS, RequestClass.QUERIES)
 """The classes the load axis counts: those a surge multiplies."""
@@ -173,6 +176,12 @@ class StepLoad(BaseModel):
     where not sampled; the defaults keep a report.json written before they were readable."""
 
     @property
+    def generator_bound(self) -> bool:
+        """Whether the load generator, not the venue, was the limit in this step: its latency
+        and timeout verdicts are then inconclusive."""
+        return self.load_machine_busy
+
+    @property
     def load_machine_busy(self) -> bool:
         """Whether the load machine came near saturation in this step."""
         return any(
@@ -213,6 +222,8 @@ class SloVerdict(BaseModel):
     """Every step's verdict; the default keeps a report.json written before them readable."""
     estimates: tuple[Estimate | None, ...] = ()
     """Every step's value with its 95% interval; None where not measured."""
+    runs_begin_at: tuple[int | None, ...] = ()
+    """For a set of runs, where each run alone found it beginning; empty for one run."""
 
     @property
     def broken(self) -> bool:
@@ -273,7 +284,10 @@ class Report(BaseModel):
     model_config = _FROZEN
 
     run: str
-    """The run directory's name."""
+    """The run directory's name (the set's, for a set of runs)."""
+    runs: tuple[str, ...] = ()
+    """For a set of runs, each run's directory name; the SLO verdicts pool them all. Empty for
+    one run; the default keeps a report.json written before sets readable."""
     profile: Profile
     settings: dict[str, JsonValue]
     ramp: bool
@@ -343,15 +357,18 @@ def load_report(
     surge: Surge = OCTOBER_2025,
     scale_out: Sequence[Path] = (),
 ) -> Report:
-    """The report of the run in `directory`, judged by the shipped SLOs with `slo` laid over;
-    `scale_out` names runs of a step ramp at other API worker counts to size the surge in
-    workers with."""
-    return build_report(
-        read_run(directory),
+    """The report of the run in `directory` (or of the set of runs there, pooled), judged by
+    the shipped SLOs with `slo` laid over; `scale_out` names runs of a step ramp at other API
+    worker counts to size the surge in workers with."""
+    first, *repeats = read_set(directory) if is_run_set(directory) else (read_run(directory),)
+    report = build_report(
+        first,
         SloThresholds.load(slo),
         surge=surge,
         scale_out=[read_run(other) for other in scale_out],
+        repeats=repeats,
     )
+    return report.model_copy(update={"run": directory.name}) if repeats else report
 
 
 def build_report(
@@ -360,9 +377,14 @@ def build_report(
     *,
     surge: Surge = OCTOBER_2025,
     scale_out: Sequence[RunResult] = (),
+    repeats: Sequence[RunResult] = (),
 ) -> Report:
     """Judge a run read back from its directory against `thresholds`, and size it for `surge`,
     in API workers too when `scale_out` holds runs at other worker counts.
+
+    `repeats` are further runs of the same profile: the SLO verdicts pool every run's samples,
+    and say where each run alone found each objective beginning; the load, latency and feed
+    tables are the first run's.
 
     Raises `ResultsError` when steps.jsonl lacks a request class's row for a step: a run that
     finished writes one for every step, measured or not. Raises `ValueError`, naming the run,
@@ -376,21 +398,48 @@ def build_report(
     if scale_out:
         others = [(other, _load_axis(other).saturation) for other in scale_out]
         scale_out_runs, usl = _scale_out([(run, saturation), *others])
-    samples = step_samples(run)
+    each = [step_samples(one) for one in (run, *repeats)]
+    samples = pooled(each)
     estimates = _slo_estimates(samples, thresholds)
     metrics = {
         metric: tuple(None if value is None else value.value for value in values)
         for metric, values in estimates.items()
     }
-    evaluation = evaluate(
-        thresholds,
-        estimates,
-        [s.multiple for s in steps],
-        [s.offered_rate for s in steps],
-        [s.load_machine_busy for s in steps],
+    limited = [
+        [step.generator_bound for step in loads]
+        for loads in (steps, *(_load_axis(other).steps for other in repeats))
+    ]
+
+    def judged(
+        estimated: dict[str, tuple[Estimate | None, ...]], bound: list[bool]
+    ) -> SloEvaluation:
+        return evaluate(
+            thresholds,
+            estimated,
+            [s.multiple for s in steps],
+            [s.offered_rate for s in steps],
+            bound,
+        )
+
+    evaluation = judged(estimates, [any(step) for step in zip(*limited, strict=True)])
+    alone = (
+        [
+            judged(_slo_estimates(one, thresholds), bound)
+            for one, bound in zip(each, limited, strict=True)
+        ]
+        if repeats
+        else []
     )
     words = _Words(steps, classes, ramp)
-    verdicts = tuple(_verdict(words, result, thresholds) for result in evaluation.results)
+    verdicts = tuple(
+        _verdict(
+            words,
+            result,
+            thresholds,
+            tuple(_begins(other.results[index]) for other in alone),
+        )
+        for index, result in enumerate(evaluation.results)
+    )
     capacity = None
     if saturation is not None:
         capacity = plan_capacity(saturation, baseline, surge=surge, slos=evaluation, usl=usl)
@@ -415,6 +464,7 @@ def build_report(
     )
     return Report(
         run=run.directory.name,
+        runs=tuple(one.directory.name for one in (run, *repeats)) if repeats else (),
         profile=run.profile,
         settings=run.settings,
         ramp=ramp,
@@ -677,7 +727,16 @@ class _Words:
         return f"in any phase (up to {multiple(top.multiple)} the baseline, in {top.name})"
 
 
-def _verdict(words: _Words, result: SloResult, thresholds: SloThresholds) -> SloVerdict:
+def _begins(result: SloResult) -> int | None:
+    return None if result.breach is None else result.breach.step.index
+
+
+def _verdict(
+    words: _Words,
+    result: SloResult,
+    thresholds: SloThresholds,
+    runs_begin_at: tuple[int | None, ...] = (),
+) -> SloVerdict:
     objective = result.objective
     breach = result.breach
     return SloVerdict(
@@ -689,10 +748,25 @@ def _verdict(words: _Words, result: SloResult, thresholds: SloThresholds) -> Slo
         begins_at=None if breach is None else breach.step.index,
         value=None if breach is None else breach.value.value,
         worst=result.worst,
-        line=_verdict_line(words, result, thresholds),
+        line=_verdict_line(words, result, thresholds) + _agreement(words, runs_begin_at),
         judgements=result.judgements,
         estimates=result.estimates,
+        runs_begin_at=runs_begin_at,
     )
+
+
+def _agreement(words: _Words, runs_begin_at: Sequence[int | None]) -> str:
+    """Where the runs of a set, each alone, found an objective beginning, and how many agree:
+    "; each run alone: at 50× in 2 of 3, at 20× in 1 of 3"; nothing for one run."""
+    if not runs_begin_at:
+        return ""
+    total = len(runs_begin_at)
+    found = Counter(runs_begin_at).most_common()
+    places = ", ".join(
+        f"{'not reached' if index is None else words.where(index)} in {count} of {total}"
+        for index, count in found
+    )
+    return f"; each run alone: {places}"
 
 
 def _verdict_line(words: _Words, result: SloResult, thresholds: SloThresholds) -> str:
