@@ -21,6 +21,9 @@ MARKS = {
     Judgement.UNMEASURED: "",
 }
 """How a step's verdict is marked beside its value; holding needs no mark."""
+GENERATOR_MARK = "(generator-bound)"
+"""Beside a step where the load generator was the limit: its latency and timeouts are the
+generator's as much as the venue's."""
 SHORT_LABELS = {
     "order_latency_p99_ms": "order p99",
     "query_latency_p99_ms": "query p99",
@@ -68,7 +71,7 @@ def steps_table(report: Report) -> Table:
     shown = [verdict for verdict in report.verdicts if verdict.measured and verdict.estimates]
     rows = []
     for step in report.steps:
-        cells = [str(step.index), step.label]
+        cells = [str(step.index), marked(report, step.index, step.label)]
         for verdict in shown:
             estimate = verdict.estimates[step.index]
             judgement = verdict.judgements[step.index]
@@ -91,9 +94,14 @@ def staleness_table(report: Report) -> Table:
         by_age = {part.age_ms: part.estimate for part in shape}
         cells = [NONE if (found := by_age.get(age)) is None else _share(found) for age in ages]
         reads = next(iter(by_age.values())).samples if by_age else 0
-        rows.append((str(step.index), step.label, str(reads), *cells))
+        rows.append((str(step.index), marked(report, step.index, step.label), str(reads), *cells))
     columns = ("#", "step", "reads", *(_older_than(age) for age in ages))
     return Table("Reads stale by more than (share, 95% interval)", columns, tuple(rows))
+
+
+def marked(report: Report, index: int, name: str) -> str:
+    """A step's name in a table, marked where the load generator was the limit."""
+    return f"{name} {GENERATOR_MARK}" if report.steps[index].generator_bound else name
 
 
 def _objective(report: Report, verdict: SloVerdict) -> str:

@@ -41,7 +41,12 @@ from typing import NamedTuple
 from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationError
 
 from loadtests.feedwatch import FEED
-from loadtests.hostload import StepPeaks, step_peaks
+from loadtests.hostload import (
+    GENERATOR_LAG_TOLERANCE_S,
+    LAG_TOLERANCE_SETTING,
+    StepPeaks,
+    step_peaks,
+)
 from loadtests.metrics import (
     ORDER_COUNT_1M,
     ORDER_COUNT_10S,
@@ -174,20 +179,24 @@ class StepLoad(BaseModel):
     host_cpu: float | None = None
     """The load machine's highest CPU (percent of every core) during the step. Both are None
     where not sampled; the defaults keep a report.json written before they were readable."""
-
-    @property
-    def generator_bound(self) -> bool:
-        """Whether the load generator, not the venue, was the limit in this step: its latency
-        and timeout verdicts are then inconclusive."""
-        return self.load_machine_busy
+    behind_free_s: float | None = None
+    """The furthest the load fell behind its schedule with senders free (the generator's own
+    lag); None where not sampled."""
+    behind_waiting_s: float | None = None
+    """The furthest it fell behind with most senders waiting on the target (the venue's)."""
+    generator_bound: bool = False
+    """Whether the load generator, not the venue, was the limit: its CPU near saturation, or
+    behind with senders free by more than the run's tolerance. Latency and timeout verdicts
+    there are inconclusive."""
 
     @property
     def load_machine_busy(self) -> bool:
         """Whether the load machine came near saturation in this step."""
-        return any(
-            cpu is not None and cpu >= LOAD_MACHINE_BUSY_PCT
-            for cpu in (self.host_cpu, self.generator_cpu)
-        )
+        return _cpu_busy(self.host_cpu, self.generator_cpu)
+
+
+def _cpu_busy(*cpus: float | None) -> bool:
+    return any(cpu is not None and cpu >= LOAD_MACHINE_BUSY_PCT for cpu in cpus)
 
 
 class RateLimits(BaseModel):
@@ -516,8 +525,12 @@ def _load_axis(run: RunResult) -> _LoadAxis:
     offered = [sum(_offered(classes[k][i]) for k in LOAD_CLASSES) for i in range(count)]
     ramp = len(offered) > 1 and all(later > earlier for earlier, later in pairwise(offered))
     peaks = step_peaks(run.generator, run.profile.timeline())
+    tolerance = run.settings.get(LAG_TOLERANCE_SETTING)
+    lag_tolerance = (
+        float(tolerance) if isinstance(tolerance, int | float) else GENERATOR_LAG_TOLERANCE_S
+    )
     steps = tuple(
-        _step(index, classes, offered[index], baseline, ramp, peaks[index])
+        _step(index, classes, offered[index], baseline, ramp, peaks[index], lag_tolerance)
         for index in range(count)
     )
     saturation = find_saturation(offered, [s.served_rate for s in steps]) if ramp else None
@@ -591,6 +604,7 @@ def _step(
     baseline: Baseline,
     ramp: bool,
     peaks: StepPeaks,
+    lag_tolerance: float,
 ) -> StepLoad:
     rows = [classes[klass][index] for klass in LOAD_CLASSES]
     first = rows[0]
@@ -606,6 +620,12 @@ def _step(
         served_rate=served / (first.end - first.start),
         generator_cpu=peaks.runner_cpu,
         host_cpu=peaks.host_cpu,
+        behind_free_s=peaks.behind_free_s,
+        behind_waiting_s=peaks.behind_waiting_s,
+        generator_bound=(
+            _cpu_busy(peaks.host_cpu, peaks.runner_cpu)
+            or (peaks.behind_free_s or 0.0) > lag_tolerance
+        ),
     )
 
 
@@ -708,17 +728,18 @@ class _Words:
         return f"at {step.label}" if self.ramp else f"in {step.name}"
 
     def generator_limit(self, index: int) -> str:
-        """Why the load generator, not the venue, limited step `index`'s measurements."""
+        """Why the load generator, not the venue, limited step `index`'s measurements: "the
+        load generator was CPU-bound (94%) and fell 2.1 s behind with free senders"."""
         step = self.steps[index]
-        figures = [
-            f"{what} {cpu(value)}"
-            for what, value in (("host", step.host_cpu), ("runner", step.generator_cpu))
-            if value is not None and value >= LOAD_MACHINE_BUSY_PCT
-        ]
-        return (
-            f"the load generator was CPU-bound ({', '.join(figures)}); give it more cores or "
-            "workers"
+        busiest = max(
+            (cpu for cpu in (step.host_cpu, step.generator_cpu) if cpu is not None), default=None
         )
+        reasons = []
+        if busiest is not None and busiest >= LOAD_MACHINE_BUSY_PCT:
+            reasons.append(f"was CPU-bound ({cpu(busiest)})")
+        if step.behind_free_s:
+            reasons.append(f"fell {millis(step.behind_free_s * 1000)} behind with free senders")
+        return f"the load generator {' and '.join(reasons)}; give it more cores or workers"
 
     def highest(self) -> str:
         top = max(self.steps, key=lambda step: step.multiple)

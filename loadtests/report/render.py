@@ -24,7 +24,7 @@ from plotly.offline import get_plotlyjs
 from loadtests.metrics import Outcome, Percentiles
 from loadtests.profiles import RequestClass
 from loadtests.report.capacity import ScaleOut
-from loadtests.report.judged import slo_table, staleness_table, steps_table
+from loadtests.report.judged import marked, slo_table, staleness_table, steps_table
 from loadtests.report.model import LOAD_MACHINE_BUSY_PCT, Report, cpu, percentile
 from loadtests.report.plots import (
     LIMIT_NAMES,
@@ -58,6 +58,7 @@ LOAD_COLUMNS = (
     "",
     "host CPU",
     "generator CPU",
+    "behind, senders free",
 )
 """The load machine's columns last: they qualify the step's figures rather than add to them."""
 CLASS_COLUMNS = (
@@ -300,7 +301,7 @@ def load_table(report: Report) -> Table:
     rows = tuple(
         (
             str(step.index),
-            step.name,
+            marked(report, step.index, step.name),
             multiple(step.multiple),
             num(step.offered_rate),
             num(step.served_rate),
@@ -308,6 +309,7 @@ def load_table(report: Report) -> Table:
             marks.get(step.index, ""),
             _opt(step.host_cpu, cpu),
             _opt(step.generator_cpu, cpu),
+            _opt(step.behind_free_s, lambda seconds: millis(seconds * 1000)),
         )
         for step in report.steps
     )
@@ -324,7 +326,10 @@ def _load_machine_note(report: Report) -> tuple[Block, ...]:
             "included where it runs there; generator CPU: the busiest Locust runner process's, "
             "as Locust measures it (100% is one core; over 10 s, so it lags the load, and 0 in "
             f"a runner's first 20 s). At {cpu(LOAD_MACHINE_BUSY_PCT)} or more, a step's latency "
-            "and timeouts include the load machine's own lag."
+            "and timeouts include the load machine's own lag. Behind, senders free: how far the "
+            "load fell behind its schedule while its senders were not waiting on the target, "
+            "the generator's own lag. A step marked (generator-bound) was either; its latency "
+            "and timeout verdicts are inconclusive."
         ),
     )
 
@@ -408,7 +413,7 @@ def class_table(report: Report, klass: RequestClass) -> Table:
     for row in report.classes[klass]:
         cells = [
             str(row.index),
-            row.step,
+            marked(report, row.index, row.step),
             _opt(row.offered_rate, num),
             _opt(row.achieved_rate, num),
             *_latency(row.corrected_ms),
@@ -447,7 +452,7 @@ def feed_table(report: Report) -> Table:
     rows = tuple(
         (
             str(row.index),
-            row.step,
+            marked(report, row.index, row.step),
             num(row.feed_events),
             num(row.liquidations),
             _opt(row.completeness, share),
@@ -474,7 +479,7 @@ def rate_limit_table(report: Report) -> Table:
     rows = tuple(
         (
             str(step.index),
-            step.name,
+            marked(report, step.index, step.name),
             *(_opt(report.rate_limit_usage[name][step.index], share) for name in names),
             _opt(refused[step.index], share),
         )
