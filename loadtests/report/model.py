@@ -778,13 +778,13 @@ def _verdict(
 
 def _agreement(words: _Words, runs_begin_at: Sequence[int | None]) -> str:
     """Where the runs of a set, each alone, found an objective beginning, and how many agree:
-    "; each run alone: at 50× in 2 of 3, at 20× in 1 of 3"; nothing for one run."""
+    "; each run alone: 50× in 2 of 3, 20× in 1 of 3"; nothing for one run."""
     if not runs_begin_at:
         return ""
     total = len(runs_begin_at)
     found = Counter(runs_begin_at).most_common()
     places = ", ".join(
-        f"{'not reached' if index is None else words.where(index)} in {count} of {total}"
+        f"{'not reached' if index is None else words.steps[index].label} in {count} of {total}"
         for index, count in found
     )
     return f"; each run alone: {places}"

@@ -31,9 +31,9 @@ def test_a_set_pools_its_runs_and_says_how_many_agree(tmp_path: Path) -> None:
 
     timeouts = report.verdict("timeout_rate")
     assert timeouts.runs_begin_at == (X20, X50)
-    assert timeouts.line.endswith("; each run alone: at 20× in 1 of 2, at 50× in 1 of 2")
+    assert timeouts.line.endswith("; each run alone: 20× in 1 of 2, 50× in 1 of 2")
     # Stale reads (the projector, alike in both) begin at 10x in each.
-    assert report.verdict("stale_read_rate").line.endswith("; each run alone: at 10× in 2 of 2")
+    assert report.verdict("stale_read_rate").line.endswith("; each run alone: 10× in 2 of 2")
     # Pooled: 8 of 2,400 requests timed out at 20x in one run, none of 2,400 in the other.
     pooled = timeouts.estimates[X20]
     assert pooled is not None
