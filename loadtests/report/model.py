@@ -65,16 +65,15 @@ from loadtests.report.capacity import (
     plan_capacity,
 )
 from loadtests.report.intervals import Estimate
+from loadtests.report.judging import judge_runs
 from loadtests.report.knee import KneeStatus, Saturation, find_saturation
-from loadtests.report.samples import StaleShare, StepSamples, pooled, step_samples
+from loadtests.report.samples import StaleShare, StepSamples, step_samples
 from loadtests.report.slo import (
     Bound,
     Judgement,
-    SloEvaluation,
     SloResult,
     SloThresholds,
     begins_at,
-    evaluate,
 )
 from loadtests.report.units import estimate_text, measure, millis, multiple, num, rate, share, span
 from loadtests.report.usl import UslFit
@@ -407,46 +406,25 @@ def build_report(
     if scale_out:
         others = [(other, _load_axis(other).saturation) for other in scale_out]
         scale_out_runs, usl = _scale_out([(run, saturation), *others])
-    each = [step_samples(one) for one in (run, *repeats)]
-    samples = pooled(each)
-    estimates = _slo_estimates(samples, thresholds)
+    judged = judge_runs(
+        thresholds,
+        lambda samples: _slo_estimates(samples, thresholds),
+        [step_samples(one) for one in (run, *repeats)],
+        [
+            [step.generator_bound for step in loads]
+            for loads in (steps, *(_load_axis(other).steps for other in repeats))
+        ],
+        [s.multiple for s in steps],
+        [s.offered_rate for s in steps],
+    )
+    evaluation = judged.evaluation
     metrics = {
         metric: tuple(None if value is None else value.value for value in values)
-        for metric, values in estimates.items()
+        for metric, values in judged.estimates.items()
     }
-    limited = [
-        [step.generator_bound for step in loads]
-        for loads in (steps, *(_load_axis(other).steps for other in repeats))
-    ]
-
-    def judged(
-        estimated: dict[str, tuple[Estimate | None, ...]], bound: list[bool]
-    ) -> SloEvaluation:
-        return evaluate(
-            thresholds,
-            estimated,
-            [s.multiple for s in steps],
-            [s.offered_rate for s in steps],
-            bound,
-        )
-
-    evaluation = judged(estimates, [any(step) for step in zip(*limited, strict=True)])
-    alone = (
-        [
-            judged(_slo_estimates(one, thresholds), bound)
-            for one, bound in zip(each, limited, strict=True)
-        ]
-        if repeats
-        else []
-    )
     words = _Words(steps, classes, ramp)
     verdicts = tuple(
-        _verdict(
-            words,
-            result,
-            thresholds,
-            tuple(_begins(other.results[index]) for other in alone),
-        )
+        _verdict(words, result, thresholds, judged.runs_begin_at(index))
         for index, result in enumerate(evaluation.results)
     )
     capacity = None
@@ -481,7 +459,7 @@ def build_report(
         classes=classes,
         feed=feed,
         metrics=metrics,
-        staleness=tuple(step.stale_shape() for step in samples),
+        staleness=tuple(step.stale_shape() for step in judged.samples),
         stale_tolerance_ms=thresholds.stale_tolerance_ms,
         verdicts=verdicts,
         saturation=saturation,
@@ -746,10 +724,6 @@ class _Words:
         if self.ramp:
             return f"up to {multiple(top.multiple)} (the highest step)"
         return f"in any phase (up to {multiple(top.multiple)} the baseline, in {top.name})"
-
-
-def _begins(result: SloResult) -> int | None:
-    return None if result.breach is None else result.breach.step.index
 
 
 def _verdict(
