@@ -24,7 +24,6 @@ from plotly.offline import get_plotlyjs
 from loadtests.metrics import Outcome, Percentiles
 from loadtests.profiles import RequestClass
 from loadtests.report.capacity import ScaleOut
-from loadtests.report.judged import marked, slo_table, staleness_table, steps_table
 from loadtests.report.model import LOAD_MACHINE_BUSY_PCT, Report, cpu, percentile
 from loadtests.report.plots import (
     LIMIT_NAMES,
@@ -40,6 +39,7 @@ from loadtests.report.plots import (
 )
 from loadtests.report.tables import Table
 from loadtests.report.units import millis, multiple, num, rate, share
+from loadtests.report.verdict_tables import marked, slo_table, staleness_table, steps_table
 from loadtests.results import StepSummary
 
 HTML_FILE = "report.html"
