@@ -984,10 +984,10 @@ def _scale_out_line(plan: CapacityPlan | None) -> tuple[str, ...]:
 
 
 def _load_machine_line(words: _Words) -> tuple[str, ...]:
-    """The caution where the load machine came near saturation, naming the first such step
-    (and its figures, or the highest over several); none when it never did or was not
-    sampled."""
-    busy = [step for step in words.steps if step.load_machine_busy]
+    """The caution where the load generator was the limit (its machine near saturation, or
+    behind with free senders), naming the first such step (and its figures, or the highest
+    over several); none when it never was or was not sampled."""
+    busy = [step for step in words.steps if step.generator_bound]
     if not busy:
         return ()
     first = busy[0]
@@ -999,15 +999,19 @@ def _load_machine_line(words: _Words) -> tuple[str, ...]:
         ("host CPU", [step.host_cpu for step in busy]),
         ("load generator", [step.generator_cpu for step in busy]),
     )
-    figures = ", ".join(
+    figures = [
         f"{what} {up_to}{cpu(max(seen))}"
         for what, values in measured
         if (seen := [value for value in values if value is not None])
-    )
+    ]
+    behind = max((step.behind_free_s or 0.0 for step in busy), default=0.0)
+    if behind:
+        figures.append(f"{up_to}{millis(behind * 1000)} behind with free senders")
     return (
-        f"Load machine saturated {words.at(first.index)}{also}: {figures}; latency and "
-        "timeouts there include the load machine's own lag; run the load from more cores or "
-        "machines (--processes, distributed workers)",
+        f"Load generator was the limit {words.at(first.index)}{also}: {', '.join(figures)}; "
+        "latency and timeouts there are inconclusive, the load machine's own lag as much as "
+        "the venue's; run the load from more cores or machines (--processes, distributed "
+        "workers)",
     )
 
 

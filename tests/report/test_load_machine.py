@@ -15,7 +15,7 @@ from loadtests.results import GeneratorSample, append_generator, read_run
 from tests.report.conftest import ONE_WORKER
 
 PEAK = "peak-minute"
-CAUTION = "Load machine saturated"
+CAUTION = "Load generator was the limit"
 
 
 def _sample_load_machine(
@@ -68,13 +68,25 @@ def test_the_headline_cautions_where_the_host_saturated(cascade_run: Path) -> No
     report = load_report(cascade_run)
 
     assert report.headline[0] == (
-        "Load machine saturated in peak-minute (357× the baseline, 2,500 req/s): host CPU 97%, "
-        "load generator 60%; latency and timeouts there include the load machine's own lag; "
-        "run the load from more cores or machines (--processes, distributed workers)"
+        "Load generator was the limit in peak-minute (357× the baseline, 2,500 req/s): host CPU "
+        "97%, load generator 60%; latency and timeouts there are inconclusive, the load "
+        "machine's own lag as much as the venue's; run the load from more cores or machines "
+        "(--processes, distributed workers)"
     )
     assert sum(CAUTION in line for line in report.headline) == 1
     assert report.headline[0] in to_markdown(report)
     assert "the load machine&#x27;s own lag" in to_html(report)
+
+
+def test_the_headline_cautions_where_free_senders_fell_behind(cascade_run: Path) -> None:
+    _sample_load_machine(cascade_run, {}, behind_free_s={PEAK: 2.1})
+
+    report = load_report(cascade_run)
+
+    assert report.headline[0].startswith(
+        "Load generator was the limit in peak-minute (357× the baseline, 2,500 req/s): host CPU "
+        "40%, load generator 20%, 2.1 s behind with free senders; "
+    )
 
 
 def test_a_runner_at_the_threshold_is_enough_and_several_phases_make_one_line(
@@ -88,8 +100,8 @@ def test_a_runner_at_the_threshold_is_enough_and_several_phases_make_one_line(
 
     (line,) = (line for line in report.headline if CAUTION in line)
     assert line.startswith(
-        "Load machine saturated in waterfall (18.6× the baseline, 130 req/s) and 1 later phase: "
-        "host CPU up to 96%, load generator up to 99%; "
+        "Load generator was the limit in waterfall (18.6× the baseline, 130 req/s) and 1 later "
+        "phase: host CPU up to 96%, load generator up to 99%; "
     )
 
 
