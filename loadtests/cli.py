@@ -14,7 +14,7 @@ from loadtests.demo import run_demo
 from loadtests.options import CLIENT_IPS, CLIENT_TIMEOUT_S
 from loadtests.profiles import load_profile
 from loadtests.report import cli as report_cli
-from loadtests.run import RunOptions, run_load
+from loadtests.run import RunOptions, run_load, run_repeats
 
 app = typer.Typer(
     name="stampede",
@@ -108,6 +108,14 @@ def run(
             "how many serve it. Recorded for `stampede report --scale-out`.",
         ),
     ] = None,
+    repeat: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Run the profile this many times (each against a fresh embedded mock) into "
+            "one set directory; the report pools them and says how many runs agree.",
+        ),
+    ] = 1,
 ) -> None:
     """Run a profile against the target (or the embedded mock) and write the report."""
     options = RunOptions(
@@ -125,9 +133,12 @@ def run(
         api_workers=api_workers,
         web_port=web_port,
     )
-    run_dir = run_load(options, Console())
-    if web_port is None:
-        report_cli.report(run_dir, slo=slo, out=None, fail_on_slo=fail_on_slo)
+    if web_port is not None:
+        # Runs start and stop in the web UI, each writing its own report as it ends.
+        run_load(options, Console())
+        return
+    run_dir = run_repeats(options, repeat, Console())
+    report_cli.report(run_dir, slo=slo, out=None, fail_on_slo=fail_on_slo)
 
 
 @app.command()

@@ -206,7 +206,7 @@ def test_without_exchange_samples_the_line_says_what_it_rests_on_and_never_none(
     (line,) = (line for line in broke.headline if "ottleneck" in line)
     assert line == (
         "Likely bottleneck: no client-side symptom points at a component, though Order latency "
-        "SLO broken in peak-minute (100× orders, 500 orders/s): 3 s, over the 500 ms SLO"
+        "SLO broken in peak-minute (100× orders, 500 orders/s): 3 s (≥ 3 s), over the 500 ms SLO"
     )
     assert "Likely bottleneck" in to_markdown(broke)
     assert "the target reported none of its internals" in to_markdown(broke)
