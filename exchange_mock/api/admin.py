@@ -3,8 +3,11 @@ the harness runs after every load test, and under `/stampede/admin` (loopback on
 see `admin_auth.py`) the faults and the state of the pipeline:
 
 - `GET /stampede/admin/status`: every fault in force, the orders queued in front of the engine,
-  the projector's lag (events and ms), the journal's length, the latest engine snapshot's age,
-  Redis's memory and its limit, and the requests in flight in the worker that answers;
+  the journal's head and the projector's sequence (its lag in events and ms), the journal's
+  length, the latest engine snapshot's age, Redis's memory and its limit, the requests in flight
+  in the worker that answers, every process's vitals (roles, CPU, requests in flight and shed,
+  Redis round trips: see `telemetry/vitals.py`) and the CPU Redis has used: one cheap snapshot
+  of the whole exchange, which the harness samples each second;
 - `PUT /stampede/admin/faults` with `{"kind": ..., "value": ...}`: set one fault (0 clears it);
 - `DELETE /stampede/admin/faults`: clear every fault;
 - `POST /stampede/admin/outage` with `{"kind": "redis_outage", "seconds": ...}`: Redis drops
@@ -33,6 +36,7 @@ from exchange_mock.faults.redis_outage import MAX_SECONDS, redis_outage
 from exchange_mock.store.audit import audit
 from exchange_mock.store.backlog import backlog
 from exchange_mock.store.footprint import footprint
+from exchange_mock.telemetry.vitals import read_vitals
 
 REDIS_OUTAGE = "redis_outage"
 
@@ -73,7 +77,10 @@ async def get_status(request: Request) -> dict[str, object]:
     now_ms = context.clock()
     behind = await backlog(ops.control, ops.keys, now_ms)
     store = await footprint(ops.control, ops.keys, now_ms)
+    vitals = await read_vitals(ops.control, ops.keys, now_ms, context.settings.vitals_interval_ms)
+    redis_cpu = await ops.control.info("cpu")
     return {
+        "at_ms": now_ms,
         "faults": faults,
         "journal_length": store.journal_length,
         "snapshot_age_ms": store.snapshot_age_ms,
@@ -91,6 +98,8 @@ async def get_status(request: Request) -> dict[str, object]:
             "in_flight": edge.in_flight,
             "capacity": edge.capacity,
         },
+        "processes": [asdict(process) for process in vitals],
+        "redis_cpu_s": float(redis_cpu["used_cpu_sys"]) + float(redis_cpu["used_cpu_user"]),
     }
 
 
