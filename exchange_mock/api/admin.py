@@ -11,7 +11,8 @@ see `admin_auth.py`) the faults and the state of the pipeline:
 - `PUT /stampede/admin/faults` with `{"kind": ..., "value": ...}`: set one fault (0 clears it);
 - `DELETE /stampede/admin/faults`: clear every fault;
 - `POST /stampede/admin/outage` with `{"kind": "redis_outage", "seconds": ...}`: Redis drops
-  every client and refuses new ones for that long (`faults/redis_outage.py`); answered at once.
+  every client and refuses new ones for that long (`faults/redis_outage.py`); answered once it
+  is in force.
 
 A fault change is in force in the process that answers it by the time the answer leaves; it
 reaches the exchange's other processes within milliseconds (a Redis notice), and within
@@ -140,11 +141,19 @@ async def post_outage(outage: OutageRequest, request: Request) -> dict[str, obje
         raise ExchangeError(
             Code.INVALID_PARAMETER, f"An outage lasts more than 0 and at most {MAX_SECONDS} s."
         )
-    held = asyncio.create_task(redis_outage(operator_of(request).control, outage.seconds))
+    begun = asyncio.Event()
+    held = asyncio.create_task(redis_outage(operator_of(request).control, outage.seconds, begun))
     # Held by the app until it ends: the event loop keeps only weak references to tasks.
     outages: set[asyncio.Task[None]] = request.app.state.outages
     outages.add(held)
     held.add_done_callback(outages.discard)
+    # Answered once the outage is in force, so a caller's clock starts with it; a failure to
+    # start it (Redis already unreachable) is answered as any Redis failure is.
+    waiting = asyncio.create_task(begun.wait())
+    await asyncio.wait({held, waiting}, timeout=5, return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()
+    if held.done():
+        held.result()
     return {"kind": outage.kind, "seconds": outage.seconds}
 
 

@@ -22,9 +22,9 @@ log = logging.getLogger(__name__)
 MAX_SECONDS = 600.0
 
 
-async def redis_outage(redis: Redis, seconds: float) -> None:
+async def redis_outage(redis: Redis, seconds: float, begun: asyncio.Event) -> None:
     """Hold an outage for `seconds` (see the module's docstring), through a connection of its
-    own taken from `redis`'s pool."""
+    own taken from `redis`'s pool; `begun` is set once every client has been dropped."""
     async with redis.client() as own:
         config = await cast(Awaitable[dict[str, str]], own.config_get("maxclients"))
         limit = config["maxclients"]
@@ -33,6 +33,7 @@ async def redis_outage(redis: Redis, seconds: float) -> None:
             for kind in ("normal", "pubsub"):
                 await own.client_kill_filter(_type=kind, skipme=True)
             log.warning("Redis outage for %.1f s begins", seconds)
+            begun.set()
             await asyncio.sleep(seconds)
         finally:
             await own.config_set("maxclients", limit)

@@ -272,7 +272,6 @@ async def test_a_rehearsed_redis_outage_refuses_then_recovers(
             "/stampede/admin/outage", json={"kind": "redis_outage", "seconds": 2}
         )
         assert started.status_code == 200, started.text
-        await asyncio.sleep(0.3)
         during = await SignedClient(http, trader).send("GET", "/fapi/v3/positionRisk")
         unknown = await http.post("/stampede/admin/outage", json={"kind": "meteor", "seconds": 1})
     assert (during.status_code, during.json()["code"]) == (503, -1001), during.text
