@@ -167,6 +167,17 @@ async def test_cancel_goes_through_the_bus_by_order_id(
 
 
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
+async def test_an_order_id_beyond_64_bits_is_1100_and_reaches_no_engine(
+    http: httpx.AsyncClient, bus: FakeBus, method: str
+) -> None:
+    response = await signed(
+        http, method, "/fapi/v1/order", symbol="BTCUSDT", orderId=99999999999999999999
+    )
+    assert error(response) == (400, -1100)
+    assert bus.commands == []
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
 async def test_an_order_must_be_named_by_order_id_or_client_id(
     http: httpx.AsyncClient, method: str
 ) -> None:
