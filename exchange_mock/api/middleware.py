@@ -9,7 +9,10 @@ For each request outside the operator namespace and the docs, in this order:
 
 1. over `api_concurrency` requests in flight in this process: 503 "Service Unavailable." at
    once, with no I/O, rather than a queue without bound;
-2. the rate limits (one Redis round trip): 429 or 418 with Retry-After;
+2. the rate limits (one Redis round trip): 429 or 418 with Retry-After. The IP's weight is
+   charged for every request; a new order counts toward its account's ORDERS limits only when
+   signed with the account's secret, so a client that knows another's API key cannot spend
+   that account's budget (the edge reads an order's body to check);
 3. `unavailable_pct`: 503 "Service Unavailable.", and the request does not run;
 4. `api_delay_ms`, then the route;
 5. `unknown_error_pct`: a successful answer is replaced by 503 "Unknown error, ...": the
@@ -29,9 +32,10 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from exchange_mock.accounts import AccountBook
+from exchange_mock.api.auth import read_body, signed_by
 from exchange_mock.api.client_ip import client_ip
 from exchange_mock.api.errors import error_response
-from exchange_mock.api.ratelimit import RateLimiter, RateLimitTable
+from exchange_mock.api.ratelimit import EndpointCost, RateLimiter, RateLimitTable
 from exchange_mock.errors import Code, ExchangeError
 from exchange_mock.faults.kinds import FaultKind, FaultReader
 from exchange_mock.settings import Settings
@@ -78,9 +82,16 @@ class Edge:
         pct = self.faults.value(kind)
         return pct > 0 and self._rng.random() * 100 < pct
 
-    async def admit(self, scope: Scope) -> dict[str, str]:
+    def cost(self, scope: Scope) -> EndpointCost | None:
+        """What the request costs, or None when nothing is counted."""
+        if self._limiter is None:
+            return None
+        return self._table.cost(scope["method"], scope["path"])
+
+    async def admit(self, scope: Scope, cost: EndpointCost, body: bytes) -> dict[str, str]:
         """Count the request against the rate limits: the headers for its answer, or the 429 or
-        418 (ExchangeError) to answer instead."""
+        418 (ExchangeError) to answer instead. The IP pays for every request; an account's
+        order budget only for an order signed with its secret (`body` is read for orders)."""
         if self._limiter is None:
             return {}
         api_key: str | None = None
@@ -93,9 +104,11 @@ class Edge:
                 forwarded = text if forwarded is None else f"{forwarded},{text}"
         peer = scope.get("client")
         ip = client_ip(peer[0] if peer else None, forwarded, self._trusted_proxies)
-        cost = self._table.cost(scope["method"], scope["path"])
-        weight = cost.weight_for(dict(parse_qsl(scope["query_string"].decode("latin-1"))))
-        account = self._accounts.by_api_key(api_key) if api_key else None
+        query = scope["query_string"]
+        weight = cost.weight_for(dict(parse_qsl(query.decode("latin-1"))))
+        account = self._accounts.by_api_key(api_key) if api_key and cost.order else None
+        if account is not None and not signed_by(account, query, body):
+            account = None
         return await self._limiter.admit(
             ip, weight, None if account is None else account.id, cost.order
         )
@@ -120,11 +133,18 @@ class EdgeMiddleware:
             edge.in_flight -= 1
 
     async def _guarded(self, edge: Edge, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            headers = await edge.admit(scope)
-        except ExchangeError as refusal:
-            await _answer(scope, receive, send, refusal)
-            return
+        cost = edge.cost(scope)
+        headers: dict[str, str] = {}
+        if cost is not None:
+            body = b""
+            if cost.order:
+                body = await read_body(receive)
+                receive = _replay(body, receive)
+            try:
+                headers = await edge.admit(scope, cost, body)
+            except ExchangeError as refusal:
+                await _answer(scope, receive, send, refusal)
+                return
         if edge.chance(FaultKind.UNAVAILABLE_PCT):
             await _answer(scope, receive, send, _unavailable(), headers)
             return
@@ -135,6 +155,21 @@ class EdgeMiddleware:
         if headers or fail_after:
             send = _amended(scope, receive, send, headers, fail_after)
         await self.app(scope, receive, send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """`receive` for a route after the edge has read the body: the body once, then whatever
+    the client sends next (its disconnect)."""
+    unread = True
+
+    async def replayed() -> Message:
+        nonlocal unread
+        if unread:
+            unread = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
 
 
 def _amended(

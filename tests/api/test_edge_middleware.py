@@ -138,6 +138,32 @@ async def test_new_orders_carry_the_accounts_order_counts(http: httpx.AsyncClien
     assert "X-MBX-ORDER-COUNT-1M" not in (await http.get("/fapi/v1/ping")).headers
 
 
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "&".join(f"{k}={v}" for k, v in ORDER.items()),
+        signed_query(TRADER, **ORDER)[:-1] + "0",
+        signed_query(ACCOUNTS.traders[1], **ORDER),
+    ],
+    ids=["unsigned", "bad signature", "another account's secret"],
+)
+async def test_orders_without_the_accounts_secret_spend_none_of_its_budget(
+    http: httpx.AsyncClient, forged: str
+) -> None:
+    """The key is public knowledge; only the signature proves the account sent the order."""
+    for _ in range(3):
+        refused = await http.post(
+            "/fapi/v1/order", content=forged, headers={**key_header(), **FORM}
+        )
+        assert refused.status_code == 400
+        assert "X-MBX-ORDER-COUNT-10S" not in refused.headers
+
+    placed = await place_order(http)
+
+    assert placed.status_code == 200
+    assert placed.headers["X-MBX-ORDER-COUNT-10S"] == "1"
+
+
 async def test_over_the_limit_the_answer_is_binances_429(guarded: AppFactory) -> None:
     async with client(guarded(table_with_weight_limit(5))) as http:
         await http.get("/fapi/v1/depth", params={"symbol": "BTCUSDT", "limit": 100})
