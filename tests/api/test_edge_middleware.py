@@ -288,3 +288,55 @@ async def test_api_delay_is_added_to_every_request(
     await http.get("/fapi/v1/ping")
 
     assert time.perf_counter() - started >= 0.08
+
+
+# -- request size and unknown keys ---------------------------------------------------------------
+
+
+async def test_a_body_over_64_kb_is_413_and_runs_nothing(
+    http: httpx.AsyncClient, bus: GatedBus
+) -> None:
+    oversized = signed_query(TRADER, **ORDER) + "&pad=" + "x" * 70_000
+
+    refused = await http.post("/fapi/v1/order", content=oversized, headers={**key_header(), **FORM})
+
+    assert body(refused)[:2] == (413, -1000)
+    assert bus.commands == []
+
+
+async def test_a_chunked_body_is_cut_off_at_64_kb(http: httpx.AsyncClient, bus: GatedBus) -> None:
+    sent: list[int] = []
+
+    async def endless() -> AsyncIterator[bytes]:
+        for _ in range(1_000):
+            sent.append(1)
+            yield b"x" * 8_192
+
+    refused = await http.post("/fapi/v1/order", content=endless(), headers={**key_header(), **FORM})
+
+    assert body(refused)[:2] == (413, -1000)
+    assert len(sent) < 16  # read up to the cap, not the 8 MB on offer
+    assert bus.commands == []
+
+
+@pytest.mark.parametrize(("key", "code"), [("x" * 64, -2015), ("short", -2014), (None, -2014)])
+async def test_a_request_with_a_body_and_no_known_key_is_refused_before_the_body_is_read(
+    http: httpx.AsyncClient, key: str | None, code: int
+) -> None:
+    read: list[int] = []
+
+    async def watched() -> AsyncIterator[bytes]:
+        read.append(1)
+        yield signed_query(TRADER, **ORDER).encode()
+
+    headers = FORM if key is None else {"X-MBX-APIKEY": key, **FORM}
+    refused = await http.post("/fapi/v1/order", content=watched(), headers=headers)
+
+    assert body(refused)[1] == code
+    assert read == []
+
+
+async def test_operator_api_bodies_are_capped_too(http: httpx.AsyncClient) -> None:
+    refused = await http.post("/stampede/faults", content=b"{" + b" " * 70_000 + b"}")
+
+    assert body(refused)[:2] == (413, -1000)
