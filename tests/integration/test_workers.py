@@ -74,21 +74,11 @@ async def test_one_client_order_id_places_one_order_across_workers(two_workers: 
         client = SignedClient(http, trader)
         depth = (await http.get("/fapi/v1/depth", params={"symbol": "BTCUSDT"})).json()
         price = (Decimal(depth["bids"][0][0]) * Decimal("0.97")).quantize(Decimal("0.1"))
+        order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+                 "quantity": "0.002", "price": str(price),
+                 "newClientOrderId": "only-once"}  # fmt: skip
         tries = await asyncio.gather(
-            *(
-                client.send(
-                    "POST",
-                    "/fapi/v1/order",
-                    symbol="BTCUSDT",
-                    side="BUY",
-                    type="LIMIT",
-                    timeInForce="GTC",
-                    quantity="0.002",
-                    price=str(price),
-                    newClientOrderId="only-once",
-                )  # fmt: skip
-                for _ in range(8)
-            )
+            *(client.send("POST", "/fapi/v1/order", **order) for _ in range(8))
         )
 
     answers = Counter((r.status_code, r.json().get("code")) for r in tries)
