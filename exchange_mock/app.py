@@ -15,6 +15,7 @@ from exchange_mock.api.ratelimit import RateLimiter
 from exchange_mock.api.userstream import listen_key_index
 from exchange_mock.node import Node
 from exchange_mock.settings import Settings
+from exchange_mock.store.listenkeys import ListenKeys
 from exchange_mock.telemetry.asgi import MetricsMiddleware
 
 
@@ -23,12 +24,14 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Node(settings) as node:
             app.state.node = node
+            listen_keys = ListenKeys(node.redis, node.keys, settings.listen_key_ttl_s * 1000)
             context = ApiContext(
                 settings=settings,
                 symbols=node.symbols,
                 accounts=node.accounts,
                 bus=node.bus,
                 reads=node.reads,
+                listen_keys=listen_keys,
             )
             app.state.context = context
             table = context.rate_limit_table
@@ -39,7 +42,9 @@ def create_app(settings: Settings) -> FastAPI:
             )
             app.state.edge = Edge(settings, node.accounts, table, node.faults, limiter)
             if node.relay is not None:
-                app.state.ws = ws.WsContext(node.relay, listen_key_index(node.accounts))
+                app.state.ws = ws.WsContext(
+                    node.relay, listen_key_index(node.accounts), listen_keys
+                )
             yield
 
     app = FastAPI(

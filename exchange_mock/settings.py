@@ -167,7 +167,12 @@ class Settings(BaseSettings):
         "Set when the engine's process starts; the operator API changes them at runtime.",
     )
     random_seed: int = 7
-    listen_key_ttl_s: int = 3_600
+    listen_key_ttl_s: int = Field(
+        default=3_600,
+        ge=1,
+        description="How long a listen key lives after its start or last keepalive (Binance: "
+        "60 minutes); then its stream gets listenKeyExpired and a keepalive -1125.",
+    )
 
     @field_validator("faults")
     @classmethod

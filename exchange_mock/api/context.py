@@ -12,6 +12,7 @@ from exchange_mock.api.ratelimit import RateLimitTable
 from exchange_mock.clock import Clock, wall_clock
 from exchange_mock.settings import Settings
 from exchange_mock.store.bus import CommandBus
+from exchange_mock.store.listenkeys import ListenKeys
 from exchange_mock.store.readmodel import ReadModel
 from exchange_mock.symbols import SymbolTable
 
@@ -23,6 +24,7 @@ class ApiContext:
     accounts: AccountBook
     bus: CommandBus
     reads: ReadModel
+    listen_keys: ListenKeys
     clock: Clock = wall_clock
     rate_limit_table: RateLimitTable = field(init=False)
     """The table the rate limiter enforces, which exchangeInfo publishes."""

@@ -12,7 +12,8 @@ Both of Binance's layouts, under every route prefix newer clients use (`/public`
   `{"error": {"code", "msg"}, "id": n}`.
 
 A well-formed stream the mock does not produce (`btcusdt@aggTrade`) is accepted and stays quiet,
-as Binance accepts any stream; a malformed name or an unknown listen key is refused. Messages
+as Binance accepts any stream; a malformed name, or a listen key that is unknown or not live, is
+refused, and a key that expires while connected is answered `listenKeyExpired`. Messages
 reach each connection through this process's `FeedRelay`, so whichever worker a client lands on
 it sees every event. A client that falls a bounded queue behind is closed (see `feeds.relay`).
 """
@@ -34,6 +35,7 @@ from exchange_mock.clock import Clock, wall_clock
 from exchange_mock.errors import StampedeError
 from exchange_mock.feeds import payloads, streams
 from exchange_mock.feeds.relay import POLICY_VIOLATION, FeedRelay, Subscriber
+from exchange_mock.store.listenkeys import ListenKeys
 from exchange_mock.types import AccountId
 
 router = APIRouter()
@@ -43,6 +45,9 @@ MAX_STREAMS = 1024
 """Binance's limit of streams on one connection."""
 METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")
 COMBINED = "combined"
+EXPIRY_CHECK_MS = 5_000
+"""The longest a connection goes without checking its listen keys: an expiry is pushed at most
+this late, and a connection without one costs no Redis round trip at all."""
 
 
 class WsCode(IntEnum):
@@ -73,7 +78,16 @@ class WsContext:
 
     relay: FeedRelay
     listen_keys: Mapping[str, AccountId]
+    live: ListenKeys
     clock: Clock = wall_clock
+
+    async def resolve(self, names: Iterable[str]) -> dict[str, str]:
+        """`channels`, refusing a listen key that is not live (expired, or closed)."""
+        resolved = self.channels(names)
+        for name in resolved:
+            if not streams.is_market(name) and not await self.live.remaining_ms(name):
+                raise InvalidStream("This listenKey does not exist.")
+        return resolved
 
     def channels(self, names: Iterable[str]) -> dict[str, str]:
         """Stream name (normalized) -> the pub/sub channel that carries it."""
@@ -121,7 +135,7 @@ async def serve(websocket: WebSocket, combined: bool, names: list[str]) -> None:
     context = context_of(websocket)
     listen_key = websocket.query_params.get("listenKey")
     try:
-        wanted = context.channels([*names, *([listen_key] if listen_key else [])])
+        wanted = await context.resolve([*names, *([listen_key] if listen_key else [])])
         if len(wanted) > MAX_STREAMS:
             raise InvalidStream(f"Invalid request: more than {MAX_STREAMS} streams")
     except InvalidStream as refused:
@@ -134,13 +148,17 @@ async def serve(websocket: WebSocket, combined: bool, names: list[str]) -> None:
     try:
         await relay.subscribe(subscriber, wanted)
         await websocket.accept()
-        requests = asyncio.create_task(_read_requests(context, websocket, subscriber))
+        tasks = (
+            asyncio.create_task(_read_requests(context, websocket, subscriber)),
+            asyncio.create_task(_expire_listen_keys(context, subscriber)),
+        )
         try:
             await _send(websocket, subscriber)
         finally:
-            requests.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await requests
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
     finally:
         relay.detach(subscriber)
 
@@ -156,6 +174,27 @@ async def _send(websocket: WebSocket, subscriber: Subscriber) -> None:
         if subscriber.ending is not None:
             code, reason = subscriber.ending
             await websocket.close(code=code, reason=reason)
+
+
+async def _expire_listen_keys(context: WsContext, subscriber: Subscriber) -> None:
+    """Binance's expiry: a listen key left its TTL without a keepalive pushes `listenKeyExpired`
+    and its user data stops, the connection staying open. Published on the key's channel, so
+    the relay ends it on every connection that has it, as a DELETE does."""
+    notified: set[str] = set()
+    while True:
+        notified &= set(subscriber.streams.values())  # a key started again can expire again
+        wait_ms = EXPIRY_CHECK_MS
+        for channel, name in list(subscriber.streams.items()):
+            if streams.is_market(name) or name in notified:
+                continue
+            remaining = await context.live.remaining_ms(name)
+            if remaining:
+                wait_ms = min(wait_ms, remaining)
+                continue
+            notified.add(name)
+            notice = payloads.listen_key_expired(name, context.clock())
+            await context.relay.publish(channel, orjson.dumps(notice))
+        await asyncio.sleep(wait_ms / 1000)
 
 
 async def _read_requests(context: WsContext, websocket: WebSocket, subscriber: Subscriber) -> None:
@@ -223,7 +262,7 @@ async def _perform(context: WsContext, subscriber: Subscriber, request: dict[str
     match method:
         case "SUBSCRIBE":
             try:
-                wanted = context.channels(_stream_params(params))
+                wanted = await context.resolve(_stream_params(params))
             except InvalidStream as refused:
                 raise WsRequestError(WsCode.INVALID_REQUEST, str(refused)) from None
             if len(set(subscriber.streams) | set(wanted.values())) > MAX_STREAMS:
