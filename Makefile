@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint demo exchange bench clean
+.PHONY: venv test lint demo exchange bench conformance clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check exchange_mock loadtests tests benchmarks
-	$(BIN)/ruff format --check exchange_mock loadtests tests benchmarks
+	$(BIN)/ruff check exchange_mock loadtests conformance tests benchmarks
+	$(BIN)/ruff format --check exchange_mock loadtests conformance tests benchmarks
 	$(BIN)/mypy
 
 test: lint
@@ -28,9 +28,14 @@ demo: $(STAMP)
 exchange: $(STAMP)
 	$(BIN)/stampede exchange
 
+# ccxt's own binanceusdm test suite against a fresh mock: a table of method -> pass/fail/skipped
+# (build/conformance/ccxt-binanceusdm.md), non-zero on any failure of an in-scope method.
+conformance: $(STAMP)
+	$(BIN)/python -m conformance.ccxt_suite
+
 bench: $(STAMP)
 	for b in $(filter-out benchmarks/harness.py benchmarks/loadgen.py,$(wildcard benchmarks/*.py)); do \
 		$(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build

@@ -68,3 +68,9 @@ class AccountBook:
     @property
     def makers(self) -> tuple[Account, ...]:
         return tuple(a for a in self.accounts if a.is_maker)
+
+    @property
+    def shock_account(self) -> AccountId:
+        """The operator's shock account, numbered after the configured ones; it has no API key,
+        as only the operator's shock route trades for it."""
+        return AccountId(len(self.accounts) + 1)

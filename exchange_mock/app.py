@@ -8,14 +8,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from exchange_mock.api import account, admin, market, orders, scenario, userstream, ws
-from exchange_mock.api.context import ApiContext
+from exchange_mock.api.context import ApiContext, OperatorContext
 from exchange_mock.api.errors import install_error_handlers
 from exchange_mock.api.middleware import Edge, EdgeMiddleware
 from exchange_mock.api.ratelimit import RateLimiter
 from exchange_mock.api.userstream import listen_key_index
+from exchange_mock.collateral import CollateralTable
+from exchange_mock.market.venues import VenueTable
 from exchange_mock.node import Node
 from exchange_mock.settings import Settings
 from exchange_mock.store.listenkeys import ListenKeys
+from exchange_mock.store.scenario import ScenarioBoard
 from exchange_mock.telemetry.asgi import MetricsMiddleware
 
 
@@ -23,7 +26,6 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Node(settings) as node:
-            app.state.node = node
             listen_keys = ListenKeys(node.redis, node.keys, settings.listen_key_ttl_s * 1000)
             context = ApiContext(
                 settings=settings,
@@ -34,6 +36,19 @@ def create_app(settings: Settings) -> FastAPI:
                 listen_keys=listen_keys,
             )
             app.state.context = context
+            app.state.operator = OperatorContext(
+                redis=node.redis,
+                control=node.control,
+                keys=node.keys,
+                fault_board=node.fault_board,
+                faults=node.faults,
+                scenario=ScenarioBoard(node.control, node.keys),
+                venues={
+                    index.name: frozenset(venue.name for venue in index.venues)
+                    for index in VenueTable.load().indexes
+                },
+                collateral=CollateralTable.load(),
+            )
             table = context.rate_limit_table
             limiter = (
                 RateLimiter(node.redis, node.keys, table, settings.time_scale)

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import time
 from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from exchange_mock.accounts import AccountBook
+from exchange_mock.clock import wall_clock
 from exchange_mock.collateral import CollateralTable
 from exchange_mock.domain.commands import Command, FundAccount, UpdateMarkPrice
 from exchange_mock.engine.adl import REFRESH_MS as ADL_REFRESH_MS
@@ -34,17 +34,17 @@ from exchange_mock.faults.board import FaultBoard, LiveFaults
 from exchange_mock.faults.stale import LaggingReadModel
 from exchange_mock.feeds.publisher import FeedPublisher
 from exchange_mock.feeds.relay import FeedRelay
-from exchange_mock.market.crowd import Crowd
 from exchange_mock.market.genesis import risk_genesis
 from exchange_mock.market.makers import MarketMakers
 from exchange_mock.projector.runner import Projector
-from exchange_mock.settings import Role, Settings
+from exchange_mock.settings import Crowd, Role, Settings
 from exchange_mock.store import scripts
 from exchange_mock.store.bus import CommandBus, Shedding
 from exchange_mock.store.keys import Keys
 from exchange_mock.store.pool import BoundedPool
 from exchange_mock.store.scenario import ScenarioBoard
 from exchange_mock.symbols import SymbolTable, to_cash, to_ppm
+from exchange_mock.telemetry.hooks import ack_observed
 from exchange_mock.telemetry.redis_latency import MeasuredConnection
 from exchange_mock.telemetry.sampler import PipelineSampler
 from exchange_mock.types import Millis
@@ -100,7 +100,9 @@ class Node:
         if settings.shed_queue_depth:
             makers = frozenset(account.id for account in self.accounts.makers)
             shedding = Shedding(settings.shed_queue_depth, makers)
-        self.bus = CommandBus(self.redis, self.keys, settings.ack_timeout_ms, shedding)
+        self.bus = CommandBus(
+            self.redis, self.keys, settings.ack_timeout_ms, shedding, observe_ack=ack_observed
+        )
         self.reads = LaggingReadModel(self.redis, self.keys, self.faults)
         self.relay = (
             FeedRelay(self.redis, self.keys, settings.ws_send_queue)
@@ -135,7 +137,7 @@ class Node:
                 genesis(
                     self.accounts,
                     self.symbols,
-                    int(time.time() * 1000),
+                    wall_clock(),
                     settings.crowd,
                     settings.random_seed,
                 ),

@@ -1,6 +1,8 @@
-"""Margin arithmetic shared by the engine (which liquidates) and the API (which shows where it
-will): maintenance margin from the brackets, and the prices at which an account's margin runs
-out. Shared because the two must agree to the tick, and the API may not import the engine.
+"""Margin arithmetic shared by the engine (which checks and liquidates) and the API (which shows
+the figures it checks against): the brackets' leverage and notional caps, initial and
+maintenance margin, collateral at its haircut, and the prices at which an account's margin runs
+out. Shared because the two must agree to the cash unit and the tick, and the API may not
+import the engine.
 
 Cross margin, one-way mode. For one position of `lots` (signed) with entry `cost` (signed cash,
 so entry price = cost / lots), the rest of the account contributes a `cushion`: its wallet (cash
@@ -70,6 +72,36 @@ class Tiers:
         """notional × MMR − cum, for a notional of `size` (≥ 0)."""
         tier = min(bisect_left(self.caps, size), self.last)
         return size * self.mmrs[tier] // PPM - self.cums[tier]
+
+
+def max_leverage(spec: SymbolSpec) -> int:
+    """The symbol's highest leverage: the first bracket's."""
+    return spec.brackets[0].max_leverage
+
+
+def default_leverage(spec: SymbolSpec, configured: int) -> int:
+    """An account's leverage in the symbol until it sets one: the configured default, capped
+    at the symbol's highest."""
+    return min(configured, max_leverage(spec))
+
+
+def max_notional(spec: SymbolSpec, leverage: int) -> Cash:
+    """The largest position notional allowed at `leverage`: the biggest cap among the brackets
+    that still allow that leverage (0 above the symbol's maximum)."""
+    return max(
+        (to_cash(tier.notional_cap) for tier in spec.brackets if tier.max_leverage >= leverage),
+        default=0,
+    )
+
+
+def maintenance_margin(spec: SymbolSpec, notional: Cash) -> Cash:
+    """notional × MMR − cum of the bracket the notional falls in (the engine keeps a market's
+    `Tiers` instead of rebuilding them per call)."""
+    return Tiers(spec).maintenance(abs(notional))
+
+
+def initial_margin(notional: Cash, leverage: int) -> Cash:
+    return abs(notional) // leverage
 
 
 def at_margin_ratio(

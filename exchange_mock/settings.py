@@ -10,11 +10,11 @@ from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from exchange_mock.faults.kinds import FaultKind, check
-from exchange_mock.market.crowd import Crowd
+from exchange_mock.types import AccountId
 
 FUNDING_INTERVAL_MS = 8 * 3_600_000
 """Binance's funding interval: what `funding_interval_ms` is unless configured."""
@@ -29,6 +29,66 @@ class Role(StrEnum):
     MAKERS = "makers"
     FEEDS = "feeds"
     """The feed publisher: journal to WebSocket channels. One per exchange."""
+
+
+class Crowd(BaseModel):
+    """Leveraged traders holding positions in one contract when the shock comes.
+
+    Each has a notional drawn log-normally around `median_notional`, an effective leverage
+    (notional ÷ equity at the reference price) drawn log-uniformly in `leverage`, and an entry
+    away from the price by up to `underwater` against it (positions opened higher, as on a
+    falling day): the same equity is then a larger wallet less an unrealized loss, and a
+    collateral crash, which takes a share of the wallet, takes more of it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    accounts: int = Field(default=1_500, ge=1, description="Leveraged traders per contract.")
+    long_share: float = Field(
+        default=0.87,
+        ge=0,
+        le=1,
+        description="Share of the traders that are long (October 10-11: 87% of the "
+        "liquidations were longs).",
+    )
+    median_notional: float = Field(default=20_000.0, gt=0, description="USDT per position.")
+    leverage: tuple[float, float] = Field(
+        default=(2.0, 100.0), description="Lowest and highest effective leverage."
+    )
+    underwater: tuple[float, float] = Field(
+        default=(-0.01, 0.045),
+        description="Range of the entry's distance from the reference price, against the "
+        "position (0.045: a long opened 4.5% higher).",
+    )
+    collateral_share: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Share of the traders margined only with the first collateral asset.",
+    )
+    holders: int = Field(
+        default=10,
+        ge=2,
+        description="Low-leverage accounts holding the other side (first in line for ADL); "
+        "two at least, so the closing trade at the reference price is between two of them.",
+    )
+
+    @model_validator(mode="after")
+    def _ranges(self) -> Crowd:
+        low, high = self.leverage
+        if not 1 <= low <= high:
+            raise ValueError(f"leverage {self.leverage} is not a range from 1x up")
+        if not -1 < self.underwater[0] <= self.underwater[1] < 1:
+            raise ValueError(f"underwater {self.underwater} is not a range within ±100%")
+        return self
+
+    @property
+    def size(self) -> int:
+        """Accounts one contract's crowd takes: the holders, then the traders."""
+        return self.holders + self.accounts
+
+    def traders(self, first: AccountId) -> range:
+        """The traders' ids, for a crowd whose accounts start at `first`."""
+        return range(first + self.holders, first + self.size)
 
 
 class Settings(BaseSettings):
@@ -109,7 +169,7 @@ class Settings(BaseSettings):
     crowd: Crowd | None = Field(
         default=None,
         description="Leveraged positions opened at genesis in every contract, for a shock to "
-        'liquidate, as JSON: {"accounts": 300} (the other fields of `market.crowd.Crowd` keep '
+        'liquidate, as JSON: {"accounts": 300} (the other fields of `Crowd` keep '
         "their October 2025 defaults). None opens none. Read when the journal is empty.",
     )
     time_scale: float = Field(

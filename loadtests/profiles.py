@@ -30,7 +30,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
-from exchange_mock.market.crowd import Crowd
+from exchange_mock.settings import Crowd
 
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 """Profile and phase names: they become file names and metric keys, so no spaces or dots."""

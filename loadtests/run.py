@@ -31,10 +31,9 @@ from rich.table import Table
 
 import loadtests
 from exchange_mock.accounts import AccountBook
-from exchange_mock.market.crowd import Crowd
 from exchange_mock.redis_server import free_port, redis_url
 from exchange_mock.server import exchange_process
-from exchange_mock.settings import Settings
+from exchange_mock.settings import Crowd, Settings
 from exchange_mock.symbols import SymbolTable
 from loadtests.driver import AUDIT
 from loadtests.profiles import ProfileError, load_profile

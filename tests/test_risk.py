@@ -18,10 +18,15 @@ from exchange_mock.risk import (
     bankruptcy_ticks,
     collateral_units,
     collateral_value,
+    default_leverage,
+    initial_margin,
     liquidatable,
     liquidation_price,
     liquidation_ticks,
+    maintenance_margin,
     margin_ratio_ticks,
+    max_leverage,
+    max_notional,
 )
 from exchange_mock.symbols import SymbolSpec, SymbolTable, to_cash
 from tests.engine.commands import usdt
@@ -193,3 +198,55 @@ def test_maintenance_margin_tables_agree_with_the_brackets(tiers: Tiers, btc: Sy
         tier = btc.bracket_for(Decimal(notional))
         expected = to_cash(Decimal(notional) * tier.mmr - tier.cum)
         assert tiers.maintenance(usdt(notional)) == expected
+
+
+def test_the_symbols_highest_leverage_is_the_first_brackets(btc: SymbolSpec) -> None:
+    assert max_leverage(btc) == 125
+
+
+def test_the_default_leverage_is_capped_at_the_symbols_highest(btc: SymbolSpec) -> None:
+    assert default_leverage(btc, 20) == 20
+    assert default_leverage(btc, 200) == 125
+
+
+@pytest.mark.parametrize(
+    ("leverage", "cap"),
+    [(125, 50_000), (101, 50_000), (100, 500_000), (20, 80_000_000), (1, 1_000_000_000)],
+)
+def test_max_notional_is_the_largest_cap_still_allowing_the_leverage(
+    btc: SymbolSpec, leverage: int, cap: int
+) -> None:
+    assert max_notional(btc, leverage) == usdt(cap)
+
+
+def test_no_position_is_allowed_above_the_highest_leverage(btc: SymbolSpec) -> None:
+    assert max_notional(btc, 126) == 0
+
+
+@pytest.mark.parametrize(
+    ("notional", "margin"),
+    [
+        ("10000", "40"),  # 0.4%, cum 0
+        ("50000", "200"),  # the cap itself is still the first bracket
+        ("100000", "450"),  # 0.5% − 50
+        ("1000000", "7450"),  # 1% − 2,550
+        ("100000000", "2847450"),  # 5% − 2,152,550
+    ],
+)
+def test_maintenance_margin_is_notional_times_mmr_minus_cum(
+    btc: SymbolSpec, notional: str, margin: str
+) -> None:
+    assert maintenance_margin(btc, usdt(notional)) == usdt(margin)
+    assert maintenance_margin(btc, -usdt(notional)) == usdt(margin)
+
+
+def test_maintenance_margin_agrees_with_the_bracket_table(btc: SymbolSpec) -> None:
+    for notional in range(0, 2_000_000_000, 7_777_777):
+        tier = btc.bracket_for(Decimal(notional))
+        expected = to_cash(Decimal(notional) * tier.mmr - tier.cum)
+        assert maintenance_margin(btc, usdt(notional)) == expected
+
+
+def test_initial_margin_is_the_absolute_notional_over_leverage() -> None:
+    assert initial_margin(-1_000, 20) == 50
+    assert initial_margin(1_019, 20) == 50

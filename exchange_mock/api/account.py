@@ -35,7 +35,7 @@ async def _position_risk(call: AccountCall, version: wire.Version) -> Response:
     view = await ctx.reads.account(call.account.id)
     specs = ctx.symbols.symbols if spec is None else (spec,)
     leverage, every = ctx.settings.default_leverage, ctx.symbols.symbols
-    positions = wire.position_risk(view, specs, version, leverage, every)
+    positions = wire.positions.position_risk(view, specs, version, leverage, every)
     return wire.json_response(positions, _lag_headers(view))
 
 
@@ -52,7 +52,7 @@ async def position_risk_v3(call: Signed) -> Response:
 async def _account(call: AccountCall, version: wire.Version) -> Response:
     ctx = call.ctx
     view = await ctx.reads.account(call.account.id)
-    body = wire.account(view, ctx.symbols.symbols, version, ctx.settings.default_leverage)
+    body = wire.accounts.account(view, ctx.symbols.symbols, version, ctx.settings.default_leverage)
     return wire.json_response(body, _lag_headers(view))
 
 
@@ -71,7 +71,7 @@ async def account_v3(call: Signed) -> Response:
 async def balance(call: Signed) -> Response:
     ctx = call.ctx
     view = await ctx.reads.account(call.account.id)
-    body = wire.balances(view, ctx.symbols.symbols, ctx.settings.default_leverage)
+    body = wire.accounts.balances(view, ctx.symbols.symbols, ctx.settings.default_leverage)
     return wire.json_response(body, _lag_headers(view))
 
 
@@ -80,5 +80,7 @@ async def leverage_bracket(call: Signed) -> Response:
     ctx = call.ctx
     spec = call.params.optional_symbol(ctx.symbols)
     if spec is not None:
-        return wire.json_response(wire.leverage_brackets(spec))
-    return wire.json_response([wire.leverage_brackets(each) for each in ctx.symbols.symbols])
+        return wire.json_response(wire.exchange_info.leverage_brackets(spec))
+    return wire.json_response(
+        [wire.exchange_info.leverage_brackets(each) for each in ctx.symbols.symbols]
+    )

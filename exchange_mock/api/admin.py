@@ -14,18 +14,17 @@ reaches the exchange's other processes within milliseconds (a Redis notice), and
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from exchange_mock.api.admin_auth import require_admin
+from exchange_mock.api.context import context_of, operator_of
 from exchange_mock.api.middleware import Edge
 from exchange_mock.errors import Code, ExchangeError
 from exchange_mock.faults.board import Faults
 from exchange_mock.faults.kinds import FaultKind, check
-from exchange_mock.node import Node
 from exchange_mock.store.audit import audit
 from exchange_mock.store.backlog import backlog
 
@@ -38,15 +37,11 @@ class FaultChange(BaseModel):
     value: float
 
 
-def _node(request: Request) -> Node:
-    node: Node = request.app.state.node
-    return node
-
-
 @router.get("/audit", summary="Conservation audit: cash and positions, from the read model")
 async def get_audit(request: Request) -> dict[str, object]:
-    node = _node(request)
-    report = await audit(node.redis, node.keys, (a.id for a in node.accounts.accounts))
+    operator = operator_of(request)
+    accounts = context_of(request).accounts.accounts
+    report = await audit(operator.redis, operator.keys, (a.id for a in accounts))
     return {
         **asdict(report),
         "quiet": report.quiet,
@@ -58,10 +53,11 @@ async def get_audit(request: Request) -> dict[str, object]:
 
 @operator.get("/status", summary="Faults in force, pipeline backlog, requests in flight")
 async def get_status(request: Request) -> dict[str, object]:
-    node = _node(request)
+    operator = operator_of(request)
     edge: Edge = request.app.state.edge
-    faults = await node.fault_board.load()
-    behind = await backlog(node.control, node.keys, time.time_ns() // 1_000_000)
+    faults = await operator.fault_board.load()
+    context = context_of(request)
+    behind = await backlog(operator.control, operator.keys, context.clock())
     return {
         "faults": faults,
         "orders_queued": behind.orders_queued,
@@ -70,7 +66,7 @@ async def get_status(request: Request) -> dict[str, object]:
         "projector_lag_events": behind.projector_lag_events,
         "projector_lag_ms": behind.projector_lag_ms,
         "api_worker": {
-            "id": node.bus.worker,
+            "id": context.bus.worker,
             "in_flight": edge.in_flight,
             "capacity": edge.capacity,
         },
@@ -90,17 +86,17 @@ async def put_fault(change: FaultChange, request: Request) -> dict[str, Faults]:
         check(kind, change.value)
     except ValueError as exc:
         raise ExchangeError(Code.INVALID_PARAMETER, f"{exc}.") from None
-    node = _node(request)
-    await node.fault_board.set(kind, change.value)
-    await node.faults.refresh()
-    return {"faults": await node.fault_board.load()}
+    operator = operator_of(request)
+    await operator.fault_board.set(kind, change.value)
+    await operator.faults.refresh()
+    return {"faults": await operator.fault_board.load()}
 
 
 @operator.delete("/faults", summary="Clear every fault")
 async def clear_faults(request: Request) -> dict[str, Faults]:
-    node = _node(request)
-    await node.fault_board.replace({})
-    await node.faults.refresh()
+    operator = operator_of(request)
+    await operator.fault_board.replace({})
+    await operator.faults.refresh()
     return {"faults": {}}
 
 

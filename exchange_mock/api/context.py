@@ -1,19 +1,26 @@
-"""What every request handler needs, built once by the app factory and shared by all requests."""
+"""What the request handlers need, built once by the app factory and shared by all requests: the
+API context every route reads, and the operator context only the `/stampede` routes do."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
+from redis.asyncio import Redis
 
 from exchange_mock.accounts import AccountBook
 from exchange_mock.api.ratelimit import RateLimitTable
 from exchange_mock.clock import Clock, wall_clock
+from exchange_mock.collateral import CollateralTable
+from exchange_mock.faults.board import FaultBoard, LiveFaults
 from exchange_mock.settings import Settings
 from exchange_mock.store.bus import CommandBus
+from exchange_mock.store.keys import Keys
 from exchange_mock.store.listenkeys import ListenKeys
 from exchange_mock.store.readmodel import ReadModel
+from exchange_mock.store.scenario import ScenarioBoard
 from exchange_mock.symbols import SymbolTable
 
 
@@ -36,6 +43,30 @@ class ApiContext:
 
 def context_of(request: Request) -> ApiContext:
     context: ApiContext = request.app.state.context
+    return context
+
+
+@dataclass(frozen=True)
+class OperatorContext:
+    """The operator routes' handles on the exchange: its Redis connections and boards rather
+    than the engine or the market agent, which they reach only through Redis."""
+
+    redis: Redis
+    """The exchange's own connection, which the conservation audit reads through."""
+    control: Redis
+    """The connection no fault slows, so an operator can always see and clear the faults."""
+    keys: Keys
+    fault_board: FaultBoard
+    faults: LiveFaults
+    """This process's copy of the faults, refreshed as soon as the operator changes them."""
+    scenario: ScenarioBoard
+    venues: Mapping[str, frozenset[str]]
+    """Each index the market agent prices, with the names of its spot venues."""
+    collateral: CollateralTable
+
+
+def operator_of(request: Request) -> OperatorContext:
+    context: OperatorContext = request.app.state.operator
     return context
 
 

@@ -54,7 +54,9 @@ async def server_time(ctx: Context) -> Response:
 
 @router.get("/fapi/v1/exchangeInfo", summary="Rate limits, assets and contract filters")
 async def exchange_info(ctx: Context) -> Response:
-    info = wire.exchange_info(ctx.symbols, ctx.rate_limit_table.exchange_info(), ctx.clock())
+    info = wire.exchange_info.exchange_info(
+        ctx.symbols, ctx.rate_limit_table.exchange_info(), ctx.clock()
+    )
     return wire.json_response(info)
 
 
@@ -68,18 +70,18 @@ async def depth(request: Request, ctx: Context) -> Response:
     elif limit not in DEPTH_LIMITS:
         raise invalid("limit")
     view = await ctx.reads.depth(spec.symbol, limit)
-    return wire.json_response(wire.depth(spec, view, ctx.clock()))
+    return wire.json_response(wire.market_data.depth(spec, view, ctx.clock()))
 
 
 @router.get("/fapi/v1/ticker/24hr", summary="24 hour rolling statistics (symbol optional)")
 async def ticker_24hr(request: Request, ctx: Context) -> Response:
-    return await _each_symbol(request, ctx, ctx.reads.ticker, wire.ticker_24hr)
+    return await _each_symbol(request, ctx, ctx.reads.ticker, wire.market_data.ticker_24hr)
 
 
 @router.get("/fapi/v1/ticker/price", summary="Last price (symbol optional)")
 @router.get("/fapi/v2/ticker/price", summary="Last price (symbol optional)")
 async def ticker_price(request: Request, ctx: Context) -> Response:
-    return await _each_symbol(request, ctx, ctx.reads.ticker, wire.ticker_price)
+    return await _each_symbol(request, ctx, ctx.reads.ticker, wire.market_data.ticker_price)
 
 
 @router.get("/fapi/v1/premiumIndex", summary="Mark price and funding (symbol optional)")
@@ -89,5 +91,5 @@ async def premium_index(request: Request, ctx: Context) -> Response:
         request,
         ctx,
         ctx.reads.mark,
-        lambda spec, view: wire.premium_index(spec, view, now, interval),
+        lambda spec, view: wire.market_data.premium_index(spec, view, now, interval),
     )

@@ -19,6 +19,7 @@ from exchange_mock.domain.events import OrderSnapshot
 from exchange_mock.domain.replies import Rejected
 from exchange_mock.errors import Code, ExchangeError
 from exchange_mock.formats import JsonObject
+from exchange_mock.risk import max_leverage
 from exchange_mock.types import OrderId
 
 router = APIRouter(tags=["trade"], route_class=SignedRoute)
@@ -43,7 +44,7 @@ def _order_response(ctx: ApiContext, orders: tuple[OrderSnapshot, ...]) -> Respo
 
 
 def _order_json(ctx: ApiContext, snapshot: OrderSnapshot) -> JsonObject:
-    return wire.order(ctx.symbols.by_name[snapshot.symbol], snapshot)
+    return wire.orders.order(ctx.symbols.by_name[snapshot.symbol], snapshot)
 
 
 def _order_ref(params: Params) -> tuple[OrderId | None, str | None]:
@@ -82,7 +83,7 @@ async def query_order(call: Signed) -> Response:
     snapshot = await ctx.reads.order(call.account.id, order_id, client_order_id)
     if snapshot is None or snapshot.symbol != spec.symbol:
         raise ExchangeError(Code.NO_SUCH_ORDER, "Order does not exist.")
-    return wire.json_response(wire.order(spec, snapshot))
+    return wire.json_response(wire.orders.order(spec, snapshot))
 
 
 @router.get("/fapi/v1/openOrders", summary="Open orders, one symbol or all (USER_DATA)")
@@ -111,7 +112,7 @@ async def change_leverage(call: Signed) -> Response:
     return wire.json_response(
         {
             "leverage": command.leverage,
-            "maxNotionalValue": wire.max_notional(spec, command.leverage),
+            "maxNotionalValue": wire.positions.max_notional(spec, command.leverage),
             "symbol": command.symbol,
         }
     )
@@ -123,6 +124,6 @@ def _set_leverage(call: AccountCall) -> SetLeverage:
     ctx, params = call.ctx, call.params
     spec = params.symbol(ctx.symbols)
     leverage = params.require_integer("leverage")
-    if not 1 <= leverage <= spec.brackets[0].max_leverage:
+    if not 1 <= leverage <= max_leverage(spec):
         raise ExchangeError(Code.INVALID_LEVERAGE, f"Leverage {leverage} is not valid")
     return SetLeverage(call.account.id, spec.symbol, leverage, ctx.clock())

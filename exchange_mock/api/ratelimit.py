@@ -12,8 +12,7 @@ serve any request; every key expires by itself (see `store/keys.py`: `rl:*`).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
 from functools import cached_property
 from importlib import resources
@@ -24,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from redis.asyncio import Redis
 
+from exchange_mock.clock import Clock, wall_clock
 from exchange_mock.errors import Code, ExchangeError
 from exchange_mock.store import scripts
 from exchange_mock.store.keys import Keys
@@ -224,10 +224,6 @@ class RateLimitTable(_Table):
         return EndpointCost(weight=self.default_weight)
 
 
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 def _encoded(number: int) -> bytes:
     """A script argument encoded once, instead of by redis-py on every call."""
     return str(number).encode()
@@ -262,7 +258,7 @@ class RateLimiter:
         keys: Keys,
         table: RateLimitTable,
         time_scale: float = 1.0,
-        clock_ms: Callable[[], int] = wall_clock_ms,
+        clock_ms: Clock = wall_clock,
     ) -> None:
         self._keys = keys
         self._clock_ms = clock_ms

@@ -18,23 +18,18 @@ round; the admin routes take the guard in `admin_auth.py`.
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import cache
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, model_validator
 
 from exchange_mock.api.admin_auth import require_admin
-from exchange_mock.api.context import context_of
-from exchange_mock.collateral import CollateralTable
+from exchange_mock.api.context import context_of, operator_of
 from exchange_mock.domain.commands import PlaceOrder
 from exchange_mock.domain.replies import Done, Rejected
 from exchange_mock.errors import Code, ExchangeError
 from exchange_mock.formats import JsonObject, cash_str
-from exchange_mock.market.genesis import shock_account
-from exchange_mock.market.venues import VenueTable
-from exchange_mock.node import Node
-from exchange_mock.store.scenario import ScenarioBoard, VenueShock
+from exchange_mock.store.scenario import VenueShock
 from exchange_mock.symbols import SymbolSpec
 from exchange_mock.types import CASH_SCALE, OrderType, Side
 
@@ -65,42 +60,26 @@ class Oracle(BaseModel):
     asset: str | None = None
 
 
-@cache
-def _venues() -> VenueTable:
-    """Read once, on the first operator request."""
-    return VenueTable.load()
-
-
-@cache
-def _collateral() -> CollateralTable:
-    return CollateralTable.load()
-
-
-def _node(request: Request) -> Node:
-    node: Node = request.app.state.node
-    return node
-
-
 def _invalid(name: str) -> ExchangeError:
     return ExchangeError(Code.INVALID_PARAMETER, f"Data sent for parameter '{name}' is not valid.")
 
 
 @operator.post("/shock", summary="Move a venue's price, or sell or buy a notional at market")
 async def shock(body: Shock, request: Request) -> JsonObject:
-    node = _node(request)
-    index = _venues().get(body.symbol)
-    if index is None:
+    operator = operator_of(request)
+    venues = operator.venues.get(body.symbol)
+    if venues is None:
         raise ExchangeError(Code.BAD_SYMBOL, "Invalid symbol.")
-    if body.venue is not None and body.venue not in {venue.name for venue in index.venues}:
+    if body.venue is not None and body.venue not in venues:
         raise _invalid("venue")
-    spec = node.symbols.get(body.symbol)
+    spec = context_of(request).symbols.get(body.symbol)
     if body.notional is not None and body.venue is None and spec is not None:
         if body.notional == 0:
             raise _invalid("notional")
         return await _market_shock(request, spec, body.notional)
     notional = None if body.notional is None else float(body.notional)
     shock = VenueShock(body.symbol, body.venue, body.pct, notional)
-    await ScenarioBoard(node.control, node.keys).push_shock(shock)
+    await operator.scenario.push_shock(shock)
     return {"symbol": body.symbol, "venue": body.venue, "pct": body.pct, "queued": True}
 
 
@@ -112,7 +91,7 @@ async def _market_shock(request: Request, spec: SymbolSpec, notional: Decimal) -
     side = Side.SELL if notional < 0 else Side.BUY
     lots = int(abs(notional) * CASH_SCALE) // (mark * spec.cash_per_tick_lot)
     chunk = spec.lots(spec.market_max_qty) or lots
-    account = shock_account(ctx.accounts)
+    account = ctx.accounts.shock_account
     filled = quote = 0
     refused: list[str] = []
     while lots > 0:
@@ -139,24 +118,23 @@ async def _market_shock(request: Request, spec: SymbolSpec, notional: Decimal) -
 
 @operator.put("/depth", summary="Market makers withdraw this share of their depth")
 async def depth(body: Depth, request: Request) -> JsonObject:
-    node = _node(request)
-    await ScenarioBoard(node.control, node.keys).set_depth(body.pct)
+    await operator_of(request).scenario.set_depth(body.pct)
     return {"depth_pct": body.pct}
 
 
 @operator.put("/oracle", summary="Price marks or collateral from the own book or the index")
 async def oracle(body: Oracle, request: Request) -> JsonObject:
-    node = _node(request)
+    operator = operator_of(request)
     if body.symbol is not None and body.asset is not None:
         raise ExchangeError(
             Code.OPTIONAL_PARAMS_BAD_COMBO, "Send at most one of 'symbol' and 'asset'."
         )
     name = body.symbol or body.asset
-    if body.symbol is not None and node.symbols.get(body.symbol) is None:
+    if body.symbol is not None and context_of(request).symbols.get(body.symbol) is None:
         raise ExchangeError(Code.BAD_SYMBOL, "Invalid symbol.")
-    if body.asset is not None and _collateral().get(body.asset) is None:
+    if body.asset is not None and operator.collateral.get(body.asset) is None:
         raise _invalid("asset")
-    await ScenarioBoard(node.control, node.keys).set_oracle(body.mode, name)
+    await operator.scenario.set_oracle(body.mode, name)
     return {"mode": body.mode, "symbol": body.symbol, "asset": body.asset}
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from exchange_mock.domain.commands import PlaceOrder
 from exchange_mock.domain.replies import Rejected
 from exchange_mock.engine.book import BookSide
-from exchange_mock.engine.margin import available, initial_margin
+from exchange_mock.engine.margin import available
 from exchange_mock.engine.market import Market
 from exchange_mock.engine.positions import Account, Position
 from exchange_mock.errors import Code
+from exchange_mock.risk import initial_margin
 from exchange_mock.types import PPM, OrderType, Ticks, TimeInForce
 
 RESTING = frozenset({TimeInForce.GTC, TimeInForce.GTX})

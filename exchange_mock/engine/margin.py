@@ -1,5 +1,5 @@
-"""Cross-margin arithmetic: the tiered brackets, initial and maintenance margin, and what an
-account has left for new orders.
+"""An account's cross-margin figures: its equity and maintenance margin at the marks, and what
+it has left for new orders (the per-position arithmetic is `risk.py`'s, shared with the API).
 
 Cross margin pools the wallet: unrealized profit in one symbol backs positions in another, so
 the available balance sums over every symbol the account holds.
@@ -9,36 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from exchange_mock.risk import Tiers
-from exchange_mock.symbols import SymbolSpec, to_cash
 from exchange_mock.types import Cash
 
 if TYPE_CHECKING:
     from exchange_mock.engine.positions import Account
-
-
-def max_leverage(spec: SymbolSpec) -> int:
-    """The symbol's highest leverage: the first bracket's."""
-    return spec.brackets[0].max_leverage
-
-
-def max_notional(spec: SymbolSpec, leverage: int) -> Cash:
-    """The largest position notional allowed at `leverage`: the biggest cap among the brackets
-    that still allow that leverage (0 above the symbol's maximum)."""
-    return max(
-        (to_cash(tier.notional_cap) for tier in spec.brackets if tier.max_leverage >= leverage),
-        default=0,
-    )
-
-
-def maintenance_margin(spec: SymbolSpec, notional: Cash) -> Cash:
-    """notional × MMR − cum of the bracket the notional falls in (the engine keeps a market's
-    `Tiers` instead of rebuilding them per call)."""
-    return Tiers(spec).maintenance(abs(notional))
-
-
-def initial_margin(notional: Cash, leverage: int) -> Cash:
-    return abs(notional) // leverage
 
 
 def exposure(account: Account) -> tuple[Cash, Cash]:

@@ -8,8 +8,7 @@ compares integers.
 from __future__ import annotations
 
 from exchange_mock.engine.book import Book
-from exchange_mock.engine.margin import max_leverage, max_notional
-from exchange_mock.risk import Tiers
+from exchange_mock.risk import Tiers, default_leverage, max_leverage, max_notional
 from exchange_mock.symbols import SymbolSpec, to_cash, to_ppm
 from exchange_mock.types import Cash, Millis, Ticks
 
@@ -37,7 +36,8 @@ class Market:
         "up_ppm",
     )
 
-    def __init__(self, spec: SymbolSpec, default_leverage: int) -> None:
+    def __init__(self, spec: SymbolSpec, leverage: int) -> None:
+        """`leverage`: the configured default, which the symbol's maximum caps."""
         self.spec = spec
         self.symbol = spec.symbol
         self.unit = spec.cash_per_tick_lot  # notional = ticks × lots × unit
@@ -50,7 +50,7 @@ class Market:
         self.min_notional: Cash = to_cash(spec.min_notional)
         self.max_num_orders = spec.max_num_orders
         self.max_leverage = max_leverage(spec)
-        self.default_leverage = min(default_leverage, self.max_leverage)
+        self.default_leverage = default_leverage(spec, leverage)
         self.default_max_notional = max_notional(spec, self.default_leverage)
         self.book = Book()
         self.mark: Ticks | None = None

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from redis.asyncio import Redis
 
+from exchange_mock.clock import Clock, wall_clock
 from exchange_mock.domain import codec
 from exchange_mock.domain.commands import Command
 from exchange_mock.domain.events import Event, OrderAccepted, OrderUpdated, TradeExecuted
@@ -77,6 +78,7 @@ class EngineRunner:
         depth_levels: int,
         genesis: Sequence[Command],
         faults: FaultReader = NO_FAULTS,
+        clock: Clock = wall_clock,
     ) -> None:
         self._redis = redis
         self._keys = keys
@@ -86,6 +88,7 @@ class EngineRunner:
         self._depth_levels = depth_levels
         self._genesis = genesis
         self._faults = LoopFaults(faults, FaultKind.ENGINE_PAUSED, FaultKind.ENGINE_DELAY_MS)
+        self._clock = clock
         self.seq = 0
         self.cursor = "0-0"
         self._dirty: set[str] = set()
@@ -142,7 +145,7 @@ class EngineRunner:
             if reply_to is not None:
                 worker, rid = reply_to
                 replies[worker].append((rid, reply))
-        journaled_at = int(time.time() * 1000)
+        journaled_at = self._clock()
         pipe = self._redis.pipeline(transaction=True)
         for seq, event, command_id in journal:
             pipe.xadd(
@@ -164,7 +167,7 @@ class EngineRunner:
         await after.execute()
 
     async def _publish_depth(self) -> None:
-        now_ms = int(time.time() * 1000)
+        now_ms = self._clock()
         pipe = self._redis.pipeline(transaction=False)
         for symbol in self._dirty:
             update_id, bids, asks = self._engine.depth(symbol, self._depth_levels)

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from exchange_mock.collateral import CollateralSpec
 from exchange_mock.engine.collateral import CollateralAsset, Holding
 from exchange_mock.engine.liquidation import InsuranceFund, LiquidationStats
-from exchange_mock.engine.margin import max_notional
 from exchange_mock.engine.market import Market
 from exchange_mock.engine.positions import Account, Position
 from exchange_mock.engine.watch import Watch
+from exchange_mock.risk import max_notional
 from exchange_mock.symbols import SymbolTable
 from exchange_mock.types import AccountId, Cash
 

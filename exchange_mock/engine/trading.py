@@ -19,7 +19,6 @@ from exchange_mock.domain.events import (
 )
 from exchange_mock.domain.replies import Done, Rejected
 from exchange_mock.engine.admission import FOK_REJECTED, MAX_POSITION_REJECTED, RESTING, admit
-from exchange_mock.engine.margin import max_notional
 from exchange_mock.engine.market import Market
 from exchange_mock.engine.matching import Fill, plan
 from exchange_mock.engine.orders import Order
@@ -28,6 +27,7 @@ from exchange_mock.engine.refusals import INVALID_SYMBOL, Outcome
 from exchange_mock.engine.settlement import Settlement
 from exchange_mock.engine.state import State
 from exchange_mock.errors import Code
+from exchange_mock.risk import max_notional
 from exchange_mock.types import (
     PPM,
     Lots,

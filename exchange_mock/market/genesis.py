@@ -21,13 +21,10 @@ from exchange_mock.domain.commands import (
     SeedInsuranceFund,
     SetLeverage,
 )
-from exchange_mock.market.crowd import Crowd, open_crowd
+from exchange_mock.market.crowd import open_crowd
+from exchange_mock.settings import Crowd
 from exchange_mock.symbols import SymbolTable, to_cash
 from exchange_mock.types import AccountId, Millis
-
-
-def shock_account(accounts: AccountBook) -> AccountId:
-    return AccountId(len(accounts.accounts) + 1)
 
 
 def risk_genesis(
@@ -48,7 +45,7 @@ def risk_genesis(
         for asset, amount in sorted(genesis.trader_collateral.items()):
             if amount and table.get(asset) is not None:
                 commands.append(DepositCollateral(account.id, asset, to_cash(amount), ts))
-    shocker = shock_account(accounts)
+    shocker = accounts.shock_account
     commands.append(FundAccount(shocker, to_cash(genesis.shock_balance), ts))
     commands += [SetLeverage(shocker, spec.symbol, 1, ts) for spec in symbols.symbols]
     if crowd is not None:

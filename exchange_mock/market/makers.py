@@ -15,9 +15,10 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from exchange_mock.accounts import Account
+from exchange_mock.clock import Clock, wall_clock
 from exchange_mock.collateral import CollateralTable
 from exchange_mock.domain.commands import CancelOrder, PlaceOrder
 from exchange_mock.domain.replies import Done, Reply
@@ -30,7 +31,7 @@ from exchange_mock.store.bus import CommandBus
 from exchange_mock.store.readmodel import ReadModel
 from exchange_mock.store.scenario import EVERY, Scenario, ScenarioBoard, VenueShock
 from exchange_mock.symbols import SymbolSpec, SymbolTable
-from exchange_mock.types import AccountId, Millis, OrderId, OrderType, Side, Ticks, TimeInForce
+from exchange_mock.types import AccountId, OrderId, OrderType, Side, Ticks, TimeInForce
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class MarketMakers:
         settings: Settings,
         reads: ReadModel,
         board: ScenarioBoard,
-        clock_ms: Callable[[], Millis] = lambda: int(time.time() * 1000),
+        clock_ms: Clock = wall_clock,
     ) -> None:
         self._bus = bus
         self._symbols = symbols

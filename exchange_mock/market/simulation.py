@@ -26,10 +26,11 @@ from exchange_mock.domain.events import Event, TradeExecuted
 from exchange_mock.domain.replies import Done, Rejected, Reply
 from exchange_mock.engine import Engine
 from exchange_mock.errors import ConfigError
-from exchange_mock.market.crowd import Crowd, open_crowd, to_cash_f
+from exchange_mock.market.crowd import open_crowd, to_cash_f
 from exchange_mock.market.oracle import Oracle, OracleMode, OwnBook
 from exchange_mock.market.quoting import QuotePolicy, Quoter
 from exchange_mock.market.venues import VenueTable
+from exchange_mock.settings import Crowd
 from exchange_mock.symbols import SymbolSpec, SymbolTable
 from exchange_mock.types import AccountId, Cash, Millis, OrderType, Side, TimeInForce
 

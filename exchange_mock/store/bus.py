@@ -18,6 +18,8 @@ import asyncio
 import itertools
 import os
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -30,7 +32,6 @@ from exchange_mock.errors import Code, ExchangeError
 from exchange_mock.store import scripts
 from exchange_mock.store.keys import Keys
 from exchange_mock.store.streams import IDLE_BLOCK_MS
-from exchange_mock.telemetry.hooks import timed_ack
 from exchange_mock.types import AccountId
 
 TIMEOUT_MSG = (
@@ -40,6 +41,12 @@ TIMEOUT_MSG = (
 OVERLOADED_MSG = (
     "Server is currently overloaded with other requests. Please try again in a few minutes."
 )
+
+
+AckObserver = Callable[[float, BaseException | None], None]
+"""Told of each command submitted: how long it waited for the engine (seconds), and the error it
+ended in (None when the engine replied). The node injects the metrics' observer, so the bus
+knows nothing of them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +87,18 @@ def reply_address(raw: str) -> tuple[str, str]:
 
 class CommandBus:
     def __init__(
-        self, redis: Redis, keys: Keys, timeout_ms: int, shedding: Shedding | None = None
+        self,
+        redis: Redis,
+        keys: Keys,
+        timeout_ms: int,
+        shedding: Shedding | None = None,
+        observe_ack: AckObserver | None = None,
     ) -> None:
         self._redis = redis
         self._keys = keys
         self._timeout_s = timeout_ms / 1000
         self._shedding = shedding
+        self._observe_ack = observe_ack
         self._append_unless_deep = redis.register_script(scripts.source("shed"))
         self.worker = f"{os.getpid()}-{secrets.token_hex(4)}"
         self._ids = itertools.count(1)
@@ -106,13 +119,24 @@ class CommandBus:
         if self._pubsub is not None:
             await self._pubsub.aclose()  # type: ignore[no-untyped-call]
 
-    @timed_ack
     async def submit(self, command: Command) -> Reply:
         """Append the command and wait for the engine's reply.
 
         Raises ExchangeError(-1007, HTTP 408) past the deadline; the command stays queued.
         Raises ExchangeError(-1008, HTTP 503) when the command is shed; it is not queued.
         """
+        if self._observe_ack is None:
+            return await self._submit(command)
+        started = time.perf_counter()
+        try:
+            reply = await self._submit(command)
+        except BaseException as error:
+            self._observe_ack(time.perf_counter() - started, error)
+            raise
+        self._observe_ack(time.perf_counter() - started, None)
+        return reply
+
+    async def _submit(self, command: Command) -> Reply:
         message = codec.encode(command)  # before the reply is awaited: a refusal leaks none
         rid = str(next(self._ids))
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()

@@ -23,16 +23,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from decimal import Decimal
-from typing import cast
+from typing import Protocol, cast
 
 from prometheus_client import Counter
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from exchange_mock.feeds.relay import FeedRelay
+from exchange_mock.clock import Clock, wall_clock
 from exchange_mock.settings import Role
 from exchange_mock.store import records
 from exchange_mock.store.backlog import backlog
@@ -77,6 +76,16 @@ class _Mirror:
         self._seen[counter] = value
 
 
+class RelayTallies(Protocol):
+    """What the sampler reads of this process's WebSocket relay: the clients it dropped, as
+    running totals (the relay is passed in; telemetry does not import the feeds)."""
+
+    dropped: int
+    """Clients dropped as slow consumers."""
+    interruptions: int
+    """Times the relay lost its subscription and closed its clients."""
+
+
 class PipelineSampler:
     """Samples the state `roles` own every `interval_ms` (see the module's docstring)."""
 
@@ -86,9 +95,9 @@ class PipelineSampler:
         keys: Keys,
         symbols: SymbolTable,
         roles: frozenset[Role],
-        relay: FeedRelay | None,
+        relay: RelayTallies | None,
         interval_ms: int,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = wall_clock,
     ) -> None:
         self._redis = redis
         self._keys = keys
@@ -126,7 +135,7 @@ class PipelineSampler:
         """Read the state this process's roles own into its metrics, once."""
         roles = self._roles
         if Role.ENGINE in roles or Role.PROJECTOR in roles:
-            behind = await backlog(self._redis, self._keys, int(self._clock() * 1000))
+            behind = await backlog(self._redis, self._keys, self._clock())
             if Role.ENGINE in roles:
                 engine_metrics().order_queue_depth.set(behind.orders_queued)
             if Role.PROJECTOR in roles:

@@ -101,6 +101,30 @@ async def test_exempt_commands_still_queue_when_the_queue_is_deep(
     assert await redis.xlen(Keys(key_prefix).orders) == DEPTH + 2
 
 
+async def test_the_bus_tells_its_observer_how_long_each_command_waited_and_how_it_ended(
+    full: CommandBus, redis: Redis, key_prefix: str
+) -> None:
+    seen: list[tuple[float, BaseException | None]] = []
+    keys = Keys(key_prefix)
+    shedding = Shedding(DEPTH, frozenset())
+    observed = CommandBus(
+        redis, keys, ACK_TIMEOUT_MS, shedding, lambda s, error: seen.append((s, error))
+    )
+    await observed.start()
+    try:
+        with pytest.raises(ExchangeError):
+            await observed.submit(order())
+        with pytest.raises(ExchangeError):
+            await observed.submit(order(reduce_only=True))
+    finally:
+        await observed.stop()
+
+    [(shed_s, shed), (late_s, late)] = seen
+    assert isinstance(shed, ExchangeError) and shed.code == Code.SERVER_BUSY
+    assert isinstance(late, ExchangeError) and late.code == Code.TIMEOUT
+    assert shed_s < ACK_TIMEOUT_MS / 1000 <= late_s
+
+
 async def test_without_shedding_every_order_queues(redis: Redis, key_prefix: str) -> None:
     bus = CommandBus(redis, Keys(key_prefix), ACK_TIMEOUT_MS)
     await bus.start()

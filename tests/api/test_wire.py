@@ -46,9 +46,11 @@ def answering(content: Any, seen: list[dict[str, Any]] | None = None) -> Callabl
 def binance() -> Any:
     client = ccxt.binanceusdm({"apiKey": "k", "secret": "s", "options": {"fetchCurrencies": False}})
     published = RateLimitTable.load().exchange_info()
-    client.fapiPublicGetExchangeInfo = answering(wire.exchange_info(SYMBOLS, published, NOW))
+    client.fapiPublicGetExchangeInfo = answering(
+        wire.exchange_info.exchange_info(SYMBOLS, published, NOW)
+    )
     client.fapiPrivateGetLeverageBracket = answering(
-        [wire.leverage_brackets(spec) for spec in SYMBOLS.symbols]
+        [wire.exchange_info.leverage_brackets(spec) for spec in SYMBOLS.symbols]
     )
     client.load_markets()
     return client
@@ -74,7 +76,7 @@ def short_btc() -> AccountView:
 
 
 def test_exchange_info_publishes_binances_rate_limits() -> None:
-    info = wire.exchange_info(SYMBOLS, RateLimitTable.load().exchange_info(), NOW)
+    info = wire.exchange_info.exchange_info(SYMBOLS, RateLimitTable.load().exchange_info(), NOW)
     assert info["rateLimits"] == [
         {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 2400},
         {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
@@ -85,7 +87,7 @@ def test_exchange_info_publishes_binances_rate_limits() -> None:
 
 
 def test_exchange_info_symbols_carry_every_field_the_reference_lists() -> None:
-    [btc, _eth] = wire.exchange_info(SYMBOLS, [], NOW)["symbols"]
+    [btc, _eth] = wire.exchange_info.exchange_info(SYMBOLS, [], NOW)["symbols"]
     assert {
         "symbol", "pair", "contractType", "deliveryDate", "onboardDate", "status", "baseAsset",
         "quoteAsset", "marginAsset", "pricePrecision", "quantityPrecision", "baseAssetPrecision",
@@ -133,7 +135,7 @@ ORDER_FIELDS = {
 
 
 def test_an_order_has_the_fields_binance_sends_with_ids_as_integers() -> None:
-    body = wire.order(BTC, snapshot())
+    body = wire.orders.order(BTC, snapshot())
     assert set(body) >= ORDER_FIELDS
     assert body["orderId"] == 42
     assert (body["price"], body["origQty"], body["executedQty"], body["avgPrice"]) == (
@@ -146,7 +148,7 @@ def test_an_order_has_the_fields_binance_sends_with_ids_as_integers() -> None:
 
 def test_ccxt_creates_a_limit_order_our_filters_accept_and_parses_the_reply(binance: Any) -> None:
     sent: list[dict[str, Any]] = []
-    binance.fapiPrivatePostOrder = answering(wire.order(BTC, snapshot()), sent)
+    binance.fapiPrivatePostOrder = answering(wire.orders.order(BTC, snapshot()), sent)
     order = binance.create_order(BTC_MARKET, "limit", "buy", 0.01, 120000)
     command = place_order(Params.parse(binance.urlencode(sent[0]).encode()), SYMBOLS, ACCOUNT, NOW)
     assert (command.qty, command.price, command.type) == (10, 1_200_000, OrderType.LIMIT)
@@ -176,7 +178,7 @@ def test_ccxt_reads_a_filled_market_orders_average_and_cost(binance: Any) -> Non
         status=OrderStatus.FILLED,
     )
     sent: list[dict[str, Any]] = []
-    binance.fapiPrivatePostOrder = answering(wire.order(BTC, filled), sent)
+    binance.fapiPrivatePostOrder = answering(wire.orders.order(BTC, filled), sent)
     order = binance.create_order(BTC_MARKET, "market", "sell", 0.01, params={"reduceOnly": True})
     command = place_order(Params.parse(binance.urlencode(sent[0]).encode()), SYMBOLS, ACCOUNT, NOW)
     assert command.reduce_only is True
@@ -201,7 +203,7 @@ POSITION_RISK_V3 = (POSITION_RISK_V2 - {"leverage", "marginType", "maxNotionalVa
 
 
 def test_position_risk_v2_lists_every_symbol_with_binances_fields() -> None:
-    rows = wire.position_risk(long_btc(), SYMBOLS.symbols, 2, LEVERAGE)
+    rows = wire.positions.position_risk(long_btc(), SYMBOLS.symbols, 2, LEVERAGE)
     assert [row["symbol"] for row in rows] == ["BTCUSDT", "ETHUSDT"]
     assert all(set(row) >= POSITION_RISK_V2 for row in rows)
     btc, eth = rows
@@ -230,7 +232,7 @@ def test_position_risk_v2_lists_every_symbol_with_binances_fields() -> None:
 
 
 def test_position_risk_v3_lists_only_open_positions_with_margins() -> None:
-    [btc] = wire.position_risk(long_btc(), SYMBOLS.symbols, 3, LEVERAGE)
+    [btc] = wire.positions.position_risk(long_btc(), SYMBOLS.symbols, 3, LEVERAGE)
     assert set(btc) >= POSITION_RISK_V3
     assert not {"leverage", "marginType"} & set(btc)
     assert btc["initialMargin"] == "60.50000000"
@@ -242,25 +244,25 @@ def test_maintenance_margin_follows_the_bracket_of_the_notional() -> None:
     """1 BTC at 121,000 is in the second bracket: 0.5% minus cum 50 = 555."""
     position = PositionView("BTCUSDT", qty=1_000, cost=120_000 * 10**8, update_time=1)
     view = account_view(ACCOUNT, positions={"BTCUSDT": position}, marks={"BTCUSDT": 1_210_000})
-    [btc] = wire.position_risk(view, [BTC], 3, LEVERAGE)
+    [btc] = wire.positions.position_risk(view, [BTC], 3, LEVERAGE)
     assert btc["maintMargin"] == "555.00000000"
 
 
 def test_leverage_comes_from_the_account_or_the_default() -> None:
     view = long_btc(leverage={"BTCUSDT": 125})
-    btc, eth = wire.position_risk(view, SYMBOLS.symbols, 2, LEVERAGE)
+    btc, eth = wire.positions.position_risk(view, SYMBOLS.symbols, 2, LEVERAGE)
     assert (btc["leverage"], btc["maxNotionalValue"]) == ("125", "50000")
     assert (eth["leverage"], eth["maxNotionalValue"]) == ("20", "80000000")
 
 
 def test_a_symbol_without_a_mark_yet_is_marked_at_its_reference_price() -> None:
-    [eth] = wire.position_risk(account_view(ACCOUNT), [ETH], 2, LEVERAGE)
+    [eth] = wire.positions.position_risk(account_view(ACCOUNT), [ETH], 2, LEVERAGE)
     assert eth["markPrice"] == ETH.price_str(ETH.ticks(ETH.reference_price) or 0)
 
 
 def test_ccxt_fetch_positions_reads_v3_position_risk(binance: Any) -> None:
     binance.fapiPrivateV3GetPositionRisk = answering(
-        wire.position_risk(long_btc(), SYMBOLS.symbols, 3, LEVERAGE)
+        wire.positions.position_risk(long_btc(), SYMBOLS.symbols, 3, LEVERAGE)
     )
     [position] = binance.fetch_positions()
     assert (position["symbol"], position["side"], position["contracts"]) == (
@@ -280,7 +282,7 @@ def test_ccxt_fetch_positions_reads_v3_position_risk(binance: Any) -> None:
 
 def test_ccxt_reads_a_short_as_a_short_losing_as_the_mark_rises(binance: Any) -> None:
     binance.fapiPrivateV3GetPositionRisk = answering(
-        wire.position_risk(short_btc(), SYMBOLS.symbols, 3, LEVERAGE)
+        wire.positions.position_risk(short_btc(), SYMBOLS.symbols, 3, LEVERAGE)
     )
     [position] = binance.fetch_positions()
     assert (position["side"], position["contracts"], position["entryPrice"]) == (
@@ -293,7 +295,7 @@ def test_ccxt_reads_a_short_as_a_short_losing_as_the_mark_rises(binance: Any) ->
 
 def test_ccxt_fetch_positions_with_v2_reads_leverage_and_skips_flat_symbols(binance: Any) -> None:
     binance.fapiPrivateV2GetPositionRisk = answering(
-        wire.position_risk(long_btc(), SYMBOLS.symbols, 2, LEVERAGE)
+        wire.positions.position_risk(long_btc(), SYMBOLS.symbols, 2, LEVERAGE)
     )
     [btc] = binance.fetch_positions(params={"useV2": True})
     assert (btc["leverage"], btc["contracts"], btc["marginMode"]) == (20, 0.01, "cross")
@@ -303,8 +305,8 @@ def test_ccxt_fetch_positions_with_v2_reads_leverage_and_skips_flat_symbols(bina
 
 
 def test_account_v3_has_the_totals_one_usdt_asset_and_open_positions_only() -> None:
-    body = wire.account(long_btc(), SYMBOLS.symbols, 3, LEVERAGE)
-    assert set(body) == set(wire.ACCOUNT_FIELDS[3])
+    body = wire.accounts.account(long_btc(), SYMBOLS.symbols, 3, LEVERAGE)
+    assert set(body) == set(wire.accounts.ACCOUNT_FIELDS[3])
     assert (body["totalWalletBalance"], body["totalUnrealizedProfit"]) == (
         "1000.00000000",
         "10.00000000",
@@ -325,7 +327,7 @@ def test_account_v3_has_the_totals_one_usdt_asset_and_open_positions_only() -> N
 
 
 def test_account_v2_lists_every_symbol_with_leverage() -> None:
-    body = wire.account(long_btc(), SYMBOLS.symbols, 2, LEVERAGE)
+    body = wire.accounts.account(long_btc(), SYMBOLS.symbols, 2, LEVERAGE)
     assert {"feeTier", "canTrade", "updateTime", "multiAssetsMargin"} <= set(body)
     assert "marginAvailable" in body["assets"][0]
     assert [(p["symbol"], p["leverage"]) for p in body["positions"]] == [
@@ -336,7 +338,7 @@ def test_account_v2_lists_every_symbol_with_leverage() -> None:
 
 def test_ccxt_fetch_balance_reads_the_v3_account(binance: Any) -> None:
     binance.fapiPrivateV3GetAccount = answering(
-        wire.account(long_btc(), SYMBOLS.symbols, 3, LEVERAGE)
+        wire.accounts.account(long_btc(), SYMBOLS.symbols, 3, LEVERAGE)
     )
     balance = binance.fetch_balance()
     assert (balance["USDT"]["free"], balance["USDT"]["used"], balance["USDT"]["total"]) == (
@@ -349,13 +351,13 @@ def test_ccxt_fetch_balance_reads_the_v3_account(binance: Any) -> None:
 def test_an_unfunded_account_has_update_time_zero_which_ccxt_skips(binance: Any) -> None:
     unfunded = account_view(ACCOUNT, balance=0, balance_update_time=0)
     binance.fapiPrivateV3GetAccount = answering(
-        wire.account(unfunded, SYMBOLS.symbols, 3, LEVERAGE)
+        wire.accounts.account(unfunded, SYMBOLS.symbols, 3, LEVERAGE)
     )
     assert "USDT" not in binance.fetch_balance()
 
 
 def test_balance_has_binances_fields() -> None:
-    [usdt] = wire.balances(long_btc(), SYMBOLS.symbols, LEVERAGE)
+    [usdt] = wire.accounts.balances(long_btc(), SYMBOLS.symbols, LEVERAGE)
     assert set(usdt) == {
         "accountAlias", "asset", "balance", "crossWalletBalance", "crossUnPnl",
         "availableBalance", "maxWithdrawAmount", "marginAvailable", "updateTime",
@@ -368,7 +370,7 @@ def test_balance_has_binances_fields() -> None:
 
 
 def test_leverage_brackets_are_numbers_with_the_derived_floor_and_cum() -> None:
-    brackets = wire.leverage_brackets(BTC)["brackets"]
+    brackets = wire.exchange_info.leverage_brackets(BTC)["brackets"]
     assert brackets[1] == {
         "bracket": 2,
         "initialLeverage": 100,
@@ -389,7 +391,7 @@ def test_ccxt_reads_the_order_book(binance: Any) -> None:
         bids=[(1_200_000, 1_500), (1_199_990, 2)],
         asks=[(1_200_010, 250)],
     )
-    binance.fapiPublicGetDepth = answering(wire.depth(BTC, view, NOW))
+    binance.fapiPublicGetDepth = answering(wire.market_data.depth(BTC, view, NOW))
     book = binance.fetch_order_book(BTC_MARKET, limit=5)
     assert book["bids"] == [[120000.0, 1.5], [119999.0, 0.002]]
     assert book["asks"] == [[120001.0, 0.25]]
@@ -411,7 +413,7 @@ def test_ccxt_reads_the_24hr_ticker(binance: Any) -> None:
         open_time=NOW - 86_400_000,
         close_time=NOW,
     )
-    binance.fapiPublicGetTicker24hr = answering(wire.ticker_24hr(BTC, view))
+    binance.fapiPublicGetTicker24hr = answering(wire.market_data.ticker_24hr(BTC, view))
     ticker = binance.fetch_ticker(BTC_MARKET)
     assert (ticker["last"], ticker["open"], ticker["high"], ticker["low"]) == (
         121200,
@@ -424,7 +426,7 @@ def test_ccxt_reads_the_24hr_ticker(binance: Any) -> None:
 
 
 def test_premium_index_before_any_mark_uses_the_reference_price() -> None:
-    body = wire.premium_index(BTC, MarkView("BTCUSDT", None, 0), NOW)
+    body = wire.market_data.premium_index(BTC, MarkView("BTCUSDT", None, 0), NOW)
     assert body["markPrice"] == "122500.00"
     assert body["time"] == NOW
     assert body["nextFundingTime"] == 1_700_006_400_000

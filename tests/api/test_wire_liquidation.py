@@ -13,7 +13,9 @@ BTC_LONG = PositionView("BTCUSDT", qty=1_000, cost=100_000 * 10**8, update_time=
 
 
 def liquidation_price(**view: object) -> str:
-    rows = wire.position_risk(account_view(TRADER.id, **view), [BTC], 3, LEVERAGE, SYMBOLS.symbols)
+    rows = wire.positions.position_risk(
+        account_view(TRADER.id, **view), [BTC], 3, LEVERAGE, SYMBOLS.symbols
+    )
     return str(rows[0]["liquidationPrice"])
 
 

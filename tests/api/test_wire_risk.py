@@ -37,17 +37,23 @@ def view(**overrides: Any) -> AccountView:
 
 
 def test_position_risk_v3_shows_the_engines_adl_quantile() -> None:
-    rows = wire.position_risk(view(adl={"BTCUSDT": 3, "ETHUSDT": 2}), SYMBOLS.symbols, 3, 20)
+    rows = wire.positions.position_risk(
+        view(adl={"BTCUSDT": 3, "ETHUSDT": 2}), SYMBOLS.symbols, 3, 20
+    )
     assert [(row["symbol"], row["adl"]) for row in rows] == [("BTCUSDT", 3)]
-    assert wire.position_risk(view(), SYMBOLS.symbols, 3, 20)[0]["adl"] == 0, "not ranked yet"
-    assert all("adl" not in row for row in wire.position_risk(view(), SYMBOLS.symbols, 2, 20))
+    assert wire.positions.position_risk(view(), SYMBOLS.symbols, 3, 20)[0]["adl"] == 0, (
+        "not ranked yet"
+    )
+    assert all(
+        "adl" not in row for row in wire.positions.position_risk(view(), SYMBOLS.symbols, 2, 20)
+    )
 
 
 # -- collateral in the account ----------------------------------------------------------------
 
 
 def test_account_totals_count_collateral_at_its_haircut_value() -> None:
-    body = wire.account(view(), SYMBOLS.symbols, 3, LEVERAGE)
+    body = wire.accounts.account(view(), SYMBOLS.symbols, 3, LEVERAGE)
     assert (body["totalWalletBalance"], body["totalCrossWalletBalance"]) == (
         "1570.00000000",
         "1570.00000000",
@@ -68,14 +74,14 @@ def test_account_totals_count_collateral_at_its_haircut_value() -> None:
         "600.00000000",
         "600.00000000",
     )
-    assert set(usde) == set(wire.ACCOUNT_ASSET_FIELDS[3])
+    assert set(usde) == set(wire.accounts.ACCOUNT_ASSET_FIELDS[3])
 
 
 def test_collateral_is_free_only_as_far_as_the_margin_left_covers_it() -> None:
     """A USDT balance of −50 (losses the collateral backs) leaves 520 of wallet, 459.50 of it
     free of the 60.50 of initial margin (profit is not withdrawable): as much USDE as is worth
     459.50 at 0.95 may go, 483.68421053 (worth 459.500000003, counted as 459.50)."""
-    body = wire.account(view(balance=-50 * USDT), SYMBOLS.symbols, 2, LEVERAGE)
+    body = wire.accounts.account(view(balance=-50 * USDT), SYMBOLS.symbols, 2, LEVERAGE)
     assert body["totalWalletBalance"] == "520.00000000"
     assert body["multiAssetsMargin"] is True
     usdt, usde = body["assets"]
@@ -84,7 +90,7 @@ def test_collateral_is_free_only_as_far_as_the_margin_left_covers_it() -> None:
 
 
 def test_balance_lists_usdt_and_each_collateral_asset_held() -> None:
-    usdt, usde = wire.balances(view(), SYMBOLS.symbols, LEVERAGE)
+    usdt, usde = wire.accounts.balances(view(), SYMBOLS.symbols, LEVERAGE)
     assert (usdt["asset"], usdt["balance"], usdt["availableBalance"]) == (
         "USDT",
         "1000.00000000",
@@ -95,16 +101,16 @@ def test_balance_lists_usdt_and_each_collateral_asset_held() -> None:
         "600.00000000",
         "600.00000000",
     )
-    assert set(usde) == set(wire.BALANCE_FIELDS)
-    assert len(wire.balances(view(collateral={}), SYMBOLS.symbols, LEVERAGE)) == 1
+    assert set(usde) == set(wire.accounts.BALANCE_FIELDS)
+    assert len(wire.accounts.balances(view(collateral={}), SYMBOLS.symbols, LEVERAGE)) == 1
 
 
 def test_ccxt_fetch_balance_reads_both_assets() -> None:
     client = ccxt.binanceusdm({"apiKey": "k", "secret": "s", "options": {"fetchCurrencies": False}})
-    info = wire.exchange_info(SYMBOLS, RateLimitTable.load().exchange_info(), NOW)
+    info = wire.exchange_info.exchange_info(SYMBOLS, RateLimitTable.load().exchange_info(), NOW)
     for method, body in (
         ("fapiPublicGetExchangeInfo", info),
-        ("fapiPrivateV3GetAccount", wire.account(view(), SYMBOLS.symbols, 3, LEVERAGE)),
+        ("fapiPrivateV3GetAccount", wire.accounts.account(view(), SYMBOLS.symbols, 3, LEVERAGE)),
     ):
         setattr(client, method, answering(body))
     balance = client.fetch_balance()
@@ -117,7 +123,7 @@ def test_ccxt_fetch_balance_reads_both_assets() -> None:
 
 def test_premium_index_shows_the_index_and_the_funding_the_interval_comes_to() -> None:
     mark = MarkView("BTCUSDT", 1_225_000, NOW - 40, index=1_224_000, funding_rate=23_456)
-    body = wire.premium_index(BTC, mark, NOW, funding_interval_ms=60_000)
+    body = wire.market_data.premium_index(BTC, mark, NOW, funding_interval_ms=60_000)
     assert body == {
         "symbol": "BTCUSDT",
         "markPrice": "122500.00",
@@ -128,5 +134,7 @@ def test_premium_index_shows_the_index_and_the_funding_the_interval_comes_to() -
         "nextFundingTime": (NOW // 60_000 + 1) * 60_000,
         "time": NOW - 40,
     }
-    negative = wire.premium_index(BTC, MarkView("BTCUSDT", 1_225_000, NOW, None, -7), NOW)
+    negative = wire.market_data.premium_index(
+        BTC, MarkView("BTCUSDT", 1_225_000, NOW, None, -7), NOW
+    )
     assert (negative["indexPrice"], negative["lastFundingRate"]) == ("122500.00", "-0.00000007")

@@ -89,3 +89,20 @@ def _wait_for_position(client: Any) -> list[dict[str, Any]]:
         if positions or time.monotonic() > deadline:
             return positions
         time.sleep(0.05)
+
+
+def test_ccxt_reads_the_leverage_brackets_for_one_symbol_and_for_all(client: Any) -> None:
+    # ccxt's own suite calls fetch_leverage_tiers([[symbol]]) (a list in a list: its defect, see
+    # conformance/scope.yaml); called as a bot calls it, the mock's layout parses, for one
+    # symbol and for every symbol alike.
+    client.load_markets()
+
+    one = client.fetch_leverage_tiers([BTC])
+    every = client.fetch_leverage_tiers()
+
+    assert set(one) == {BTC}
+    assert {BTC, "ETH/USDT:USDT"} <= set(every)
+    first = one[BTC][0]
+    assert (first["tier"], first["minNotional"], first["maxNotional"]) == (1, 0, 50_000)
+    assert first["maintenanceMarginRate"] == 0.004
+    assert one[BTC] == every[BTC]

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from exchange_mock.market.crowd import Crowd
 from exchange_mock.redis_server import EmbeddedRedis
+from exchange_mock.settings import Crowd
 from loadtests.feedwatch import FEED
 from loadtests.results import MarketSample, RunResult, StepSummary
 from tests.loadtests.runs import mock_exchange, profile_file, run_locust

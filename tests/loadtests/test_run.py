@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from exchange_mock.market.crowd import Crowd
+from exchange_mock.settings import Crowd
 from loadtests.run import RunOptions, genesis_crowd, locust_command, wait_until_settled
 from tests.loadtests.fakes import FakeClock
 

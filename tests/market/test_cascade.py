@@ -19,12 +19,12 @@ import pytest
 from exchange_mock.collateral import CollateralTable
 from exchange_mock.domain.commands import UpdateCollateralPrice, UpdateMarkPrice
 from exchange_mock.engine import Engine
-from exchange_mock.market.crowd import Crowd
 from exchange_mock.market.oracle import OracleMode
 from exchange_mock.market.quoting import QuotePolicy
 from exchange_mock.market.simulation import Simulation
 from exchange_mock.market.venues import VenueTable
 from exchange_mock.risk import PRICE_SCALE
+from exchange_mock.settings import Crowd
 from exchange_mock.symbols import SymbolTable
 from exchange_mock.types import CASH_SCALE
 

@@ -12,9 +12,8 @@ from exchange_mock.domain.commands import Command, FundAccount, UpdateMarkPrice
 from exchange_mock.domain.events import PositionChanged
 from exchange_mock.domain.replies import Rejected
 from exchange_mock.engine import Engine
-from exchange_mock.market.crowd import Crowd
-from exchange_mock.market.genesis import shock_account
 from exchange_mock.node import genesis
+from exchange_mock.settings import Crowd
 from exchange_mock.symbols import SymbolTable
 from exchange_mock.types import AccountId
 
@@ -46,7 +45,7 @@ def test_without_a_crowd_nobody_holds_a_position() -> None:
 def test_the_crowd_holds_leveraged_positions_in_every_contract_after_the_shock_account() -> None:
     commands = genesis(BOOK, SYMBOLS, TS, CROWD, seed=7)
     engine, positions = _apply(commands)
-    shocker = shock_account(BOOK)
+    shocker = BOOK.shock_account
     funded = {command.account for command in commands if isinstance(command, FundAccount)}
     assert shocker == len(BOOK.accounts) + 1 and shocker in funded
     first = shocker + 1

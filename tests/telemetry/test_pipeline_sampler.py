@@ -18,6 +18,7 @@ from exchange_mock.types import CASH_SCALE
 from tests.telemetry.metrics import sample
 
 NOW_S = 1_700_000_000.0
+NOW_MS = int(NOW_S * 1000)
 SYMBOLS = SymbolTable.load()
 EVERY_ROLE = frozenset(Role)
 
@@ -33,7 +34,9 @@ class Relay:
 def sampler(
     redis: Redis, keys: Keys, roles: frozenset[Role] = EVERY_ROLE, relay: Relay | None = None
 ) -> PipelineSampler:
-    return PipelineSampler(redis, keys, SYMBOLS, roles, relay, 1_000, clock=lambda: NOW_S)  # type: ignore[arg-type]
+    return PipelineSampler(
+        redis, keys, SYMBOLS, roles, relay, 1_000, clock=lambda: int(NOW_S * 1000)
+    )
 
 
 async def test_queue_depth_and_projector_lag_in_events_and_seconds(

@@ -1,0 +1,206 @@
+"""Account information (v2, v3) and the futures balance: the account's totals under cross
+margin, its USDT asset and each collateral asset it holds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from exchange_mock.api.wire.collateral import collateral_assets, wallet
+from exchange_mock.api.wire.positions import Valued, listed, position_fields, value
+from exchange_mock.api.wire.response import Version, project
+from exchange_mock.formats import MARGIN_ASSET, JsonObject, cash_str
+from exchange_mock.store.views import AccountView
+from exchange_mock.symbols import SymbolSpec
+from exchange_mock.types import Cash
+
+ACCOUNT_POSITION_FIELDS: dict[Version, tuple[str, ...]] = {
+    2: (
+        "symbol",
+        "initialMargin",
+        "maintMargin",
+        "unrealizedProfit",
+        "positionInitialMargin",
+        "openOrderInitialMargin",
+        "leverage",
+        "isolated",
+        "entryPrice",
+        "breakEvenPrice",
+        "maxNotional",
+        "bidNotional",
+        "askNotional",
+        "positionSide",
+        "positionAmt",
+        "updateTime",
+    ),
+    3: (
+        "symbol",
+        "positionSide",
+        "positionAmt",
+        "unrealizedProfit",
+        "isolatedMargin",
+        "notional",
+        "isolatedWallet",
+        "initialMargin",
+        "maintMargin",
+        "updateTime",
+    ),
+}
+_TOTALS = (
+    "totalInitialMargin",
+    "totalMaintMargin",
+    "totalWalletBalance",
+    "totalUnrealizedProfit",
+    "totalMarginBalance",
+    "totalPositionInitialMargin",
+    "totalOpenOrderInitialMargin",
+    "totalCrossWalletBalance",
+    "totalCrossUnPnl",
+    "availableBalance",
+    "maxWithdrawAmount",
+)
+ACCOUNT_FIELDS: dict[Version, tuple[str, ...]] = {
+    2: (
+        "feeTier",
+        "feeBurn",
+        "canTrade",
+        "canDeposit",
+        "canWithdraw",
+        "updateTime",
+        "multiAssetsMargin",
+        "tradeGroupId",
+        *_TOTALS,
+        "assets",
+        "positions",
+    ),
+    3: (*_TOTALS, "assets", "positions"),
+}
+_ASSET = (
+    "asset",
+    "walletBalance",
+    "unrealizedProfit",
+    "marginBalance",
+    "maintMargin",
+    "initialMargin",
+    "positionInitialMargin",
+    "openOrderInitialMargin",
+    "crossWalletBalance",
+    "crossUnPnl",
+    "availableBalance",
+    "maxWithdrawAmount",
+)
+ACCOUNT_ASSET_FIELDS: dict[Version, tuple[str, ...]] = {
+    2: (*_ASSET, "marginAvailable", "updateTime"),
+    3: (*_ASSET, "updateTime"),
+}
+BALANCE_FIELDS: tuple[str, ...] = (
+    "accountAlias",
+    "asset",
+    "balance",
+    "crossWalletBalance",
+    "crossUnPnl",
+    "availableBalance",
+    "maxWithdrawAmount",
+    "marginAvailable",
+    "updateTime",
+)
+
+
+class _Figures(NamedTuple):
+    usdt: JsonObject
+    """The USDT asset's fields (also the balance endpoint's)."""
+    totals: JsonObject
+    """The account's `total…`, `availableBalance` and `maxWithdrawAmount`."""
+    withdrawable: Cash
+
+
+def _figures(view: AccountView, valued: list[Valued]) -> _Figures:
+    """The USDT asset's figures under cross margin and the account totals. The totals count
+    collateral at its haircut value, as the engine's margin check does (so `availableBalance`
+    is what a new order may commit); the USDT asset's balances are USDT alone."""
+    usdt = view.balance
+    total = wallet(view)
+    unrealized = sum(p.unrealized for p in valued)
+    positions = sum(p.initial_margin for p in valued)
+    orders = sum(p.open_order_margin for p in valued)
+    initial = positions + orders
+    available = max(0, total + unrealized - initial)
+    withdrawable = max(0, min(available, total - initial))
+    text = {
+        "usdt": cash_str(usdt),
+        "wallet": cash_str(total),
+        "unrealized": cash_str(unrealized),
+        "initial": cash_str(initial),
+        "positions": cash_str(positions),
+        "orders": cash_str(orders),
+        "maint": cash_str(sum(p.maint_margin for p in valued)),
+        "available": cash_str(available),
+    }
+    asset = {
+        "accountAlias": f"SA{view.account}",
+        "asset": MARGIN_ASSET,
+        "balance": text["usdt"],
+        "walletBalance": text["usdt"],
+        "unrealizedProfit": text["unrealized"],
+        "marginBalance": cash_str(usdt + unrealized),
+        "maintMargin": text["maint"],
+        "initialMargin": text["initial"],
+        "positionInitialMargin": text["positions"],
+        "openOrderInitialMargin": text["orders"],
+        "crossWalletBalance": text["usdt"],
+        "crossUnPnl": text["unrealized"],
+        "availableBalance": text["available"],
+        "maxWithdrawAmount": cash_str(max(0, min(withdrawable, usdt))),
+        "marginAvailable": True,
+        "updateTime": view.balance_update_time,
+    }
+    totals = {
+        "totalInitialMargin": text["initial"],
+        "totalMaintMargin": text["maint"],
+        "totalWalletBalance": text["wallet"],
+        "totalUnrealizedProfit": text["unrealized"],
+        "totalMarginBalance": cash_str(total + unrealized),
+        "totalPositionInitialMargin": text["positions"],
+        "totalOpenOrderInitialMargin": text["orders"],
+        "totalCrossWalletBalance": text["wallet"],
+        "totalCrossUnPnl": text["unrealized"],
+        "availableBalance": text["available"],
+        "maxWithdrawAmount": cash_str(withdrawable),
+    }
+    return _Figures(asset, totals, withdrawable)
+
+
+def account(
+    view: AccountView, specs: Sequence[SymbolSpec], version: Version, default_leverage: int
+) -> JsonObject:
+    """Account information; `specs` must be every listed symbol, since totals sum over them.
+    The assets are USDT and each collateral asset held."""
+    every = [value(spec, view, default_leverage) for spec in specs]
+    figures = _figures(view, every)
+    assets = [figures.usdt, *collateral_assets(view, figures.withdrawable)]
+    listed_fields = ACCOUNT_POSITION_FIELDS[version]
+    full = {
+        **figures.totals,
+        "feeTier": 0,
+        "feeBurn": False,
+        "canTrade": True,
+        "canDeposit": True,
+        "canWithdraw": True,
+        "updateTime": 0,
+        "multiAssetsMargin": len(assets) > 1,
+        "tradeGroupId": -1,
+        "assets": [project(asset, ACCOUNT_ASSET_FIELDS[version]) for asset in assets],
+        "positions": [project(position_fields(p), listed_fields) for p in listed(every, version)],
+    }
+    return project(full, ACCOUNT_FIELDS[version])
+
+
+def balances(
+    view: AccountView, specs: Sequence[SymbolSpec], default_leverage: int
+) -> list[JsonObject]:
+    """Futures account balance (v2 and v3 send the same shape): USDT and each collateral
+    asset held; `specs` as for `account`."""
+    every = [value(spec, view, default_leverage) for spec in specs]
+    figures = _figures(view, every)
+    assets = [figures.usdt, *collateral_assets(view, figures.withdrawable)]
+    return [project(asset, BALANCE_FIELDS) for asset in assets]

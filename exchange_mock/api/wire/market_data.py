@@ -1,0 +1,84 @@
+"""Market data: depth, the tickers and the premium index."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from exchange_mock.formats import JsonObject, cash_str, mark_ticks, next_funding_time, unit_price
+from exchange_mock.settings import FUNDING_INTERVAL_MS
+from exchange_mock.store.views import DepthView, MarkView, TickerView
+from exchange_mock.symbols import SymbolSpec
+from exchange_mock.types import Millis, Ticks
+
+INTEREST_RATE = "0.00010000"
+"""Binance's fixed interest component of funding (0.01% per 8 hours)."""
+
+
+def depth(spec: SymbolSpec, view: DepthView, now: Millis) -> JsonObject:
+    price, qty = spec.price_str, spec.qty_str
+    return {
+        "lastUpdateId": view.last_update_id,
+        "E": now,
+        "T": view.time,
+        "bids": [[price(ticks), qty(lots)] for ticks, lots in view.bids],
+        "asks": [[price(ticks), qty(lots)] for ticks, lots in view.asks],
+    }
+
+
+def _price_or_zero(spec: SymbolSpec, ticks: Ticks | None) -> str:
+    """No trade yet: Binance's zero price."""
+    return spec.price_str(0 if ticks is None else ticks)
+
+
+def ticker_24hr(spec: SymbolSpec, view: TickerView) -> JsonObject:
+    change, percent = 0, Decimal(0)
+    if view.last_price is not None and view.open_price:
+        change = view.last_price - view.open_price
+        percent = Decimal(change * 100) / view.open_price
+    return {
+        "symbol": spec.symbol,
+        "priceChange": spec.price_str(change),
+        "priceChangePercent": str(percent.quantize(Decimal("0.001"))),
+        "weightedAvgPrice": unit_price(spec, view.quote_volume, view.volume),
+        "lastPrice": _price_or_zero(spec, view.last_price),
+        "openPrice": _price_or_zero(spec, view.open_price),
+        "highPrice": _price_or_zero(spec, view.high_price),
+        "lowPrice": _price_or_zero(spec, view.low_price),
+        "volume": spec.qty_str(view.volume),
+        "quoteVolume": cash_str(view.quote_volume),
+        "openTime": view.open_time,
+        "closeTime": view.close_time,
+        "firstId": view.first_trade_id,
+        "lastId": view.last_trade_id,
+        "count": view.count,
+    }
+
+
+def ticker_price(spec: SymbolSpec, view: TickerView) -> JsonObject:
+    return {
+        "symbol": spec.symbol,
+        "price": _price_or_zero(spec, view.last_price),
+        "time": view.close_time,
+    }
+
+
+def premium_index(
+    spec: SymbolSpec, view: MarkView, now: Millis, funding_interval_ms: int = FUNDING_INTERVAL_MS
+) -> JsonObject:
+    """The mark and the index it came from; the index also stands for the settlement estimate
+    (for a perpetual, an estimate of the index). `lastFundingRate` is, as on Binance, the rate
+    the current interval's premium comes to so far: what its settlement would charge now. The
+    mark stands in for the index before the engine has published one."""
+    mark = mark_ticks(spec, view.price)
+    index = spec.price_str(mark if view.index is None else view.index)
+    return {
+        "symbol": spec.symbol,
+        "markPrice": spec.price_str(mark),
+        "indexPrice": index,
+        "estimatedSettlePrice": index,
+        # A rate in 1e-8 units has the scale of cash, so it prints the same way.
+        "lastFundingRate": cash_str(view.funding_rate),
+        "interestRate": INTEREST_RATE,
+        "nextFundingTime": next_funding_time(now, funding_interval_ms),
+        "time": view.time or now,
+    }
