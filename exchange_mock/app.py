@@ -14,6 +14,7 @@ from exchange_mock.api.middleware import Edge, EdgeMiddleware
 from exchange_mock.api.ratelimit import RateLimiter
 from exchange_mock.api.userstream import listen_key_index
 from exchange_mock.collateral import CollateralTable
+from exchange_mock.feeds import streams
 from exchange_mock.market.venues import VenueTable
 from exchange_mock.node import Node
 from exchange_mock.settings import Settings
@@ -58,7 +59,10 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.edge = Edge(settings, node.accounts, table, node.faults, limiter)
             if node.relay is not None:
                 app.state.ws = ws.WsContext(
-                    node.relay, listen_key_index(node.accounts), listen_keys
+                    node.relay,
+                    listen_key_index(node.accounts),
+                    listen_keys,
+                    streams.produced(node.symbols.by_name),
                 )
             yield
 

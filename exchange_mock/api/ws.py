@@ -11,9 +11,11 @@ Both of Binance's layouts, under every route prefix newer clients use (`/public`
   SET_PROPERTY / GET_PROPERTY of `combined`, answered `{"result": ..., "id": n}` or Binance's
   `{"error": {"code", "msg"}, "id": n}`.
 
-A well-formed stream the mock does not produce (`btcusdt@aggTrade`) is accepted and stays quiet,
-as Binance accepts any stream; a malformed name, or a listen key that is unknown or not live, is
-refused, and a key that expires while connected is answered `listenKeyExpired`. Messages
+Only streams the exchange produces are accepted (`btcusdt@aggTrade` is refused: accepting any
+name would let one client hold any number of subscriptions); a malformed name, or a listen key
+that is unknown or not live, is refused too, and a key that expires while connected is answered
+`listenKeyExpired`. Binance's published limits hold: at most 1024 streams and 10 incoming
+messages per second per connection, a client over the latter being disconnected. Messages
 reach each connection through this process's `FeedRelay`, so whichever worker a client lands on
 it sees every event. A client that falls a bounded queue behind is closed (see `feeds.relay`).
 """
@@ -45,6 +47,10 @@ MAX_STREAMS = 1024
 """Binance's limit of streams on one connection."""
 METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")
 COMBINED = "combined"
+INVALID_STREAM = "Invalid request: invalid stream"
+MAX_MESSAGES_PER_S = 10
+"""Binance's limit of incoming messages per connection per second; past it, a disconnect."""
+TOO_MANY_MESSAGES = f"Too many messages; current limit is {MAX_MESSAGES_PER_S} per second."
 EXPIRY_CHECK_MS = 5_000
 """The longest a connection goes without checking its listen keys: an expiry is pushed at most
 this late, and a connection without one costs no Redis round trip at all."""
@@ -79,6 +85,8 @@ class WsContext:
     relay: FeedRelay
     listen_keys: Mapping[str, AccountId]
     live: ListenKeys
+    market: frozenset[str]
+    """The market streams the exchange produces (`streams.produced`)."""
     clock: Clock = wall_clock
 
     async def resolve(self, names: Iterable[str]) -> dict[str, str]:
@@ -95,9 +103,11 @@ class WsContext:
         resolved: dict[str, str] = {}
         for name in names:
             if not streams.is_valid(name):
-                raise InvalidStream("Invalid request: invalid stream")
+                raise InvalidStream(INVALID_STREAM)
             if streams.is_market(name):
                 stream = streams.normalize(name)
+                if stream not in self.market:
+                    raise InvalidStream(INVALID_STREAM)
                 resolved[stream] = keys.feed(stream)
                 continue
             account = self.listen_keys.get(name)
@@ -199,10 +209,16 @@ async def _expire_listen_keys(context: WsContext, subscriber: Subscriber) -> Non
 
 async def _read_requests(context: WsContext, websocket: WebSocket, subscriber: Subscriber) -> None:
     """Answer live requests until the client disconnects; then detach it, ending `_send`."""
+    window, count = 0, 0
     try:
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
+                return
+            second = int(asyncio.get_running_loop().time())
+            window, count = second, (count + 1 if second == window else 1)
+            if count > MAX_MESSAGES_PER_S:
+                context.relay.end(subscriber, POLICY_VIOLATION, TOO_MANY_MESSAGES)
                 return
             raw = message.get("text") or message.get("bytes") or b""
             answer = orjson.dumps(await answer_request(context, subscriber, raw)).decode()
@@ -278,7 +294,12 @@ async def _perform(context: WsContext, subscriber: Subscriber, request: dict[str
         case "LIST_SUBSCRIPTIONS":
             return list(subscriber.streams.values())
         case "SET_PROPERTY":
-            if not (len(params) == 2 and params[0] == COMBINED and isinstance(params[1], bool)):
+            if not (
+                isinstance(params, list)
+                and len(params) == 2
+                and params[0] == COMBINED
+                and isinstance(params[1], bool)
+            ):
                 raise WsRequestError(
                     WsCode.INVALID_VALUE_TYPE, "Invalid value type: expected Boolean"
                 )
