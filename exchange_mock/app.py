@@ -44,10 +44,7 @@ def create_app(settings: Settings) -> FastAPI:
                 fault_board=node.fault_board,
                 faults=node.faults,
                 scenario=ScenarioBoard(node.control, node.keys),
-                venues={
-                    index.name: frozenset(venue.name for venue in index.venues)
-                    for index in VenueTable.load().indexes
-                },
+                venues={index.name: index for index in VenueTable.load().indexes},
                 collateral=CollateralTable.load(),
             )
             table = context.rate_limit_table

@@ -15,6 +15,7 @@ from exchange_mock.api.ratelimit import RateLimitTable
 from exchange_mock.clock import Clock, wall_clock
 from exchange_mock.collateral import CollateralTable
 from exchange_mock.faults.board import FaultBoard, LiveFaults
+from exchange_mock.market.venues import IndexSpec
 from exchange_mock.settings import Settings
 from exchange_mock.store.bus import CommandBus
 from exchange_mock.store.keys import Keys
@@ -60,8 +61,8 @@ class OperatorContext:
     faults: LiveFaults
     """This process's copy of the faults, refreshed as soon as the operator changes them."""
     scenario: ScenarioBoard
-    venues: Mapping[str, frozenset[str]]
-    """Each index the market agent prices, with the names of its spot venues."""
+    venues: Mapping[str, IndexSpec]
+    """Each index the market agent prices, with its spot venues."""
     collateral: CollateralTable
 
 
