@@ -1,14 +1,18 @@
-"""Who may drive the operator API (`/stampede/admin/...`): loopback peers only unless the
-settings open it up, and only with the token when one is set. It changes faults and prices, so
-it is never reachable the way the Binance namespace is."""
+"""Who may drive the operator API (`/stampede/admin/...`): loopback clients only unless the
+settings open it up, and only with the token when one is set. The client is resolved as the
+rate limits resolve it (`client_ip`), and a request relayed by a proxy that is not trusted is
+not loopback, so a reverse proxy on the same host does not open the operator API. It changes
+faults and prices, so it is never reachable the way the Binance namespace is."""
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
+from collections.abc import Mapping
 
 from fastapi import Request
 
+from exchange_mock.api.client_ip import client_ip
 from exchange_mock.errors import Code, ExchangeError
 from exchange_mock.settings import Settings
 
@@ -24,8 +28,30 @@ def _is_loopback(host: str | None) -> bool:
         return host == "localhost"
 
 
-def check_admin(settings: Settings, peer: str | None, token: str | None) -> None:
-    if not settings.admin_remote and not _is_loopback(peer):
+RELAY_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
+"""Headers a proxy adds for the client it relays."""
+
+
+def operator_client(settings: Settings, peer: str | None, relayed: Mapping[str, str]) -> str | None:
+    """The address the operator guard judges: the client a trusted proxy names, or the peer;
+    None for a request an untrusted proxy relays (it carries a relay header), since a reverse
+    proxy on this host is a loopback peer whoever it speaks for."""
+    forwarded = relayed.get("x-forwarded-for")
+    if peer in settings.trusted_proxies:
+        return client_ip(peer, forwarded, settings.trusted_proxies)
+    if any(relayed.get(header) for header in RELAY_HEADERS):
+        return None
+    return peer
+
+
+def check_admin(
+    settings: Settings,
+    peer: str | None,
+    token: str | None,
+    relayed: Mapping[str, str] | None = None,
+) -> None:
+    client = operator_client(settings, peer, relayed or {})
+    if not settings.admin_remote and not _is_loopback(client):
         raise ExchangeError(Code.REJECTED_MBX_KEY, "The operator API answers loopback only.", 403)
     expected = settings.admin_token
     if expected is not None and not hmac.compare_digest(expected, token or ""):
@@ -36,4 +62,6 @@ async def require_admin(request: Request) -> None:
     """FastAPI dependency guarding every operator route."""
     settings: Settings = request.app.state.context.settings
     peer = request.client.host if request.client else None
-    check_admin(settings, peer, request.headers.get(TOKEN_HEADER))
+    headers = request.headers
+    relayed = {name: ",".join(headers.getlist(name)) for name in RELAY_HEADERS if name in headers}
+    check_admin(settings, peer, headers.get(TOKEN_HEADER), relayed)

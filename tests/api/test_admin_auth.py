@@ -27,3 +27,18 @@ def test_a_configured_token_is_required_even_on_loopback() -> None:
         check_admin(settings, "127.0.0.1", "wrong")
     assert refused.value.http_status == 401
     check_admin(settings, "127.0.0.1", "s3cret")
+
+
+@pytest.mark.parametrize("header", ["X-Forwarded-For", "Forwarded", "X-Real-IP"])
+def test_a_loopback_proxy_relaying_someone_else_is_not_loopback(header: str) -> None:
+    """A reverse proxy on the same host is a loopback peer; whoever it relays is not."""
+    with pytest.raises(ExchangeError) as refused:
+        check_admin(Settings(), "127.0.0.1", None, relayed={header.lower(): "203.0.113.9"})
+    assert refused.value.http_status == 403
+
+
+def test_a_trusted_proxy_is_judged_by_the_client_it_names() -> None:
+    trusted = Settings(trusted_proxies=frozenset({"127.0.0.1"}))
+    with pytest.raises(ExchangeError):
+        check_admin(trusted, "127.0.0.1", None, relayed={"x-forwarded-for": "203.0.113.9"})
+    check_admin(trusted, "127.0.0.1", None, relayed={"x-forwarded-for": "127.0.0.1"})
