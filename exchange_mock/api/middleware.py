@@ -47,6 +47,9 @@ from exchange_mock.settings import Settings
 
 OUTSIDE = ("/stampede/", "/docs", "/redoc", "/openapi.json")
 """Paths the edge leaves alone: the operator API must answer however overloaded the exchange."""
+OPEN_OPERATOR_READS = frozenset({"/stampede/audit", "/stampede/liquidations"})
+"""Operator reads that need no token, so any client may call them: they pay weight like Binance
+routes (the audit scans every account), though no fault is injected into them."""
 _WITH_BODY = frozenset({"POST", "PUT", "DELETE"})
 SERVICE_UNAVAILABLE_MSG = "Service Unavailable."
 """Binance's 503 for a request that was not executed."""
@@ -138,7 +141,11 @@ class EdgeMiddleware:
         except ExchangeError as refusal:
             await _answer(scope, receive, send, refusal)
             return
-        if scope["path"].startswith(OUTSIDE):
+        path = scope["path"]
+        if path.startswith(OUTSIDE):
+            if path in OPEN_OPERATOR_READS:
+                await self._counted(scope["app"].state.edge, scope, receive, send)
+                return
             await self.app(scope, receive, send)
             return
         edge: Edge = scope["app"].state.edge
@@ -180,6 +187,17 @@ class EdgeMiddleware:
         fail_after = edge.chance(FaultKind.UNKNOWN_ERROR_PCT)
         if headers or fail_after:
             send = _amended(scope, receive, send, headers, fail_after)
+        await self.app(scope, receive, send)
+
+    async def _counted(self, edge: Edge, scope: Scope, receive: Receive, send: Send) -> None:
+        """The rate limits alone, for an open operator read."""
+        try:
+            headers = await edge.admit(scope, b"")
+        except ExchangeError as limited:
+            await _answer(scope, receive, send, limited)
+            return
+        if headers:
+            send = _amended(scope, receive, send, headers, fail_after=False)
         await self.app(scope, receive, send)
 
 

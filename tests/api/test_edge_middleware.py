@@ -193,6 +193,18 @@ async def test_a_trusted_proxy_speaks_for_many_client_ips(guarded: AppFactory) -
     assert other.headers["X-MBX-USED-WEIGHT-1M"] == "1"
 
 
+@pytest.mark.parametrize(
+    ("path", "weight"), [("/stampede/liquidations", 1), ("/stampede/audit", 10)]
+)
+async def test_the_operator_reads_anyone_may_call_go_through_the_rate_limits(
+    http: httpx.AsyncClient, path: str, weight: int
+) -> None:
+    """Open to any client like the Binance routes, and the audit scans every account."""
+    response = await http.get(path)
+
+    assert response.headers["X-MBX-USED-WEIGHT-1M"] == str(weight)
+
+
 @pytest.mark.parametrize("path", ["/openapi.json", "/docs", "/stampede/admin/status"])
 async def test_operator_and_documentation_paths_pass_untouched(
     http: httpx.AsyncClient, faults: SetFaults, path: str
