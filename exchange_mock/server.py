@@ -19,7 +19,9 @@ import httpx
 import uvicorn
 
 from exchange_mock.api import request_size
+from exchange_mock.api.admin_auth import guard_operator_api
 from exchange_mock.app import create_app
+from exchange_mock.errors import ConfigError
 from exchange_mock.node import Node
 from exchange_mock.redis_server import free_port, redis_url
 from exchange_mock.settings import Role, Settings
@@ -62,6 +64,11 @@ def run_background_roles(settings: Settings) -> None:
 
 def serve(settings: Settings) -> None:
     """Serve until interrupted, with a private Redis when no URL is configured."""
+    if Role.API in settings.roles:
+        try:
+            settings = guard_operator_api(settings)
+        except ConfigError as refused:
+            raise SystemExit(f"stampede: {refused}") from None
     with redis_url(settings.redis_url) as url:
         settings = settings.model_copy(update={"redis_url": url})
         if Role.API not in settings.roles:

@@ -207,7 +207,13 @@ class Settings(BaseSettings):
         description="Token the operator API (/stampede/admin) requires in X-Stampede-Admin-Token.",
     )
     admin_remote: bool = Field(
-        default=False, description="Serve the operator API to non-loopback peers too."
+        default=False,
+        description="Serve the operator API to non-loopback peers too; then a token is required: "
+        "with none set, one is generated and written to admin_token_file.",
+    )
+    admin_token_file: Path = Field(
+        default=Path(".stampede-admin-token"),
+        description="Where a generated operator token is written (readable by its owner only).",
     )
     shed_queue_depth: int = Field(
         default=10_000,

@@ -8,15 +8,45 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
+import os
+import secrets
 from collections.abc import Mapping
 
 from fastapi import Request
 
 from exchange_mock.api.client_ip import client_ip
-from exchange_mock.errors import Code, ExchangeError
+from exchange_mock.errors import Code, ConfigError, ExchangeError
 from exchange_mock.settings import Settings
 
+log = logging.getLogger(__name__)
+
 TOKEN_HEADER = "X-Stampede-Admin-Token"
+WELL_KNOWN_TOKENS = frozenset({"stampede-local", "changeme", "admin"})
+"""Tokens that were once defaults or examples: as good as none beyond loopback."""
+
+
+def guard_operator_api(settings: Settings) -> Settings:
+    """The settings an API process may start with: an operator API open beyond loopback needs
+    a token of its own, so with none one is generated (and written where the operator can read
+    it), and a well-known one refuses to start."""
+    if not settings.admin_remote:
+        return settings
+    if settings.admin_token in WELL_KNOWN_TOKENS:
+        raise ConfigError(
+            "the operator API is open beyond loopback with a well-known token: set "
+            "STAMPEDE_ADMIN_TOKEN to a secret of your own (or leave it unset to have one made)"
+        )
+    if settings.admin_token is not None:
+        return settings
+    token = secrets.token_urlsafe(32)
+    path = settings.admin_token_file
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(token + "\n")
+    path.chmod(0o600)
+    log.warning("operator API open beyond loopback: its token was generated, in %s", path.resolve())
+    return settings.model_copy(update={"admin_token": token})
 
 
 def _is_loopback(host: str | None) -> bool:
