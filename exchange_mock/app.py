@@ -7,7 +7,17 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from exchange_mock.api import account, admin, market, orders, scenario, userstream, ws
+from exchange_mock.api import (
+    account,
+    admin,
+    market,
+    openapi,
+    options,
+    orders,
+    scenario,
+    userstream,
+    ws,
+)
 from exchange_mock.api.context import ApiContext, OperatorContext
 from exchange_mock.api.errors import install_error_handlers
 from exchange_mock.api.middleware import Edge, EdgeMiddleware
@@ -69,9 +79,10 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.openapi = openapi.describe(app)  # type: ignore[method-assign]
     app.add_middleware(EdgeMiddleware)
     app.add_middleware(MetricsMiddleware)  # outermost: sees the edge's refusals, serves /metrics
-    for module in (account, orders, market, userstream, ws, admin, scenario):
+    for module in (account, orders, market, userstream, ws, admin, scenario, options):
         # Flat rather than `include_router`: FastAPI re-resolves an included router's routes on
         # every request, and these never change once the app is built. Hottest first.
         app.router.routes.extend(module.router.routes)
