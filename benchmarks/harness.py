@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from urllib.parse import urlencode
 
-from exchange_mock.accounts import Account
+from exchange_mock.accounts import ApiAccount
 from exchange_mock.redis_server import free_port
 from exchange_mock.settings import Settings
 
@@ -52,7 +52,7 @@ def process(args: list[str]) -> Iterator[None]:
         child.wait(timeout=15)
 
 
-def signed_target(path: str, account: Account, **params: object) -> str:
+def signed_target(path: str, account: ApiAccount, **params: object) -> str:
     """A signed request target valid for a minute (recvWindow 60000, Binance's maximum)."""
     query = urlencode({**params, "recvWindow": 60_000, "timestamp": int(time.time() * 1000)})
     signature = hmac.new(account.secret.encode(), query.encode(), hashlib.sha256).hexdigest()

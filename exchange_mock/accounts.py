@@ -12,7 +12,10 @@ from exchange_mock.types import AccountId
 
 
 @dataclass(frozen=True, slots=True)
-class Account:
+class ApiAccount:
+    """A configured account as its client knows it: its id, API key and secret, and what genesis
+    funds it with. The engine keeps its money and positions (`engine.positions.Account`)."""
+
     id: AccountId
     api_key: str
     secret: str
@@ -36,8 +39,8 @@ class AccountBook:
         makers: int,
         maker_balance: Decimal,
     ) -> None:
-        self.accounts: tuple[Account, ...] = tuple(
-            Account(
+        self.accounts: tuple[ApiAccount, ...] = tuple(
+            ApiAccount(
                 id=AccountId(number),
                 api_key=_derive(seed, f"key:{number}"),
                 secret=_derive(seed, f"secret:{number}"),
@@ -58,15 +61,15 @@ class AccountBook:
             settings.maker_balance,
         )
 
-    def by_api_key(self, api_key: str) -> Account | None:
+    def by_api_key(self, api_key: str) -> ApiAccount | None:
         return self._by_key.get(api_key)
 
     @property
-    def traders(self) -> tuple[Account, ...]:
+    def traders(self) -> tuple[ApiAccount, ...]:
         return tuple(a for a in self.accounts if not a.is_maker)
 
     @property
-    def makers(self) -> tuple[Account, ...]:
+    def makers(self) -> tuple[ApiAccount, ...]:
         return tuple(a for a in self.accounts if a.is_maker)
 
     @property

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from exchange_mock.api import (
     account,
     admin,
-    market,
+    market_data,
     openapi,
     options,
     orders,
@@ -54,7 +54,13 @@ def create_app(settings: Settings) -> FastAPI:
                 fault_board=node.fault_board,
                 faults=node.faults,
                 scenario=ScenarioBoard(node.control, node.keys),
-                venues={index.name: index for index in VenueTable.load().indexes},
+                venues={
+                    index.name: {
+                        None: index.default_venue().whole_notional,
+                        **{venue.name: venue.whole_notional for venue in index.venues},
+                    }
+                    for index in VenueTable.load().indexes
+                },
                 collateral=CollateralTable.load(),
             )
             table = context.rate_limit_table
@@ -82,7 +88,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.openapi = openapi.describe(app)  # type: ignore[method-assign]
     app.add_middleware(EdgeMiddleware)
     app.add_middleware(MetricsMiddleware)  # outermost: sees the edge's refusals, serves /metrics
-    for module in (account, orders, market, userstream, ws, admin, scenario, options):
+    for module in (account, orders, market_data, userstream, ws, admin, scenario, options):
         # Flat rather than `include_router`: FastAPI re-resolves an included router's routes on
         # every request, and these never change once the app is built. Hottest first.
         app.router.routes.extend(module.router.routes)

@@ -7,13 +7,11 @@ names them), so it lives outside all three, like the symbol table.
 from __future__ import annotations
 
 from decimal import Decimal
-from importlib import resources
-from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from exchange_mock.risk import PRICE_SCALE
+from exchange_mock.tables import ShippedTable
 
 
 def to_price(price: Decimal) -> int:
@@ -41,20 +39,12 @@ class Genesis(BaseModel):
     shock_balance: Decimal = Field(gt=0)
 
 
-class CollateralTable(BaseModel):
+class CollateralTable(ShippedTable):
     model_config = ConfigDict(frozen=True)
+    shipped = "collateral.yaml"
 
     assets: tuple[CollateralSpec, ...] = ()
     genesis: Genesis
 
     def get(self, asset: str) -> CollateralSpec | None:
         return next((spec for spec in self.assets if spec.asset == asset), None)
-
-    @classmethod
-    def load(cls, path: Path | None = None) -> CollateralTable:
-        """Read the table from `path`, or the one shipped with the package."""
-        if path is None:
-            text = resources.files("exchange_mock.data").joinpath("collateral.yaml").read_text()
-        else:
-            text = path.read_text()
-        return cls.model_validate(yaml.safe_load(text))

@@ -1,4 +1,4 @@
-"""Binance's formats for the figures both the REST answers (`api/wire.py`) and the streams
+"""Binance's formats for the figures both the REST answers (`api/wire/`) and the streams
 (`feeds/payloads.py`) send, so a price or an amount of cash reads the same on both."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """One process's share of the exchange: the Redis connection, the shared tables, and the
-background roles (engine, projector, market makers) its settings name.
+background roles (engine, projector, the market agent with its makers) its settings name.
 
 The same code runs everything in one process (the embedded default) or each role in its own
 process or container: only `Settings.roles` differs.
@@ -34,8 +34,8 @@ from exchange_mock.faults.board import FaultBoard, LiveFaults
 from exchange_mock.faults.stale import LaggingReadModel
 from exchange_mock.feeds.publisher import FeedPublisher
 from exchange_mock.feeds.relay import FeedRelay
+from exchange_mock.market.agent import MarketAgent
 from exchange_mock.market.genesis import risk_genesis
-from exchange_mock.market.makers import MarketMakers
 from exchange_mock.projector.runner import Projector
 from exchange_mock.settings import Crowd, Role, Settings
 from exchange_mock.store import scripts
@@ -151,10 +151,10 @@ class Node:
             self._spawn("projector", projector.run)
         if Role.MAKERS in roles and self.accounts.makers:
             board = ScenarioBoard(self.control, self.keys)
-            makers = MarketMakers(
+            agent = MarketAgent(
                 self.bus, self.symbols, self.accounts.makers, settings, self.reads, board
             )
-            self._spawn("makers", makers.run)
+            self._spawn("makers", agent.run)
         if Role.FEEDS in roles:
             publisher = FeedPublisher(
                 self.redis,

@@ -80,7 +80,9 @@ def serve(settings: Settings) -> None:
         background = settings.model_copy(update={"roles": settings.roles - {Role.API}})
         worker_settings = settings.model_copy(update={"roles": frozenset({Role.API})})
         # One port, many processes: any worker's /metrics adds up every process's values.
-        with multiprocess_directory():
+        with multiprocess_directory() as metrics_env:
+            # Children inherit it, and prometheus-client reads it when they import it.
+            os.environ.update(metrics_env)
             roles = multiprocessing.get_context("spawn").Process(
                 target=run_background_roles, args=(background,), name="stampede-roles", daemon=True
             )

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import cached_property
-from importlib import resources
-from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from exchange_mock.errors import ConfigError
+from exchange_mock.tables import ShippedTable
 from exchange_mock.types import CASH_SCALE, PPM, Cash, Lots, Ticks
 
 
@@ -140,8 +138,10 @@ def to_cash(amount: Decimal) -> Cash:
     return int((amount * CASH_SCALE).to_integral_value())
 
 
-class SymbolTable(BaseModel):
+class SymbolTable(ShippedTable):
     """Every listed contract, by name."""
+
+    shipped = "symbols.yaml"
 
     symbols: tuple[SymbolSpec, ...] = Field(min_length=1)
 
@@ -151,12 +151,3 @@ class SymbolTable(BaseModel):
 
     def get(self, name: str) -> SymbolSpec | None:
         return self.by_name.get(name)
-
-    @classmethod
-    def load(cls, path: Path | None = None) -> SymbolTable:
-        """Read the table from `path`, or the one shipped with the package."""
-        if path is None:
-            text = resources.files("exchange_mock.data").joinpath("symbols.yaml").read_text()
-        else:
-            text = path.read_text()
-        return cls.model_validate(yaml.safe_load(text))

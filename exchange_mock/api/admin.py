@@ -39,9 +39,9 @@ class FaultChange(BaseModel):
 
 @router.get("/audit", summary="Conservation audit: cash and positions, from the read model")
 async def get_audit(request: Request) -> dict[str, object]:
-    operator = operator_of(request)
+    ops = operator_of(request)
     accounts = context_of(request).accounts.accounts
-    report = await audit(operator.redis, operator.keys, (a.id for a in accounts))
+    report = await audit(ops.redis, ops.keys, (a.id for a in accounts))
     return {
         **asdict(report),
         "quiet": report.quiet,
@@ -53,11 +53,11 @@ async def get_audit(request: Request) -> dict[str, object]:
 
 @operator.get("/status", summary="Faults in force, pipeline backlog, requests in flight")
 async def get_status(request: Request) -> dict[str, object]:
-    operator = operator_of(request)
+    ops = operator_of(request)
     edge: Edge = request.app.state.edge
-    faults = await operator.fault_board.load()
+    faults = await ops.fault_board.load()
     context = context_of(request)
-    behind = await backlog(operator.control, operator.keys, context.clock())
+    behind = await backlog(ops.control, ops.keys, context.clock())
     return {
         "faults": faults,
         "orders_queued": behind.orders_queued,
@@ -86,17 +86,17 @@ async def put_fault(change: FaultChange, request: Request) -> dict[str, Faults]:
         check(kind, change.value)
     except ValueError as exc:
         raise ExchangeError(Code.INVALID_PARAMETER, f"{exc}.") from None
-    operator = operator_of(request)
-    await operator.fault_board.set(kind, change.value)
-    await operator.faults.refresh()
-    return {"faults": await operator.fault_board.load()}
+    ops = operator_of(request)
+    await ops.fault_board.set(kind, change.value)
+    await ops.faults.refresh()
+    return {"faults": await ops.fault_board.load()}
 
 
 @operator.delete("/faults", summary="Clear every fault")
 async def clear_faults(request: Request) -> dict[str, Faults]:
-    operator = operator_of(request)
-    await operator.fault_board.replace({})
-    await operator.faults.refresh()
+    ops = operator_of(request)
+    await ops.fault_board.replace({})
+    await ops.faults.refresh()
     return {"faults": {}}
 
 

@@ -20,7 +20,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
-from exchange_mock.accounts import Account, AccountBook
+from exchange_mock.accounts import AccountBook, ApiAccount
 from exchange_mock.api.context import ApiContext, context_of
 from exchange_mock.api.params import Params, invalid
 from exchange_mock.errors import Code, ExchangeError
@@ -36,7 +36,7 @@ _API_KEY = re.compile(r"[A-Za-z0-9]{64}")
 _SIGNATURE_PREFIX = b"signature="
 
 
-def account_for_key(accounts: AccountBook, api_key: str | None) -> Account:
+def account_for_key(accounts: AccountBook, api_key: str | None) -> ApiAccount:
     if api_key is None or not _API_KEY.fullmatch(api_key):
         raise ExchangeError(Code.BAD_API_KEY_FMT, "API-key format invalid.")
     account = accounts.by_api_key(api_key)
@@ -87,7 +87,7 @@ def _signs(secret: str, query: bytes, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(expected, signature.encode())
 
 
-def signed_by(account: Account, query: bytes, body: bytes) -> bool:
+def signed_by(account: ApiAccount, query: bytes, body: bytes) -> bool:
     """Whether the request carries the account's signature: its key alone is no proof, since
     anyone who saw one request knows it."""
     signature = Params.parse(query, body).text("signature")
@@ -96,7 +96,7 @@ def signed_by(account: Account, query: bytes, body: bytes) -> bool:
 
 def authenticate(
     accounts: AccountBook, api_key: str | None, query: bytes, body: bytes, now: Millis
-) -> tuple[Account, Params]:
+) -> tuple[ApiAccount, Params]:
     """The account a signed request acts for, and its parameters; raises Binance's errors."""
     account = account_for_key(accounts, api_key)
     params = Params.parse(query, body)
@@ -111,7 +111,7 @@ class AccountCall:
     """A request that acts for an account: the shared context, the account, its parameters."""
 
     ctx: ApiContext
-    account: Account
+    account: ApiAccount
     params: Params
 
 

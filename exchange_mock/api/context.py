@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -15,7 +16,6 @@ from exchange_mock.api.ratelimit import RateLimitTable
 from exchange_mock.clock import Clock, wall_clock
 from exchange_mock.collateral import CollateralTable
 from exchange_mock.faults.board import FaultBoard, LiveFaults
-from exchange_mock.market.venues import IndexSpec
 from exchange_mock.settings import Settings
 from exchange_mock.store.bus import CommandBus
 from exchange_mock.store.keys import Keys
@@ -61,8 +61,9 @@ class OperatorContext:
     faults: LiveFaults
     """This process's copy of the faults, refreshed as soon as the operator changes them."""
     scenario: ScenarioBoard
-    venues: Mapping[str, IndexSpec]
-    """Each index the market agent prices, with its spot venues."""
+    venues: Mapping[str, Mapping[str | None, Decimal]]
+    """Each index the market agent prices: its spot venues by name (None: the venue a notional
+    shock naming none trades on), each with the notional that would move it by all its price."""
     collateral: CollateralTable
 
 

@@ -15,11 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 from functools import cached_property
-from importlib import resources
-from pathlib import Path
 from typing import cast
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from redis.asyncio import Redis
 
@@ -27,6 +24,7 @@ from exchange_mock.clock import Clock, wall_clock
 from exchange_mock.errors import Code, ExchangeError
 from exchange_mock.store import scripts
 from exchange_mock.store.keys import Keys
+from exchange_mock.tables import ShippedTable
 
 _ADMITTED, _REFUSED, _BANNED = 0, 1, 2
 """First element of the script's reply."""
@@ -176,8 +174,10 @@ class EndpointCost(_Table):
         return self.weight
 
 
-class RateLimitTable(_Table):
+class RateLimitTable(_Table, ShippedTable):
     """Binance's rate-limit table as data: what is published, enforced and charged."""
+
+    shipped = "ratelimits.yaml"
 
     rate_limits: tuple[RateLimit, ...] = Field(min_length=1)
     ban: BanPolicy
@@ -201,15 +201,6 @@ class RateLimitTable(_Table):
             if method not in {"GET", "POST", "PUT", "DELETE"} or not path.startswith("/"):
                 raise ValueError(f"endpoint {route!r} is not 'METHOD /path'")
         return endpoints
-
-    @classmethod
-    def load(cls, path: Path | None = None) -> RateLimitTable:
-        """Read the table from `path`, or the one shipped with the package."""
-        if path is None:
-            text = resources.files("exchange_mock.data").joinpath("ratelimits.yaml").read_text()
-        else:
-            text = path.read_text()
-        return cls.model_validate(yaml.safe_load(text))
 
     def exchange_info(self) -> list[dict[str, str | int]]:
         """exchangeInfo's `rateLimits`: exactly the limits `RateLimiter` enforces."""

@@ -69,23 +69,23 @@ def _invalid(name: str) -> ExchangeError:
 
 @operator.post("/shock", summary="Move a venue's price, or sell or buy a notional at market")
 async def shock(body: Shock, request: Request) -> JsonObject:
-    operator = operator_of(request)
-    index = operator.venues.get(body.symbol)
-    if index is None:
+    ops = operator_of(request)
+    venues = ops.venues.get(body.symbol)
+    if venues is None:
         raise ExchangeError(Code.BAD_SYMBOL, "Invalid symbol.")
-    venue = index.venue(body.venue)
-    if venue is None:
+    whole_venue = venues.get(body.venue)
+    if whole_venue is None:
         raise _invalid("venue")
     spec = context_of(request).symbols.get(body.symbol)
     if body.notional is not None and body.venue is None and spec is not None:
         if body.notional == 0:
             raise _invalid("notional")
         return await _market_shock(request, spec, body.notional)
-    if body.notional is not None and not abs(body.notional) < venue.whole_notional:
+    if body.notional is not None and not abs(body.notional) < whole_venue:
         raise _invalid("notional")  # would take the venue's price to zero, or double it twice
     notional = None if body.notional is None else float(body.notional)
     shock = VenueShock(body.symbol, body.venue, body.pct, notional)
-    await operator.scenario.push_shock(shock)
+    await ops.scenario.push_shock(shock)
     return {"symbol": body.symbol, "venue": body.venue, "pct": body.pct, "queued": True}
 
 
@@ -132,7 +132,7 @@ async def depth(body: Depth, request: Request) -> JsonObject:
 
 @operator.put("/oracle", summary="Price marks or collateral from the own book or the index")
 async def oracle(body: Oracle, request: Request) -> JsonObject:
-    operator = operator_of(request)
+    ops = operator_of(request)
     if body.symbol is not None and body.asset is not None:
         raise ExchangeError(
             Code.OPTIONAL_PARAMS_BAD_COMBO, "Send at most one of 'symbol' and 'asset'."
@@ -140,9 +140,9 @@ async def oracle(body: Oracle, request: Request) -> JsonObject:
     name = body.symbol or body.asset
     if body.symbol is not None and context_of(request).symbols.get(body.symbol) is None:
         raise ExchangeError(Code.BAD_SYMBOL, "Invalid symbol.")
-    if body.asset is not None and operator.collateral.get(body.asset) is None:
+    if body.asset is not None and ops.collateral.get(body.asset) is None:
         raise _invalid("asset")
-    await operator.scenario.set_oracle(body.mode, name)
+    await ops.scenario.set_oracle(body.mode, name)
     return {"mode": body.mode, "symbol": body.symbol, "asset": body.asset}
 
 

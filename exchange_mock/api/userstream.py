@@ -15,7 +15,7 @@ import hmac
 
 from fastapi import APIRouter, Request, Response
 
-from exchange_mock.accounts import Account, AccountBook
+from exchange_mock.accounts import AccountBook, ApiAccount
 from exchange_mock.api import wire
 from exchange_mock.api.auth import AccountCall, ApiKeyOnly
 from exchange_mock.api.ws import close_listen_key
@@ -27,7 +27,7 @@ router = APIRouter(tags=["user data streams"])
 _LABEL = b"stampede:listenKey"
 
 
-def listen_key(account: Account) -> str:
+def listen_key(account: ApiAccount) -> str:
     """The account's listen key: 64 hex characters that reveal nothing of the secret."""
     return hmac.new(account.secret.encode(), _LABEL, hashlib.sha256).hexdigest()
 

@@ -117,7 +117,7 @@ class WsContext:
         return resolved
 
 
-def context_of(websocket: WebSocket) -> WsContext:
+def ws_context_of(websocket: WebSocket) -> WsContext:
     context: WsContext = websocket.app.state.ws
     return context
 
@@ -142,7 +142,7 @@ async def serve(websocket: WebSocket, combined: bool, names: list[str]) -> None:
     message published after it connected. Sending happens here and only here; requests are read
     on a task of their own, and their answers join the same queue as the data.
     """
-    context = context_of(websocket)
+    context = ws_context_of(websocket)
     listen_key = websocket.query_params.get("listenKey")
     try:
         wanted = await context.resolve([*names, *([listen_key] if listen_key else [])])

@@ -29,8 +29,8 @@ def rank(account: Account, position: Position) -> tuple[int, int, int]:
     """Sort key, first in the queue first: −(PnL% × margin ratio), −size, account id."""
     wallet = account.wallet()
     equity, maintenance = exposure(account)
-    market = position.market
-    pnl = (market.mark_price() or 0) * position.qty * market.unit - position.cost
+    contract = position.contract
+    pnl = (contract.mark_price() or 0) * position.qty * contract.unit - position.cost
     score = max(0, pnl) * maintenance * ADL_SCALE // (max(1, wallet) * max(1, equity))
     return -score, -abs(position.qty), account.id
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from exchange_mock.domain.commands import PlaceOrder
 from exchange_mock.domain.replies import Rejected
 from exchange_mock.engine.book import BookSide
+from exchange_mock.engine.contract import Contract
 from exchange_mock.engine.margin import available
-from exchange_mock.engine.market import Market
 from exchange_mock.engine.positions import Account, Position
 from exchange_mock.errors import Code
 from exchange_mock.risk import initial_margin
@@ -41,7 +41,7 @@ _DUPLICATE_CLIENT_ID = Rejected(Code.DUPLICATED_CLIENT_ORDER_ID, "ClientOrderId 
 
 
 def admit(
-    order: PlaceOrder, market: Market, account: Account, position: Position, makers: BookSide
+    order: PlaceOrder, contract: Contract, account: Account, position: Position, makers: BookSide
 ) -> Rejected | None:
     """The first rule `order` breaks, or None; `makers` is the side it would trade against."""
     malformed = _malformed(order)
@@ -57,11 +57,11 @@ def admit(
     sign = order.side.sign
     if order.reduce_only and (position.qty * sign >= 0 or order.qty > abs(position.qty)):
         return _REDUCE_ONLY
-    if limit and order.time_in_force in RESTING and len(position.orders) >= market.max_num_orders:
+    if limit and order.time_in_force in RESTING and len(position.orders) >= contract.max_num_orders:
         return _MAX_OPEN
     if limit:
         assert order.price is not None
-        rejected = _percent_price(order.price, sign, market)
+        rejected = _percent_price(order.price, sign, contract)
         if rejected is not None:
             return rejected
         if order.time_in_force is TimeInForce.GTX and makers.crosses(order.price):
@@ -71,36 +71,36 @@ def admit(
     price = order.price if limit else makers.best_price()
     if price is None:
         return None  # a market order into an empty book: nothing will fill, nothing to cover
-    notional = price * order.qty * market.unit
-    if not limit and notional < market.min_notional:
+    notional = price * order.qty * contract.unit
+    if not limit and notional < contract.min_notional:
         return Rejected(
             Code.MIN_NOTIONAL,
-            f"Order's notional must be no smaller than {market.spec.min_notional} "
+            f"Order's notional must be no smaller than {contract.spec.min_notional} "
             "(unless you choose reduce only).",
         )
     after = abs(position.qty + sign * order.qty)
-    if after > abs(position.qty) and after * price * market.unit > position.max_notional:
+    if after > abs(position.qty) and after * price * contract.unit > position.max_notional:
         return MAX_POSITION_REJECTED
     if initial_margin(notional, position.leverage) > available(account):
         return _MARGIN
     return None
 
 
-def _percent_price(price: Ticks, sign: int, market: Market) -> Rejected | None:
+def _percent_price(price: Ticks, sign: int, contract: Contract) -> Rejected | None:
     """Binance's PERCENT_PRICE filter: a limit price within the multipliers of the mark (not
     checked before the symbol has any price)."""
-    mark = market.mark_price()
+    mark = contract.mark_price()
     if mark is None:
         return None
-    if sign > 0 and price > (ceiling := mark * market.up_ppm // PPM):
+    if sign > 0 and price > (ceiling := mark * contract.up_ppm // PPM):
         return Rejected(
             Code.PRICE_HIGHER_THAN_MULTIPLIER_UP,
-            f"Limit price can't be higher than {market.spec.price_str(ceiling)}.",
+            f"Limit price can't be higher than {contract.spec.price_str(ceiling)}.",
         )
-    if sign < 0 and price < (floor := -(-mark * market.down_ppm // PPM)):
+    if sign < 0 and price < (floor := -(-mark * contract.down_ppm // PPM)):
         return Rejected(
             Code.PRICE_LOWER_THAN_MULTIPLIER_DOWN,
-            f"Limit price can't be lower than {market.spec.price_str(floor)}.",
+            f"Limit price can't be lower than {contract.spec.price_str(floor)}.",
         )
     return None
 

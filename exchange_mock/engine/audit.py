@@ -37,7 +37,7 @@ class Audit:
 
 def audit(state: State) -> Audit:
     balances = costs = 0
-    net = dict.fromkeys(state.markets, 0)
+    net = dict.fromkeys(state.contracts, 0)
     held = {asset: holding.amount for asset, holding in state.insurance.collateral.items()}
     for account in state.accounts.values():
         balances += account.balance

@@ -59,7 +59,7 @@ class RiskChecks:
         counterparties' margin). An account is taken at most once per mark."""
         state, watch = self._state, self._state.watch
         listed = watch.symbols[symbol].liquidation
-        mark = state.markets[symbol].mark_price()
+        mark = state.contracts[symbol].mark_price()
         events: list[Event] = []
         if mark is None:
             return events

@@ -115,7 +115,7 @@ class Engine:
         self, symbol: str, limit: int
     ) -> tuple[int, list[tuple[Ticks, Lots]], list[tuple[Ticks, Lots]]]:
         """(book update id, bids best first, asks best first) as (price, size) levels."""
-        book = self._state.markets[symbol].book
+        book = self._state.contracts[symbol].book
         return book.update_id, book.bids.depth(limit), book.asks.depth(limit)
 
     def audit(self) -> Audit:
@@ -135,9 +135,9 @@ class Engine:
 
     def top(self, symbol: str) -> tuple[Ticks | None, Ticks | None, Ticks | None]:
         """(best bid, best ask, last trade price) of a symbol's book."""
-        market = self._state.markets[symbol]
-        book = market.book
-        return book.bids.best_price(), book.asks.best_price(), market.last_price
+        contract = self._state.contracts[symbol]
+        book = contract.book
+        return book.bids.best_price(), book.asks.best_price(), contract.last_price
 
     def liquidation_price(self, account: AccountId, symbol: str) -> Ticks | None:
         """The account's position's liquidation price as the watch list holds it (after
@@ -159,24 +159,24 @@ class Engine:
         order, the accounts (leaving out those in their initial state), collateral prices, the
         insurance fund, the counters, the margin calls and ADL quantiles in force."""
         state = self._state
-        markets = {
+        contracts = {
             symbol: {
-                "update_id": market.book.update_id,
-                "mark": market.mark,
-                "mark_time": market.mark_time,
-                "funded_until": market.funded_until,
-                "last_price": market.last_price,
-                "bids": [order.snapshot() for order in market.book.bids.orders()],
-                "asks": [order.snapshot() for order in market.book.asks.orders()],
+                "update_id": contract.book.update_id,
+                "mark": contract.mark,
+                "mark_time": contract.mark_time,
+                "funded_until": contract.funded_until,
+                "last_price": contract.last_price,
+                "bids": [order.snapshot() for order in contract.book.bids.orders()],
+                "asks": [order.snapshot() for order in contract.book.asks.orders()],
             }
-            for symbol, market in state.markets.items()
+            for symbol, contract in state.contracts.items()
         }
         accounts: dict[AccountId, object] = {}
         for account_id, account in sorted(state.accounts.items()):
             positions = {
                 symbol: (p.qty, p.cost, p.leverage, p.max_notional, p.open_notional, list(p.orders))
                 for symbol, p in account.positions.items()
-                if p.qty or p.cost or p.orders or p.leverage != p.market.default_leverage
+                if p.qty or p.cost or p.orders or p.leverage != p.contract.default_leverage
             }
             holdings = {asset: h.amount for asset, h in account.collateral.items() if h.amount}
             if account.balance or positions or holdings:
@@ -186,7 +186,7 @@ class Engine:
             "next_trade_id": state.next_trade_id,
             "seeded": state.seeded,
             "fees": state.fees,
-            "markets": markets,
+            "contracts": contracts,
             "accounts": accounts,
             "assets": {asset: a.price for asset, a in state.assets.items()},
             "deposited": dict(state.deposited),

@@ -36,13 +36,13 @@ class Funding:
 
     def settle(self, command: SettleFunding) -> Outcome:
         state = self._state
-        market = state.markets.get(command.symbol)
-        if market is None:
+        contract = state.contracts.get(command.symbol)
+        if contract is None:
             return [], INVALID_SYMBOL
-        if command.funding_time <= market.funded_until:
+        if command.funding_time <= contract.funded_until:
             return [], _SETTLED
-        market.funded_until = command.funding_time
-        mark = market.mark_price()
+        contract.funded_until = command.funding_time
+        mark = contract.mark_price()
         ts = command.ts
         events: list[Event] = [
             FundingSettled(command.symbol, command.rate, mark or 0, command.funding_time, ts)
@@ -54,7 +54,7 @@ class Funding:
         for account_id in sorted(state.watch.symbols[command.symbol].liquidation.entries):
             account = state.accounts[account_id]
             position = account.positions[command.symbol]
-            owed = mark * position.qty * market.unit * command.rate
+            owed = mark * position.qty * contract.unit * command.rate
             amount = -owed // RATE_SCALE
             if amount:
                 account.balance += amount
@@ -68,6 +68,6 @@ class Funding:
             events.append(
                 InsuranceFundChanged(paid, state.insurance.cash, FundFlow.FUNDING, None, ts)
             )
-        for symbol in state.markets:
+        for symbol in state.contracts:
             events += self._checks.at_mark(symbol, ts)
         return events, Done()

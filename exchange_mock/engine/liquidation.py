@@ -39,8 +39,8 @@ from exchange_mock.domain.events import (
 )
 from exchange_mock.engine.adl import queue
 from exchange_mock.engine.collateral import Holding
+from exchange_mock.engine.contract import Contract
 from exchange_mock.engine.margin import exposure
-from exchange_mock.engine.market import Market
 from exchange_mock.engine.matching import plan
 from exchange_mock.engine.orders import Order
 from exchange_mock.engine.positions import Account, Position
@@ -68,7 +68,7 @@ class Executor(Protocol):
 
     def liquidation_order(
         self,
-        market: Market,
+        contract: Contract,
         account: Account,
         position: Position,
         side: Side,
@@ -132,7 +132,7 @@ class Liquidator:
             if position.qty:
                 closed, notional = self._close(account, position, ts)
                 events += closed
-                clearance += notional * position.market.liquidation_fee_ppm // PPM
+                clearance += notional * position.contract.liquidation_fee_ppm // PPM
         events += self._settle(account, clearance, ts)
         self._watch.stale.add(account.id)
         return events
@@ -140,34 +140,34 @@ class Liquidator:
     def _close(self, account: Account, position: Position, ts: Millis) -> tuple[list[Event], Cash]:
         """Close one position: at bankruptcy into the book, then past it as far as the fund
         pays, then by auto-deleveraging. Returns the events and the notional closed."""
-        market = position.market
-        unit = market.unit
+        contract = position.contract
+        unit = contract.unit
         lots = position.qty
         side = Side.SELL if lots > 0 else Side.BUY
         cushion = account.wallet() + _others_pnl(account, position)
         price = bankruptcy_ticks(lots, position.cost, unit, cushion)
         events, order = self._executor.liquidation_order(
-            market, account, position, side, abs(lots), price, ts
+            contract, account, position, side, abs(lots), price, ts
         )
         filled, quote = order.executed_qty, order.cum_quote
         if position.qty:
             cushion = account.wallet() + _others_pnl(account, position)
             equity_at_price = cushion - position.cost + price * position.qty * unit
             room = self._fund.value() + min(0, equity_at_price)
-            qty, worst = self._affordable(market, account, position, side, price, room)
+            qty, worst = self._affordable(contract, account, position, side, price, room)
             if qty:
                 more, backed = self._executor.liquidation_order(
-                    market, account, position, side, qty, worst, ts
+                    contract, account, position, side, qty, worst, ts
                 )
                 events += more
                 filled += backed.executed_qty
                 quote += backed.cum_quote
         deleveraged = abs(position.qty)
         if deleveraged:
-            events += self._deleverage(market, account, position, price, ts)
+            events += self._deleverage(contract, account, position, price, ts)
         notional = quote + deleveraged * price * unit
-        mark = market.mark_price() or price
-        stats = self._stats[market.symbol]
+        mark = contract.mark_price() or price
+        stats = self._stats[contract.symbol]
         stats.count += 1
         stats.notional += notional
         stats.time = ts
@@ -177,7 +177,7 @@ class Liquidator:
         events.append(
             PositionLiquidated(
                 account.id,
-                market.symbol,
+                contract.symbol,
                 side,
                 abs(lots),
                 price,
@@ -193,7 +193,7 @@ class Liquidator:
 
     def _affordable(
         self,
-        market: Market,
+        contract: Contract,
         account: Account,
         position: Position,
         side: Side,
@@ -203,12 +203,12 @@ class Liquidator:
         """How many lots the book takes past `price` before the shortfall exceeds `room`, and
         the worst price reached: an IOC order with that size and limit fills exactly those
         lots, since matching is deterministic and nothing changes in between."""
-        makers = market.book.side(side.opposite)
+        makers = contract.book.side(side.opposite)
         probe = Order(
             OrderId(0),
             "",
             account.id,
-            market.symbol,
+            contract.symbol,
             side,
             OrderType.LIQUIDATION,
             TimeInForce.IOC,
@@ -217,7 +217,7 @@ class Liquidator:
             True,
             0,
         )
-        accounts, symbol = self._accounts, market.symbol
+        accounts, symbol = self._accounts, contract.symbol
         fills = plan(makers, probe, lambda owner: accounts[owner].positions[symbol].qty)
         direction = 1 if side is Side.SELL else -1
         total, worst, spent = 0, price, 0
@@ -225,7 +225,7 @@ class Liquidator:
             if not lots:
                 continue
             assert maker.price is not None
-            per_lot = max(0, direction * (price - maker.price) * market.unit)
+            per_lot = max(0, direction * (price - maker.price) * contract.unit)
             take = lots if per_lot == 0 else min(lots, max(0, room - spent) // per_lot)
             if not take:
                 break
@@ -237,11 +237,11 @@ class Liquidator:
         return total, worst
 
     def _deleverage(
-        self, market: Market, account: Account, position: Position, price: Ticks, ts: Millis
+        self, contract: Contract, account: Account, position: Position, price: Ticks, ts: Millis
     ) -> list[Event]:
         """Close the rest of `position` at `price` against the opposite positions, highest
         PnL% × margin ratio first (ties: the larger position, then the lower account id)."""
-        symbol = market.symbol
+        symbol = contract.symbol
         self._watch.refresh(self._accounts)
         holders = self._watch.symbols[symbol].liquidation.holders(long=position.qty < 0)
         counterparties = queue(
@@ -314,6 +314,6 @@ def _others_pnl(account: Account, position: Position) -> Cash:
     total = 0
     for other in account.positions.values():
         if other is not position and other.qty:
-            market = other.market
-            total += (market.mark_price() or 0) * other.qty * market.unit - other.cost
+            contract = other.contract
+            total += (contract.mark_price() or 0) * other.qty * contract.unit - other.cost
     return total

@@ -22,10 +22,10 @@ def exposure(account: Account) -> tuple[Cash, Cash]:
     maintenance = 0
     for position in account.positions.values():
         if position.qty:
-            market = position.market
-            notional = (market.mark_price() or 0) * position.qty * market.unit
+            contract = position.contract
+            notional = (contract.mark_price() or 0) * position.qty * contract.unit
             equity += notional - position.cost
-            maintenance += market.tiers.maintenance(abs(notional))
+            maintenance += contract.tiers.maintenance(abs(notional))
     return equity, maintenance
 
 
@@ -35,10 +35,10 @@ def available(account: Account) -> Cash:
     total = account.wallet()
     for position in account.positions.values():
         if position.qty:
-            market = position.market
-            mark = market.mark_price()
+            contract = position.contract
+            mark = contract.mark_price()
             assert mark is not None, "a position implies a trade, so a price"
-            notional = mark * position.qty * market.unit
+            notional = mark * position.qty * contract.unit
             total += notional - position.cost - abs(notional) // position.leverage
         total -= position.open_notional // position.leverage
     return total

@@ -38,7 +38,7 @@ class MarginCalls:
     def at_mark(self, symbol: str, ts: Millis) -> list[Event]:
         """Review the accounts the symbol's mark put past the level, and those called."""
         state = self._state
-        mark = state.markets[symbol].mark_price()
+        mark = state.contracts[symbol].mark_price()
         state.watch.refresh(state.accounts)
         due = [] if mark is None else state.watch.symbols[symbol].margin_call.due(mark)
         return self.review(due, ts)
@@ -66,16 +66,16 @@ class MarginCalls:
         for symbol in sorted(account.positions):
             position = account.positions[symbol]
             if position.qty:
-                market = position.market
-                mark = market.mark_price() or 0
-                notional = mark * position.qty * market.unit
+                contract = position.contract
+                mark = contract.mark_price() or 0
+                notional = mark * position.qty * contract.unit
                 positions.append(
                     MarginCallPosition(
                         symbol,
                         position.qty,
                         mark,
                         notional - position.cost,
-                        market.tiers.maintenance(abs(notional)),
+                        contract.tiers.maintenance(abs(notional)),
                     )
                 )
         return MarginCallIssued(account.id, account.wallet(), tuple(positions), ts)

@@ -16,28 +16,28 @@ from exchange_mock.engine.orders import Order
 from exchange_mock.types import AccountId, Cash, Lots, OrderId, Ticks
 
 if TYPE_CHECKING:
-    from exchange_mock.engine.market import Market
+    from exchange_mock.engine.contract import Contract
 
 
 class Position:
     """What one account holds in one symbol: the position, the leverage chosen for the symbol,
     and the open orders whose margin counts against the account."""
 
-    __slots__ = ("cost", "leverage", "market", "max_notional", "open_notional", "orders", "qty")
+    __slots__ = ("contract", "cost", "leverage", "max_notional", "open_notional", "orders", "qty")
 
-    def __init__(self, market: Market) -> None:
-        self.market = market
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
         self.qty: Lots = 0
         self.cost: Cash = 0
-        self.leverage = market.default_leverage
-        self.max_notional: Cash = market.default_max_notional
+        self.leverage = contract.default_leverage
+        self.max_notional: Cash = contract.default_max_notional
         self.orders: dict[OrderId, Order] = {}
         self.open_notional: Cash = 0  # of the open orders that hold margin: not reduce-only ones
 
     def settle(self, lots: Lots, price: Ticks) -> Cash:
         """Apply a fill of `lots` (positive bought, negative sold) at `price`; return the PnL it
         realized."""
-        unit = self.market.unit
+        unit = self.contract.unit
         qty = self.qty
         realized = 0
         if qty and (qty > 0) != (lots > 0):
@@ -59,26 +59,26 @@ class Position:
     # margin they hold in step.
 
     def rest(self, order: Order) -> None:
-        self.market.book.side(order.side).add(order)
+        self.contract.book.side(order.side).add(order)
         self.orders[order.id] = order
         if not order.reduce_only:
             self.open_notional += self._notional(order, order.remaining)
 
     def remove(self, order: Order) -> None:
-        self.market.book.side(order.side).remove(order)
+        self.contract.book.side(order.side).remove(order)
         del self.orders[order.id]
         if not order.reduce_only:
             self.open_notional -= self._notional(order, order.remaining)
 
     def shrink(self, order: Order, lots: Lots) -> None:
         """`lots` of a resting order have filled; it keeps its place in the queue."""
-        self.market.book.side(order.side).shrink(order, lots)
+        self.contract.book.side(order.side).shrink(order, lots)
         if not order.reduce_only:
             self.open_notional -= self._notional(order, lots)
 
     def _notional(self, order: Order, lots: Lots) -> Cash:
         assert order.price is not None, "only priced orders rest"
-        return order.price * lots * self.market.unit
+        return order.price * lots * self.contract.unit
 
 
 class Account:
@@ -92,10 +92,10 @@ class Account:
         self.collateral: dict[str, Holding] = {}
         self.positions: dict[str, Position] = {}
 
-    def position(self, market: Market) -> Position:
-        position = self.positions.get(market.symbol)
+    def position(self, contract: Contract) -> Position:
+        position = self.positions.get(contract.symbol)
         if position is None:
-            position = self.positions[market.symbol] = Position(market)
+            position = self.positions[contract.symbol] = Position(contract)
         return position
 
     def holding(self, asset: CollateralAsset) -> Holding:

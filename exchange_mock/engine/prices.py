@@ -20,13 +20,13 @@ class Prices:
         self._adl_refresh_ms = adl_refresh_ms
 
     def update_mark(self, command: UpdateMarkPrice) -> Outcome:
-        market = self._state.markets.get(command.symbol)
-        if market is None:
+        contract = self._state.contracts.get(command.symbol)
+        if contract is None:
             return [], INVALID_SYMBOL
         if command.price <= 0:
             return [], BAD_PRICE
-        refresh_adl = adl.due(market.mark_time, command.ts, self._adl_refresh_ms)
-        market.mark, market.mark_time = command.price, command.ts
+        refresh_adl = adl.due(contract.mark_time, command.ts, self._adl_refresh_ms)
+        contract.mark, contract.mark_time = command.price, command.ts
         events: list[Event] = [
             MarkPriceUpdated(
                 command.symbol, command.price, command.ts, command.index, command.funding_rate

@@ -41,7 +41,7 @@ def replay(state: State, event: Event) -> None:
     match event:
         case OrderAccepted(order=snapshot):
             state.next_order_id = max(state.next_order_id, snapshot.order_id + 1)
-            state.markets[snapshot.symbol].book.update_id += 1
+            state.contracts[snapshot.symbol].book.update_id += 1
             if snapshot.type is OrderType.LIMIT and snapshot.time_in_force in RESTING:
                 # Rested now, with its fills applied by the OrderUpdated that follows: the same
                 # queue position it took after matching, since nothing else of its side moves
@@ -50,13 +50,13 @@ def replay(state: State, event: Event) -> None:
                 state.position(order.account, snapshot.symbol).rest(order)
         case OrderUpdated(order=snapshot):
             state.next_order_id = max(state.next_order_id, snapshot.order_id + 1)
-            state.markets[snapshot.symbol].book.update_id += 1
+            state.contracts[snapshot.symbol].book.update_id += 1
             _update_order(state, snapshot)
         case TradeExecuted(symbol=symbol, trade_id=trade_id, price=price):
             state.next_trade_id = max(state.next_trade_id, trade_id + 1)
-            market = state.markets[symbol]
-            market.book.update_id += 1
-            market.last_price = price
+            contract = state.contracts[symbol]
+            contract.book.update_id += 1
+            contract.last_price = price
         case PositionChanged(account=account_id, symbol=symbol, qty=qty, cost=cost):
             position = state.position(account_id, symbol)
             position.qty, position.cost = qty, cost
@@ -69,8 +69,8 @@ def replay(state: State, event: Event) -> None:
         case LeverageChanged(account=account_id, symbol=symbol, leverage=leverage):
             state.apply_leverage(state.position(account_id, symbol), leverage)
         case MarkPriceUpdated(symbol=symbol, price=price, ts=ts):
-            market = state.markets[symbol]
-            market.mark, market.mark_time = price, ts
+            contract = state.contracts[symbol]
+            contract.mark, contract.mark_time = price, ts
         case CollateralPriceUpdated(asset=asset, price=price):
             state.assets[asset].reprice(price)
         case CollateralDeposited(account=account_id, asset=asset, amount=amount, balance=held):
@@ -92,7 +92,7 @@ def replay(state: State, event: Event) -> None:
                 stats.deleveraged += 1
                 stats.deleveraged_notional += notional - event.cum_quote
         case FundingSettled(symbol=symbol, funding_time=funding_time):
-            state.markets[symbol].funded_until = funding_time
+            state.contracts[symbol].funded_until = funding_time
         case FundingFeeCharged(account=account_id, balance=balance):
             state.account(account_id).balance = balance
         case MarginCallIssued(account=account_id):

@@ -1,4 +1,4 @@
-"""Everything the engine holds, in one place the command handlers share: the markets, the
+"""Everything the engine holds, in one place the command handlers share: the contracts, the
 collateral assets, the accounts, the insurance fund, the counters conservation is audited
 against, and the derived indexes (the watch lists, the margin calls in force, the ADL
 quantiles).
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from exchange_mock.collateral import CollateralSpec
 from exchange_mock.engine.collateral import CollateralAsset, Holding
+from exchange_mock.engine.contract import Contract
 from exchange_mock.engine.liquidation import InsuranceFund, LiquidationStats
-from exchange_mock.engine.market import Market
 from exchange_mock.engine.positions import Account, Position
 from exchange_mock.engine.watch import Watch
 from exchange_mock.risk import max_notional
@@ -30,7 +30,7 @@ class State:
         collateral: Sequence[CollateralSpec],
         margin_call_ppm: int,
     ) -> None:
-        self.markets = {spec.symbol: Market(spec, default_leverage) for spec in symbols.symbols}
+        self.contracts = {spec.symbol: Contract(spec, default_leverage) for spec in symbols.symbols}
         self.assets = {spec.asset: CollateralAsset(spec) for spec in collateral}
         self.accounts: dict[AccountId, Account] = {}
         self.next_order_id = 1
@@ -39,11 +39,11 @@ class State:
         self.fees: Cash = 0
         self.deposited: dict[str, int] = dict.fromkeys(self.assets, 0)
         self.insurance = InsuranceFund()
-        self.stats = {symbol: LiquidationStats() for symbol in self.markets}
-        self.watch = Watch(self.markets, margin_call_ppm)
+        self.stats = {symbol: LiquidationStats() for symbol in self.contracts}
+        self.watch = Watch(self.contracts, margin_call_ppm)
         self.margin_called: set[AccountId] = set()
         """Accounts under a margin call: called once per crossing, until lifted."""
-        self.adl_quantiles: dict[str, dict[AccountId, int]] = {s: {} for s in self.markets}
+        self.adl_quantiles: dict[str, dict[AccountId, int]] = {s: {} for s in self.contracts}
         """Per symbol, the quantiles last published (0s left out)."""
 
     def account(self, account_id: AccountId) -> Account:
@@ -53,7 +53,7 @@ class State:
         return account
 
     def position(self, account_id: AccountId, symbol: str) -> Position:
-        return self.account(account_id).position(self.markets[symbol])
+        return self.account(account_id).position(self.contracts[symbol])
 
     def existing_position(self, account_id: AccountId, symbol: str) -> Position | None:
         account = self.accounts.get(account_id)
@@ -68,4 +68,4 @@ class State:
     @staticmethod
     def apply_leverage(position: Position, leverage: int) -> None:
         position.leverage = leverage
-        position.max_notional = max_notional(position.market.spec, leverage)
+        position.max_notional = max_notional(position.contract.spec, leverage)

@@ -19,7 +19,7 @@ from exchange_mock.domain.events import (
 )
 from exchange_mock.domain.replies import Done, Rejected
 from exchange_mock.engine.admission import FOK_REJECTED, MAX_POSITION_REJECTED, RESTING, admit
-from exchange_mock.engine.market import Market
+from exchange_mock.engine.contract import Contract
 from exchange_mock.engine.matching import Fill, plan
 from exchange_mock.engine.orders import Order
 from exchange_mock.engine.positions import Account, Position
@@ -54,13 +54,13 @@ class Trading:
 
     def place(self, command: PlaceOrder) -> Outcome:
         state = self._state
-        market = state.markets.get(command.symbol)
-        if market is None:
+        contract = state.contracts.get(command.symbol)
+        if contract is None:
             return [], INVALID_SYMBOL
         account = state.account(command.account)
-        position = account.position(market)
-        makers = market.book.side(command.side.opposite)
-        rejected = admit(command, market, account, position, makers)
+        position = account.position(contract)
+        makers = contract.book.side(command.side.opposite)
+        rejected = admit(command, contract, account, position, makers)
         if rejected is not None:
             return [], rejected
         limit = command.type is OrderType.LIMIT
@@ -79,16 +79,16 @@ class Trading:
         )
         fills: list[Fill] = []
         if taker.price is None or makers.crosses(taker.price):
-            fills = self._plan(market, taker)
+            fills = self._plan(contract, taker)
         tif = command.time_in_force if limit else None
         if tif is TimeInForce.FOK and sum(fill.lots for fill in fills) < taker.qty:
             return [], FOK_REJECTED
         state.next_order_id += 1
-        return self._execute(market, account, position, taker, fills, tif in RESTING)
+        return self._execute(contract, account, position, taker, fills, tif in RESTING)
 
     def cancel(self, command: CancelOrder) -> Outcome:
-        market = self._state.markets.get(command.symbol)
-        if market is None:
+        contract = self._state.contracts.get(command.symbol)
+        if contract is None:
             return [], INVALID_SYMBOL
         if command.order_id is None and command.client_order_id is None:
             return [], _NO_ORDER_ID
@@ -104,28 +104,28 @@ class Trading:
             )
         if order is None:
             return [], _UNKNOWN_ORDER
-        return self._cancel_orders(market, position, [order], command.ts)
+        return self._cancel_orders(contract, position, [order], command.ts)
 
     def cancel_all(self, command: CancelAllOrders) -> Outcome:
-        market = self._state.markets.get(command.symbol)
-        if market is None:
+        contract = self._state.contracts.get(command.symbol)
+        if contract is None:
             return [], INVALID_SYMBOL
         position = self._state.existing_position(command.account, command.symbol)
         if position is None:
             return [], Done()
-        return self._cancel_orders(market, position, list(position.orders.values()), command.ts)
+        return self._cancel_orders(contract, position, list(position.orders.values()), command.ts)
 
     def set_leverage(self, command: SetLeverage) -> Outcome:
         state = self._state
-        market = state.markets.get(command.symbol)
-        if market is None:
+        contract = state.contracts.get(command.symbol)
+        if contract is None:
             return [], INVALID_SYMBOL
-        if not 1 <= command.leverage <= market.max_leverage:
+        if not 1 <= command.leverage <= contract.max_leverage:
             return [], Rejected(Code.INVALID_LEVERAGE, f"Leverage {command.leverage} is not valid")
         position = state.position(command.account, command.symbol)
-        mark = market.mark_price()
-        cap = max_notional(market.spec, command.leverage)
-        if position.qty and mark is not None and abs(mark * position.qty * market.unit) > cap:
+        mark = contract.mark_price()
+        cap = max_notional(contract.spec, command.leverage)
+        if position.qty and mark is not None and abs(mark * position.qty * contract.unit) > cap:
             return [], MAX_POSITION_REJECTED
         state.apply_leverage(position, command.leverage)
         event = LeverageChanged(command.account, command.symbol, command.leverage, command.ts)
@@ -140,14 +140,14 @@ class Trading:
             position = account.positions[symbol]
             if position.orders:
                 orders = list(position.orders.values())
-                market = self._state.markets[symbol]
-                cancelled, _ = self._cancel_orders(market, position, orders, ts)
+                contract = self._state.contracts[symbol]
+                cancelled, _ = self._cancel_orders(contract, position, orders, ts)
                 events += cancelled
         return events
 
     def liquidation_order(
         self,
-        market: Market,
+        contract: Contract,
         account: Account,
         position: Position,
         side: Side,
@@ -163,7 +163,7 @@ class Trading:
             OrderId(order_id),
             f"autoclose-{order_id}",
             account.id,
-            market.symbol,
+            contract.symbol,
             side,
             OrderType.LIQUIDATION,
             TimeInForce.IOC,
@@ -172,21 +172,21 @@ class Trading:
             True,
             ts,
         )
-        makers = market.book.side(side.opposite)
-        fills = self._plan(market, taker) if makers.crosses(price) else []
-        events, _ = self._execute(market, account, position, taker, fills, False, 0)
+        makers = contract.book.side(side.opposite)
+        fills = self._plan(contract, taker) if makers.crosses(price) else []
+        events, _ = self._execute(contract, account, position, taker, fills, False, 0)
         return events, taker.snapshot()
 
     # -- matching and settling ------------------------------------------------------------------
 
-    def _plan(self, market: Market, taker: Order) -> list[Fill]:
-        accounts, symbol = self._state.accounts, market.symbol
-        makers = market.book.side(taker.side.opposite)
+    def _plan(self, contract: Contract, taker: Order) -> list[Fill]:
+        accounts, symbol = self._state.accounts, contract.symbol
+        makers = contract.book.side(taker.side.opposite)
         return plan(makers, taker, lambda owner: accounts[owner].positions[symbol].qty)
 
     def _execute(
         self,
-        market: Market,
+        contract: Contract,
         account: Account,
         position: Position,
         taker: Order,
@@ -196,9 +196,11 @@ class Trading:
     ) -> Outcome:
         """Apply a matching plan; rest or expire what is left of the taker."""
         accepted = taker.snapshot()
-        fee_ppm = market.taker_fee_ppm if taker_fee_ppm is None else taker_fee_ppm
+        fee_ppm = contract.taker_fee_ppm if taker_fee_ppm is None else taker_fee_ppm
         trades, account_events, makers = (
-            self._fill(market, account, position, taker, fills, fee_ppm) if fills else ([], [], [])
+            self._fill(contract, account, position, taker, fills, fee_ppm)
+            if fills
+            else ([], [], [])
         )
         rests = can_rest and taker.remaining > 0
         if rests:
@@ -212,12 +214,12 @@ class Trading:
         events += [OrderUpdated(snapshot) for snapshot in makers]
         if changed:
             events.append(OrderUpdated(final))
-        market.book.update_id += len(events) - len(account_events)
+        contract.book.update_id += len(events) - len(account_events)
         return events, Done((final, *makers))
 
     def _fill(
         self,
-        market: Market,
+        contract: Contract,
         account: Account,
         position: Position,
         taker: Order,
@@ -228,8 +230,8 @@ class Trading:
         position and balance events, and the makers' final snapshots."""
         state = self._state
         ts = taker.time
-        symbol = market.symbol
-        unit = market.unit
+        symbol = contract.symbol
+        unit = contract.unit
         trades: list[Event] = []
         makers: list[OrderSnapshot] = []
         settlement = Settlement()
@@ -264,12 +266,12 @@ class Trading:
                     maker_position,
                     maker.sign * lots,
                     price,
-                    notional * market.maker_fee_ppm // PPM,
+                    notional * contract.maker_fee_ppm // PPM,
                 )
                 taker.fill(lots, notional, ts)
                 maker_position.shrink(maker, lots)
                 maker.fill(lots, notional, ts)
-                market.last_price = price
+                contract.last_price = price
             if expires or not maker.remaining:
                 maker_position.remove(maker)
                 if maker.remaining:
@@ -280,12 +282,12 @@ class Trading:
         return trades, settlement.events(symbol, ts), makers
 
     def _cancel_orders(
-        self, market: Market, position: Position, orders: list[Order], ts: Millis
+        self, contract: Contract, position: Position, orders: list[Order], ts: Millis
     ) -> Outcome:
         snapshots = []
         for order in orders:
             position.remove(order)
             order.close(OrderStatus.CANCELED, ts)
             snapshots.append(order.snapshot())
-        market.book.update_id += len(snapshots)
+        contract.book.update_id += len(snapshots)
         return [OrderUpdated(snapshot) for snapshot in snapshots], Done(tuple(snapshots))

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 
 from sortedcontainers import SortedList
 
-from exchange_mock.engine.market import Market
+from exchange_mock.engine.contract import Contract
 from exchange_mock.engine.positions import Account
 from exchange_mock.risk import liquidation_ticks, margin_ratio_ticks
 from exchange_mock.types import AccountId, Cash, Ticks
@@ -108,8 +108,8 @@ class Watch:
 
     __slots__ = ("holders", "margin_call_ppm", "rebuild", "stale", "symbols")
 
-    def __init__(self, markets: dict[str, Market], margin_call_ppm: int) -> None:
-        self.symbols = {symbol: SymbolWatch() for symbol in markets}
+    def __init__(self, contracts: dict[str, Contract], margin_call_ppm: int) -> None:
+        self.symbols = {symbol: SymbolWatch() for symbol in contracts}
         self.margin_call_ppm = margin_call_ppm
         self.stale: set[AccountId] = set()
         self.holders: dict[str, set[AccountId]] = {}
@@ -141,7 +141,7 @@ class Watch:
                 holders.add(account_id)
             else:
                 holders.discard(account_id)
-        held: list[tuple[SymbolWatch, Market, int, int, Cash, Cash]] = []
+        held: list[tuple[SymbolWatch, Contract, int, int, Cash, Cash]] = []
         unrealized = maintenance = 0
         for symbol, position in account.positions.items():
             watch = self.symbols[symbol]
@@ -149,21 +149,21 @@ class Watch:
             if not lots:
                 watch.discard(account_id)
                 continue
-            market = position.market
-            mark = market.mark_price() or 0
-            notional = mark * lots * market.unit
+            contract = position.contract
+            mark = contract.mark_price() or 0
+            notional = mark * lots * contract.unit
             pnl = notional - position.cost
-            margin = market.tiers.maintenance(abs(notional))
+            margin = contract.tiers.maintenance(abs(notional))
             unrealized += pnl
             maintenance += margin
-            held.append((watch, market, lots, position.cost, pnl, margin))
+            held.append((watch, contract, lots, position.cost, pnl, margin))
         if not held:
             return
         wallet = account.wallet()
         several = len(held) > 1
-        for watch, market, lots, cost, pnl, margin in held:
+        for watch, contract, lots, cost, pnl, margin in held:
             cushion, others_mm = wallet + unrealized - pnl, maintenance - margin
-            tiers, unit = market.tiers, market.unit
+            tiers, unit = contract.tiers, contract.unit
             liquidation = liquidation_ticks(tiers, lots, cost, unit, cushion - others_mm)
             call = margin_ratio_ticks(
                 tiers, lots, cost, unit, cushion, self.margin_call_ppm, others_mm

@@ -1,5 +1,5 @@
 """Explicit converters from the feed's records to Binance's WebSocket JSON: the one place the
-streams' field names live (the REST ones live in `api/wire.py`; both share `formats.py`, so a
+streams' field names live (the REST ones live in `api/wire/`; both share `formats.py`, so a
 price reads the same on both).
 
 `E` is always a time from the journal (when the engine decided), never the time of sending: the

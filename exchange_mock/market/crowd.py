@@ -1,8 +1,8 @@
 """Opening the crowd: leveraged traders already holding positions when a shock comes, so a
 cascade has someone to liquidate (its shape, `settings.Crowd`, is configuration).
 
-One definition serves the in-process simulation (`simulation.py`) and the live exchange's
-genesis (`genesis.py`). The crowd is a list of commands: fund each trader, set its leverage,
+One definition serves the live exchange's genesis (`genesis.py`) and the tests' in-process
+simulation. The crowd is a list of commands: fund each trader, set its leverage,
 and open its position by trading at its entry with a "holder" account resting the other side.
 Whichever engine applies them, pure or live, ends with the same positions, journaled,
 margined and conserved like any other trade.

@@ -18,13 +18,11 @@ import math
 import random
 from dataclasses import dataclass
 from decimal import Decimal
-from importlib import resources
-from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from exchange_mock.errors import ConfigError
+from exchange_mock.tables import ShippedTable
 from exchange_mock.types import Millis
 
 
@@ -60,11 +58,15 @@ class IndexSpec(BaseModel):
     """Where the common value starts; a perpetual's index starts at the contract's."""
     venues: tuple[VenueSpec, ...] = Field(min_length=1)
 
+    def default_venue(self) -> VenueSpec:
+        """The exchange's own venue, or else the heaviest: where a shock naming none trades."""
+        own = [venue for venue in self.venues if venue.own]
+        return own[0] if own else max(self.venues, key=lambda venue: venue.weight)
+
     def venue(self, name: str | None) -> VenueSpec | None:
-        """A venue by name; None names the exchange's own (or else the heaviest) venue."""
+        """A venue by name; None names the default venue."""
         if name is None:
-            own = [venue for venue in self.venues if venue.own]
-            return own[0] if own else max(self.venues, key=lambda venue: venue.weight)
+            return self.default_venue()
         return next((venue for venue in self.venues if venue.name == name), None)
 
 
@@ -80,23 +82,15 @@ class OracleRules(BaseModel):
     funding_cap: Decimal = Field(gt=0)
 
 
-class VenueTable(BaseModel):
+class VenueTable(ShippedTable):
     model_config = ConfigDict(frozen=True)
+    shipped = "venues.yaml"
 
     oracle: OracleRules
     indexes: tuple[IndexSpec, ...]
 
     def get(self, name: str) -> IndexSpec | None:
         return next((index for index in self.indexes if index.name == name), None)
-
-    @classmethod
-    def load(cls, path: Path | None = None) -> VenueTable:
-        """Read the table from `path`, or the one shipped with the package."""
-        if path is None:
-            text = resources.files("exchange_mock.data").joinpath("venues.yaml").read_text()
-        else:
-            text = path.read_text()
-        return cls.model_validate(yaml.safe_load(text))
 
 
 @dataclass(frozen=True, slots=True)

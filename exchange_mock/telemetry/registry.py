@@ -38,6 +38,7 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
     start_http_server,
+    values,
 )
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
@@ -261,8 +262,9 @@ class RedisMetrics:
 
 
 def multiprocess() -> bool:
-    """Whether this process shares its metrics through prometheus-client's directory."""
-    return MULTIPROCESS_ENV in os.environ
+    """Whether this process shares its metrics through prometheus-client's directory: the
+    library decided when it was imported, from the environment the process was started with."""
+    return values.ValueClass is not values.MutexValue
 
 
 @functools.cache
@@ -337,19 +339,11 @@ def retire() -> None:
 
 
 @contextmanager
-def multiprocess_directory() -> Iterator[None]:
-    """Put the processes started meanwhile in multiprocess mode, sharing a fresh directory that
-    is removed afterwards."""
-    previous = os.environ.get(MULTIPROCESS_ENV)
+def multiprocess_directory() -> Iterator[dict[str, str]]:
+    """A fresh directory for processes to share their metrics through, removed afterwards; yields
+    the environment variables that put a process started with them in multiprocess mode."""
     with tempfile.TemporaryDirectory(prefix="stampede-metrics-") as directory:
-        os.environ[MULTIPROCESS_ENV] = directory
-        try:
-            yield
-        finally:
-            if previous is None:
-                del os.environ[MULTIPROCESS_ENV]
-            else:
-                os.environ[MULTIPROCESS_ENV] = previous
+        yield {MULTIPROCESS_ENV: directory}
 
 
 @contextmanager

@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 import httpx
 from fastapi import FastAPI
 
-from exchange_mock.accounts import Account, AccountBook
-from exchange_mock.api import account, market, orders, userstream
+from exchange_mock.accounts import AccountBook, ApiAccount
+from exchange_mock.api import account, market_data, orders, userstream
 from exchange_mock.api.context import ApiContext
 from exchange_mock.api.errors import install_error_handlers
 from exchange_mock.domain.commands import Command
@@ -174,7 +174,7 @@ def make_app(context: ApiContext) -> FastAPI:
     app = FastAPI()
     app.state.context = context
     install_error_handlers(app)
-    for module in (market, orders, account, userstream):
+    for module in (market_data, orders, account, userstream):
         app.include_router(module.router)
     return app
 
@@ -184,12 +184,12 @@ def client(app: FastAPI) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, base_url="http://mock")
 
 
-def signed_query(who: Account, timestamp: int = NOW, **params: object) -> str:
+def signed_query(who: ApiAccount, timestamp: int = NOW, **params: object) -> str:
     """A query string signed as ccxt signs it: urlencoded, then `&signature=`."""
     query = urlencode({**params, "timestamp": timestamp})
     digest = hmac.new(who.secret.encode(), query.encode(), hashlib.sha256).hexdigest()
     return f"{query}&signature={digest}"
 
 
-def key_header(who: Account = TRADER) -> dict[str, str]:
+def key_header(who: ApiAccount = TRADER) -> dict[str, str]:
     return {"X-MBX-APIKEY": who.api_key}

@@ -255,6 +255,11 @@ def test_leverage_comes_from_the_account_or_the_default() -> None:
     assert (eth["leverage"], eth["maxNotionalValue"]) == ("20", "80000000")
 
 
+def test_a_default_above_the_symbols_highest_leverage_shows_the_engines_cap() -> None:
+    [btc] = wire.positions.position_risk(account_view(ACCOUNT), [BTC], 2, 200)
+    assert (btc["leverage"], btc["maxNotionalValue"]) == ("125", "50000")
+
+
 def test_a_symbol_without_a_mark_yet_is_marked_at_its_reference_price() -> None:
     [eth] = wire.positions.position_risk(account_view(ACCOUNT), [ETH], 2, LEVERAGE)
     assert eth["markPrice"] == ETH.price_str(ETH.ticks(ETH.reference_price) or 0)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from exchange_mock.engine.contract import Contract
 from exchange_mock.engine.margin import available
-from exchange_mock.engine.market import Market
 from exchange_mock.engine.positions import Account
 from exchange_mock.symbols import SymbolTable
 from exchange_mock.types import AccountId
@@ -11,28 +11,28 @@ from tests.engine.commands import usdt
 
 
 @pytest.fixture
-def markets(symbols: SymbolTable) -> dict[str, Market]:
-    return {spec.symbol: Market(spec, 20) for spec in symbols.symbols}
+def contracts(symbols: SymbolTable) -> dict[str, Contract]:
+    return {spec.symbol: Contract(spec, 20) for spec in symbols.symbols}
 
 
-def test_an_idle_account_has_its_whole_balance_available(markets: dict[str, Market]) -> None:
+def test_an_idle_account_has_its_whole_balance_available(contracts: dict[str, Contract]) -> None:
     account = Account(AccountId(1))
     account.balance = usdt(1_000)
-    account.position(markets["BTCUSDT"])
+    account.position(contracts["BTCUSDT"])
     assert available(account) == usdt(1_000)
 
 
-def test_open_orders_hold_their_notional_over_leverage(markets: dict[str, Market]) -> None:
+def test_open_orders_hold_their_notional_over_leverage(contracts: dict[str, Contract]) -> None:
     account = Account(AccountId(1))
     account.balance = usdt(1_000)
-    account.position(markets["BTCUSDT"]).open_notional = usdt(4_000)
+    account.position(contracts["BTCUSDT"]).open_notional = usdt(4_000)
     assert available(account) == usdt(800)
 
 
 def test_a_position_adds_its_unrealized_pnl_and_holds_its_margin_at_the_mark(
-    markets: dict[str, Market],
+    contracts: dict[str, Contract],
 ) -> None:
-    btc = markets["BTCUSDT"]
+    btc = contracts["BTCUSDT"]
     account = Account(AccountId(1))
     account.balance = usdt(10_000)
     account.position(btc).settle(1_000, 1_000_000)  # long 1 BTC at 100,000
@@ -41,17 +41,17 @@ def test_a_position_adds_its_unrealized_pnl_and_holds_its_margin_at_the_mark(
 
 
 def test_without_a_mark_the_last_trade_price_values_positions(
-    markets: dict[str, Market],
+    contracts: dict[str, Contract],
 ) -> None:
-    btc = markets["BTCUSDT"]
+    btc = contracts["BTCUSDT"]
     account = Account(AccountId(1))
     account.position(btc).settle(-1_000, 1_000_000)  # short 1 BTC at 100,000
     btc.last_price = 900_000
     assert available(account) == usdt(10_000 - 4_500)
 
 
-def test_cross_margin_pools_every_symbol(markets: dict[str, Market]) -> None:
-    btc, eth = markets["BTCUSDT"], markets["ETHUSDT"]
+def test_cross_margin_pools_every_symbol(contracts: dict[str, Contract]) -> None:
+    btc, eth = contracts["BTCUSDT"], contracts["ETHUSDT"]
     account = Account(AccountId(1))
     account.position(btc).settle(1_000, 1_000_000)
     account.position(eth).settle(-10_000, 400_000)  # short 10 ETH at 4,000

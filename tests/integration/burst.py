@@ -11,7 +11,7 @@ from decimal import Decimal
 import httpx
 from redis.asyncio import Redis
 
-from exchange_mock.accounts import Account
+from exchange_mock.accounts import ApiAccount
 from exchange_mock.domain.events import OrderAccepted
 from exchange_mock.store.audit import AuditReport, audit
 from exchange_mock.store.journal import read_journal
@@ -29,7 +29,7 @@ class BurstResult:
 
 async def burst(
     base_url: str,
-    traders: Sequence[Account],
+    traders: Sequence[ApiAccount],
     orders: int,
     concurrency: int = 32,
     seed: int = 1,
@@ -96,7 +96,7 @@ async def journaled_order_ids(redis: Redis, keys: Keys) -> list[int]:
 
 
 async def quiet_audit(
-    redis: Redis, keys: Keys, accounts: Sequence[Account], timeout_s: float = 20
+    redis: Redis, keys: Keys, accounts: Sequence[ApiAccount], timeout_s: float = 20
 ) -> AuditReport:
     """The audit at the first moment the read model has caught up with the journal."""
     async with asyncio.timeout(timeout_s):

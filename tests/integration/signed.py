@@ -10,11 +10,11 @@ from urllib.parse import urlencode
 
 import httpx
 
-from exchange_mock.accounts import Account
+from exchange_mock.accounts import ApiAccount
 
 
 class SignedClient:
-    def __init__(self, http: httpx.AsyncClient, account: Account) -> None:
+    def __init__(self, http: httpx.AsyncClient, account: ApiAccount) -> None:
         self.http = http
         self.account = account
 

@@ -21,12 +21,12 @@ from exchange_mock.domain.commands import UpdateCollateralPrice, UpdateMarkPrice
 from exchange_mock.engine import Engine
 from exchange_mock.market.oracle import OracleMode
 from exchange_mock.market.quoting import QuotePolicy
-from exchange_mock.market.simulation import Simulation
 from exchange_mock.market.venues import VenueTable
 from exchange_mock.risk import PRICE_SCALE
 from exchange_mock.settings import Crowd
 from exchange_mock.symbols import SymbolTable
 from exchange_mock.types import CASH_SCALE
+from tests.market.simulation import Simulation
 
 SYMBOLS, VENUES, COLLATERAL = SymbolTable.load(), VenueTable.load(), CollateralTable.load()
 POLICY = QuotePolicy(levels=20, spread_bps=2, step_bps=25, notional=500, calm_bps=2)

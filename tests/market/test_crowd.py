@@ -12,12 +12,12 @@ from exchange_mock.collateral import CollateralTable
 from exchange_mock.domain.commands import DepositCollateral, FundAccount, PlaceOrder
 from exchange_mock.market.crowd import open_crowd
 from exchange_mock.market.quoting import QuotePolicy
-from exchange_mock.market.simulation import Simulation
 from exchange_mock.market.venues import VenueTable
 from exchange_mock.server import settings_env
 from exchange_mock.settings import Crowd, Settings
 from exchange_mock.symbols import SymbolTable
 from exchange_mock.types import AccountId
+from tests.market.simulation import Simulation
 
 SYMBOLS, COLLATERAL = SymbolTable.load(), CollateralTable.load()
 BTC = SYMBOLS.by_name["BTCUSDT"]

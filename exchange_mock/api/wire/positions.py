@@ -116,6 +116,8 @@ def value(spec: SymbolSpec, view: AccountView, default_leverage: int) -> Valued:
     leverage = view.leverage.get(spec.symbol) or risk.default_leverage(spec, default_leverage)
     bid, ask = view.open_notional.get(spec.symbol, _NO_ORDERS)
     notional = spec.notional(mark, lots)
+    # Most symbols on most reads hold nothing: spare them the brackets' lookup.
+    maint_margin = _tiers(spec).maintenance(abs(notional)) if notional else 0
     return Valued(
         spec=spec,
         lots=lots,
@@ -124,7 +126,7 @@ def value(spec: SymbolSpec, view: AccountView, default_leverage: int) -> Valued:
         notional=notional,
         leverage=leverage,
         initial_margin=initial_margin(notional, leverage),
-        maint_margin=_tiers(spec).maintenance(abs(notional)),
+        maint_margin=maint_margin,
         update_time=update_time,
         adl=view.adl.get(spec.symbol, 0) if lots else 0,
         bid_notional=bid,

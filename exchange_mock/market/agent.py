@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import Sequence
 
-from exchange_mock.accounts import Account
+from exchange_mock.accounts import ApiAccount
 from exchange_mock.clock import Clock, wall_clock
 from exchange_mock.collateral import CollateralTable
 from exchange_mock.domain.commands import CancelOrder, PlaceOrder
@@ -60,12 +60,12 @@ def apply_modes(oracle: Oracle, modes: dict[str, str]) -> None:
             oracle.set_mode(OracleMode(mode), name)
 
 
-class MarketMakers:
+class MarketAgent:
     def __init__(
         self,
         bus: CommandBus,
         symbols: SymbolTable,
-        makers: Sequence[Account],
+        makers: Sequence[ApiAccount],
         settings: Settings,
         reads: ReadModel,
         board: ScenarioBoard,
@@ -159,7 +159,7 @@ class MarketMakers:
             )
         )
 
-    async def _requote_one(self, spec: SymbolSpec, maker: Account, quotes: list[Quote]) -> None:
+    async def _requote_one(self, spec: SymbolSpec, maker: ApiAccount, quotes: list[Quote]) -> None:
         """Place the new ladder before pulling the old one, so the book never goes empty."""
         replies = await asyncio.gather(
             *(self._place(spec, maker, side, price, lots) for side, price, lots in quotes)
@@ -177,7 +177,7 @@ class MarketMakers:
         )
 
     async def _place(
-        self, spec: SymbolSpec, maker: Account, side: Side, price: Ticks, lots: int
+        self, spec: SymbolSpec, maker: ApiAccount, side: Side, price: Ticks, lots: int
     ) -> Reply:
         self._sequence += 1
         return await self._bus.submit(

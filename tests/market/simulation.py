@@ -1,6 +1,6 @@
-"""The exchange's feedback loop in one process on a simulated clock: the pure engine, the oracle
-and the market makers, stepped a second at a time, with a crowd of leveraged accounts to
-liquidate and shocks to start it.
+"""The exchange's feedback loop in one process on a simulated clock, for the tests: the pure
+engine, the oracle and the market makers, stepped a second at a time, with a crowd of leveraged
+accounts to liquidate and shocks to start it.
 
 This is the live pipeline minus the I/O: the same engine, the same oracle and the same quoting
 code the live agents run, fed in the same order (oracle marks, then requotes, each second). It

@@ -1,5 +1,5 @@
-"""One symbol's market as the engine sees it: the contract's rules as integers, its book, and
-its prices.
+"""One contract as the engine sees it: its rules as integers, its book, and its prices. (The
+market around the exchange, venues and makers, is the `market` package.)
 
 The contract's Decimal rules are converted once here, so the hot path only multiplies and
 compares integers.
@@ -13,7 +13,7 @@ from exchange_mock.symbols import SymbolSpec, to_cash, to_ppm
 from exchange_mock.types import Cash, Millis, Ticks
 
 
-class Market:
+class Contract:
     __slots__ = (
         "book",
         "default_leverage",

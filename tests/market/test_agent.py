@@ -8,7 +8,7 @@ import pytest
 
 from exchange_mock.collateral import CollateralTable
 from exchange_mock.errors import ConfigError
-from exchange_mock.market.makers import apply_modes, apply_shock
+from exchange_mock.market.agent import apply_modes, apply_shock
 from exchange_mock.market.oracle import Oracle
 from exchange_mock.market.venues import VenueTable
 from exchange_mock.store.scenario import VenueShock
