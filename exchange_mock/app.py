@@ -12,7 +12,6 @@ from exchange_mock.api import (
     admin,
     market_data,
     openapi,
-    options,
     orders,
     scenario,
     userstream,
@@ -88,7 +87,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.openapi = openapi.describe(app)  # type: ignore[method-assign]
     app.add_middleware(EdgeMiddleware)
     app.add_middleware(MetricsMiddleware)  # outermost: sees the edge's refusals, serves /metrics
-    for module in (account, orders, market_data, userstream, ws, admin, scenario, options):
+    for module in (account, orders, market_data, userstream, ws, admin, scenario):
         # Flat rather than `include_router`: FastAPI re-resolves an included router's routes on
         # every request, and these never change once the app is built. Hottest first.
         app.router.routes.extend(module.router.routes)

@@ -46,6 +46,8 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     methods = allow(request.app, request.url.path) if status == 405 else None
     if methods is not None:
         headers = {"Allow": methods}
+        if request.method == "OPTIONS":
+            return Response(headers=headers)
     msg = f"Path {request.url.path}, Method {request.method} is invalid"
     return error_response(status, Code.UNKNOWN, msg, headers)
 

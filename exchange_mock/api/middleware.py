@@ -40,6 +40,7 @@ from exchange_mock.api import request_size
 from exchange_mock.api.auth import account_for_key, api_key_of, read_body, signed_by
 from exchange_mock.api.client_ip import client_ip
 from exchange_mock.api.errors import error_response
+from exchange_mock.api.options import allow
 from exchange_mock.api.ratelimit import RateLimiter, RateLimitTable
 from exchange_mock.errors import Code, ExchangeError
 from exchange_mock.faults.kinds import FaultKind, FaultReader
@@ -93,9 +94,14 @@ class Edge:
 
     def check_key(self, scope: Scope) -> None:
         """A request that carries a body acts for an account (every such route does): without
-        a known API key it is refused before its body is read."""
+        a known API key it is refused before its body is read, unless no route serves its path
+        (the route's own 404 is the answer then)."""
         if scope["method"] in _WITH_BODY:
-            account_for_key(self._accounts, api_key_of(scope))
+            try:
+                account_for_key(self._accounts, api_key_of(scope))
+            except ExchangeError:
+                if allow(scope["app"], scope["path"]) is not None:
+                    raise
 
     def reads_body(self, scope: Scope) -> bool:
         """Whether `admit` needs the body: an order's signature decides whose budget it spends."""

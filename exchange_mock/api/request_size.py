@@ -31,14 +31,16 @@ def too_large() -> ExchangeError:
 
 def capped(scope: Scope, receive: Receive) -> Receive:
     """`receive` for a request whose body cannot exceed the cap: itself when the declared
-    length is within it (the server reads no more than declared), a counting wrapper when no
-    length is declared. Raises the 413 for a declared length over the cap."""
+    length is within it (the server reads no more than declared) or there is no body, a
+    counting wrapper for a chunked body. Raises the 413 for a declared length over the cap."""
     for name, value in scope["headers"]:
         if name == b"content-length":
             if not value.isdigit() or int(value) > MAX_BODY_BYTES:
                 raise too_large()
             return receive
-    return _counting(receive)
+        if name == b"transfer-encoding":
+            return _counting(receive)
+    return receive  # HTTP/1.1: neither header, no body
 
 
 def _counting(receive: Receive) -> Receive:

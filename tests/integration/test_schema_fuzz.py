@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from exchange_mock.accounts import Account, AccountBook
+from exchange_mock.accounts import AccountBook, ApiAccount
 from exchange_mock.redis_server import EmbeddedRedis, free_port
 from exchange_mock.server import exchange_process
 from exchange_mock.settings import Settings
@@ -99,7 +99,7 @@ def test_no_route_answers_5xx_or_anything_but_binances_errors(
         fuzz(operation, base_url, account if sign else None)
 
 
-def fuzz(operation: Any, base_url: str, account: Account | None) -> None:
+def fuzz(operation: Any, base_url: str, account: ApiAccount | None) -> None:
     """`EXAMPLES` requests the operation's schema describes, checked; signed by `account`
     when one is given and the route takes a key."""
     keyed = any(p.name == SIGNED_BY_HEADER for p in operation.headers)
@@ -137,3 +137,10 @@ def test_options_and_405_name_every_method_a_path_answers(
     assert (options.status_code, options.headers["Allow"]) == (200, allow)
     assert (wrong.status_code, wrong.headers["Allow"]) == (405, allow)
     assert set(wrong.json()) == {"code", "msg"}
+
+
+def test_a_path_no_route_serves_is_404_for_every_method(exchange: Settings) -> None:
+    with httpx.Client(base_url=f"http://127.0.0.1:{exchange.port}") as http:
+        answers = [http.request(method, "/fapi/v1/nothing").status_code for method in
+                   ("GET", "OPTIONS", "POST")]  # fmt: skip
+    assert answers == [404, 404, 404]
