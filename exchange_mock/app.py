@@ -29,6 +29,7 @@ from exchange_mock.node import Node
 from exchange_mock.settings import Settings
 from exchange_mock.store.listenkeys import ListenKeys
 from exchange_mock.store.scenario import ScenarioBoard
+from exchange_mock.store.wsattempts import ConnectionAttempts
 from exchange_mock.telemetry.asgi import MetricsMiddleware
 
 
@@ -75,6 +76,8 @@ def create_app(settings: Settings) -> FastAPI:
                     listen_key_index(node.accounts),
                     listen_keys,
                     streams.produced(node.symbols.by_name),
+                    ConnectionAttempts(node.redis, node.keys, settings.ws_connections_per_5m),
+                    settings.trusted_proxies,
                 )
             yield
 

@@ -145,6 +145,12 @@ class Settings(BaseSettings):
         description="forceOrder snapshot window: per symbol, only the latest liquidation in each "
         "window is pushed (Binance: 1000 ms).",
     )
+    ws_connections_per_5m: int = Field(
+        default=300,
+        ge=1,
+        description="WebSocket connection attempts one client address may make in 5 minutes "
+        "(Binance's published limit for Spot; USDⓈ-M publishes none); beyond, refused.",
+    )
     ws_send_queue: int = Field(
         default=1_000,
         ge=1,

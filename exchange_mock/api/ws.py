@@ -15,7 +15,8 @@ Only streams the exchange produces are accepted (`btcusdt@aggTrade` is refused: 
 name would let one client hold any number of subscriptions); a malformed name, or a listen key
 that is unknown or not live, is refused too, and a key that expires while connected is answered
 `listenKeyExpired`. Binance's published limits hold: at most 1024 streams and 10 incoming
-messages per second per connection, a client over the latter being disconnected. Messages
+messages per second per connection, a client over the latter being disconnected, and at most
+`ws_connections_per_5m` connection attempts per client address (Spot's 300 by default). Messages
 reach each connection through this process's `FeedRelay`, so whichever worker a client lands on
 it sees every event. A client that falls a bounded queue behind is closed (see `feeds.relay`).
 """
@@ -33,11 +34,13 @@ import orjson
 from fastapi import APIRouter, FastAPI
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
+from exchange_mock.api.client_ip import client_ip
 from exchange_mock.clock import Clock, wall_clock
 from exchange_mock.errors import StampedeError
 from exchange_mock.feeds import payloads, streams
 from exchange_mock.feeds.relay import POLICY_VIOLATION, FeedRelay, Subscriber
 from exchange_mock.store.listenkeys import ListenKeys
+from exchange_mock.store.wsattempts import ConnectionAttempts
 from exchange_mock.types import AccountId
 
 router = APIRouter()
@@ -51,6 +54,7 @@ INVALID_STREAM = "Invalid request: invalid stream"
 MAX_MESSAGES_PER_S = 10
 """Binance's limit of incoming messages per connection per second; past it, a disconnect."""
 TOO_MANY_MESSAGES = f"Too many messages; current limit is {MAX_MESSAGES_PER_S} per second."
+TOO_MANY_CONNECTIONS = "Too many connection attempts from this IP; try again later."
 EXPIRY_CHECK_MS = 5_000
 """The longest a connection goes without checking its listen keys: an expiry is pushed at most
 this late, and a connection without one costs no Redis round trip at all."""
@@ -87,6 +91,8 @@ class WsContext:
     live: ListenKeys
     market: frozenset[str]
     """The market streams the exchange produces (`streams.produced`)."""
+    attempts: ConnectionAttempts
+    trusted_proxies: frozenset[str]
     clock: Clock = wall_clock
 
     async def resolve(self, names: Iterable[str]) -> dict[str, str]:
@@ -145,6 +151,8 @@ async def serve(websocket: WebSocket, combined: bool, names: list[str]) -> None:
     context = ws_context_of(websocket)
     listen_key = websocket.query_params.get("listenKey")
     try:
+        if not await context.attempts.admit(_client(context, websocket)):
+            raise InvalidStream(TOO_MANY_CONNECTIONS)
         wanted = await context.resolve([*names, *([listen_key] if listen_key else [])])
         if len(wanted) > MAX_STREAMS:
             raise InvalidStream(f"Invalid request: more than {MAX_STREAMS} streams")
@@ -171,6 +179,13 @@ async def serve(websocket: WebSocket, combined: bool, names: list[str]) -> None:
                     await task
     finally:
         relay.detach(subscriber)
+
+
+def _client(context: WsContext, websocket: WebSocket) -> str:
+    """The client's address, resolved as the REST edge resolves it."""
+    forwarded = ",".join(websocket.headers.getlist("x-forwarded-for")) or None
+    peer = websocket.client.host if websocket.client else None
+    return client_ip(peer, forwarded, context.trusted_proxies)
 
 
 async def _send(websocket: WebSocket, subscriber: Subscriber) -> None:

@@ -20,12 +20,17 @@ from exchange_mock.store.keys import Keys
 from tests.integration.conftest import exchange_settings
 from tests.integration.wsclient import connect, next_message, request, ws_url
 
+ATTEMPTS = 40
+"""Connection attempts per address per 5 minutes, Binance's 300 made quick to reach (and more
+than the rest of this module opens from loopback)."""
+
 
 @pytest.fixture(scope="module")
 def exchange(redis_server: EmbeddedRedis) -> Iterator[Settings]:
     settings = exchange_settings(
-        redis_server, f"ws-limits-{time.time_ns()}", port=free_port(), makers=0
-    )
+        redis_server, f"ws-limits-{time.time_ns()}", port=free_port(), makers=0,
+        ws_connections_per_5m=ATTEMPTS, trusted_proxies=frozenset({"127.0.0.1"}),
+    )  # fmt: skip
     with exchange_process(settings):
         yield settings
 
@@ -110,3 +115,21 @@ async def test_the_last_client_of_a_stream_unsubscribes_its_channel(
         assert await subscribed(redis, channel)
         await request(again, "LIST_SUBSCRIPTIONS", rid=3)
     await eventually_unsubscribed(redis, channel)
+
+
+async def test_connection_attempts_past_the_limit_per_address_are_refused(
+    exchange: Settings,
+) -> None:
+    """Counted per client address (here forged by the trusted loopback proxy), on every worker."""
+    crowd = {"X-Forwarded-For": "203.0.113.77"}
+    for _ in range(ATTEMPTS):
+        async with connect(url(exchange, "/ws"), additional_headers=crowd) as ws:
+            assert (await request(ws, "LIST_SUBSCRIPTIONS", rid=1))["result"] == []
+
+    async with connect(url(exchange, "/ws"), additional_headers=crowd) as refused:
+        assert await closed_by_server(refused) == (
+            1008, "Too many connection attempts from this IP; try again later.",
+        )  # fmt: skip
+    other = {"X-Forwarded-For": "203.0.113.78"}
+    async with connect(url(exchange, "/ws"), additional_headers=other) as ws:
+        assert (await request(ws, "LIST_SUBSCRIPTIONS", rid=2))["result"] == []
