@@ -38,6 +38,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Node(settings) as node:
             listen_keys = ListenKeys(node.redis, node.keys, settings.listen_key_ttl_s * 1000)
+            collateral = CollateralTable.load()
             context = ApiContext(
                 settings=settings,
                 symbols=node.symbols,
@@ -45,6 +46,7 @@ def create_app(settings: Settings) -> FastAPI:
                 bus=node.bus,
                 reads=node.reads,
                 listen_keys=listen_keys,
+                collateral=collateral,
             )
             app.state.context = context
             app.state.operator = OperatorContext(
@@ -61,7 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
                     }
                     for index in VenueTable.load().indexes
                 },
-                collateral=CollateralTable.load(),
+                collateral=collateral,
             )
             table = context.rate_limit_table
             limiter = (

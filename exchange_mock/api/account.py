@@ -1,4 +1,5 @@
-"""Account reads: leverage brackets, positions, account information, balances.
+"""Account reads: leverage brackets, positions, account information, balances, and the
+account's and its symbols' configuration.
 
 These are the hot reads of a cascade (position queries up about 1000x), so each is one read-model
 round trip, converted with integer arithmetic and serialized once. Every response carries the
@@ -52,7 +53,9 @@ async def position_risk_v3(call: Signed) -> Response:
 async def _account(call: AccountCall, version: wire.Version) -> Response:
     ctx = call.ctx
     view = await ctx.reads.account(call.account.id)
-    body = wire.accounts.account(view, ctx.symbols.symbols, version, ctx.settings.default_leverage)
+    body = wire.accounts.account(
+        view, ctx.symbols.symbols, version, ctx.settings.default_leverage, ctx.collateral.listed
+    )
     return wire.json_response(body, _lag_headers(view))
 
 
@@ -71,7 +74,9 @@ async def account_v3(call: Signed) -> Response:
 async def balance(call: Signed) -> Response:
     ctx = call.ctx
     view = await ctx.reads.account(call.account.id)
-    body = wire.accounts.balances(view, ctx.symbols.symbols, ctx.settings.default_leverage)
+    body = wire.accounts.balances(
+        view, ctx.symbols.symbols, ctx.settings.default_leverage, ctx.collateral.listed
+    )
     return wire.json_response(body, _lag_headers(view))
 
 
@@ -84,3 +89,19 @@ async def leverage_bracket(call: Signed) -> Response:
     return wire.json_response(
         [wire.exchange_info.leverage_brackets(each) for each in ctx.symbols.symbols]
     )
+
+
+@router.get("/fapi/v1/accountConfig", summary="Fee tier, position and margin modes (USER_DATA)")
+async def account_config(call: Signed) -> Response:
+    view = await call.ctx.reads.account(call.account.id)
+    return wire.json_response(wire.config.account_config(view), _lag_headers(view))
+
+
+@router.get("/fapi/v1/symbolConfig", summary="Margin type and leverage per symbol (USER_DATA)")
+async def symbol_config(call: Signed) -> Response:
+    ctx = call.ctx
+    spec = call.params.optional_symbol(ctx.symbols)
+    view = await ctx.reads.account(call.account.id)
+    specs = ctx.symbols.symbols if spec is None else (spec,)
+    body = wire.config.symbol_config(view, specs, ctx.settings.default_leverage)
+    return wire.json_response(body, _lag_headers(view))

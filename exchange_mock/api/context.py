@@ -34,6 +34,7 @@ class ApiContext:
     reads: ReadModel
     listen_keys: ListenKeys
     clock: Clock = wall_clock
+    collateral: CollateralTable = field(default_factory=CollateralTable.load)
     rate_limit_table: RateLimitTable = field(init=False)
     """The table the rate limiter enforces, which exchangeInfo publishes."""
 
