@@ -89,6 +89,8 @@ SIGNED: dict[str, list[Schema]] = {
     "GET /fapi/v2/balance": [],
     "GET /fapi/v3/balance": [],
     "GET /fapi/v1/leverageBracket": [_OPTIONAL_SYMBOL],
+    "GET /fapi/v1/accountConfig": [],
+    "GET /fapi/v1/symbolConfig": [_OPTIONAL_SYMBOL],
 }
 """TRADE and USER_DATA routes: the key in the header, signed parameters."""
 
