@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import socket
 
+import pytest
+
 from tests.integration.conftest import Exchange
 
 
@@ -20,22 +22,17 @@ def raw_exchange(exchange: Exchange, request: bytes) -> tuple[int, dict[str, obj
     return int(head.split(b" ")[1]), json.loads(body)
 
 
-def test_a_request_line_of_100_kb_is_a_binance_400(exchange: Exchange) -> None:
-    path = b"/fapi/v1/ping?pad=" + b"x" * 100_000
-    status, body = raw_exchange(
-        exchange, b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-
-    assert status == 400
-    assert body["code"] == -1000
-
-
-def test_headers_of_100_kb_are_a_binance_400(exchange: Exchange) -> None:
-    headers = b"".join(b"X-Pad-%d: %s\r\n" % (i, b"x" * 1_000) for i in range(100))
-    status, body = raw_exchange(
-        exchange,
-        b"GET /fapi/v1/ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + headers + b"\r\n",
-    )
+@pytest.mark.parametrize(
+    "oversized",
+    [
+        b"GET /fapi/v1/ping?pad=" + b"x" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n",
+        b"GET /fapi/v1/ping HTTP/1.1\r\nHost: x\r\n"
+        + b"".join(b"X-Pad-%d: %s\r\n" % (i, b"x" * 1_000) for i in range(100)),
+    ],
+    ids=["request line of 100 KB", "headers of 100 KB"],
+)
+def test_an_oversized_request_head_is_a_binance_400(exchange: Exchange, oversized: bytes) -> None:
+    status, body = raw_exchange(exchange, oversized + b"Connection: close\r\n\r\n")
 
     assert status == 400
     assert body["code"] == -1000

@@ -4,34 +4,15 @@ bounded when nothing fills, and never the end of the market agent."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 from redis.asyncio import Redis
 
-from exchange_mock.redis_server import EmbeddedRedis, free_port
-from exchange_mock.server import exchange_process
-from exchange_mock.settings import Settings
 from exchange_mock.store.keys import Keys
-from tests.integration.conftest import exchange_settings, wait_for_books
+from tests.integration.conftest import Exchange
 
 SHOCK = "/stampede/admin/shock"
-
-
-@pytest.fixture(scope="module")
-def exchange(redis_server: EmbeddedRedis) -> Iterator[Settings]:
-    settings = exchange_settings(redis_server, f"shocks-{time.time_ns()}", port=free_port())
-    with exchange_process(settings):
-        wait_for_books(f"http://127.0.0.1:{settings.port}")
-        yield settings
-
-
-@pytest.fixture
-async def http(exchange: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{exchange.port}", timeout=30) as c:
-        yield c
 
 
 @pytest.mark.parametrize(
@@ -66,11 +47,11 @@ async def marks_move(http: httpx.AsyncClient) -> bool:
 
 
 async def test_a_bad_round_of_the_market_agent_is_survived(
-    exchange: Settings, http: httpx.AsyncClient, redis: Redis
+    exchange: Exchange, http: httpx.AsyncClient, redis: Redis
 ) -> None:
     """Whatever reaches the agent's board (here: garbage, and a sale larger than the venue),
     the round is logged and the next one runs: marks keep moving."""
-    keys = Keys(exchange.key_prefix)
+    keys = Keys(exchange.settings.key_prefix)
     await redis.rpush(keys.shocks, b"not json")
     await redis.rpush(keys.shocks, b'{"index":"BTCUSDT","venue":"kucoin","notional":-1e11}')
     await asyncio.sleep(1)
