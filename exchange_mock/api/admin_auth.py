@@ -2,7 +2,12 @@
 settings open it up, and only with the token when one is set. The client is resolved as the
 rate limits resolve it (`client_ip`), and a request relayed by a proxy that is not trusted is
 not loopback, so a reverse proxy on the same host does not open the operator API. It changes
-faults and prices, so it is never reachable the way the Binance namespace is."""
+faults and prices, so it is never reachable the way the Binance namespace is.
+
+The same operator may read the Binance namespace outside the rate limits, by saying so
+(`X-Stampede-Operator`): the harness's samplers read the market each second while the load they
+watch is banned, and a sampler banned with it would stop measuring just when it matters. A
+client that says so without being the operator is limited as any other."""
 
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from exchange_mock.settings import Settings
 log = logging.getLogger(__name__)
 
 TOKEN_HEADER = "X-Stampede-Admin-Token"
+OPERATOR_HEADER = "X-Stampede-Operator"
 WELL_KNOWN_TOKENS = frozenset({"stampede-local", "changeme", "admin"})
 """Tokens that were once defaults or examples: as good as none beyond loopback."""
 
@@ -86,6 +92,18 @@ def check_admin(
     expected = settings.admin_token
     if expected is not None and not hmac.compare_digest(expected, token or ""):
         raise ExchangeError(Code.REJECTED_MBX_KEY, "Missing or wrong operator token.", 401)
+
+
+def is_operator(
+    settings: Settings, peer: str | None, token: str | None, relayed: Mapping[str, str]
+) -> bool:
+    """Whether a request from `peer` with `token`, relayed as `relayed` says, would pass
+    `check_admin`."""
+    try:
+        check_admin(settings, peer, token, relayed)
+    except ExchangeError:
+        return False
+    return True
 
 
 async def require_admin(request: Request) -> None:

@@ -12,7 +12,8 @@ request outside the operator namespace and the docs, in this order:
    once, with no I/O, rather than a queue without bound;
 2. a request with a body (POST, PUT, DELETE) without a known API key is refused (-2014,
    -2015) before its body is read, still charged to its IP;
-3. the rate limits (one Redis round trip): 429 or 418 with Retry-After. The IP's weight is
+3. the rate limits (one Redis round trip): 429 or 418 with Retry-After; not for the operator,
+   when it says so (`admin_auth.py`). The IP's weight is
    charged for every request; a new order counts toward its account's ORDERS limits only when
    signed with the account's secret, so a client that knows another's API key cannot spend
    that account's budget (the edge reads an order's body to check);
@@ -37,6 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from exchange_mock.accounts import AccountBook
 from exchange_mock.api import request_size
+from exchange_mock.api.admin_auth import is_operator
 from exchange_mock.api.auth import account_for_key, api_key_of, read_body, signed_by
 from exchange_mock.api.client_ip import client_ip
 from exchange_mock.api.errors import error_response
@@ -68,7 +70,8 @@ def _unknown_error() -> ExchangeError:
 
 class Edge:
     """What the middleware consults for each request, built once the node is up. `in_flight`
-    counts this process's requests past the concurrency check."""
+    counts this process's requests past the concurrency check, `shed` those it turned away
+    there (the process's vitals report both)."""
 
     def __init__(
         self,
@@ -80,7 +83,9 @@ class Edge:
     ) -> None:
         self.capacity = settings.api_concurrency
         self.in_flight = 0
+        self.shed = 0
         self.faults = faults
+        self._settings = settings
         self._trusted_proxies = settings.trusted_proxies
         self._accounts = accounts
         self._table = table
@@ -116,13 +121,22 @@ class Edge:
         cost = self._table.cost(scope["method"], scope["path"])
         api_key: str | None = None
         forwarded: str | None = None
+        operator = False
+        token: str | None = None
         for name, value in scope["headers"]:
             if name == b"x-mbx-apikey":
                 api_key = value.decode("latin-1")
             elif name == b"x-forwarded-for":
                 text = value.decode("latin-1")
                 forwarded = text if forwarded is None else f"{forwarded},{text}"
+            elif name == b"x-stampede-operator":
+                operator = True
+            elif name == b"x-stampede-admin-token":
+                token = value.decode("latin-1")
         peer = scope.get("client")
+        relayed = {} if forwarded is None else {"x-forwarded-for": forwarded}
+        if operator and is_operator(self._settings, peer[0] if peer else None, token, relayed):
+            return {}
         ip = client_ip(peer[0] if peer else None, forwarded, self._trusted_proxies)
         query = scope["query_string"]
         weight = cost.weight_for(dict(parse_qsl(query.decode("latin-1"))))
@@ -156,6 +170,7 @@ class EdgeMiddleware:
             return
         edge: Edge = scope["app"].state.edge
         if edge.in_flight >= edge.capacity:
+            edge.shed += 1
             await _answer(scope, receive, send, _unavailable())
             return
         edge.in_flight += 1

@@ -22,13 +22,14 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from loadtests.metrics import Outcome, Percentiles
-from loadtests.profiles import RequestClass
+from loadtests.profiles import Profile, RequestClass
 from loadtests.report.capacity import ScaleOut
 from loadtests.report.model import LOAD_MACHINE_BUSY_PCT, Report, cpu, percentile
 from loadtests.report.plots import (
     LIMIT_NAMES,
     OUTCOME_LABELS,
     errors_figure,
+    exchange_figure,
     feed_figure,
     latency_figure,
     rate_limit_figure,
@@ -37,9 +38,9 @@ from loadtests.report.plots import (
     throughput_figure,
     timeline_figure,
 )
-from loadtests.report.slo import Bound
 from loadtests.report.tables import Table
-from loadtests.report.units import measure, millis, multiple, num, rate, share
+from loadtests.report.units import millis, multiple, num, rate, share
+from loadtests.report.verdict_tables import marked, slo_table, staleness_table, steps_table
 from loadtests.results import StepSummary
 
 HTML_FILE = "report.html"
@@ -58,6 +59,7 @@ LOAD_COLUMNS = (
     "",
     "host CPU",
     "generator CPU",
+    "behind, senders free",
 )
 """The load machine's columns last: they qualify the step's figures rather than add to them."""
 CLASS_COLUMNS = (
@@ -230,14 +232,15 @@ def sections(report: Report, *, draw: bool = True) -> list[Section]:
 
     found = [
         Section(
-            "SLOs: where each one begins to break", (Text(_slo_note(report)), slo_table(report))
+            "SLOs: where each one begins to break",
+            (Text(_slo_note(report)), slo_table(report), steps_table(report)),
         ),
         Section(
             "Load and saturation",
             (*plots(throughput_figure), load_table(report), *_load_machine_note(report)),
         ),
         _capacity_section(report, plots(scale_out_figure) if report.scale_out else ()),
-        _bottleneck_section(report),
+        _bottleneck_section(report, plots(exchange_figure) if report.exchange else ()),
         Section(
             "Latency and errors per class",
             (
@@ -247,7 +250,8 @@ def sections(report: Report, *, draw: bool = True) -> list[Section]:
         ),
     ]
     if report.measured_staleness:
-        found.append(Section("Stale position reads", plots(staleness_figure)))
+        shape = (staleness_table(report),) if report.staleness else ()
+        found.append(Section("Stale position reads", (*plots(staleness_figure), *shape)))
     found.append(
         Section("Liquidation feed", (*plots(feed_figure), feed_table(report)))
         if report.measured_feed
@@ -277,30 +281,14 @@ def _timeline_section(
 def _slo_note(report: Report) -> str:
     where = "the step" if report.ramp else "the phase"
     return (
-        f"Each objective is judged step by step; it begins to break at {where} whose value "
-        "first crosses its threshold. Latency is measured from each request's intended send "
-        "time (corrected). Req/s count orders and position queries."
+        f"Each objective is judged step by step by its value's 95% interval: {where} breaks it "
+        "when the whole interval lies beyond the threshold, is borderline when the interval "
+        "straddles it, and has too few samples when it is within as far as measured but the "
+        "samples cannot show it. It begins to break at the first step that breaks it. Where "
+        "the load generator was the limit, latency and timeouts are inconclusive, not the "
+        "venue's failure. Latency is measured from each request's intended send time "
+        "(corrected). Req/s count orders and position queries."
     )
-
-
-def slo_table(report: Report) -> Table:
-    rows = []
-    for verdict in report.verdicts:
-        sign = "≤" if verdict.bound is Bound.CEILING else "≥"
-        if verdict.begins_at is not None:
-            begins = report.steps[verdict.begins_at].label
-        else:
-            begins = "not reached" if verdict.measured else "not measured"
-        rows.append(
-            (
-                verdict.label,
-                f"{sign} {measure(verdict.threshold, verdict.unit)}",
-                begins,
-                NONE if verdict.value is None else measure(verdict.value, verdict.unit),
-                NONE if verdict.worst is None else measure(verdict.worst, verdict.unit),
-            )
-        )
-    return Table("SLO verdicts", ("objective", "SLO", "begins at", "there", "worst"), tuple(rows))
 
 
 def load_table(report: Report) -> Table:
@@ -314,7 +302,7 @@ def load_table(report: Report) -> Table:
     rows = tuple(
         (
             str(step.index),
-            step.name,
+            marked(report, step.index, step.name),
             multiple(step.multiple),
             num(step.offered_rate),
             num(step.served_rate),
@@ -322,6 +310,7 @@ def load_table(report: Report) -> Table:
             marks.get(step.index, ""),
             _opt(step.host_cpu, cpu),
             _opt(step.generator_cpu, cpu),
+            _opt(step.behind_free_s, lambda seconds: millis(seconds * 1000)),
         )
         for step in report.steps
     )
@@ -338,7 +327,10 @@ def _load_machine_note(report: Report) -> tuple[Block, ...]:
             "included where it runs there; generator CPU: the busiest Locust runner process's, "
             "as Locust measures it (100% is one core; over 10 s, so it lags the load, and 0 in "
             f"a runner's first 20 s). At {cpu(LOAD_MACHINE_BUSY_PCT)} or more, a step's latency "
-            "and timeouts include the load machine's own lag."
+            "and timeouts include the load machine's own lag. Behind, senders free: how far the "
+            "load fell behind its schedule while its senders were not waiting on the target, "
+            "the generator's own lag. A step marked (generator-bound) was either; its latency "
+            "and timeout verdicts are inconclusive."
         ),
     )
 
@@ -397,12 +389,33 @@ def scale_out_table(report: Report, scale_out: ScaleOut) -> Table:
     )
 
 
-def _bottleneck_section(report: Report) -> Section:
+def _bottleneck_section(report: Report, figures: tuple[Block, ...]) -> Section:
+    evidence = report.evidence
+    if evidence is not None:
+        note = Text(
+            "Measured on the exchange: each second the run sampled the engine's queue, the "
+            "projector's lag behind the journal, every exchange process's CPU, the API's "
+            "requests in flight and shed, and Redis's round trips and CPU. A component is named "
+            "where its backlog grew or it turned work away, earliest first, with the CPU of "
+            f"the process that runs it. Highest seen: {evidence.seen}."
+        )
+        found = (
+            Bullets(
+                tuple(
+                    f"{f.line} (from {report.steps[f.step].label}, at {f.began_at:.0f} s)"
+                    for f in evidence.findings
+                )
+            )
+            if evidence.findings
+            else Text("No component's backlog grew past its floor: the exchange kept up.")
+        )
+        return Section("Bottleneck", (note, found, *figures))
     note = Text(
-        "A heuristic: it names the component the earliest symptom points at (journal lag → "
-        "projector; order 408s with fast reads → engine queue; 503s, or -1021s and client "
-        "timeouts while order 408s hold → API concurrency; feed lag → feed publisher). Confirm "
-        "it on the exchange before buying hardware."
+        "A heuristic, from client-side symptoms: the target reported none of its internals "
+        "(the mock's operator snapshot), so this names the component the earliest symptom "
+        "points at (journal lag → projector; order 408s with fast reads → engine queue; 503s, "
+        "or -1021s and client timeouts while order 408s hold → API concurrency; feed lag → feed "
+        "publisher). Confirm it on the exchange before buying hardware."
     )
     if not report.bottlenecks:
         return Section(
@@ -422,7 +435,7 @@ def class_table(report: Report, klass: RequestClass) -> Table:
     for row in report.classes[klass]:
         cells = [
             str(row.index),
-            row.step,
+            marked(report, row.index, row.step),
             _opt(row.offered_rate, num),
             _opt(row.achieved_rate, num),
             *_latency(row.corrected_ms),
@@ -461,7 +474,7 @@ def feed_table(report: Report) -> Table:
     rows = tuple(
         (
             str(row.index),
-            row.step,
+            marked(report, row.index, row.step),
             num(row.feed_events),
             num(row.liquidations),
             _opt(row.completeness, share),
@@ -488,7 +501,7 @@ def rate_limit_table(report: Report) -> Table:
     rows = tuple(
         (
             str(step.index),
-            step.name,
+            marked(report, step.index, step.name),
             *(_opt(report.rate_limit_usage[name][step.index], share) for name in names),
             _opt(refused[step.index], share),
         )
@@ -506,6 +519,7 @@ def _run_section(report: Report) -> Section:
     rows = (
         ("profile", profile.name),
         ("time scale", f"{num(profile.time_scale)} event s per run s"),
+        ("phase floor", _phase_floor(profile)),
         ("baseline (1×)", baseline),
         *((key, _setting(value)) for key, value in sorted(report.settings.items())),
     )
@@ -517,6 +531,22 @@ def _run_section(report: Report) -> Section:
             Bullets(tuple(f"audit {key}: {_setting(value)}" for key, value in detail.items()))
         )
     return Section("Run", tuple(blocks))
+
+
+def _phase_floor(profile: Profile) -> str:
+    """The floor, and the phases held at it: their verdicts come from a slower clock than the
+    time scale says."""
+    if not profile.phase_floor_s:
+        return "none: every phase compressed by the time scale"
+    held = profile.timeline().floored
+    if not held:
+        return f"{num(profile.phase_floor_s)} s; no phase was held at it"
+    names = ", ".join(
+        f"{w.name} ran {num(w.duration)} s, {num(w.phase.duration_s / profile.time_scale)} s "
+        "by the time scale alone"
+        for w in held
+    )
+    return f"{num(profile.phase_floor_s)} s, so a queue can settle within a phase: {names}"
 
 
 def _setting(value: object) -> str:
