@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
+from exchange_mock.api.options import allow
 from exchange_mock.errors import DISCONNECTED_MSG, OVERLOADED_MSG, Code, ExchangeError
 from exchange_mock.store.outage import REDIS_DOWN, out_of_memory
 
@@ -46,6 +47,11 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     """Unknown paths and methods: the route the client asked for, as Binance names it."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     headers = exc.headers if isinstance(exc, HTTPException) else None
+    methods = allow(request.app, request.url.path) if status == 405 else None
+    if methods is not None:
+        headers = {"Allow": methods}
+        if request.method == "OPTIONS":
+            return Response(headers=headers)
     msg = f"Path {request.url.path}, Method {request.method} is invalid"
     return error_response(status, Code.UNKNOWN, msg, headers)
 
