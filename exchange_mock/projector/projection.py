@@ -81,6 +81,8 @@ class Projection:
                 pipe.hset(
                     keys.marks, mapping={symbol: records.dump_mark(price, ts, index, funding)}
                 )
+                if symbol not in self._tickers or not self._tickers[symbol]:
+                    self._open_ticker(pipe, symbol, price if index is None else index, ts)
             case _:
                 self._risk(pipe, seq, event)
 
@@ -146,11 +148,21 @@ class Projection:
         fields = {} if held is None else {f"oo:{order.symbol}": records.dump_open_notional(*held)}
         self._account(pipe, order.account, seq, order.update_time, fields)
 
+    def _open_ticker(self, pipe: Pipeline, symbol: str, price: int, ts: int) -> None:
+        """A contract's first price is the one it lists at, the genesis mark's index, as a real
+        venue always has a last price: tickers and klines start there, not from zero."""
+        ticker = self._tickers.setdefault(symbol, {})
+        ticker.update(last=price, open=price, high=price, low=price, open_time=ts, close_time=ts)
+        ticker.update(volume=0, quote_volume=0, count=0)
+        self._write_ticker(pipe, symbol, ticker)
+
     def _trade(self, pipe: Pipeline, trade: TradeExecuted) -> None:
         ticker = self._tickers.setdefault(trade.symbol, {})
         if not ticker:
-            ticker.update(open=trade.price, open_time=trade.ts, first_id=trade.trade_id)
+            ticker.update(open=trade.price, open_time=trade.ts)
             ticker.update(high=trade.price, low=trade.price, volume=0, quote_volume=0, count=0)
+        if "first_id" not in ticker:
+            ticker["first_id"] = trade.trade_id
         ticker["last"] = trade.price
         ticker["high"] = max(ticker["high"], trade.price)
         ticker["low"] = min(ticker["low"], trade.price)
@@ -161,6 +173,7 @@ class Projection:
         ticker["count"] += 1
         ticker["last_id"] = trade.trade_id
         ticker["close_time"] = trade.ts
-        pipe.hset(
-            self._keys.ticker(trade.symbol), items=[x for pair in ticker.items() for x in pair]
-        )
+        self._write_ticker(pipe, trade.symbol, ticker)
+
+    def _write_ticker(self, pipe: Pipeline, symbol: str, ticker: dict[str, int]) -> None:
+        pipe.hset(self._keys.ticker(symbol), items=[x for pair in ticker.items() for x in pair])

@@ -104,6 +104,25 @@ async def test_ticker_accumulates_trades(redis: Redis, key_prefix: str, project:
     ticker = await ReadModel(redis, keys).ticker("BTCUSDT")
     assert (ticker.last_price, ticker.volume, ticker.count) == (1_000_000, 4, 1)
     assert ticker.quote_volume == NOTIONAL
+    assert (ticker.first_trade_id, ticker.last_trade_id) == (1, 1)
+
+
+async def test_ticker_opens_at_the_genesis_price_before_any_trade(
+    redis: Redis, key_prefix: str, project: Project
+) -> None:
+    """A fresh venue quotes a last price: the index its first mark came from, at that time."""
+    keys = Keys(key_prefix)
+    genesis = [MarkPriceUpdated("BTCUSDT", 1_000_100, 1_700_000_000_000, index=1_000_000)]
+    await project(redis, keys, [*genesis, MarkPriceUpdated("BTCUSDT", 990_000, 1_700_000_003_000)])
+    ticker = await ReadModel(redis, keys).ticker("BTCUSDT")
+    assert (ticker.last_price, ticker.open_price, ticker.high_price, ticker.low_price) == (
+        1_000_000,
+        1_000_000,
+        1_000_000,
+        1_000_000,
+    )
+    assert (ticker.open_time, ticker.close_time) == (1_700_000_000_000, 1_700_000_000_000)
+    assert (ticker.count, ticker.volume) == (0, 0)
 
 
 async def test_audit_balances_when_money_is_conserved_and_flags_when_not(
