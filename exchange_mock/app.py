@@ -7,7 +7,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from exchange_mock.api import account, admin, market_data, orders, scenario, userstream, ws
+from exchange_mock.api import (
+    account,
+    admin,
+    market_data,
+    orders,
+    position_settings,
+    scenario,
+    userstream,
+    ws,
+)
 from exchange_mock.api.context import ApiContext, OperatorContext
 from exchange_mock.api.errors import install_error_handlers
 from exchange_mock.api.middleware import Edge, EdgeMiddleware
@@ -65,7 +74,16 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(EdgeMiddleware)
     app.add_middleware(MetricsMiddleware)  # outermost: sees the edge's refusals, serves /metrics
-    for module in (account, orders, market_data, userstream, ws, admin, scenario):
+    for module in (
+        account,
+        orders,
+        market_data,
+        position_settings,
+        userstream,
+        ws,
+        admin,
+        scenario,
+    ):
         # Flat rather than `include_router`: FastAPI re-resolves an included router's routes on
         # every request, and these never change once the app is built. Hottest first.
         app.router.routes.extend(module.router.routes)

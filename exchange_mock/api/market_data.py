@@ -84,6 +84,13 @@ async def ticker_price(request: Request, ctx: Context) -> Response:
     return await _each_symbol(request, ctx, ctx.reads.ticker, wire.market_data.ticker_price)
 
 
+@router.get("/fapi/v1/ticker/bookTicker", summary="Best bid and ask (symbol optional)")
+async def book_ticker(request: Request, ctx: Context) -> Response:
+    return await _each_symbol(
+        request, ctx, lambda symbol: ctx.reads.depth(symbol, 1), wire.market_data.book_ticker
+    )
+
+
 @router.get("/fapi/v1/premiumIndex", summary="Mark price and funding (symbol optional)")
 async def premium_index(request: Request, ctx: Context) -> Response:
     now, interval = ctx.clock(), ctx.settings.funding_period_ms

@@ -204,3 +204,12 @@ def balances(
     figures = _figures(view, every)
     assets = [figures.usdt, *collateral_assets(view, figures.withdrawable)]
     return [project(asset, BALANCE_FIELDS) for asset in assets]
+
+
+def commission_rate(spec: SymbolSpec) -> JsonObject:
+    """The symbol's fees as the engine charges them: one tier for every account."""
+    return {
+        "symbol": spec.symbol,
+        "makerCommissionRate": str(spec.maker_fee),
+        "takerCommissionRate": str(spec.taker_fee),
+    }

@@ -25,6 +25,22 @@ def depth(spec: SymbolSpec, view: DepthView, now: Millis) -> JsonObject:
     }
 
 
+def book_ticker(spec: SymbolSpec, view: DepthView) -> JsonObject:
+    """The best bid and ask; an empty side shows Binance's zeros."""
+    price, qty = spec.price_str, spec.qty_str
+    bid = view.bids[0] if view.bids else (0, 0)
+    ask = view.asks[0] if view.asks else (0, 0)
+    return {
+        "symbol": spec.symbol,
+        "bidPrice": price(bid[0]),
+        "bidQty": qty(bid[1]),
+        "askPrice": price(ask[0]),
+        "askQty": qty(ask[1]),
+        "time": view.time,
+        "lastUpdateId": view.last_update_id,
+    }
+
+
 def _price_or_zero(spec: SymbolSpec, ticks: Ticks | None) -> str:
     """No trade yet: Binance's zero price."""
     return spec.price_str(0 if ticks is None else ticks)
