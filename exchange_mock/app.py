@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from exchange_mock.api import (
     account,
     admin,
+    batch_orders,
     market_data,
     orders,
     position_settings,
@@ -77,6 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (
         account,
         orders,
+        batch_orders,
         market_data,
         position_settings,
         userstream,
