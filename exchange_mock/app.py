@@ -35,12 +35,14 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Node(settings) as node:
+            collateral = CollateralTable.load()
             context = ApiContext(
                 settings=settings,
                 symbols=node.symbols,
                 accounts=node.accounts,
                 bus=node.bus,
                 reads=node.reads,
+                collateral=collateral,
             )
             app.state.context = context
             app.state.operator = OperatorContext(
@@ -54,7 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
                     index.name: frozenset(venue.name for venue in index.venues)
                     for index in VenueTable.load().indexes
                 },
-                collateral=CollateralTable.load(),
+                collateral=collateral,
             )
             table = context.rate_limit_table
             limiter = (

@@ -44,6 +44,8 @@ class CollateralTable(ShippedTable):
     shipped = "collateral.yaml"
 
     assets: tuple[CollateralSpec, ...] = ()
+    listed: tuple[str, ...] = ()
+    """Binance's margin assets the mock does not accept, listed at zero in every account."""
     genesis: Genesis
 
     def get(self, asset: str) -> CollateralSpec | None:

@@ -52,7 +52,9 @@ async def position_risk_v3(call: Signed) -> Response:
 async def _account(call: AccountCall, version: wire.Version) -> Response:
     ctx = call.ctx
     view = await ctx.reads.account(call.account.id)
-    body = wire.accounts.account(view, ctx.symbols.symbols, version, ctx.settings.default_leverage)
+    body = wire.accounts.account(
+        view, ctx.symbols.symbols, version, ctx.settings.default_leverage, ctx.collateral.listed
+    )
     return wire.json_response(body, _lag_headers(view))
 
 
@@ -71,7 +73,9 @@ async def account_v3(call: Signed) -> Response:
 async def balance(call: Signed) -> Response:
     ctx = call.ctx
     view = await ctx.reads.account(call.account.id)
-    body = wire.accounts.balances(view, ctx.symbols.symbols, ctx.settings.default_leverage)
+    body = wire.accounts.balances(
+        view, ctx.symbols.symbols, ctx.settings.default_leverage, ctx.collateral.listed
+    )
     return wire.json_response(body, _lag_headers(view))
 
 

@@ -31,6 +31,7 @@ class ApiContext:
     bus: CommandBus
     reads: ReadModel
     clock: Clock = wall_clock
+    collateral: CollateralTable = field(default_factory=CollateralTable.load)
     rate_limit_table: RateLimitTable = field(init=False)
     """The table the rate limiter enforces, which exchangeInfo publishes."""
 

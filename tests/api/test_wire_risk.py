@@ -3,6 +3,7 @@ totals and listed as an asset (as ccxt reads it), and premiumIndex's index and f
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import ccxt
@@ -80,13 +81,33 @@ def test_account_totals_count_collateral_at_its_haircut_value() -> None:
 def test_collateral_is_free_only_as_far_as_the_margin_left_covers_it() -> None:
     """A USDT balance of −50 (losses the collateral backs) leaves 520 of wallet, 459.50 of it
     free of the 60.50 of initial margin (profit is not withdrawable): as much USDE as is worth
-    459.50 at 0.95 may go, 483.68421053 (worth 459.500000003, counted as 459.50)."""
+    459.50 at 0.95 may go, 483.68421053 (worth 459.500000003, counted as 459.50). USDT's margin
+    balance (−40) carries none of the initial margin, so USDE holds all of it: 63.68421053 of
+    USDE, the fewest units worth 60.50 (one unit less is worth 60.49999999), 536.31578947 left."""
     body = wire.accounts.account(view(balance=-50 * USDT), SYMBOLS.symbols, 2, LEVERAGE)
     assert body["totalWalletBalance"] == "520.00000000"
     assert body["multiAssetsMargin"] is True
     usdt, usde = body["assets"]
-    assert usdt["maxWithdrawAmount"] == "0.00000000"
-    assert usde["maxWithdrawAmount"] == usde["availableBalance"] == "483.68421053"
+    assert usdt["maxWithdrawAmount"] == usdt["initialMargin"] == "0.00000000"
+    assert usde["maxWithdrawAmount"] == "483.68421053"
+    assert (usde["initialMargin"], usde["availableBalance"]) == ("63.68421053", "536.31578947")
+
+
+def test_each_asset_rows_available_and_initial_margin_add_up_to_its_margin_balance() -> None:
+    """USDT carries the 60.50 of initial margin (its margin balance is 1,010), USDE none; the
+    margin assets the account does not hold are listed at zero, stamped so ccxt reads them."""
+    body = wire.accounts.account(view(), SYMBOLS.symbols, 3, LEVERAGE, ("BTC", "USDE", "ETH"))
+    rows = {row["asset"]: row for row in body["assets"]}
+    assert list(rows) == ["USDT", "USDE", "BTC", "ETH"]
+    for row in rows.values():
+        free, used = Decimal(row["availableBalance"]), Decimal(row["initialMargin"])
+        assert free + used == Decimal(row["marginBalance"]), row["asset"]
+    assert (rows["USDT"]["availableBalance"], rows["USDT"]["initialMargin"]) == (
+        "949.50000000",
+        "60.50000000",
+    )
+    assert rows["BTC"]["walletBalance"] == rows["BTC"]["availableBalance"] == "0"
+    assert rows["BTC"]["updateTime"] == rows["USDT"]["updateTime"] != 0
 
 
 def test_balance_lists_usdt_and_each_collateral_asset_held() -> None:
@@ -94,7 +115,7 @@ def test_balance_lists_usdt_and_each_collateral_asset_held() -> None:
     assert (usdt["asset"], usdt["balance"], usdt["availableBalance"]) == (
         "USDT",
         "1000.00000000",
-        "1519.50000000",
+        "949.50000000",
     )
     assert (usde["asset"], usde["balance"], usde["crossWalletBalance"]) == (
         "USDE",
@@ -114,7 +135,8 @@ def test_ccxt_fetch_balance_reads_both_assets() -> None:
     ):
         setattr(client, method, answering(body))
     balance = client.fetch_balance()
-    assert (balance["USDT"]["free"], balance["USDT"]["total"]) == (1519.5, 1010)
+    assert (balance["USDT"]["free"], balance["USDT"]["used"]) == (949.5, 60.5)
+    assert balance["USDT"]["total"] == 1010
     assert (balance["USDE"]["free"], balance["USDE"]["total"]) == (600, 600)
 
 

@@ -151,11 +151,14 @@ async def test_collateral_counts_in_the_totals_as_in_the_margin_check(
     assert 100_000 + 25_000 * Decimal("0.97") * Decimal("0.95") <= wallet
     assert wallet <= 100_000 + 25_000 * Decimal("0.95")
     assert Decimal(account["availableBalance"]) == wallet, "nothing committed yet"
-    usdt, usde = account["assets"]
+    usdt, usde, *others = account["assets"]
     assert (usdt["asset"], Decimal(usdt["walletBalance"])) == ("USDT", Decimal(100_000))
     assert (usde["asset"], Decimal(usde["walletBalance"])) == ("USDE", Decimal(25_000))
+    # Binance's other margin assets, at zero.
+    assert [row["asset"] for row in others] == ["BTC", "ETH", "BNB", "USDC", "FDUSD", "BFUSD"]
+    assert all(Decimal(row["walletBalance"]) == 0 for row in others)
     balances = await trader.ok("GET", "/fapi/v2/balance")
-    assert [(b["asset"], Decimal(b["balance"])) for b in balances] == [
+    assert [(b["asset"], Decimal(b["balance"])) for b in balances][:2] == [
         ("USDT", Decimal(100_000)),
         ("USDE", Decimal(25_000)),
     ]
@@ -175,6 +178,20 @@ async def test_collateral_counts_in_the_totals_as_in_the_margin_check(
     placed = await bid(105_000)
     assert placed.status_code == 200, placed.text
     assert placed.json()["status"] == "NEW"
+
+    # USDT's 100,000 holds what it can of the bid's margin and USDE the rest, so each asset's
+    # available and initial margin still add up to its balance, as ccxt checks.
+    async def holding() -> Any:
+        body = await trader.ok("GET", "/fapi/v3/account")
+        return body if Decimal(body["totalInitialMargin"]) > 0 else None
+
+    held = await poll(holding)
+    usdt, usde, *_ = held["assets"]
+    assert (Decimal(usdt["availableBalance"]), Decimal(usdt["initialMargin"])) == (0, 100_000)
+    assert 0 < Decimal(usde["initialMargin"]) < Decimal(25_000)
+    for row in held["assets"]:
+        margin = Decimal(row["availableBalance"]) + Decimal(row["initialMargin"])
+        assert margin == Decimal(row["marginBalance"]), row["asset"]
     refused = await bid(20_000)
     assert (refused.status_code, refused.json()["code"]) == (400, -2019)
     await trader.ok("DELETE", "/fapi/v1/allOpenOrders", symbol="BTCUSDT")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from exchange_mock.api.wire.collateral import collateral_assets, wallet
+from exchange_mock.api.wire.collateral import asset_row, collateral_assets, wallet
 from exchange_mock.api.wire.positions import Valued, listed, position_fields, value
 from exchange_mock.api.wire.response import Version, project
 from exchange_mock.formats import MARGIN_ASSET, JsonObject, cash_str
@@ -112,12 +112,16 @@ class _Figures(NamedTuple):
     totals: JsonObject
     """The account's `total…`, `availableBalance` and `maxWithdrawAmount`."""
     withdrawable: Cash
+    backed: Cash
+    """The initial margin USDT does not cover, which collateral holds."""
 
 
 def _figures(view: AccountView, valued: list[Valued]) -> _Figures:
     """The USDT asset's figures under cross margin and the account totals. The totals count
     collateral at its haircut value, as the engine's margin check does (so `availableBalance`
-    is what a new order may commit); the USDT asset's balances are USDT alone."""
+    is what a new order may commit). The USDT asset's figures are USDT alone: it carries the
+    initial margin as far as its own margin balance goes, the rest falling to the collateral,
+    so that each asset's available and initial margin add up to its margin balance."""
     usdt = view.balance
     total = wallet(view)
     unrealized = sum(p.unrealized for p in valued)
@@ -126,6 +130,10 @@ def _figures(view: AccountView, valued: list[Valued]) -> _Figures:
     initial = positions + orders
     available = max(0, total + unrealized - initial)
     withdrawable = max(0, min(available, total - initial))
+    usdt_margin = usdt + unrealized
+    usdt_initial = min(initial, max(0, usdt_margin))
+    usdt_positions = min(positions, usdt_initial)
+    usdt_available = max(0, usdt_margin) - usdt_initial
     text = {
         "usdt": cash_str(usdt),
         "wallet": cash_str(total),
@@ -137,22 +145,16 @@ def _figures(view: AccountView, valued: list[Valued]) -> _Figures:
         "available": cash_str(available),
     }
     asset = {
-        "accountAlias": f"SA{view.account}",
-        "asset": MARGIN_ASSET,
-        "balance": text["usdt"],
-        "walletBalance": text["usdt"],
+        **asset_row(view, MARGIN_ASSET, text["usdt"]),
         "unrealizedProfit": text["unrealized"],
-        "marginBalance": cash_str(usdt + unrealized),
+        "marginBalance": cash_str(usdt_margin),
         "maintMargin": text["maint"],
-        "initialMargin": text["initial"],
-        "positionInitialMargin": text["positions"],
-        "openOrderInitialMargin": text["orders"],
-        "crossWalletBalance": text["usdt"],
+        "initialMargin": cash_str(usdt_initial),
+        "positionInitialMargin": cash_str(usdt_positions),
+        "openOrderInitialMargin": cash_str(usdt_initial - usdt_positions),
         "crossUnPnl": text["unrealized"],
-        "availableBalance": text["available"],
+        "availableBalance": cash_str(usdt_available),
         "maxWithdrawAmount": cash_str(max(0, min(withdrawable, usdt))),
-        "marginAvailable": True,
-        "updateTime": view.balance_update_time,
     }
     totals = {
         "totalInitialMargin": text["initial"],
@@ -167,17 +169,28 @@ def _figures(view: AccountView, valued: list[Valued]) -> _Figures:
         "availableBalance": text["available"],
         "maxWithdrawAmount": cash_str(withdrawable),
     }
-    return _Figures(asset, totals, withdrawable)
+    return _Figures(asset, totals, withdrawable, initial - usdt_initial)
+
+
+def _assets(view: AccountView, figures: _Figures, margin_assets: Sequence[str]) -> list[JsonObject]:
+    """USDT, each collateral asset held, then every other margin asset at zero."""
+    held = [figures.usdt, *collateral_assets(view, figures.withdrawable, figures.backed)]
+    shown = {row["asset"] for row in held}
+    return [*held, *(asset_row(view, asset) for asset in margin_assets if asset not in shown)]
 
 
 def account(
-    view: AccountView, specs: Sequence[SymbolSpec], version: Version, default_leverage: int
+    view: AccountView,
+    specs: Sequence[SymbolSpec],
+    version: Version,
+    default_leverage: int,
+    margin_assets: Sequence[str] = (),
 ) -> JsonObject:
     """Account information; `specs` must be every listed symbol, since totals sum over them.
-    The assets are USDT and each collateral asset held."""
+    The assets are USDT, each collateral asset held and the other `margin_assets` at zero."""
     every = [value(spec, view, default_leverage) for spec in specs]
     figures = _figures(view, every)
-    assets = [figures.usdt, *collateral_assets(view, figures.withdrawable)]
+    assets = _assets(view, figures, margin_assets)
     listed_fields = ACCOUNT_POSITION_FIELDS[version]
     full = {
         **figures.totals,
@@ -187,7 +200,7 @@ def account(
         "canDeposit": True,
         "canWithdraw": True,
         "updateTime": 0,
-        "multiAssetsMargin": len(assets) > 1,
+        "multiAssetsMargin": any(view.collateral.values()),
         "tradeGroupId": -1,
         "assets": [project(asset, ACCOUNT_ASSET_FIELDS[version]) for asset in assets],
         "positions": [project(position_fields(p), listed_fields) for p in listed(every, version)],
@@ -196,13 +209,15 @@ def account(
 
 
 def balances(
-    view: AccountView, specs: Sequence[SymbolSpec], default_leverage: int
+    view: AccountView,
+    specs: Sequence[SymbolSpec],
+    default_leverage: int,
+    margin_assets: Sequence[str] = (),
 ) -> list[JsonObject]:
-    """Futures account balance (v2 and v3 send the same shape): USDT and each collateral
-    asset held; `specs` as for `account`."""
+    """Futures account balance (v2 and v3 send the same shape): the assets as `account` lists
+    them; `specs` as for `account`."""
     every = [value(spec, view, default_leverage) for spec in specs]
-    figures = _figures(view, every)
-    assets = [figures.usdt, *collateral_assets(view, figures.withdrawable)]
+    assets = _assets(view, _figures(view, every), margin_assets)
     return [project(asset, BALANCE_FIELDS) for asset in assets]
 
 
