@@ -36,6 +36,7 @@ from exchange_mock.feeds.publisher import FeedPublisher
 from exchange_mock.feeds.relay import FeedRelay
 from exchange_mock.market.agent import MarketAgent
 from exchange_mock.market.genesis import risk_genesis
+from exchange_mock.projector.history import HistoryBounds
 from exchange_mock.projector.runner import Projector
 from exchange_mock.settings import Crowd, Role, Settings
 from exchange_mock.store import scripts
@@ -145,8 +146,9 @@ class Node:
             )
             self._spawn("engine", runner.run)
         if Role.PROJECTOR in roles:
+            bounds = HistoryBounds(settings.history_window_ms, settings.history_rows)
             projector = Projector(
-                self.redis, self.keys, self.symbols, settings.projector_batch, self.faults
+                self.redis, self.keys, self.symbols, settings.projector_batch, bounds, self.faults
             )
             self._spawn("projector", projector.run)
         if Role.MAKERS in roles and self.accounts.makers:

@@ -138,6 +138,16 @@ class Settings(BaseSettings):
     engine_batch: int = Field(default=512, ge=1, description="Commands per engine round trip.")
     projector_batch: int = Field(default=1_024, ge=1, description="Events per projector round.")
     depth_levels: int = Field(default=1_000, ge=5, description="Book levels published for depth.")
+    history_window_ms: int = Field(
+        default=86_400_000,
+        ge=60_000,
+        description="How far back the market histories (trades, aggTrades, klines) reach.",
+    )
+    history_rows: int = Field(
+        default=10_000,
+        ge=100,
+        description="Most public trades kept per symbol, so a busy run's history stays bounded.",
+    )
     feed_batch: int = Field(default=1_024, ge=1, description="Events per feed publisher round.")
     force_order_interval_ms: int = Field(
         default=1_000,

@@ -12,9 +12,10 @@ from typing import TypeVar
 
 from fastapi import APIRouter, Request, Response
 
-from exchange_mock.api import wire
+from exchange_mock.api import klines, wire
 from exchange_mock.api.context import ApiContext, Context
-from exchange_mock.api.params import invalid, query_params
+from exchange_mock.api.params import Params, invalid, query_params
+from exchange_mock.errors import Code, ExchangeError
 from exchange_mock.formats import JsonObject
 from exchange_mock.symbols import SymbolSpec
 
@@ -22,6 +23,8 @@ router = APIRouter(tags=["market data"])
 
 DEPTH_LIMITS = frozenset({5, 10, 20, 50, 100, 500, 1000})
 DEFAULT_DEPTH_LIMIT = 500
+AGG_TRADES_SPAN_MS = 3_600_000
+"""aggTrades by time: Binance answers for less than an hour at a time."""
 
 
 V = TypeVar("V")
@@ -40,6 +43,16 @@ async def _each_symbol(
     views = await asyncio.gather(*(read(each.symbol) for each in specs))
     items = [convert(each, view) for each, view in zip(specs, views, strict=True)]
     return wire.json_response(items if spec is None else items[0])
+
+
+def _limit(params: Params, default: int, most: int) -> int:
+    """`limit` from 1 up; past the endpoint's maximum, the maximum."""
+    limit = params.integer("limit")
+    if limit is None:
+        return default
+    if limit < 1:
+        raise invalid("limit")
+    return min(limit, most)
 
 
 @router.get("/fapi/v1/ping", summary="Test connectivity")
@@ -100,3 +113,79 @@ async def premium_index(request: Request, ctx: Context) -> Response:
         ctx.reads.mark,
         lambda spec, view: wire.market_data.premium_index(spec, view, now, interval),
     )
+
+
+@router.get("/fapi/v1/trades", summary="Recent public trades (symbol, limit)")
+async def recent_trades(request: Request, ctx: Context) -> Response:
+    params = query_params(request)
+    spec = params.symbol(ctx.symbols)
+    trades = await ctx.reads.trades(spec.symbol, None, _limit(params, 500, 1000))
+    oldest = ctx.clock() - ctx.settings.history_window_ms
+    return wire.json_response(
+        [wire.market_data.trade(spec, each) for each in trades if each.time >= oldest]
+    )
+
+
+def _agg_span(start: int | None, end: int | None) -> tuple[int, int]:
+    """The times aggTrades looks between: under an hour, either end alone an hour from it."""
+    if start is None:
+        last = end or 0
+        first = last - AGG_TRADES_SPAN_MS + 1
+    else:
+        first = start
+        last = start + AGG_TRADES_SPAN_MS - 1 if end is None else end
+    if last - first >= AGG_TRADES_SPAN_MS:
+        raise ExchangeError(
+            Code.INVALID_TIME_INTERVAL, "More than 1 hours between startTime and endTime."
+        )
+    return first, last
+
+
+@router.get("/fapi/v1/aggTrades", summary="Aggregate trades (symbol, fromId or times, limit)")
+async def agg_trades(request: Request, ctx: Context) -> Response:
+    """From `fromId`, or within `startTime`..`endTime` (under an hour; either alone spans an
+    hour from it), or the newest; never the two ways at once, as Binance answers."""
+    params = query_params(request)
+    spec = params.symbol(ctx.symbols)
+    limit = _limit(params, 500, 1000)
+    from_id, start, end = (
+        params.integer("fromId"),
+        params.integer("startTime"),
+        params.integer("endTime"),
+    )
+    oldest = ctx.clock() - ctx.settings.history_window_ms
+    if from_id is not None and (start is not None or end is not None):
+        raise ExchangeError(
+            Code.OPTIONAL_PARAMS_BAD_COMBO, "Combination of optional parameters invalid."
+        )
+    if start is None and end is None:
+        trades = await ctx.reads.trades(spec.symbol, from_id, limit)
+    else:
+        first, last = _agg_span(start, end)
+        every = await ctx.reads.all_trades(spec.symbol)
+        trades = [each for each in every if first <= each.time <= last][:limit]
+    return wire.json_response(
+        [wire.market_data.agg_trade(spec, each) for each in trades if each.time >= oldest]
+    )
+
+
+@router.get("/fapi/v1/klines", summary="Klines (symbol, interval, startTime, endTime, limit)")
+async def candlesticks(request: Request, ctx: Context) -> Response:
+    params = query_params(request)
+    spec = params.symbol(ctx.symbols)
+    interval = params.require("interval")
+    if interval not in klines.INTERVALS:
+        raise ExchangeError(Code.INVALID_INTERVAL, "Invalid interval.")
+    now = ctx.clock()
+    start, end = params.integer("startTime"), params.integer("endTime")
+    if start is not None and end is not None and start > end:
+        raise ExchangeError(Code.START_AFTER_END, "Start time is greater than end time.")
+    opens = klines.openings(interval, start, end, _limit(params, 500, 1500), now)
+    if not opens:
+        return wire.json_response([])
+    oldest = now - ctx.settings.history_window_ms
+    bars = await ctx.reads.bars(
+        spec.symbol, max(opens[0], oldest), klines.following(interval, opens[-1]) - 1
+    )
+    built = klines.klines(interval, opens, bars)
+    return wire.json_response([wire.market_data.kline(spec, each) for each in built])

@@ -33,6 +33,7 @@ from exchange_mock.domain.events import (
     PositionLiquidated,
     TradeExecuted,
 )
+from exchange_mock.projector.history import MarketHistory
 from exchange_mock.projector.open_orders import OpenOrders
 from exchange_mock.store import records
 from exchange_mock.store.keys import Keys
@@ -47,11 +48,13 @@ class Projection:
         symbols: SymbolTable,
         tickers: dict[str, dict[str, int]],
         open_orders: OpenOrders,
+        history: MarketHistory,
     ) -> None:
         self._keys = keys
         self._symbols = symbols
         self._tickers = tickers
         self._open_orders = open_orders
+        self._history = history
 
     def apply(self, pipe: Pipeline, seq: int, event: Event) -> None:
         keys = self._keys
@@ -75,6 +78,7 @@ class Projection:
                 self._order(pipe, seq, order)
             case TradeExecuted():
                 self._trade(pipe, event)
+                self._history.trade(pipe, event)
             case MarkPriceUpdated(
                 symbol=symbol, price=price, ts=ts, index=index, funding_rate=funding
             ):
@@ -155,6 +159,7 @@ class Projection:
         ticker.update(last=price, open=price, high=price, low=price, open_time=ts, close_time=ts)
         ticker.update(volume=0, quote_volume=0, count=0)
         self._write_ticker(pipe, symbol, ticker)
+        self._history.open(pipe, symbol, price, ts)
 
     def _trade(self, pipe: Pipeline, trade: TradeExecuted) -> None:
         ticker = self._tickers.setdefault(trade.symbol, {})

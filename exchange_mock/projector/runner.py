@@ -16,12 +16,14 @@ from redis.asyncio import Redis
 from exchange_mock.domain import codec
 from exchange_mock.faults.kinds import NO_FAULTS, FaultKind, FaultReader
 from exchange_mock.faults.pacing import LoopFaults
+from exchange_mock.projector.history import HistoryBounds, MarketHistory
 from exchange_mock.projector.open_orders import OpenOrders
 from exchange_mock.projector.projection import Projection
 from exchange_mock.store.keys import Keys
 from exchange_mock.store.readmodel import ReadModel
-from exchange_mock.store.records import Fields, parse_ticker
+from exchange_mock.store.records import Fields, load_bar, parse_ticker
 from exchange_mock.store.streams import IDLE_BLOCK_MS, entry_seq, journal_id, read_after
+from exchange_mock.store.views import BarView
 from exchange_mock.symbols import SymbolTable
 from exchange_mock.types import AccountId
 
@@ -33,12 +35,14 @@ class Projector:
         keys: Keys,
         symbols: SymbolTable,
         batch: int,
+        bounds: HistoryBounds,
         faults: FaultReader = NO_FAULTS,
     ) -> None:
         self._redis = redis
         self._keys = keys
         self._symbols = symbols
         self._batch = batch
+        self._bounds = bounds
         self._faults = LoopFaults(
             faults,
             FaultKind.PROJECTOR_PAUSED,
@@ -56,6 +60,15 @@ class Projector:
             tickers[spec.symbol] = parse_ticker(fields)
         return tickers
 
+    async def _load_bars(self) -> dict[str, BarView]:
+        """Each symbol's newest one-minute bar, which the next trade may extend."""
+        bars: dict[str, BarView] = {}
+        for spec in self._symbols.symbols:
+            newest = await self._redis.zrange(self._keys.klines(spec.symbol), -1, -1)
+            if newest:
+                bars[spec.symbol] = load_bar(newest[0])
+        return bars
+
     async def _load_open_orders(self) -> OpenOrders:
         reads = ReadModel(self._redis, self._keys)
         accounts = await cast(Awaitable[set[bytes]], self._redis.smembers(self._keys.accounts))
@@ -67,8 +80,13 @@ class Projector:
     async def run(self, stop: asyncio.Event) -> None:
         """Follow the journal until `stop` is set."""
         self.seq = int(await self._redis.get(self._keys.projector_seq) or 0)
+        history = MarketHistory(self._keys, self._symbols, self._bounds, await self._load_bars())
         projection = Projection(
-            self._keys, self._symbols, await self._load_tickers(), await self._load_open_orders()
+            self._keys,
+            self._symbols,
+            await self._load_tickers(),
+            await self._load_open_orders(),
+            history,
         )
         while not stop.is_set():
             entries = await read_after(

@@ -28,6 +28,10 @@ Layout (all under the settings' `key_prefix`, `p` below):
 |                              |         |            | fund's cash), `seeded:<asset>`,           |
 |                              |         |            | `fund:<asset>`: for the conservation audit|
 | p:depth:<symbol>             | string  | engine     | book snapshot (JSON) after each batch     |
+| p:trades:<symbol>            | zset    | projector  | public trades (JSON), scored by trade id; |
+|                              |         |            | the newest `history_rows` kept            |
+| p:klines:<symbol>            | zset    | projector  | one-minute bars (JSON), scored by their   |
+|                              |         |            | open time; `history_window_ms` kept       |
 | p:listenkey:<key>            | string  | API        | account id, with the listen key's TTL     |
 | p:rl:ip:<ip>:<window>        | string  | API        | request weight of one IP in one window    |
 |                              |         |            | (`1M:<n>`: the limit, and the window's    |
@@ -115,6 +119,12 @@ class Keys:
 
     def depth(self, symbol: str) -> str:
         return f"{self.prefix}:depth:{symbol}"
+
+    def trades(self, symbol: str) -> str:
+        return f"{self.prefix}:trades:{symbol}"
+
+    def klines(self, symbol: str) -> str:
+        return f"{self.prefix}:klines:{symbol}"
 
     def listen_key(self, key: str) -> str:
         return f"{self.prefix}:listenkey:{key}"

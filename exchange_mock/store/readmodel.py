@@ -21,11 +21,13 @@ from exchange_mock.store.keys import Keys
 from exchange_mock.store.records import Fields
 from exchange_mock.store.views import (
     AccountView,
+    BarView,
     DepthView,
     LiquidationView,
     MarkView,
     PositionView,
     TickerView,
+    TradeView,
 )
 from exchange_mock.types import AccountId, OrderId
 
@@ -154,6 +156,33 @@ class ReadModel:
     async def ticker(self, symbol: str) -> TickerView:
         fields = await cast(Awaitable[Fields], self._redis.hgetall(self._keys.ticker(symbol)))
         return records.load_ticker(symbol, fields)
+
+    async def trades(self, symbol: str, from_id: int | None, limit: int) -> list[TradeView]:
+        """`limit` trades from `from_id` on, or the newest `limit` without one, oldest first."""
+        key = self._keys.trades(symbol)
+        if from_id is None:
+            raws = await self._redis.zrange(key, -limit, -1)
+        else:
+            raws = await self._redis.zrangebyscore(key, from_id, "+inf", start=0, num=limit)
+        return [records.load_trade(raw) for raw in raws]
+
+    async def all_trades(self, symbol: str) -> list[TradeView]:
+        """Every trade the history keeps (a bounded number), oldest first: what a search by
+        time looks through."""
+        return [
+            records.load_trade(raw)
+            for raw in await self._redis.zrange(self._keys.trades(symbol), 0, -1)
+        ]
+
+    async def bars(self, symbol: str, start: int, end: int) -> list[BarView]:
+        """The one-minute bars opened from `start` to `end`, led by the last bar before
+        `start` (if any), whose close the quiet minutes after it carry forward."""
+        key = self._keys.klines(symbol)
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.zrevrangebyscore(key, f"({start}", "-inf", start=0, num=1)
+        pipe.zrangebyscore(key, start, end)
+        before, within = await pipe.execute()
+        return [records.load_bar(raw) for raw in [*before, *within]]
 
     async def mark(self, symbol: str) -> MarkView:
         raw = await cast(Awaitable[bytes | None], self._redis.hget(self._keys.marks, symbol))

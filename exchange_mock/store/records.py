@@ -8,7 +8,15 @@ from typing import Any
 
 import orjson
 
-from exchange_mock.store.views import DepthView, LiquidationView, MarkView, PositionView, TickerView
+from exchange_mock.store.views import (
+    BarView,
+    DepthView,
+    LiquidationView,
+    MarkView,
+    PositionView,
+    TickerView,
+    TradeView,
+)
 from exchange_mock.types import Cash, Lots, Millis, Ticks
 
 Level = tuple[Ticks, Lots]
@@ -147,3 +155,27 @@ def load_ticker(symbol: str, fields: Mapping[Any, Any]) -> TickerView:
         open_time=values.get("open_time", 0),
         close_time=values.get("close_time", 0),
     )
+
+
+def dump_trade(trade: TradeView) -> bytes:
+    return orjson.dumps(
+        [trade.trade_id, trade.price, trade.qty, trade.quote, trade.time, trade.buyer_is_maker]
+    )
+
+
+def load_trade(raw: Raw) -> TradeView:
+    trade_id, price, qty, quote, time, buyer_is_maker = orjson.loads(raw)
+    return TradeView(trade_id, price, qty, quote, time, bool(buyer_is_maker))
+
+
+def dump_bar(bar: BarView) -> bytes:
+    return orjson.dumps(
+        [
+            bar.open_time, bar.open, bar.high, bar.low, bar.close, bar.volume,
+            bar.quote_volume, bar.count, bar.taker_buy_volume, bar.taker_buy_quote,
+        ]
+    )  # fmt: skip
+
+
+def load_bar(raw: Raw) -> BarView:
+    return BarView(*(int(value) for value in orjson.loads(raw)))

@@ -88,3 +88,36 @@ class DepthView:
     time: Millis
     bids: list[tuple[Ticks, Lots]]
     asks: list[tuple[Ticks, Lots]]
+
+
+@dataclass(frozen=True, slots=True)
+class TradeView:
+    """One public trade, as the history keeps it."""
+
+    trade_id: int
+    price: Ticks
+    qty: Lots
+    quote: Cash
+    time: Millis
+    buyer_is_maker: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BarView:
+    """One minute of trading in a symbol: the kline every longer interval is built from."""
+
+    open_time: Millis
+    open: Ticks
+    high: Ticks
+    low: Ticks
+    close: Ticks
+    volume: Lots
+    quote_volume: Cash
+    count: int
+    taker_buy_volume: Lots
+    taker_buy_quote: Cash
+
+    @classmethod
+    def flat(cls, open_time: Millis, price: Ticks) -> BarView:
+        """A time without trades: Binance's bar at the last price, with no volume."""
+        return cls(open_time, price, price, price, price, 0, 0, 0, 0, 0)

@@ -168,3 +168,55 @@ async def test_open_orders_margin_follows_fills_and_cancels_across_a_restart(
     await project(redis, keys, later, journaled=len(EVENTS))
     assert (await reads.account(A)).open_notional == {"BTCUSDT": (0, 0)}
     assert (await reads.account(B)).open_notional == {"BTCUSDT": (900_000 * 2 * unit, 0)}
+
+
+async def test_trades_and_minute_bars_are_kept_from_the_listing_and_bounded(
+    redis: Redis, key_prefix: str, project: Project
+) -> None:
+    """The histories start at the genesis bar and keep the newest trades only (the test's
+    bound is 100, trimmed every 64 trades)."""
+    keys, t0 = Keys(key_prefix), 1_700_000_040_000  # on a minute
+    listing = MarkPriceUpdated("BTCUSDT", 1_000_000, t0, index=1_000_000)
+    trades: list[Event] = [
+        TradeExecuted(
+            "BTCUSDT",
+            TradeId(n),
+            1_000_000 + n,
+            2,
+            Side.SELL if n % 2 else Side.BUY,
+            OrderId(1000 + n),
+            OrderId(1),
+            B,
+            A,
+            t0 + 60_000 + n * 100,
+        )
+        for n in range(1, 201)
+    ]
+    await project(redis, keys, [listing, *trades])
+    reads = ReadModel(redis, keys)
+
+    newest = await reads.trades("BTCUSDT", None, 3)
+    assert [t.trade_id for t in newest] == [198, 199, 200]
+    # Trade 200's taker bought, so its buyer was not the maker; trade 199's taker sold.
+    assert (newest[-1].price, newest[-1].qty, newest[-1].buyer_is_maker) == (1_000_200, 2, False)
+    assert newest[-2].buyer_is_maker
+    kept = await reads.all_trades("BTCUSDT")
+    assert 100 <= len(kept) < 100 + 64
+    assert [t.trade_id for t in await reads.trades("BTCUSDT", 190, 2)] == [190, 191]
+
+    genesis, first = await reads.bars("BTCUSDT", t0, t0 + 10 * 60_000)
+    assert (genesis.open_time, genesis.open, genesis.close, genesis.count) == (
+        t0,
+        1_000_000,
+        1_000_000,
+        0,
+    )
+    # The 200 trades, 100 ms apart, all fall in the minute after the listing's.
+    assert (first.open_time, first.open, first.count) == (t0 + 60_000, 1_000_001, 200)
+    assert (first.high, first.low, first.close, first.volume) == (
+        1_000_200,
+        1_000_001,
+        1_000_200,
+        400,
+    )
+    assert first.taker_buy_volume == 200  # the even trades were buys

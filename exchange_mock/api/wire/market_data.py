@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from exchange_mock.api.klines import Kline
 from exchange_mock.formats import JsonObject, cash_str, mark_ticks, next_funding_time, unit_price
 from exchange_mock.settings import FUNDING_INTERVAL_MS
-from exchange_mock.store.views import DepthView, MarkView, TickerView
+from exchange_mock.store.views import DepthView, MarkView, TickerView, TradeView
 from exchange_mock.symbols import SymbolSpec
 from exchange_mock.types import Millis, Ticks
 
@@ -98,3 +99,45 @@ def premium_index(
         "nextFundingTime": next_funding_time(now, funding_interval_ms),
         "time": view.time or now,
     }
+
+
+def trade(spec: SymbolSpec, view: TradeView) -> JsonObject:
+    return {
+        "id": view.trade_id,
+        "price": spec.price_str(view.price),
+        "qty": spec.qty_str(view.qty),
+        "quoteQty": cash_str(view.quote),
+        "time": view.time,
+        "isBuyerMaker": view.buyer_is_maker,
+    }
+
+
+def agg_trade(spec: SymbolSpec, view: TradeView) -> JsonObject:
+    """Every fill its own aggregate: its id is the trade's, first and last alike."""
+    return {
+        "a": view.trade_id,
+        "p": spec.price_str(view.price),
+        "q": spec.qty_str(view.qty),
+        "f": view.trade_id,
+        "l": view.trade_id,
+        "T": view.time,
+        "m": view.buyer_is_maker,
+    }
+
+
+def kline(spec: SymbolSpec, each: Kline) -> list[int | str]:
+    price, qty, bar = spec.price_str, spec.qty_str, each.bar
+    return [
+        bar.open_time,
+        price(bar.open),
+        price(bar.high),
+        price(bar.low),
+        price(bar.close),
+        qty(bar.volume),
+        each.close_time,
+        cash_str(bar.quote_volume),
+        bar.count,
+        qty(bar.taker_buy_volume),
+        cash_str(bar.taker_buy_quote),
+        "0",
+    ]

@@ -1,0 +1,90 @@
+"""The market's histories, written from the journal: each symbol's public trades and its
+one-minute bars, from which every kline interval is built at read time.
+
+Both stay bounded: the trades to the newest `rows` per symbol (trimmed every `TRIM_EVERY`
+trades, so the trim costs little per trade), the bars to the `window` (trimmed as each new
+minute opens). The bar being filled is kept here, loaded once at start, like the tickers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from redis.asyncio.client import Pipeline
+
+from exchange_mock.domain.events import TradeExecuted
+from exchange_mock.store import records
+from exchange_mock.store.keys import Keys
+from exchange_mock.store.views import BarView, TradeView
+from exchange_mock.symbols import SymbolTable
+from exchange_mock.types import Millis, Side, Ticks
+
+MINUTE_MS = 60_000
+TRIM_EVERY = 64
+"""Trades between two trims of a symbol's trade history."""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryBounds:
+    window_ms: int
+    rows: int
+
+
+def minute_of(ts: Millis) -> Millis:
+    return ts - ts % MINUTE_MS
+
+
+class MarketHistory:
+    def __init__(
+        self, keys: Keys, symbols: SymbolTable, bounds: HistoryBounds, bars: dict[str, BarView]
+    ) -> None:
+        self._keys = keys
+        self._symbols = symbols
+        self._bounds = bounds
+        self._bars = bars
+        """Per symbol, the newest bar, which the next trade in its minute extends."""
+        self._since_trim: dict[str, int] = {}
+
+    def open(self, pipe: Pipeline, symbol: str, price: Ticks, ts: Millis) -> None:
+        """The listing: a first bar at the genesis price, so klines start there."""
+        if symbol not in self._bars:
+            self._write_bar(pipe, symbol, BarView.flat(minute_of(ts), price))
+
+    def trade(self, pipe: Pipeline, trade: TradeExecuted) -> None:
+        symbol, price, qty = trade.symbol, trade.price, trade.qty
+        quote = self._symbols.by_name[symbol].notional(price, qty)
+        seller_took = trade.taker_side is Side.SELL
+        record = TradeView(trade.trade_id, price, qty, quote, trade.ts, seller_took)
+        key = self._keys.trades(symbol)
+        pipe.zadd(key, {records.dump_trade(record): trade.trade_id})
+        self._since_trim[symbol] = self._since_trim.get(symbol, 0) + 1
+        if self._since_trim[symbol] >= TRIM_EVERY:
+            self._since_trim[symbol] = 0
+            pipe.zremrangebyrank(key, 0, -self._bounds.rows - 1)
+
+        minute = minute_of(trade.ts)
+        bar = self._bars.get(symbol)
+        if bar is None or minute > bar.open_time:
+            bar = BarView.flat(minute, price)
+        bought = 0 if seller_took else qty
+        bar = replace(
+            bar,
+            high=max(bar.high, price),
+            low=min(bar.low, price),
+            close=price,
+            volume=bar.volume + qty,
+            quote_volume=bar.quote_volume + quote,
+            count=bar.count + 1,
+            taker_buy_volume=bar.taker_buy_volume + bought,
+            taker_buy_quote=bar.taker_buy_quote + (quote if bought else 0),
+        )
+        self._write_bar(pipe, symbol, bar)
+
+    def _write_bar(self, pipe: Pipeline, symbol: str, bar: BarView) -> None:
+        key = self._keys.klines(symbol)
+        previous = self._bars.get(symbol)
+        if previous is None or previous.open_time != bar.open_time:
+            pipe.zremrangebyscore(key, "-inf", f"({bar.open_time - self._bounds.window_ms}")
+        pipe.zremrangebyscore(key, bar.open_time, bar.open_time)
+        pipe.zadd(key, {records.dump_bar(bar): bar.open_time})
+        self._bars[symbol] = bar
