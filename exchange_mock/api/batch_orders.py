@@ -32,8 +32,9 @@ MAX_CANCELLED = 10
 
 
 def _json_list(params: Params, name: str, most: int) -> list[Any] | None:
-    """A parameter holding a JSON array of 1 to `most` items; None when not sent."""
-    raw = params.text(name)
+    """A parameter holding a JSON array of 1 to `most` items; None when not sent. Binance
+    takes the cancel lists' names in lower case too, which is how ccxt sends them."""
+    raw = params.text(name) or params.text(name.lower())
     if raw is None:
         return None
     try:

@@ -101,6 +101,12 @@ def klines(interval: str, opens: list[Millis], bars: Iterable[BarView]) -> list[
 
 
 def _merged(opened: Millis, bars: list[BarView]) -> BarView:
+    """The interval's trading from its minutes' trades; quiet minutes (the listing's among
+    them) add nothing but, with no trade at all, the price they carry."""
+    traded = [bar for bar in bars if bar.count]
+    if not traded:
+        return BarView.flat(opened, bars[-1].close)
+    bars = traded
     return BarView(
         open_time=opened,
         open=bars[0].open,

@@ -64,7 +64,8 @@ class MarketHistory:
 
         minute = minute_of(trade.ts)
         bar = self._bars.get(symbol)
-        if bar is None or minute > bar.open_time:
+        if bar is None or minute > bar.open_time or not bar.count:
+            # A kline opens at its first trade: a quiet minute's carried price is no trade.
             bar = BarView.flat(minute, price)
         bought = 0 if seller_took else qty
         bar = replace(

@@ -17,7 +17,10 @@ T0 = _ms(2026, 12, 6, 8, 0)
 
 
 def _bar(minute: int, open_: int, high: int, low: int, close: int, volume: int) -> BarView:
-    return BarView(T0 + minute * MINUTE_MS, open_, high, low, close, volume, volume * 10, 1, 0, 0)
+    count = 1 if volume else 0
+    return BarView(
+        T0 + minute * MINUTE_MS, open_, high, low, close, volume, volume * 10, count, 0, 0
+    )
 
 
 def test_intervals_open_where_binance_opens_them() -> None:
@@ -49,7 +52,8 @@ def test_bars_merge_into_longer_klines_and_quiet_intervals_carry_the_close() -> 
 
     built = klines("5m", opens, bars)
 
-    # Nothing before the listing; the first five minutes merged; the next quiet and flat.
+    # Nothing before the listing; the first five minutes' trades merged (the listing's flat
+    # minute is no trade); the next five quiet and flat at the last close.
     assert [k.bar.open_time for k in built] == [T0, T0 + 5 * MINUTE_MS]
     merged, quiet = built
     assert (merged.bar.open, merged.bar.high, merged.bar.low, merged.bar.close) == (
@@ -60,11 +64,16 @@ def test_bars_merge_into_longer_klines_and_quiet_intervals_carry_the_close() -> 
     )
     assert (merged.bar.volume, merged.bar.count, merged.close_time) == (
         5,
-        3,
+        2,
         T0 + 5 * MINUTE_MS - 1,
     )
     assert (quiet.bar.open, quiet.bar.high, quiet.bar.low, quiet.bar.close) == (105,) * 4
     assert quiet.bar.volume == 0
+
+
+def test_an_interval_of_quiet_minutes_is_flat_at_their_price() -> None:
+    [listing] = klines("1h", [T0], [_bar(0, 100, 100, 100, 100, 0), _bar(3, 100, 100, 100, 100, 0)])
+    assert (listing.bar.open, listing.bar.high, listing.bar.volume) == (100, 100, 0)
 
 
 def test_a_bar_before_the_first_opening_carries_into_it() -> None:

@@ -52,14 +52,12 @@ async def test_klines_start_at_the_listing_and_histories_match_the_trades_made(
     since = await _public(http, "/fapi/v1/aggTrades", startTime=rows[0]["time"])
     assert len(since) == len(rows)
 
-    # Every trade of the day is in today's kline, on top of the listing's flat start.
+    # Today's kline is the day's trades: the listing's quiet start is no trade.
     [day] = await _public(http, "/fapi/v1/klines", interval="1d", limit=1)
     assert isinstance(day, list)
     assert (Decimal(day[5]), Decimal(day[7]), day[8]) == (volume, quote, len(rows))
     prices = [Decimal(t["price"]) for t in rows]
-    assert Decimal(day[2]) == max(*prices, reference)
-    assert Decimal(day[3]) == min(*prices, reference)
-    assert Decimal(day[4]) == prices[-1]
+    assert [Decimal(p) for p in day[1:5]] == [prices[0], max(prices), min(prices), prices[-1]]
     assert day[6] == day[0] + 86_400_000 - 1
 
 
