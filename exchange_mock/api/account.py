@@ -1,4 +1,5 @@
-"""Account reads: leverage brackets, positions, account information, balances.
+"""Account reads: leverage brackets, positions, account information, balances, and the
+account's and its symbols' configuration.
 
 These are the hot reads of a cascade (position queries up about 1000x), so each is one read-model
 round trip, converted with integer arithmetic and serialized once. Every response carries the
@@ -107,4 +108,20 @@ async def adl_quantile(call: Signed) -> Response:
         else [p.symbol for p in sorted(view.positions.values(), key=lambda p: p.symbol) if p.qty]
     )
     body = [wire.positions.adl_quantile(symbol, view) for symbol in symbols]
+    return wire.json_response(body, _lag_headers(view))
+
+
+@router.get("/fapi/v1/accountConfig", summary="Fee tier, position and margin modes (USER_DATA)")
+async def account_config(call: Signed) -> Response:
+    view = await call.ctx.reads.account(call.account.id)
+    return wire.json_response(wire.config.account_config(view), _lag_headers(view))
+
+
+@router.get("/fapi/v1/symbolConfig", summary="Margin type and leverage per symbol (USER_DATA)")
+async def symbol_config(call: Signed) -> Response:
+    ctx = call.ctx
+    spec = call.params.optional_symbol(ctx.symbols)
+    view = await ctx.reads.account(call.account.id)
+    specs = ctx.symbols.symbols if spec is None else (spec,)
+    body = wire.config.symbol_config(view, specs, ctx.settings.default_leverage)
     return wire.json_response(body, _lag_headers(view))

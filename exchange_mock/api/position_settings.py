@@ -13,11 +13,12 @@ from fastapi import APIRouter, Response
 from exchange_mock.api import wire
 from exchange_mock.api.auth import AccountCall, Signed, SignedRoute
 from exchange_mock.api.params import invalid
+from exchange_mock.api.wire.config import CROSSED
 from exchange_mock.errors import Code, ExchangeError
 
 router = APIRouter(tags=["trade"], route_class=SignedRoute)
 
-CROSSED, ISOLATED = "CROSSED", "ISOLATED"
+ISOLATED = "ISOLATED"
 
 
 async def _refuse_if_busy(

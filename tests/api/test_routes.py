@@ -243,6 +243,8 @@ ACCOUNT_READS = [
     "/fapi/v3/account",
     "/fapi/v2/balance",
     "/fapi/v3/balance",
+    "/fapi/v1/accountConfig",
+    "/fapi/v1/symbolConfig",
 ]
 
 
@@ -282,6 +284,33 @@ async def test_leverage_brackets_for_one_symbol_or_all(http: httpx.AsyncClient) 
     every = (await signed(http, "GET", "/fapi/v1/leverageBracket")).json()
     assert one["symbol"] == "ETHUSDT"
     assert [entry["symbol"] for entry in every] == ["BTCUSDT", "ETHUSDT"]
+
+
+async def test_the_account_is_one_way_and_cross_margined_with_each_symbols_leverage(
+    http: httpx.AsyncClient, reads: FakeReads
+) -> None:
+    reads.accounts[TRADER.id] = account_view(TRADER.id, leverage={"ETHUSDT": 5})
+    config = (await signed(http, "GET", "/fapi/v1/accountConfig")).json()
+    every = (await signed(http, "GET", "/fapi/v1/symbolConfig")).json()
+    eth = (await signed(http, "GET", "/fapi/v1/symbolConfig", symbol="ETHUSDT")).json()
+    assert (config["dualSidePosition"], config["feeTier"]) == (False, 0)
+    assert [(row["symbol"], row["marginType"]) for row in every] == [
+        ("BTCUSDT", "CROSSED"),
+        ("ETHUSDT", "CROSSED"),
+    ]
+    positions = (await signed(http, "GET", "/fapi/v2/positionRisk", symbol="ETHUSDT")).json()
+    assert eth == [
+        {
+            "symbol": "ETHUSDT",
+            "marginType": "CROSSED",
+            "isAutoAddMargin": "false",
+            "leverage": 5,
+            "maxNotionalValue": positions[0]["maxNotionalValue"],
+        }
+    ]
+    assert every[0]["leverage"] == int(
+        (await signed(http, "GET", "/fapi/v2/positionRisk", symbol="BTCUSDT")).json()[0]["leverage"]
+    )
 
 
 # -- user data streams ------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Explicit converters from the engine's snapshots and the read model's views to Binance's JSON,
-one module per resource: orders, positions, accounts (with balances), collateral, exchangeInfo
-and market data.
+one module per resource: orders, positions, accounts (with balances), collateral, the account's
+configuration, exchangeInfo and market data.
 
 This package is the one place Binance's field names live. Decimals leave as strings, ids as
 integers, times in milliseconds. Where Binance serves several versions of one resource
@@ -12,6 +12,7 @@ compute a value.
 from exchange_mock.api.wire import (
     accounts,
     collateral,
+    config,
     exchange_info,
     market_data,
     orders,
@@ -24,6 +25,7 @@ __all__ = [
     "Version",
     "accounts",
     "collateral",
+    "config",
     "exchange_info",
     "json_response",
     "market_data",
