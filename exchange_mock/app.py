@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from exchange_mock.api import (
     account,
+    account_history,
     admin,
     batch_orders,
     market_data,
@@ -81,6 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
         account,
         orders,
         batch_orders,
+        account_history,
         market_data,
         position_settings,
         userstream,

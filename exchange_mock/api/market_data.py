@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 
 from exchange_mock.api import klines, wire
 from exchange_mock.api.context import ApiContext, Context
-from exchange_mock.api.params import Params, invalid, query_params
+from exchange_mock.api.params import invalid, query_params
 from exchange_mock.errors import Code, ExchangeError
 from exchange_mock.formats import JsonObject
 from exchange_mock.symbols import SymbolSpec
@@ -43,16 +43,6 @@ async def _each_symbol(
     views = await asyncio.gather(*(read(each.symbol) for each in specs))
     items = [convert(each, view) for each, view in zip(specs, views, strict=True)]
     return wire.json_response(items if spec is None else items[0])
-
-
-def _limit(params: Params, default: int, most: int) -> int:
-    """`limit` from 1 up; past the endpoint's maximum, the maximum."""
-    limit = params.integer("limit")
-    if limit is None:
-        return default
-    if limit < 1:
-        raise invalid("limit")
-    return min(limit, most)
 
 
 @router.get("/fapi/v1/ping", summary="Test connectivity")
@@ -119,7 +109,7 @@ async def premium_index(request: Request, ctx: Context) -> Response:
 async def recent_trades(request: Request, ctx: Context) -> Response:
     params = query_params(request)
     spec = params.symbol(ctx.symbols)
-    trades = await ctx.reads.trades(spec.symbol, None, _limit(params, 500, 1000))
+    trades = await ctx.reads.trades(spec.symbol, None, params.limit(500, 1000))
     oldest = ctx.clock() - ctx.settings.history_window_ms
     return wire.json_response(
         [wire.market_data.trade(spec, each) for each in trades if each.time >= oldest]
@@ -147,7 +137,7 @@ async def agg_trades(request: Request, ctx: Context) -> Response:
     hour from it), or the newest; never the two ways at once, as Binance answers."""
     params = query_params(request)
     spec = params.symbol(ctx.symbols)
-    limit = _limit(params, 500, 1000)
+    limit = params.limit(500, 1000)
     from_id, start, end = (
         params.integer("fromId"),
         params.integer("startTime"),
@@ -162,7 +152,7 @@ async def agg_trades(request: Request, ctx: Context) -> Response:
         trades = await ctx.reads.trades(spec.symbol, from_id, limit)
     else:
         first, last = _agg_span(start, end)
-        every = await ctx.reads.all_trades(spec.symbol)
+        every = await ctx.reads.trades(spec.symbol, None, None)
         trades = [each for each in every if first <= each.time <= last][:limit]
     return wire.json_response(
         [wire.market_data.agg_trade(spec, each) for each in trades if each.time >= oldest]
@@ -180,7 +170,7 @@ async def candlesticks(request: Request, ctx: Context) -> Response:
     start, end = params.integer("startTime"), params.integer("endTime")
     if start is not None and end is not None and start > end:
         raise ExchangeError(Code.START_AFTER_END, "Start time is greater than end time.")
-    opens = klines.openings(interval, start, end, _limit(params, 500, 1500), now)
+    opens = klines.openings(interval, start, end, params.limit(500, 1500), now)
     if not opens:
         return wire.json_response([])
     oldest = now - ctx.settings.history_window_ms

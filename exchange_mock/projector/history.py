@@ -1,5 +1,5 @@
-"""The market's histories, written from the journal: each symbol's public trades and its
-one-minute bars, from which every kline interval is built at read time.
+"""The histories, written from the journal: each symbol's public trades and its one-minute
+bars, from which every kline interval is built at read time; each account's orders and fills.
 
 Both stay bounded: the trades to the newest `rows` per symbol (trimmed every `TRIM_EVERY`
 trades, so the trim costs little per trade), the bars to the `window` (trimmed as each new
@@ -12,12 +12,12 @@ from dataclasses import dataclass, replace
 
 from redis.asyncio.client import Pipeline
 
-from exchange_mock.domain.events import TradeExecuted
+from exchange_mock.domain.events import BalanceChanged, OrderSnapshot, TradeExecuted
 from exchange_mock.store import records
 from exchange_mock.store.keys import Keys
-from exchange_mock.store.views import BarView, TradeView
+from exchange_mock.store.views import BarView, FillView, TradeView
 from exchange_mock.symbols import SymbolTable
-from exchange_mock.types import Millis, Side, Ticks
+from exchange_mock.types import PPM, AccountId, Millis, Side, Ticks
 
 MINUTE_MS = 60_000
 TRIM_EVERY = 64
@@ -89,3 +89,55 @@ class MarketHistory:
         pipe.zremrangebyscore(key, bar.open_time, bar.open_time)
         pipe.zadd(key, {records.dump_bar(bar): bar.open_time})
         self._bars[symbol] = bar
+
+
+class AccountHistory:
+    """Each account's order ids and fills per symbol, trimmed every `TRIM_EVERY` ids.
+
+    A fill's commission is the fee the engine charged it (its notional at the maker's or the
+    taker's rate). Realized PnL the engine reports per account and command (BalanceChanged,
+    after the command's fills, at their time), so it is written on the account's last fill of
+    that command: summed over fills, it is exactly what the wallet received."""
+
+    def __init__(self, keys: Keys, symbols: SymbolTable, bounds: HistoryBounds) -> None:
+        self._keys = keys
+        self._symbols = symbols
+        self._bounds = bounds
+        self._last_fill: dict[AccountId, tuple[str, FillView]] = {}
+
+    def order(self, pipe: Pipeline, order: OrderSnapshot) -> None:
+        key = self._keys.order_log(order.account, order.symbol)
+        pipe.zadd(key, {str(order.order_id): order.order_id})
+        if order.order_id % TRIM_EVERY == 0:
+            pipe.zremrangebyrank(key, 0, -self._bounds.rows - 1)
+
+    def trade(self, pipe: Pipeline, trade: TradeExecuted) -> None:
+        spec = self._symbols.by_name[trade.symbol]
+        quote = spec.notional(trade.price, trade.qty)
+        taker_bought = trade.taker_side is Side.BUY
+        sides = (
+            (trade.taker, trade.taker_order_id, taker_bought, False, spec.taker_fee_ppm),
+            (trade.maker, trade.maker_order_id, not taker_bought, True, spec.maker_fee_ppm),
+        )
+        for account, order_id, buyer, maker, fee_ppm in sides:
+            fill = FillView(
+                trade.trade_id, order_id, trade.price, trade.qty, quote,
+                quote * fee_ppm // PPM, 0, buyer, maker, trade.ts,
+            )  # fmt: skip
+            key = self._keys.fills(account, trade.symbol)
+            pipe.zadd(key, {records.dump_fill(fill): trade.trade_id})
+            if trade.trade_id % TRIM_EVERY == 0:
+                pipe.zremrangebyrank(key, 0, -self._bounds.rows - 1)
+            self._last_fill[account] = (trade.symbol, fill)
+
+    def balance(self, pipe: Pipeline, change: BalanceChanged) -> None:
+        last = self._last_fill.pop(change.account, None)
+        if last is None or not change.realized_pnl:
+            return
+        symbol, fill = last
+        if fill.time != change.ts:
+            return  # not this command's fills (an auto-deleveraging, which has none)
+        key = self._keys.fills(change.account, symbol)
+        pipe.zrem(key, records.dump_fill(fill))
+        realized = replace(fill, realized_pnl=change.realized_pnl)
+        pipe.zadd(key, {records.dump_fill(realized): fill.trade_id})

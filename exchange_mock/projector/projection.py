@@ -33,7 +33,7 @@ from exchange_mock.domain.events import (
     PositionLiquidated,
     TradeExecuted,
 )
-from exchange_mock.projector.history import MarketHistory
+from exchange_mock.projector.history import AccountHistory, MarketHistory
 from exchange_mock.projector.open_orders import OpenOrders
 from exchange_mock.store import records
 from exchange_mock.store.keys import Keys
@@ -49,12 +49,14 @@ class Projection:
         tickers: dict[str, dict[str, int]],
         open_orders: OpenOrders,
         history: MarketHistory,
+        accounts: AccountHistory,
     ) -> None:
         self._keys = keys
         self._symbols = symbols
         self._tickers = tickers
         self._open_orders = open_orders
         self._history = history
+        self._accounts = accounts
 
     def apply(self, pipe: Pipeline, seq: int, event: Event) -> None:
         keys = self._keys
@@ -65,6 +67,7 @@ class Projection:
                 pipe.sadd(keys.accounts, account)
             case BalanceChanged(account=account, balance=balance, fee=fee, ts=ts):
                 self._account(pipe, account, seq, ts, {"bal": records.dump_balance(balance, ts)})
+                self._accounts.balance(pipe, event)
                 if fee:
                     pipe.hincrby(keys.totals, "fees", fee)
             case FundingFeeCharged(account=account, balance=balance, ts=ts):
@@ -79,6 +82,7 @@ class Projection:
             case TradeExecuted():
                 self._trade(pipe, event)
                 self._history.trade(pipe, event)
+                self._accounts.trade(pipe, event)
             case MarkPriceUpdated(
                 symbol=symbol, price=price, ts=ts, index=index, funding_rate=funding
             ):
@@ -139,6 +143,7 @@ class Projection:
 
     def _order(self, pipe: Pipeline, seq: int, order: OrderSnapshot) -> None:
         keys = self._keys
+        self._accounts.order(pipe, order)
         pipe.set(keys.order(order.account, order.order_id), codec.encode(order))
         pipe.hset(
             keys.client_order_ids(order.account), mapping={order.client_order_id: order.order_id}

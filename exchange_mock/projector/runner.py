@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from exchange_mock.domain import codec
 from exchange_mock.faults.kinds import NO_FAULTS, FaultKind, FaultReader
 from exchange_mock.faults.pacing import LoopFaults
-from exchange_mock.projector.history import HistoryBounds, MarketHistory
+from exchange_mock.projector.history import AccountHistory, HistoryBounds, MarketHistory
 from exchange_mock.projector.open_orders import OpenOrders
 from exchange_mock.projector.projection import Projection
 from exchange_mock.store.keys import Keys
@@ -87,6 +87,7 @@ class Projector:
             await self._load_tickers(),
             await self._load_open_orders(),
             history,
+            AccountHistory(self._keys, self._symbols, self._bounds),
         )
         while not stop.is_set():
             entries = await read_after(

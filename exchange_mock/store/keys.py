@@ -32,6 +32,10 @@ Layout (all under the settings' `key_prefix`, `p` below):
 |                              |         |            | the newest `history_rows` kept            |
 | p:klines:<symbol>            | zset    | projector  | one-minute bars (JSON), scored by their   |
 |                              |         |            | open time; `history_window_ms` kept       |
+| p:orderlog:<account>:<symbol>| zset    | projector  | the account's order ids, scored by id;    |
+|                              |         |            | the newest `history_rows` kept            |
+| p:fills:<account>:<symbol>   | zset    | projector  | the account's fills (JSON), scored by     |
+|                              |         |            | trade id; the newest `history_rows` kept  |
 | p:listenkey:<key>            | string  | API        | account id, with the listen key's TTL     |
 | p:rl:ip:<ip>:<window>        | string  | API        | request weight of one IP in one window    |
 |                              |         |            | (`1M:<n>`: the limit, and the window's    |
@@ -125,6 +129,12 @@ class Keys:
 
     def klines(self, symbol: str) -> str:
         return f"{self.prefix}:klines:{symbol}"
+
+    def order_log(self, account: int, symbol: str) -> str:
+        return f"{self.prefix}:orderlog:{account}:{symbol}"
+
+    def fills(self, account: int, symbol: str) -> str:
+        return f"{self.prefix}:fills:{account}:{symbol}"
 
     def listen_key(self, key: str) -> str:
         return f"{self.prefix}:listenkey:{key}"

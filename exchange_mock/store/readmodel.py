@@ -23,6 +23,7 @@ from exchange_mock.store.views import (
     AccountView,
     BarView,
     DepthView,
+    FillView,
     LiquidationView,
     MarkView,
     PositionView,
@@ -157,22 +158,40 @@ class ReadModel:
         fields = await cast(Awaitable[Fields], self._redis.hgetall(self._keys.ticker(symbol)))
         return records.load_ticker(symbol, fields)
 
-    async def trades(self, symbol: str, from_id: int | None, limit: int) -> list[TradeView]:
-        """`limit` trades from `from_id` on, or the newest `limit` without one, oldest first."""
-        key = self._keys.trades(symbol)
-        if from_id is None:
-            raws = await self._redis.zrange(key, -limit, -1)
-        else:
-            raws = await self._redis.zrangebyscore(key, from_id, "+inf", start=0, num=limit)
+    async def _by_id(self, key: str, from_id: int | None, limit: int | None) -> list[bytes]:
+        """A history's entries, oldest first: `limit` from `from_id` on, the newest `limit`
+        without one, or all it keeps (a bounded number) without a limit."""
+        if from_id is not None:
+            return cast(
+                list[bytes],
+                await self._redis.zrangebyscore(
+                    key, from_id, "+inf", start=0, num=-1 if limit is None else limit
+                ),
+            )
+        return cast(list[bytes], await self._redis.zrange(key, -(limit or 0), -1))
+
+    async def trades(self, symbol: str, from_id: int | None, limit: int | None) -> list[TradeView]:
+        """`limit` trades from `from_id` on, or the newest `limit` without one, oldest first;
+        without a limit, every one the history keeps (a bounded number)."""
+        raws = await self._by_id(self._keys.trades(symbol), from_id, limit)
         return [records.load_trade(raw) for raw in raws]
 
-    async def all_trades(self, symbol: str) -> list[TradeView]:
-        """Every trade the history keeps (a bounded number), oldest first: what a search by
-        time looks through."""
-        return [
-            records.load_trade(raw)
-            for raw in await self._redis.zrange(self._keys.trades(symbol), 0, -1)
-        ]
+    async def fills(
+        self, account: AccountId, symbol: str, from_id: int | None, limit: int | None
+    ) -> list[FillView]:
+        """The account's fills in `symbol`, by trade id as `trades` pages them."""
+        raws = await self._by_id(self._keys.fills(account, symbol), from_id, limit)
+        return [records.load_fill(raw) for raw in raws]
+
+    async def order_history(
+        self, account: AccountId, symbol: str, from_id: int | None, limit: int | None
+    ) -> list[OrderSnapshot]:
+        """The account's orders in `symbol`, open and finished, by id as `trades` pages them."""
+        ids = await self._by_id(self._keys.order_log(account, symbol), from_id, limit)
+        if not ids:
+            return []
+        raws = await self._redis.mget([self._keys.order(account, int(i)) for i in ids])
+        return [codec.decode_snapshot(raw) for raw in raws if raw is not None]
 
     async def bars(self, symbol: str, start: int, end: int) -> list[BarView]:
         """The one-minute bars opened from `start` to `end`, led by the last bar before

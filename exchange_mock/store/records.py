@@ -11,6 +11,7 @@ import orjson
 from exchange_mock.store.views import (
     BarView,
     DepthView,
+    FillView,
     LiquidationView,
     MarkView,
     PositionView,
@@ -179,3 +180,21 @@ def dump_bar(bar: BarView) -> bytes:
 
 def load_bar(raw: Raw) -> BarView:
     return BarView(*(int(value) for value in orjson.loads(raw)))
+
+
+def dump_fill(fill: FillView) -> bytes:
+    return orjson.dumps(
+        [
+            fill.trade_id, fill.order_id, fill.price, fill.qty, fill.quote, fill.commission,
+            fill.realized_pnl, fill.buyer, fill.maker, fill.time,
+        ]
+    )  # fmt: skip
+
+
+def load_fill(raw: Raw) -> FillView:
+    trade_id, order_id, price, qty, quote, commission, realized, buyer, maker, time = orjson.loads(
+        raw
+    )
+    return FillView(
+        trade_id, order_id, price, qty, quote, commission, realized, bool(buyer), bool(maker), time
+    )

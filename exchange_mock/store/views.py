@@ -121,3 +121,19 @@ class BarView:
     def flat(cls, open_time: Millis, price: Ticks) -> BarView:
         """A time without trades: Binance's bar at the last price, with no volume."""
         return cls(open_time, price, price, price, price, 0, 0, 0, 0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class FillView:
+    """One side of a trade, as the account that made it sees it."""
+
+    trade_id: int
+    order_id: int
+    price: Ticks
+    qty: Lots
+    quote: Cash
+    commission: Cash
+    realized_pnl: Cash
+    buyer: bool
+    maker: bool
+    time: Millis

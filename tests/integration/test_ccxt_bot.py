@@ -91,3 +91,10 @@ def test_public_trades_and_klines_match_the_trades_made(client: Any) -> None:
     assert max(c[2] for c in traded) == max(t["price"] for t in trades)
     assert min(c[3] for c in traded) == min(t["price"] for t in trades)
     assert traded[-1][4] == trades[-1]["price"]
+
+    mine = client.fetch_my_trades(ETH)
+    assert [(t["side"], t["amount"]) for t in mine] == [(t["side"], t["amount"]) for t in trades]
+    assert all(t["fee"]["currency"] == "USDT" and t["fee"]["cost"] > 0 for t in mine)
+    orders = client.fetch_orders(ETH)
+    assert [o["status"] for o in orders] == ["closed"] * 3
+    assert [o["id"] for o in client.fetch_closed_orders(ETH)] == [o["id"] for o in orders]

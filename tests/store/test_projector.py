@@ -200,7 +200,7 @@ async def test_trades_and_minute_bars_are_kept_from_the_listing_and_bounded(
     # Trade 200's taker bought, so its buyer was not the maker; trade 199's taker sold.
     assert (newest[-1].price, newest[-1].qty, newest[-1].buyer_is_maker) == (1_000_200, 2, False)
     assert newest[-2].buyer_is_maker
-    kept = await reads.all_trades("BTCUSDT")
+    kept = await reads.trades("BTCUSDT", None, None)
     assert 100 <= len(kept) < 100 + 64
     assert [t.trade_id for t in await reads.trades("BTCUSDT", 190, 2)] == [190, 191]
 

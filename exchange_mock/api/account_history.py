@@ -1,0 +1,80 @@
+"""An account's histories: all its orders and its fills, per symbol, from the read model.
+
+Binance pages both by id (`orderId`, `fromId`: that one and after), by time (`startTime`,
+`endTime`), or gives the newest; here each history keeps the newest `history_rows` entries per
+account and symbol, for `history_window_ms`, so a search by time looks through a bounded set.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from exchange_mock.api import wire
+from exchange_mock.api.auth import Signed, SignedRoute
+from exchange_mock.api.params import Params
+from exchange_mock.errors import Code, ExchangeError
+from exchange_mock.types import Millis
+
+router = APIRouter(tags=["account"], route_class=SignedRoute)
+
+DEFAULT_LIMIT, MOST = 500, 1000
+WEEK_MS = 7 * 86_400_000
+"""The longest span Binance searches by time in one request."""
+
+
+def _span(params: Params, oldest: Millis) -> tuple[Millis, Millis] | None:
+    """The times searched, when the request gives any: under 7 days, Binance's rule."""
+    start, end = params.integer("startTime"), params.integer("endTime")
+    if start is None and end is None:
+        return None
+    if start is not None and end is not None and end - start > WEEK_MS:
+        raise ExchangeError(
+            Code.INVALID_TIME_INTERVAL, "The time between startTime and endTime exceeds 7 days."
+        )
+    first = start if start is not None else (end or 0) - WEEK_MS
+    last = end if end is not None else first + WEEK_MS
+    return max(first, oldest), last
+
+
+@router.get("/fapi/v1/allOrders", summary="All orders of a symbol, open and finished (USER_DATA)")
+async def all_orders(call: Signed) -> Response:
+    ctx, params = call.ctx, call.params
+    spec = params.symbol(ctx.symbols)
+    limit, from_id = params.limit(DEFAULT_LIMIT, MOST), params.integer("orderId")
+    oldest = ctx.clock() - ctx.settings.history_window_ms
+    span = _span(params, oldest)
+    wanted = None if span is not None and from_id is None else limit
+    orders = await ctx.reads.order_history(call.account.id, spec.symbol, from_id, wanted)
+    first, last = span if span is not None else (oldest, None)
+    kept = [o for o in orders if o.time >= first and (last is None or o.time <= last)]
+    return wire.json_response([wire.orders.order(spec, each) for each in kept[:limit]])
+
+
+@router.get("/fapi/v1/userTrades", summary="The account's fills in a symbol (USER_DATA)")
+async def user_trades(call: Signed) -> Response:
+    ctx, params = call.ctx, call.params
+    spec = params.symbol(ctx.symbols)
+    limit, from_id, order_id = (
+        params.limit(DEFAULT_LIMIT, MOST),
+        params.integer("fromId"),
+        params.integer("orderId"),
+    )
+    oldest = ctx.clock() - ctx.settings.history_window_ms
+    span = _span(params, oldest)
+    if from_id is not None and span is not None:
+        raise ExchangeError(
+            Code.OPTIONAL_PARAMS_BAD_COMBO, "Combination of optional parameters invalid."
+        )
+    searched = span is not None or order_id is not None
+    fills = await ctx.reads.fills(
+        call.account.id, spec.symbol, from_id, None if searched else limit
+    )
+    first, last = span if span is not None else (oldest, None)
+    kept = [
+        f
+        for f in fills
+        if f.time >= first
+        and (last is None or f.time <= last)
+        and (order_id is None or f.order_id == order_id)
+    ]
+    return wire.json_response([wire.orders.user_trade(spec, each) for each in kept[:limit]])
