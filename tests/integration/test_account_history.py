@@ -20,9 +20,10 @@ async def test_all_orders_and_user_trades_tell_the_accounts_story(
     started = int(time.time() * 1000) - 1
     client = SignedClient(http, accounts.traders[0])
     bid, _ask = await best(http, "BTCUSDT")
+    low = str((bid * Decimal("0.9")).quantize(Decimal("0.1")))
     resting = await client.ok(
         "POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="LIMIT",
-        timeInForce="GTC", quantity="0.002", price=str((bid * Decimal("0.9")).quantize(Decimal("0.1"))),
+        timeInForce="GTC", quantity="0.002", price=low,
     )  # fmt: skip
     bought = await client.ok("POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY",
                              type="MARKET", quantity="0.01")  # fmt: skip
@@ -49,7 +50,7 @@ async def test_all_orders_and_user_trades_tell_the_accounts_story(
             "/fapi/v1/userTrades",
             lambda rows: {r["orderId"] for r in rows} == set(ids[1:]),
             symbol="BTCUSDT",
-        )  # fmt: skip
+        )
     ).json()
     assert {(f["side"], f["maker"], f["commissionAsset"]) for f in fills} == {
         ("BUY", False, "USDT"),
