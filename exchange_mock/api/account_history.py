@@ -11,13 +11,14 @@ from fastapi import APIRouter, Response
 
 from exchange_mock.api import wire
 from exchange_mock.api.auth import Signed, SignedRoute
-from exchange_mock.api.params import Params
+from exchange_mock.api.params import Params, invalid
 from exchange_mock.errors import Code, ExchangeError
 from exchange_mock.types import Millis
 
 router = APIRouter(tags=["account"], route_class=SignedRoute)
 
 DEFAULT_LIMIT, MOST = 500, 1000
+DEFAULT_INCOME_LIMIT = 100
 WEEK_MS = 7 * 86_400_000
 """The longest span Binance searches by time in one request."""
 
@@ -78,3 +79,28 @@ async def user_trades(call: Signed) -> Response:
         and (order_id is None or f.order_id == order_id)
     ]
     return wire.json_response([wire.orders.user_trade(spec, each) for each in kept[:limit]])
+
+
+@router.get("/fapi/v1/income", summary="The account's income history (USER_DATA)")
+async def income(call: Signed) -> Response:
+    """Oldest first from `startTime` (7 days back by default), one `page` of `limit` at a
+    time, of one `incomeType` and `symbol` when asked."""
+    ctx, params = call.ctx, call.params
+    spec = params.optional_symbol(ctx.symbols)
+    kind = params.text("incomeType")
+    limit = params.limit(DEFAULT_INCOME_LIMIT, MOST)
+    page = params.integer("page") or 1
+    if page < 1:
+        raise invalid("page")
+    oldest = ctx.clock() - ctx.settings.history_window_ms
+    first, last = _span(params, oldest) or (max(ctx.clock() - WEEK_MS, oldest), None)
+    kept = [
+        each
+        for each in await ctx.reads.income(call.account.id)
+        if each.time >= first
+        and (last is None or each.time <= last)
+        and (kind is None or each.income_type == kind)
+        and (spec is None or each.symbol == spec.symbol)
+    ]
+    rows = kept[(page - 1) * limit : page * limit]
+    return wire.json_response([wire.accounts.income(each) for each in rows])

@@ -12,16 +12,33 @@ from dataclasses import dataclass, replace
 
 from redis.asyncio.client import Pipeline
 
-from exchange_mock.domain.events import BalanceChanged, OrderSnapshot, TradeExecuted
+from exchange_mock.domain.events import (
+    AccountFunded,
+    BalanceChanged,
+    Event,
+    FundFlow,
+    FundingFeeCharged,
+    InsuranceFundChanged,
+    OrderSnapshot,
+    TradeExecuted,
+)
 from exchange_mock.store import records
 from exchange_mock.store.keys import Keys
-from exchange_mock.store.views import BarView, FillView, TradeView
+from exchange_mock.store.views import BarView, FillView, IncomeView, TradeView
 from exchange_mock.symbols import SymbolTable
 from exchange_mock.types import PPM, AccountId, Millis, Side, Ticks
 
 MINUTE_MS = 60_000
 TRIM_EVERY = 64
 """Trades between two trims of a symbol's trade history."""
+INCOME_PER_EVENT = 4
+"""tranIds are the journal sequence times this plus the movement's number within the event."""
+FUND_FLOW_INCOME = {
+    FundFlow.CLEARANCE_FEE: "INSURANCE_CLEAR",
+    FundFlow.DEFICIT: "INSURANCE_CLEAR",
+    FundFlow.COLLATERAL: "AUTO_EXCHANGE",
+}
+"""Binance's income type for each movement between a liquidated account and the fund."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,13 +147,54 @@ class AccountHistory:
                 pipe.zremrangebyrank(key, 0, -self._bounds.rows - 1)
             self._last_fill[account] = (trade.symbol, fill)
 
-    def balance(self, pipe: Pipeline, change: BalanceChanged) -> None:
+    def income(self, pipe: Pipeline, seq: int, event: Event) -> None:
+        """The wallet movements an event makes, as the account's income history."""
+        match event:
+            case AccountFunded(account=account, amount=amount, ts=ts):
+                self._income(
+                    pipe,
+                    account,
+                    IncomeView(seq * INCOME_PER_EVENT, "TRANSFER", amount, "", ts, None),
+                )
+            case BalanceChanged():
+                self._balance(pipe, seq, event)
+            case FundingFeeCharged(account=account, symbol=symbol, amount=amount, ts=ts):
+                funding = IncomeView(
+                    seq * INCOME_PER_EVENT, "FUNDING_FEE", amount, symbol, ts, None
+                )
+                self._income(pipe, account, funding)
+            case InsuranceFundChanged(account=int() as account, amount=amount, reason=reason):
+                kind = FUND_FLOW_INCOME.get(reason)
+                if kind is not None and amount:
+                    flow = IncomeView(seq * INCOME_PER_EVENT, kind, -amount, "", event.ts, None)
+                    self._income(pipe, AccountId(account), flow)
+
+    def _income(self, pipe: Pipeline, account: AccountId, income: IncomeView) -> None:
+        key = self._keys.income(account)
+        pipe.zadd(key, {records.dump_income(income): income.tran_id})
+        if income.tran_id % TRIM_EVERY < INCOME_PER_EVENT:
+            pipe.zremrangebyrank(key, 0, -self._bounds.rows - 1)
+
+    def _balance(self, pipe: Pipeline, seq: int, change: BalanceChanged) -> None:
+        """The command's fee and realized PnL, on the account's last fill of the command."""
         last = self._last_fill.pop(change.account, None)
+        if last is not None and last[1].time != change.ts:
+            last = None  # not this command's fills (an auto-deleveraging, which has none)
+        symbol, trade_id = ("", None) if last is None else (last[0], last[1].trade_id)
+        account, ts = change.account, change.ts
+        if change.realized_pnl:
+            pnl = IncomeView(
+                seq * INCOME_PER_EVENT, "REALIZED_PNL", change.realized_pnl, symbol, ts, trade_id
+            )
+            self._income(pipe, account, pnl)
+        if change.fee:
+            fee = IncomeView(
+                seq * INCOME_PER_EVENT + 1, "COMMISSION", -change.fee, symbol, ts, trade_id
+            )
+            self._income(pipe, account, fee)
         if last is None or not change.realized_pnl:
             return
         symbol, fill = last
-        if fill.time != change.ts:
-            return  # not this command's fills (an auto-deleveraging, which has none)
         key = self._keys.fills(change.account, symbol)
         pipe.zrem(key, records.dump_fill(fill))
         realized = replace(fill, realized_pnl=change.realized_pnl)

@@ -60,6 +60,7 @@ class Projection:
 
     def apply(self, pipe: Pipeline, seq: int, event: Event) -> None:
         keys = self._keys
+        self._accounts.income(pipe, seq, event)
         match event:
             case AccountFunded(account=account, amount=amount, balance=balance, ts=ts):
                 self._account(pipe, account, seq, ts, {"bal": records.dump_balance(balance, ts)})
@@ -67,7 +68,6 @@ class Projection:
                 pipe.sadd(keys.accounts, account)
             case BalanceChanged(account=account, balance=balance, fee=fee, ts=ts):
                 self._account(pipe, account, seq, ts, {"bal": records.dump_balance(balance, ts)})
-                self._accounts.balance(pipe, event)
                 if fee:
                     pipe.hincrby(keys.totals, "fees", fee)
             case FundingFeeCharged(account=account, balance=balance, ts=ts):

@@ -36,6 +36,8 @@ Layout (all under the settings' `key_prefix`, `p` below):
 |                              |         |            | the newest `history_rows` kept            |
 | p:fills:<account>:<symbol>   | zset    | projector  | the account's fills (JSON), scored by     |
 |                              |         |            | trade id; the newest `history_rows` kept  |
+| p:income:<account>           | zset    | projector  | the account's wallet movements (JSON),    |
+|                              |         |            | scored by tranId (journal seq × 4 + n)    |
 | p:listenkey:<key>            | string  | API        | account id, with the listen key's TTL     |
 | p:rl:ip:<ip>:<window>        | string  | API        | request weight of one IP in one window    |
 |                              |         |            | (`1M:<n>`: the limit, and the window's    |
@@ -135,6 +137,9 @@ class Keys:
 
     def fills(self, account: int, symbol: str) -> str:
         return f"{self.prefix}:fills:{account}:{symbol}"
+
+    def income(self, account: int) -> str:
+        return f"{self.prefix}:income:{account}"
 
     def listen_key(self, key: str) -> str:
         return f"{self.prefix}:listenkey:{key}"

@@ -24,6 +24,7 @@ from exchange_mock.store.views import (
     BarView,
     DepthView,
     FillView,
+    IncomeView,
     LiquidationView,
     MarkView,
     PositionView,
@@ -182,6 +183,11 @@ class ReadModel:
         """The account's fills in `symbol`, by trade id as `trades` pages them."""
         raws = await self._by_id(self._keys.fills(account, symbol), from_id, limit)
         return [records.load_fill(raw) for raw in raws]
+
+    async def income(self, account: AccountId) -> list[IncomeView]:
+        """The account's wallet movements the history keeps (a bounded number), oldest first."""
+        raws = await self._by_id(self._keys.income(account), None, None)
+        return [records.load_income(raw) for raw in raws]
 
     async def order_history(
         self, account: AccountId, symbol: str, from_id: int | None, limit: int | None

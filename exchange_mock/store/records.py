@@ -12,6 +12,7 @@ from exchange_mock.store.views import (
     BarView,
     DepthView,
     FillView,
+    IncomeView,
     LiquidationView,
     MarkView,
     PositionView,
@@ -198,3 +199,17 @@ def load_fill(raw: Raw) -> FillView:
     return FillView(
         trade_id, order_id, price, qty, quote, commission, realized, bool(buyer), bool(maker), time
     )
+
+
+def dump_income(income: IncomeView) -> bytes:
+    return orjson.dumps(
+        [
+            income.tran_id, income.income_type, income.amount, income.symbol, income.time,
+            income.trade_id,
+        ]
+    )  # fmt: skip
+
+
+def load_income(raw: Raw) -> IncomeView:
+    tran_id, income_type, amount, symbol, time, trade_id = orjson.loads(raw)
+    return IncomeView(tran_id, income_type, amount, symbol, time, trade_id)

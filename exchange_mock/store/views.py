@@ -137,3 +137,15 @@ class FillView:
     buyer: bool
     maker: bool
     time: Millis
+
+
+@dataclass(frozen=True, slots=True)
+class IncomeView:
+    """One movement of an account's wallet, as Binance's income history names it."""
+
+    tran_id: int
+    income_type: str
+    amount: Cash
+    symbol: str
+    time: Millis
+    trade_id: int | None

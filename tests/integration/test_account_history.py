@@ -76,3 +76,29 @@ async def test_all_orders_and_user_trades_tell_the_accounts_story(
     )
     assert clash.json()["code"] == -1128
     assert await client.ok("GET", "/fapi/v1/userTrades", symbol="ETHUSDT") == []
+
+
+async def test_income_adds_up_to_the_wallet(http: httpx.AsyncClient, accounts: AccountBook) -> None:
+    client = SignedClient(http, accounts.traders[1])
+    for side in ("BUY", "SELL"):
+        await client.ok("POST", "/fapi/v1/order", symbol="ETHUSDT", side=side, type="MARKET",
+                        quantity="0.05")  # fmt: skip
+
+    def settled(rows: list[dict[str, str]]) -> bool:
+        return [r["incomeType"] for r in rows].count("COMMISSION") == 2
+
+    rows = (await eventually(client, "/fapi/v1/income", settled)).json()
+    kinds = [r["incomeType"] for r in rows]
+    assert kinds[0] == "TRANSFER" and Decimal(rows[0]["income"]) == 100_000
+    assert kinds.count("REALIZED_PNL") == 1
+    assert [r["tranId"] for r in rows] == sorted({r["tranId"] for r in rows})
+    traded = [r for r in rows if r["incomeType"] != "TRANSFER"]
+    assert {r["symbol"] for r in traded} == {"ETHUSDT"} and all(r["tradeId"] for r in traded)
+    [usdt] = [a for a in await client.ok("GET", "/fapi/v2/balance") if a["asset"] == "USDT"]
+    assert sum(Decimal(r["income"]) for r in rows) == Decimal(usdt["balance"])
+
+    fees = await client.ok("GET", "/fapi/v1/income", incomeType="COMMISSION", limit=1, page=2)
+    assert [(r["incomeType"], r["tranId"]) for r in fees] == [
+        (r["incomeType"], r["tranId"]) for r in rows if r["incomeType"] == "COMMISSION"
+    ][1:]
+    assert await client.ok("GET", "/fapi/v1/income", symbol="BTCUSDT") == []
