@@ -13,12 +13,14 @@ from exchange_mock.api import wire
 from exchange_mock.api.auth import Signed, SignedRoute
 from exchange_mock.api.params import Params, invalid
 from exchange_mock.errors import Code, ExchangeError
-from exchange_mock.types import Millis
+from exchange_mock.types import ADL_CLIENT_ORDER_ID, Millis
 
 router = APIRouter(tags=["account"], route_class=SignedRoute)
 
 DEFAULT_LIMIT, MOST = 500, 1000
 DEFAULT_INCOME_LIMIT = 100
+DEFAULT_FORCED_LIMIT, MOST_FORCED = 50, 100
+AUTO_CLOSE_TYPES = frozenset({"LIQUIDATION", "ADL"})
 WEEK_MS = 7 * 86_400_000
 """The longest span Binance searches by time in one request."""
 
@@ -104,3 +106,34 @@ async def income(call: Signed) -> Response:
     ]
     rows = kept[(page - 1) * limit : page * limit]
     return wire.json_response([wire.accounts.income(each) for each in rows])
+
+
+@router.get("/fapi/v1/forceOrders", summary="The account's liquidation and ADL orders (USER_DATA)")
+async def force_orders(call: Signed) -> Response:
+    """Newest `limit` within `startTime`..`endTime` (7 days before `endTime` by default), of
+    one `autoCloseType` when asked: the venue's own record of what it closed, which is how a
+    client tells a position the venue moved from a read that is simply wrong."""
+    ctx, params = call.ctx, call.params
+    spec = params.optional_symbol(ctx.symbols)
+    close_type = params.text("autoCloseType")
+    if close_type is not None and close_type not in AUTO_CLOSE_TYPES:
+        raise invalid("autoCloseType")
+    limit = params.limit(DEFAULT_FORCED_LIMIT, MOST_FORCED)
+    oldest = ctx.clock() - ctx.settings.history_window_ms
+    end = params.integer("endTime")
+    start = params.integer("startTime")
+    first = max(oldest, start if start is not None else (end or ctx.clock()) - WEEK_MS)
+    kept = [
+        each
+        for each in await ctx.reads.forced_orders(call.account.id)
+        if each.update_time >= first
+        and (end is None or each.update_time <= end)
+        and (spec is None or each.symbol == spec.symbol)
+        and (
+            close_type is None
+            or (each.client_order_id == ADL_CLIENT_ORDER_ID) == (close_type == "ADL")
+        )
+    ]
+    return wire.json_response(
+        [wire.orders.order(ctx.symbols.by_name[each.symbol], each) for each in kept[-limit:]]
+    )

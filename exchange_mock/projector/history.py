@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from redis.asyncio.client import Pipeline
 
+from exchange_mock.domain import codec
 from exchange_mock.domain.events import (
     AccountFunded,
     BalanceChanged,
@@ -20,13 +21,26 @@ from exchange_mock.domain.events import (
     FundingFeeCharged,
     InsuranceFundChanged,
     OrderSnapshot,
+    PositionAutoDeleveraged,
     TradeExecuted,
 )
 from exchange_mock.store import records
 from exchange_mock.store.keys import Keys
 from exchange_mock.store.views import BarView, FillView, IncomeView, TradeView
 from exchange_mock.symbols import SymbolTable
-from exchange_mock.types import PPM, AccountId, Millis, Side, Ticks
+from exchange_mock.types import (
+    ADL_CLIENT_ORDER_ID,
+    OPEN_STATUSES,
+    PPM,
+    AccountId,
+    Millis,
+    OrderId,
+    OrderStatus,
+    OrderType,
+    Side,
+    Ticks,
+    TimeInForce,
+)
 
 MINUTE_MS = 60_000
 TRIM_EVERY = 64
@@ -121,8 +135,15 @@ class AccountHistory:
         self._symbols = symbols
         self._bounds = bounds
         self._last_fill: dict[AccountId, tuple[str, FillView]] = {}
+        self._liquidating: dict[str, Side] = {}
+        """Per symbol, the side of the latest liquidation order, which auto-deleveraging
+        closes the opposite positions against."""
 
     def order(self, pipe: Pipeline, order: OrderSnapshot) -> None:
+        if order.type is OrderType.LIQUIDATION:
+            self._liquidating[order.symbol] = order.side
+            if order.status not in OPEN_STATUSES:
+                self._forced(pipe, order)
         key = self._keys.order_log(order.account, order.symbol)
         pipe.zadd(key, {str(order.order_id): order.order_id})
         if order.order_id % TRIM_EVERY == 0:
@@ -147,8 +168,39 @@ class AccountHistory:
                 pipe.zremrangebyrank(key, 0, -self._bounds.rows - 1)
             self._last_fill[account] = (trade.symbol, fill)
 
-    def income(self, pipe: Pipeline, seq: int, event: Event) -> None:
-        """The wallet movements an event makes, as the account's income history."""
+    def _deleveraged(self, pipe: Pipeline, seq: int, event: PositionAutoDeleveraged) -> None:
+        """An auto-deleveraging as Binance lists it: a filled `adl_autoclose` order, closing
+        the account's position against the liquidation's side. It has no order id of its own
+        in the engine; the journal sequence stands in for one."""
+        liquidation = self._liquidating.get(event.symbol, Side.SELL)
+        spec = self._symbols.by_name[event.symbol]
+        adl = OrderSnapshot(
+            order_id=OrderId(seq),
+            client_order_id=ADL_CLIENT_ORDER_ID,
+            account=event.account,
+            symbol=event.symbol,
+            side=liquidation.opposite,
+            type=OrderType.LIQUIDATION,
+            time_in_force=TimeInForce.IOC,
+            price=event.price,
+            qty=event.qty,
+            executed_qty=event.qty,
+            cum_quote=spec.notional(event.price, event.qty),
+            status=OrderStatus.FILLED,
+            reduce_only=True,
+            time=event.ts,
+            update_time=event.ts,
+        )
+        self._forced(pipe, adl)
+
+    def _forced(self, pipe: Pipeline, order: OrderSnapshot) -> None:
+        key = self._keys.forced(order.account)
+        pipe.zadd(key, {codec.encode(order): order.update_time})
+        pipe.zremrangebyrank(key, 0, -self._bounds.rows - 1)
+
+    def record(self, pipe: Pipeline, seq: int, event: Event) -> None:
+        """The wallet movements an event makes (the account's income history) and the
+        auto-deleveragings (its forced orders)."""
         match event:
             case AccountFunded(account=account, amount=amount, ts=ts):
                 self._income(
@@ -158,6 +210,8 @@ class AccountHistory:
                 )
             case BalanceChanged():
                 self._balance(pipe, seq, event)
+            case PositionAutoDeleveraged():
+                self._deleveraged(pipe, seq, event)
             case FundingFeeCharged(account=account, symbol=symbol, amount=amount, ts=ts):
                 funding = IncomeView(
                     seq * INCOME_PER_EVENT, "FUNDING_FEE", amount, symbol, ts, None

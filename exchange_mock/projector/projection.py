@@ -60,7 +60,7 @@ class Projection:
 
     def apply(self, pipe: Pipeline, seq: int, event: Event) -> None:
         keys = self._keys
-        self._accounts.income(pipe, seq, event)
+        self._accounts.record(pipe, seq, event)
         match event:
             case AccountFunded(account=account, amount=amount, balance=balance, ts=ts):
                 self._account(pipe, account, seq, ts, {"bal": records.dump_balance(balance, ts)})

@@ -38,6 +38,8 @@ Layout (all under the settings' `key_prefix`, `p` below):
 |                              |         |            | trade id; the newest `history_rows` kept  |
 | p:income:<account>           | zset    | projector  | the account's wallet movements (JSON),    |
 |                              |         |            | scored by tranId (journal seq × 4 + n)    |
+| p:forced:<account>           | zset    | projector  | the account's liquidation and ADL orders  |
+|                              |         |            | (order snapshots, JSON), scored by time   |
 | p:listenkey:<key>            | string  | API        | account id, with the listen key's TTL     |
 | p:rl:ip:<ip>:<window>        | string  | API        | request weight of one IP in one window    |
 |                              |         |            | (`1M:<n>`: the limit, and the window's    |
@@ -140,6 +142,9 @@ class Keys:
 
     def income(self, account: int) -> str:
         return f"{self.prefix}:income:{account}"
+
+    def forced(self, account: int) -> str:
+        return f"{self.prefix}:forced:{account}"
 
     def listen_key(self, key: str) -> str:
         return f"{self.prefix}:listenkey:{key}"

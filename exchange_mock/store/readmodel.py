@@ -189,6 +189,11 @@ class ReadModel:
         raws = await self._by_id(self._keys.income(account), None, None)
         return [records.load_income(raw) for raw in raws]
 
+    async def forced_orders(self, account: AccountId) -> list[OrderSnapshot]:
+        """The account's liquidation and auto-deleveraging orders, oldest first."""
+        raws = await self._by_id(self._keys.forced(account), None, None)
+        return [codec.decode_snapshot(raw) for raw in raws]
+
     async def order_history(
         self, account: AccountId, symbol: str, from_id: int | None, limit: int | None
     ) -> list[OrderSnapshot]:

@@ -14,6 +14,7 @@ from exchange_mock.domain.events import (
     OrderAccepted,
     OrderSnapshot,
     OrderUpdated,
+    PositionAutoDeleveraged,
     PositionChanged,
     TradeExecuted,
 )
@@ -220,3 +221,34 @@ async def test_trades_and_minute_bars_are_kept_from_the_listing_and_bounded(
         400,
     )
     assert first.taker_buy_volume == 200  # the even trades were buys
+
+
+async def test_liquidation_and_adl_orders_are_the_accounts_forced_orders(
+    redis: Redis, key_prefix: str, project: Project
+) -> None:
+    """A liquidation's IOC order once it is done, and each auto-deleveraging as a filled
+    `adl_autoclose` order on the opposite side."""
+    keys = Keys(key_prefix)
+    liquidation = replace(
+        _order(7, A, OrderStatus.NEW, 0), client_order_id="autoclose-7", type=OrderType.LIQUIDATION
+    )
+    done = replace(liquidation, status=OrderStatus.EXPIRED, executed_qty=4, update_time=5)
+    await project(
+        redis,
+        keys,
+        [
+            OrderAccepted(liquidation),
+            OrderUpdated(done),
+            PositionAutoDeleveraged(B, "BTCUSDT", 6, 990_000, A, 5),
+        ],
+    )
+    reads = ReadModel(redis, keys)
+    assert await reads.forced_orders(A) == [done]
+    [adl] = await reads.forced_orders(B)
+    assert (adl.client_order_id, adl.side, adl.qty, adl.executed_qty) == (
+        "adl_autoclose",
+        Side.BUY,
+        6,
+        6,
+    )
+    assert (adl.status, adl.price, adl.update_time) == (OrderStatus.FILLED, 990_000, 5)
