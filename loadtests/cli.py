@@ -13,7 +13,7 @@ from exchange_mock import cli as exchange_cli
 from loadtests.demo import run_demo
 from loadtests.profiles import load_profile
 from loadtests.report import cli as report_cli
-from loadtests.run import RunOptions, run_load
+from loadtests.run import RunOptions, run_repeats
 
 app = typer.Typer(
     name="stampede",
@@ -90,6 +90,14 @@ def run(
             "how many serve it. Recorded for `stampede report --scale-out`.",
         ),
     ] = None,
+    repeat: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Run the profile this many times (each against a fresh embedded mock) into "
+            "one set directory; the report pools them and says how many runs agree.",
+        ),
+    ] = 1,
 ) -> None:
     """Run a profile against the target (or the embedded mock) and write the report."""
     options = RunOptions(
@@ -105,7 +113,7 @@ def run(
         accounts_file=accounts_file,
         api_workers=api_workers,
     )
-    run_dir = run_load(options, Console())
+    run_dir = run_repeats(options, repeat, Console())
     report_cli.report(run_dir, slo=slo, out=None, fail_on_slo=fail_on_slo)
 
 

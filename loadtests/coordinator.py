@@ -41,7 +41,7 @@ from loadtests.profiles import ProfileError, RequestClass, Timeline
 from loadtests.progress import Progress, write_progress
 from loadtests.results import PROFILE_FILE, ResultsError, finish_run, start_run
 from loadtests.sampler import start_sampling
-from loadtests.sizing import ClassFeedback, CrowdPlanner
+from loadtests.sizing import ClassFeedback, CrowdPlanner, ScheduleLag, schedule_lag
 from loadtests.staleness import READS, STALE_READS
 from loadtests.users.context import Shipment, context_of
 
@@ -223,7 +223,7 @@ class Coordinator:
         self._greenlets = [
             gevent.spawn(self._driver.run),
             gevent.spawn(self._keep_progress),
-            *start_sampling(plan, self._runner_cpu),
+            *start_sampling(plan, self._runner_cpu, self._schedule_lag),
         ]
         return self.run
 
@@ -235,6 +235,13 @@ class Coordinator:
             return {client.id: float(client.cpu_usage) for client in master.clients.all}
         runner = self._env.runner
         return {} if runner is None else {LOCAL: float(runner.current_cpu_usage)}
+
+    def _schedule_lag(self) -> ScheduleLag:
+        """How far the load is behind its schedule, as the generators last reported."""
+        run = self.run
+        if run is None:
+            return ScheduleLag(0.0, 0.0)
+        return schedule_lag(run.feedback(), run.planner.counts)
 
     def collect(self) -> None:
         """Take what a local run's own users measured since the last time."""

@@ -24,9 +24,19 @@ import psutil  # type: ignore[import-untyped]
 
 from loadtests.profiles import Timeline
 from loadtests.results import GeneratorSample
+from loadtests.sizing import ScheduleLag
+
+GENERATOR_LAG_TOLERANCE_S = 1.0
+"""Seconds the load may fall behind its schedule with senders free before a step counts as the
+generator's limit rather than the venue's: a few scheduling hiccups are noise, a second is a
+generator short of CPU."""
+LAG_TOLERANCE_SETTING = "generator_lag_tolerance"
+"""The key settings.json records the run's tolerance under."""
 
 RunnerCpu = Callable[[], Mapping[str, float]]
 """Each load-generating runner's CPU as Locust last measured it, by runner."""
+Lag = Callable[[], ScheduleLag]
+"""How far the load is behind its schedule now, waiting on the target or with senders free."""
 
 
 def host_cpu() -> float:
@@ -39,13 +49,21 @@ class GeneratorGauge:
     """Takes the load machine's samples; make it in the thread (or greenlet) that takes them,
     before the first, so that sample's host CPU covers the time since rather than nothing."""
 
-    def __init__(self, runner_cpu: RunnerCpu) -> None:
+    def __init__(self, runner_cpu: RunnerCpu, lag: Lag) -> None:
         self._runner_cpu = runner_cpu
+        self._lag = lag
         host_cpu()
 
     def sample(self, at: float) -> GeneratorSample:
         """The sample of run second `at`, read now."""
-        return GeneratorSample(at=at, host_cpu=host_cpu(), runner_cpu=dict(self._runner_cpu()))
+        lag = self._lag()
+        return GeneratorSample(
+            at=at,
+            host_cpu=host_cpu(),
+            runner_cpu=dict(self._runner_cpu()),
+            behind_waiting_s=lag.waiting_s,
+            behind_free_s=lag.free_s,
+        )
 
 
 class StepPeaks(NamedTuple):
@@ -54,6 +72,10 @@ class StepPeaks(NamedTuple):
     runner_cpu: float | None
     """The highest CPU any one runner reported."""
     host_cpu: float | None
+    behind_free_s: float | None = None
+    """The furthest the load fell behind with senders free."""
+    behind_waiting_s: float | None = None
+    """The furthest it fell behind with senders waiting on the target."""
 
 
 def step_peaks(samples: Sequence[GeneratorSample], timeline: Timeline) -> list[StepPeaks]:
@@ -77,6 +99,8 @@ def step_peaks(samples: Sequence[GeneratorSample], timeline: Timeline) -> list[S
                     (cpu for sample in during for cpu in sample.runner_cpu.values()), default=None
                 ),
                 host_cpu=max((sample.host_cpu for sample in during), default=None),
+                behind_free_s=max((sample.behind_free_s for sample in during), default=None),
+                behind_waiting_s=max((sample.behind_waiting_s for sample in during), default=None),
             )
         )
     return peaks

@@ -29,6 +29,7 @@ from loadtests.accounts import (
     seeded_accounts,
     split_probes,
 )
+from loadtests.hostload import GENERATOR_LAG_TOLERANCE_S
 from loadtests.profiles import PerClass, Profile, RequestClass, Timeline, load_profile
 from loadtests.results import LOCUST_CSV_PREFIX
 from loadtests.users.retry import RetryMode
@@ -69,6 +70,9 @@ class HarnessOptions(BaseModel):
     api_workers: int | None = Field(default=None, ge=1)
     """API worker processes serving the target, when known: recorded, not acted on, so that
     `stampede report --scale-out` can place runs at several counts on one curve."""
+    generator_lag_tolerance: float = Field(default=GENERATOR_LAG_TOLERANCE_S, gt=0)
+    """Seconds the load may fall behind its schedule while senders are free before the report
+    calls a step's latency and timeouts the generator's, not the venue's: recorded, for it."""
 
     @field_validator(
         "time_scale", "run_dir", "accounts_file", "ws_host", "admin_token", mode="before"
@@ -176,6 +180,12 @@ def register(parser: Any) -> None:
         "API worker processes serving the target, recorded with the results for a scale-out "
         "fit over runs (`stampede report --scale-out`).",
         type=int,
+    )
+    add(
+        "--generator-lag-tolerance",
+        "Seconds the load may fall behind schedule with senders free (the generator short of "
+        "CPU) before the report calls a step's latency and timeouts inconclusive.",
+        type=float,
     )
 
 

@@ -219,6 +219,11 @@ class GeneratorSample(BaseModel):
     runner_cpu: dict[str, float]
     """Each load-generating Locust process's CPU as Locust last measured it (100 is one core
     busy), by worker id, or "local" for a run's only process."""
+    behind_waiting_s: float = 0.0
+    """How far the load was behind its schedule while most senders waited on the target."""
+    behind_free_s: float = 0.0
+    """How far it was behind while senders were free: the generator's own lag. Both default
+    to 0 so generator samples written before they were taken read back."""
 
 
 _Sample = TypeVar("_Sample", MarketSample, GeneratorSample)

@@ -10,6 +10,7 @@ and still leaves a usable, partial run directory.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -39,6 +40,7 @@ from loadtests.driver import AUDIT
 from loadtests.profiles import ProfileError, load_profile
 from loadtests.progress import Progress as RunProgress
 from loadtests.progress import read_progress
+from loadtests.run_set import run_directory
 
 LOCUSTFILE = Path(loadtests.__file__).parent / "locustfile.py"
 ACCOUNTS_FILE = "accounts.json"
@@ -224,6 +226,18 @@ def run_load(options: RunOptions, console: Console) -> Path:
             locust.wait(timeout=60)
         if locust.returncode not in (0, 1):
             console.print(f"[red]locust exited with {locust.returncode}; see {log.name}")
+    return options.out
+
+
+def run_repeats(options: RunOptions, repeat: int, console: Console) -> Path:
+    """Run the profile `repeat` times into one set of runs at `options.out` (see `run_set.py`),
+    each against a fresh embedded mock (or the same target); return the set's directory. Once
+    is a plain run directory."""
+    if repeat == 1:
+        return run_load(options, console)
+    for number in range(1, repeat + 1):
+        console.print(f"run {number} of {repeat}")
+        run_load(dataclasses.replace(options, out=run_directory(options.out, number)), console)
     return options.out
 
 

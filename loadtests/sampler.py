@@ -32,7 +32,7 @@ import httpx
 from gevent import Greenlet
 
 from loadtests.driver import ABSENT
-from loadtests.hostload import GeneratorGauge, RunnerCpu
+from loadtests.hostload import GeneratorGauge, Lag, RunnerCpu
 from loadtests.options import RunPlan
 from loadtests.results import MarketSample, append_generator, append_timeline
 from loadtests.users.feeds import TRUTH, StreamListener, liquidation_counts, stream_events
@@ -189,10 +189,10 @@ class MarketSampler:
         return liquidation_counts(response.json())
 
 
-def start_sampling(plan: RunPlan, runner_cpu: RunnerCpu) -> list[Greenlet]:
+def start_sampling(plan: RunPlan, runner_cpu: RunnerCpu, lag: Lag) -> list[Greenlet]:
     """The run's market sampler, its feed subscription and the load machine's sampler (reading
-    the runners' CPU from `runner_cpu`), each in a greenlet, until the timeline's end (or until
-    killed with the run's other greenlets)."""
+    the runners' CPU from `runner_cpu` and the schedule lag from `lag`), each in a greenlet,
+    until the timeline's end (or until killed with the run's other greenlets)."""
     duration = plan.timeline().duration
     feed = FeedCount()
 
@@ -211,15 +211,15 @@ def start_sampling(plan: RunPlan, runner_cpu: RunnerCpu) -> list[Greenlet]:
     return [
         gevent.spawn(listener.run),
         gevent.spawn(sampler.run),
-        gevent.spawn(_gauge, plan, runner_cpu, duration),
+        gevent.spawn(_gauge, plan, runner_cpu, lag, duration),
     ]
 
 
-def _gauge(plan: RunPlan, runner_cpu: RunnerCpu, duration: float) -> None:
+def _gauge(plan: RunPlan, runner_cpu: RunnerCpu, lag: Lag, duration: float) -> None:
     """The load machine's samples on each run second. The gauge is made here, in the greenlet
     that samples: psutil times the host's CPU from the previous call in the same thread, and
     under gevent each greenlet is a thread of its own."""
-    gauge = GeneratorGauge(runner_cpu)
+    gauge = GeneratorGauge(runner_cpu, lag)
     every_run_second(
         lambda at: append_generator(plan.run_dir, gauge.sample(at)),
         origin=plan.origin,

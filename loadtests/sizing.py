@@ -18,6 +18,7 @@ worker count and spread evenly (`spread`), never left to chance.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +29,15 @@ BUSY_SHARE = 0.8
 """Users are added only while at least this share of a class's senders wait on the target. Sends
 that fall behind while senders are free mean the generator itself is short of CPU, and more
 users would only add to its load."""
+
+
+class ScheduleLag(NamedTuple):
+    """How far behind schedule the load fell, told apart by whose fault it was."""
+
+    waiting_s: float
+    """Behind while most senders were waiting on the target: the venue is slow to answer."""
+    free_s: float
+    """Behind while senders were free: the load generator itself could not keep up."""
 
 
 class ClassFeedback(BaseModel):
@@ -44,6 +54,10 @@ class ClassFeedback(BaseModel):
     exhausted: bool = False
     """Every intended send time has been handed out."""
 
+    def senders_busy(self, users: int) -> bool:
+        """Whether most of the class's `users` senders are waiting on the target."""
+        return self.in_flight >= users * BUSY_SHARE
+
     @classmethod
     def merge(cls, parts: Iterable[ClassFeedback]) -> ClassFeedback:
         """All generators at once: the worst lag and latency, every request in flight, and
@@ -57,6 +71,23 @@ class ClassFeedback(BaseModel):
             in_flight=sum(part.in_flight for part in items),
             exhausted=all(part.exhausted for part in items),
         )
+
+
+def schedule_lag(
+    feedback: Mapping[RequestClass, ClassFeedback], users: Mapping[RequestClass, int]
+) -> ScheduleLag:
+    """The worst lag of any class, split by whether its senders were waiting on the target or
+    free: the split `CrowdPlanner.update` sizes by, kept for the report."""
+    waiting, free = 0.0, 0.0
+    for klass, report in feedback.items():
+        count = users.get(klass, 0)
+        if count == 0:
+            continue
+        if report.senders_busy(count):
+            waiting = max(waiting, report.behind_s)
+        else:
+            free = max(free, report.behind_s)
+    return ScheduleLag(waiting, free)
 
 
 def round_up(count: int, multiple: int) -> int:
@@ -112,7 +143,7 @@ class CrowdPlanner:
         behind while most of its senders wait on the target."""
         for klass, current in self.counts.items():
             report = feedback.get(klass)
-            if report is None or current == 0 or report.in_flight < current * BUSY_SHARE:
+            if report is None or current == 0 or not report.senders_busy(current):
                 continue
             rate = self._schedules[klass].rate_at(t)
             grown = self._sizing.grown(

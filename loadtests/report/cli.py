@@ -29,7 +29,13 @@ USAGE_ERROR = 2
 arguments; 1 is kept for --fail-on-slo."""
 
 RunDir = Annotated[
-    Path, typer.Argument(help="A run directory.", exists=True, file_okay=False, dir_okay=True)
+    Path,
+    typer.Argument(
+        help="A run directory, or a set of runs (stampede run --repeat).",
+        exists=True,
+        file_okay=False,
+        dir_okay=True,
+    ),
 ]
 SloFile = Annotated[
     Path | None, typer.Option(help=SLO_HELP, exists=True, file_okay=True, dir_okay=False)

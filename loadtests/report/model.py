@@ -31,6 +31,7 @@ include the load machine's own lag.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from itertools import pairwise
@@ -40,7 +41,12 @@ from typing import NamedTuple
 from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationError
 
 from loadtests.feedwatch import FEED
-from loadtests.hostload import StepPeaks, step_peaks
+from loadtests.hostload import (
+    GENERATOR_LAG_TOLERANCE_S,
+    LAG_TOLERANCE_SETTING,
+    StepPeaks,
+    step_peaks,
+)
 from loadtests.metrics import (
     ORDER_COUNT_1M,
     ORDER_COUNT_10S,
@@ -58,9 +64,18 @@ from loadtests.report.capacity import (
     fit_scale_out,
     plan_capacity,
 )
+from loadtests.report.intervals import Estimate
+from loadtests.report.judging import judge_runs
 from loadtests.report.knee import KneeStatus, Saturation, find_saturation
-from loadtests.report.slo import Bound, SloResult, SloThresholds, begins_at, evaluate
-from loadtests.report.units import measure, millis, multiple, num, rate, share
+from loadtests.report.samples import StaleShare, StepSamples, step_samples
+from loadtests.report.slo import (
+    Bound,
+    Judgement,
+    SloResult,
+    SloThresholds,
+    begins_at,
+)
+from loadtests.report.units import estimate_text, measure, millis, multiple, num, rate, share, span
 from loadtests.report.usl import UslFit
 from loadtests.results import (
     ConservationAudit,
@@ -70,6 +85,7 @@ from loadtests.results import (
     StepSummary,
     read_run,
 )
+from loadtests.run_set import is_run_set, read_set
 
 LOAD_CLASSES = (RequestClass.ORDERS, RequestClass.QUERIES)
 """The classes the load axis counts: those a surge multiplies."""
@@ -162,14 +178,24 @@ class StepLoad(BaseModel):
     host_cpu: float | None = None
     """The load machine's highest CPU (percent of every core) during the step. Both are None
     where not sampled; the defaults keep a report.json written before they were readable."""
+    behind_free_s: float | None = None
+    """The furthest the load fell behind its schedule with senders free (the generator's own
+    lag); None where not sampled."""
+    behind_waiting_s: float | None = None
+    """The furthest it fell behind with most senders waiting on the target (the venue's)."""
+    generator_bound: bool = False
+    """Whether the load generator, not the venue, was the limit: its CPU near saturation, or
+    behind with senders free by more than the run's tolerance. Latency and timeout verdicts
+    there are inconclusive."""
 
     @property
     def load_machine_busy(self) -> bool:
         """Whether the load machine came near saturation in this step."""
-        return any(
-            cpu is not None and cpu >= LOAD_MACHINE_BUSY_PCT
-            for cpu in (self.host_cpu, self.generator_cpu)
-        )
+        return _cpu_busy(self.host_cpu, self.generator_cpu)
+
+
+def _cpu_busy(*cpus: float | None) -> bool:
+    return any(cpu is not None and cpu >= LOAD_MACHINE_BUSY_PCT for cpu in cpus)
 
 
 class RateLimits(BaseModel):
@@ -193,12 +219,19 @@ class SloVerdict(BaseModel):
     bound: Bound
     threshold: float
     begins_at: int | None
-    """Index of the first step over the threshold; None when none was."""
+    """Index of the first step that broke it (its interval wholly beyond the threshold); None
+    when none did."""
     value: float | None
     """The value at `begins_at`."""
     worst: float | None
     """None when no step measured it."""
     line: str
+    judgements: tuple[Judgement, ...] = ()
+    """Every step's verdict; the default keeps a report.json written before them readable."""
+    estimates: tuple[Estimate | None, ...] = ()
+    """Every step's value with its 95% interval; None where not measured."""
+    runs_begin_at: tuple[int | None, ...] = ()
+    """For a set of runs, where each run alone found it beginning; empty for one run."""
 
     @property
     def broken(self) -> bool:
@@ -259,7 +292,10 @@ class Report(BaseModel):
     model_config = _FROZEN
 
     run: str
-    """The run directory's name."""
+    """The run directory's name (the set's, for a set of runs)."""
+    runs: tuple[str, ...] = ()
+    """For a set of runs, each run's directory name; the SLO verdicts pool them all. Empty for
+    one run; the default keeps a report.json written before sets readable."""
     profile: Profile
     settings: dict[str, JsonValue]
     ramp: bool
@@ -271,6 +307,11 @@ class Report(BaseModel):
     """Every step's liquidation-feed row, all symbols; None where the feed saw nothing."""
     metrics: dict[str, tuple[float | None, ...]]
     """The per-step series the SLOs judge, keyed by objective metric."""
+    staleness: tuple[tuple[StaleShare, ...], ...] = ()
+    """Per step, the share of probe reads stale by more than 0, 100 ms, 1 s and 10 s (empty
+    without probe reads); the default keeps a report.json written before it readable."""
+    stale_tolerance_ms: float | None = None
+    """The age beyond which a stale read counts against the staleness SLO."""
     verdicts: tuple[SloVerdict, ...]
     saturation: Saturation | None
     capacity: CapacityPlan | None
@@ -324,15 +365,18 @@ def load_report(
     surge: Surge = OCTOBER_2025,
     scale_out: Sequence[Path] = (),
 ) -> Report:
-    """The report of the run in `directory`, judged by the shipped SLOs with `slo` laid over;
-    `scale_out` names runs of a step ramp at other API worker counts to size the surge in
-    workers with."""
-    return build_report(
-        read_run(directory),
+    """The report of the run in `directory` (or of the set of runs there, pooled), judged by
+    the shipped SLOs with `slo` laid over; `scale_out` names runs of a step ramp at other API
+    worker counts to size the surge in workers with."""
+    first, *repeats = read_set(directory) if is_run_set(directory) else (read_run(directory),)
+    report = build_report(
+        first,
         SloThresholds.load(slo),
         surge=surge,
         scale_out=[read_run(other) for other in scale_out],
+        repeats=repeats,
     )
+    return report.model_copy(update={"run": directory.name}) if repeats else report
 
 
 def build_report(
@@ -341,9 +385,14 @@ def build_report(
     *,
     surge: Surge = OCTOBER_2025,
     scale_out: Sequence[RunResult] = (),
+    repeats: Sequence[RunResult] = (),
 ) -> Report:
     """Judge a run read back from its directory against `thresholds`, and size it for `surge`,
     in API workers too when `scale_out` holds runs at other worker counts.
+
+    `repeats` are further runs of the same profile: the SLO verdicts pool every run's samples,
+    and say where each run alone found each objective beginning; the load, latency and feed
+    tables are the first run's.
 
     Raises `ResultsError` when steps.jsonl lacks a request class's row for a step: a run that
     finished writes one for every step, measured or not. Raises `ValueError`, naming the run,
@@ -357,12 +406,27 @@ def build_report(
     if scale_out:
         others = [(other, _load_axis(other).saturation) for other in scale_out]
         scale_out_runs, usl = _scale_out([(run, saturation), *others])
-    metrics = _slo_metrics(classes, feed)
-    evaluation = evaluate(
-        thresholds, metrics, [s.multiple for s in steps], [s.offered_rate for s in steps]
+    judged = judge_runs(
+        thresholds,
+        lambda samples: _slo_estimates(samples, thresholds),
+        [step_samples(one) for one in (run, *repeats)],
+        [
+            [step.generator_bound for step in loads]
+            for loads in (steps, *(_load_axis(other).steps for other in repeats))
+        ],
+        [s.multiple for s in steps],
+        [s.offered_rate for s in steps],
     )
+    evaluation = judged.evaluation
+    metrics = {
+        metric: tuple(None if value is None else value.value for value in values)
+        for metric, values in judged.estimates.items()
+    }
     words = _Words(steps, classes, ramp)
-    verdicts = tuple(_verdict(words, result) for result in evaluation.results)
+    verdicts = tuple(
+        _verdict(words, result, thresholds, judged.runs_begin_at(index))
+        for index, result in enumerate(evaluation.results)
+    )
     capacity = None
     if saturation is not None:
         capacity = plan_capacity(saturation, baseline, surge=surge, slos=evaluation, usl=usl)
@@ -387,6 +451,7 @@ def build_report(
     )
     return Report(
         run=run.directory.name,
+        runs=tuple(one.directory.name for one in (run, *repeats)) if repeats else (),
         profile=run.profile,
         settings=run.settings,
         ramp=ramp,
@@ -394,6 +459,8 @@ def build_report(
         classes=classes,
         feed=feed,
         metrics=metrics,
+        staleness=tuple(step.stale_shape() for step in judged.samples),
+        stale_tolerance_ms=thresholds.stale_tolerance_ms,
         verdicts=verdicts,
         saturation=saturation,
         capacity=capacity,
@@ -436,8 +503,12 @@ def _load_axis(run: RunResult) -> _LoadAxis:
     offered = [sum(_offered(classes[k][i]) for k in LOAD_CLASSES) for i in range(count)]
     ramp = len(offered) > 1 and all(later > earlier for earlier, later in pairwise(offered))
     peaks = step_peaks(run.generator, run.profile.timeline())
+    tolerance = run.settings.get(LAG_TOLERANCE_SETTING)
+    lag_tolerance = (
+        float(tolerance) if isinstance(tolerance, int | float) else GENERATOR_LAG_TOLERANCE_S
+    )
     steps = tuple(
-        _step(index, classes, offered[index], baseline, ramp, peaks[index])
+        _step(index, classes, offered[index], baseline, ramp, peaks[index], lag_tolerance)
         for index in range(count)
     )
     saturation = find_saturation(offered, [s.served_rate for s in steps]) if ramp else None
@@ -511,6 +582,7 @@ def _step(
     baseline: Baseline,
     ramp: bool,
     peaks: StepPeaks,
+    lag_tolerance: float,
 ) -> StepLoad:
     rows = [classes[klass][index] for klass in LOAD_CLASSES]
     first = rows[0]
@@ -526,6 +598,12 @@ def _step(
         served_rate=served / (first.end - first.start),
         generator_cpu=peaks.runner_cpu,
         host_cpu=peaks.host_cpu,
+        behind_free_s=peaks.behind_free_s,
+        behind_waiting_s=peaks.behind_waiting_s,
+        generator_bound=(
+            _cpu_busy(peaks.host_cpu, peaks.runner_cpu)
+            or (peaks.behind_free_s or 0.0) > lag_tolerance
+        ),
     )
 
 
@@ -557,22 +635,22 @@ def _share(rows: Sequence[StepSummary], outcomes: Sequence[Outcome]) -> float | 
     return sum(row.outcomes[outcome] for row in rows for outcome in outcomes) / requests
 
 
-def _slo_metrics(
-    classes: dict[RequestClass, tuple[StepSummary, ...]], feed: Sequence[StepSummary | None]
-) -> dict[str, tuple[float | None, ...]]:
-    orders, queries = classes[RequestClass.ORDERS], classes[RequestClass.QUERIES]
-    every = by_step(classes)
-    return {
-        "order_latency_p99_ms": tuple(_p99(row.corrected_ms) for row in orders),
-        "query_latency_p99_ms": tuple(_p99(row.corrected_ms) for row in queries),
-        "timeout_rate": tuple(_share(rows, TIMED_OUT) for rows in every),
-        "stale_read_rate": tuple(row.stale_rate for row in queries),
-        "stale_age_p99_ms": tuple(_p99(row.stale_age_ms) for row in queries),
-        "rate_limited_rate": tuple(_share(rows, RATE_LIMITED) for rows in every),
-        "feed_lag_p99_ms": tuple(None if row is None else _p99(row.feed_lag_ms) for row in feed),
-        "feed_completeness": tuple(None if row is None else row.completeness for row in feed),
-        "error_rate": tuple(_share(rows, ERRORS) for rows in every),
+def _slo_estimates(
+    samples: Sequence[StepSamples], thresholds: SloThresholds
+) -> dict[str, tuple[Estimate | None, ...]]:
+    """Every objective's value per step, with its 95% interval."""
+    judged: dict[str, Callable[[StepSamples], Estimate | None]] = {
+        "order_latency_p99_ms": lambda step: step.p99_ms(RequestClass.ORDERS),
+        "query_latency_p99_ms": lambda step: step.p99_ms(RequestClass.QUERIES),
+        "timeout_rate": lambda step: step.share(TIMED_OUT),
+        "stale_read_rate": lambda step: step.stale_beyond(thresholds.stale_tolerance_ms),
+        "stale_age_p99_ms": StepSamples.stale_age_p99_ms,
+        "rate_limited_rate": lambda step: step.share(RATE_LIMITED),
+        "feed_lag_p99_ms": StepSamples.feed_lag_p99_ms,
+        "feed_completeness": StepSamples.feed_completeness,
+        "error_rate": lambda step: step.share(ERRORS),
     }
+    return {metric: tuple(map(value, samples)) for metric, value in judged.items()}
 
 
 def _rate_limits(settings: dict[str, JsonValue]) -> RateLimits:
@@ -622,6 +700,25 @@ class _Words:
         whose = "the baseline" if klass is None else klass.value.replace("_", " ")
         return f"in {step.name} ({multiple(load)} {whose}, {rate(offered, unit)})"
 
+    def where(self, index: int) -> str:
+        """Step `index` in short: "at 20×", "in waterfall"."""
+        step = self.steps[index]
+        return f"at {step.label}" if self.ramp else f"in {step.name}"
+
+    def generator_limit(self, index: int) -> str:
+        """Why the load generator, not the venue, limited step `index`'s measurements: "the
+        load generator was CPU-bound (94%) and fell 2.1 s behind with free senders"."""
+        step = self.steps[index]
+        busiest = max(
+            (cpu for cpu in (step.host_cpu, step.generator_cpu) if cpu is not None), default=None
+        )
+        reasons = []
+        if busiest is not None and busiest >= LOAD_MACHINE_BUSY_PCT:
+            reasons.append(f"was CPU-bound ({cpu(busiest)})")
+        if step.behind_free_s:
+            reasons.append(f"fell {millis(step.behind_free_s * 1000)} behind with free senders")
+        return f"the load generator {' and '.join(reasons)}; give it more cores or workers"
+
     def highest(self) -> str:
         top = max(self.steps, key=lambda step: step.multiple)
         if self.ramp:
@@ -629,21 +726,14 @@ class _Words:
         return f"in any phase (up to {multiple(top.multiple)} the baseline, in {top.name})"
 
 
-def _verdict(words: _Words, result: SloResult) -> SloVerdict:
+def _verdict(
+    words: _Words,
+    result: SloResult,
+    thresholds: SloThresholds,
+    runs_begin_at: tuple[int | None, ...] = (),
+) -> SloVerdict:
     objective = result.objective
-    wording = _WORDING[objective.metric]
     breach = result.breach
-    if breach is not None:
-        over = "over" if objective.bound is Bound.CEILING else "under"
-        line = (
-            f"{wording.subject} {wording.verb} {words.at(breach.step.index, wording.klass)}: "
-            f"{measure(breach.value, objective.unit)}, {over} the "
-            f"{measure(result.threshold, objective.unit)} SLO"
-        )
-    elif result.measured:
-        line = f"{wording.subject}: not reached {words.highest()}"
-    else:
-        line = f"{wording.subject}: not measured in this run"
     return SloVerdict(
         metric=objective.metric,
         label=objective.label,
@@ -651,10 +741,75 @@ def _verdict(words: _Words, result: SloResult) -> SloVerdict:
         bound=objective.bound,
         threshold=result.threshold,
         begins_at=None if breach is None else breach.step.index,
-        value=None if breach is None else breach.value,
+        value=None if breach is None else breach.value.value,
         worst=result.worst,
-        line=line,
+        line=_verdict_line(words, result, thresholds) + _agreement(words, runs_begin_at),
+        judgements=result.judgements,
+        estimates=result.estimates,
+        runs_begin_at=runs_begin_at,
     )
+
+
+def _agreement(words: _Words, runs_begin_at: Sequence[int | None]) -> str:
+    """Where the runs of a set, each alone, found an objective beginning, and how many agree:
+    "; each run alone: 50× in 2 of 3, 20× in 1 of 3"; nothing for one run."""
+    if not runs_begin_at:
+        return ""
+    total = len(runs_begin_at)
+    found = Counter(runs_begin_at).most_common()
+    places = ", ".join(
+        f"{'not reached' if index is None else words.steps[index].label} in {count} of {total}"
+        for index, count in found
+    )
+    return f"; each run alone: {places}"
+
+
+def _verdict_line(words: _Words, result: SloResult, thresholds: SloThresholds) -> str:
+    """The objective in a sentence: where it broke, else where it was inconclusive or
+    borderline, else that it held, with any earlier step that kept it from a plain answer."""
+    objective = result.objective
+    wording = _WORDING[objective.metric]
+    if objective.metric == "stale_read_rate":
+        tolerance = millis(thresholds.stale_tolerance_ms)
+        wording = wording._replace(subject=f"{wording.subject} (older than {tolerance})")
+    slo = f"the {measure(result.threshold, objective.unit)} SLO"
+    inconclusive = result.first(Judgement.INCONCLUSIVE)
+    borderline = result.first(Judgement.BORDERLINE)
+    breach = result.breach
+    if breach is not None:
+        over = "over" if objective.bound is Bound.CEILING else "under"
+        value = breach.value
+        line = (
+            f"{wording.subject} {wording.verb} {words.at(breach.step.index, wording.klass)}: "
+            f"{estimate_text(value.value, value.low, value.high, objective.unit)}, {over} {slo}"
+        )
+        if inconclusive is not None:
+            line += f"; inconclusive earlier, {words.where(inconclusive)}"
+        elif borderline is not None:
+            line += f"; borderline earlier, {_borderline(words, result, borderline)}"
+        return line
+    if inconclusive is not None:
+        return (
+            f"{wording.subject} inconclusive {words.at(inconclusive, wording.klass)}: "
+            f"{words.generator_limit(inconclusive)}"
+        )
+    if borderline is not None:
+        return (
+            f"{wording.subject}: borderline {_borderline(words, result, borderline)}, "
+            f"around {slo}; not broken {words.highest()}"
+        )
+    if not result.measured:
+        return f"{wording.subject}: not measured in this run"
+    if Judgement.HOLDS not in result.judgements:
+        return f"{wording.subject}: too few samples to judge {words.highest()}"
+    return f"{wording.subject}: not reached {words.highest()}"
+
+
+def _borderline(words: _Words, result: SloResult, index: int) -> str:
+    """ "in waterfall: 0.7-1.6%": the step and its interval."""
+    estimate = result.estimates[index]
+    assert estimate is not None  # a borderline step measured it
+    return f"{words.where(index)}: {span(estimate.low, estimate.high, result.objective.unit)}"
 
 
 def _bottlenecks(
@@ -829,10 +984,10 @@ def _scale_out_line(plan: CapacityPlan | None) -> tuple[str, ...]:
 
 
 def _load_machine_line(words: _Words) -> tuple[str, ...]:
-    """The caution where the load machine came near saturation, naming the first such step
-    (and its figures, or the highest over several); none when it never did or was not
-    sampled."""
-    busy = [step for step in words.steps if step.load_machine_busy]
+    """The caution where the load generator was the limit (its machine near saturation, or
+    behind with free senders), naming the first such step (and its figures, or the highest
+    over several); none when it never was or was not sampled."""
+    busy = [step for step in words.steps if step.generator_bound]
     if not busy:
         return ()
     first = busy[0]
@@ -844,15 +999,19 @@ def _load_machine_line(words: _Words) -> tuple[str, ...]:
         ("host CPU", [step.host_cpu for step in busy]),
         ("load generator", [step.generator_cpu for step in busy]),
     )
-    figures = ", ".join(
+    figures = [
         f"{what} {up_to}{cpu(max(seen))}"
         for what, values in measured
         if (seen := [value for value in values if value is not None])
-    )
+    ]
+    behind = max((step.behind_free_s or 0.0 for step in busy), default=0.0)
+    if behind:
+        figures.append(f"{up_to}{millis(behind * 1000)} behind with free senders")
     return (
-        f"Load machine saturated {words.at(first.index)}{also}: {figures}; latency and "
-        "timeouts there include the load machine's own lag; run the load from more cores or "
-        "machines (--processes, distributed workers)",
+        f"Load generator was the limit {words.at(first.index)}{also}: {', '.join(figures)}; "
+        "latency and timeouts there are inconclusive, the load machine's own lag as much as "
+        "the venue's; run the load from more cores or machines (--processes, distributed "
+        "workers)",
     )
 
 

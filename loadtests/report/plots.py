@@ -76,6 +76,7 @@ OUTCOME_COLORS = {
     Outcome.CONNECTION_ERROR: "#4c78a8",
     Outcome.OTHER: "#79706e",
 }
+GENERATOR_BAND = "#7f7f7f"
 SYMBOL_COLORS = ("#f58518", "#4c78a8", "#54a24b", "#b279a2")
 PRICE_DASHES = {PriceKind.LAST: "solid", PriceKind.MARK: "dash", PriceKind.INDEX: "dot"}
 CASCADE_ROWS = ("load", "prices: move from the first sample", "liquidations per second")
@@ -263,6 +264,7 @@ def latency_figure(report: Report) -> go.Figure:
             _level(figure, labels, threshold, f"SLO p99 {millis(threshold)}", row=1, col=col)
     figure.update_yaxes(title_text="ms", col=1)
     figure.update_yaxes(LOG_AXIS)
+    _generator_bands(figure, report)
     return _layout(figure, "Latency per class: corrected (solid) vs raw (dashed)")
 
 
@@ -285,6 +287,7 @@ def errors_figure(report: Report) -> go.Figure:
             customdata=counts,
             hovertemplate="%{customdata} requests (%{y:.2%})",
         )
+    _generator_bands(figure, report)
     return _layout(
         figure,
         "Requests that did not succeed, by kind (all classes)",
@@ -560,6 +563,24 @@ def _level(
 
 def _labels(report: Report) -> list[str]:
     return [step.label for step in report.steps]
+
+
+def _generator_bands(figure: go.Figure, report: Report) -> None:
+    """Shade the steps where the load generator was the limit: what the figure shows there is
+    the generator's lag as much as the venue's."""
+    for step in report.steps:
+        if step.generator_bound:
+            figure.add_vrect(
+                x0=step.index - 0.5,
+                x1=step.index + 0.5,
+                fillcolor=GENERATOR_BAND,
+                opacity=0.15,
+                line_width=0,
+                annotation_text="generator-bound",
+                annotation_position="top left",
+                row="all",
+                col="all",
+            )
 
 
 def _layout(

@@ -37,9 +37,9 @@ from loadtests.report.plots import (
     throughput_figure,
     timeline_figure,
 )
-from loadtests.report.slo import Bound
 from loadtests.report.tables import Table
-from loadtests.report.units import measure, millis, multiple, num, rate, share
+from loadtests.report.units import millis, multiple, num, rate, share
+from loadtests.report.verdict_tables import marked, slo_table, staleness_table, steps_table
 from loadtests.results import StepSummary
 
 HTML_FILE = "report.html"
@@ -58,6 +58,7 @@ LOAD_COLUMNS = (
     "",
     "host CPU",
     "generator CPU",
+    "behind, senders free",
 )
 """The load machine's columns last: they qualify the step's figures rather than add to them."""
 CLASS_COLUMNS = (
@@ -230,7 +231,8 @@ def sections(report: Report, *, draw: bool = True) -> list[Section]:
 
     found = [
         Section(
-            "SLOs: where each one begins to break", (Text(_slo_note(report)), slo_table(report))
+            "SLOs: where each one begins to break",
+            (Text(_slo_note(report)), slo_table(report), steps_table(report)),
         ),
         Section(
             "Load and saturation",
@@ -247,7 +249,8 @@ def sections(report: Report, *, draw: bool = True) -> list[Section]:
         ),
     ]
     if report.measured_staleness:
-        found.append(Section("Stale position reads", plots(staleness_figure)))
+        shape = (staleness_table(report),) if report.staleness else ()
+        found.append(Section("Stale position reads", (*plots(staleness_figure), *shape)))
     found.append(
         Section("Liquidation feed", (*plots(feed_figure), feed_table(report)))
         if report.measured_feed
@@ -277,30 +280,14 @@ def _timeline_section(
 def _slo_note(report: Report) -> str:
     where = "the step" if report.ramp else "the phase"
     return (
-        f"Each objective is judged step by step; it begins to break at {where} whose value "
-        "first crosses its threshold. Latency is measured from each request's intended send "
-        "time (corrected). Req/s count orders and position queries."
+        f"Each objective is judged step by step by its value's 95% interval: {where} breaks it "
+        "when the whole interval lies beyond the threshold, is borderline when the interval "
+        "straddles it, and has too few samples when it is within as far as measured but the "
+        "samples cannot show it. It begins to break at the first step that breaks it. Where "
+        "the load generator was the limit, latency and timeouts are inconclusive, not the "
+        "venue's failure. Latency is measured from each request's intended send time "
+        "(corrected). Req/s count orders and position queries."
     )
-
-
-def slo_table(report: Report) -> Table:
-    rows = []
-    for verdict in report.verdicts:
-        sign = "≤" if verdict.bound is Bound.CEILING else "≥"
-        if verdict.begins_at is not None:
-            begins = report.steps[verdict.begins_at].label
-        else:
-            begins = "not reached" if verdict.measured else "not measured"
-        rows.append(
-            (
-                verdict.label,
-                f"{sign} {measure(verdict.threshold, verdict.unit)}",
-                begins,
-                NONE if verdict.value is None else measure(verdict.value, verdict.unit),
-                NONE if verdict.worst is None else measure(verdict.worst, verdict.unit),
-            )
-        )
-    return Table("SLO verdicts", ("objective", "SLO", "begins at", "there", "worst"), tuple(rows))
 
 
 def load_table(report: Report) -> Table:
@@ -314,7 +301,7 @@ def load_table(report: Report) -> Table:
     rows = tuple(
         (
             str(step.index),
-            step.name,
+            marked(report, step.index, step.name),
             multiple(step.multiple),
             num(step.offered_rate),
             num(step.served_rate),
@@ -322,6 +309,7 @@ def load_table(report: Report) -> Table:
             marks.get(step.index, ""),
             _opt(step.host_cpu, cpu),
             _opt(step.generator_cpu, cpu),
+            _opt(step.behind_free_s, lambda seconds: millis(seconds * 1000)),
         )
         for step in report.steps
     )
@@ -338,7 +326,10 @@ def _load_machine_note(report: Report) -> tuple[Block, ...]:
             "included where it runs there; generator CPU: the busiest Locust runner process's, "
             "as Locust measures it (100% is one core; over 10 s, so it lags the load, and 0 in "
             f"a runner's first 20 s). At {cpu(LOAD_MACHINE_BUSY_PCT)} or more, a step's latency "
-            "and timeouts include the load machine's own lag."
+            "and timeouts include the load machine's own lag. Behind, senders free: how far the "
+            "load fell behind its schedule while its senders were not waiting on the target, "
+            "the generator's own lag. A step marked (generator-bound) was either; its latency "
+            "and timeout verdicts are inconclusive."
         ),
     )
 
@@ -422,7 +413,7 @@ def class_table(report: Report, klass: RequestClass) -> Table:
     for row in report.classes[klass]:
         cells = [
             str(row.index),
-            row.step,
+            marked(report, row.index, row.step),
             _opt(row.offered_rate, num),
             _opt(row.achieved_rate, num),
             *_latency(row.corrected_ms),
@@ -461,7 +452,7 @@ def feed_table(report: Report) -> Table:
     rows = tuple(
         (
             str(row.index),
-            row.step,
+            marked(report, row.index, row.step),
             num(row.feed_events),
             num(row.liquidations),
             _opt(row.completeness, share),
@@ -488,7 +479,7 @@ def rate_limit_table(report: Report) -> Table:
     rows = tuple(
         (
             str(step.index),
-            step.name,
+            marked(report, step.index, step.name),
             *(_opt(report.rate_limit_usage[name][step.index], share) for name in names),
             _opt(refused[step.index], share),
         )

@@ -2,8 +2,14 @@
 
 The thresholds live in YAML (the shipped defaults in `loadtests/slo.yaml`; a user's file only
 names what it changes). Each objective watches one per-step metric, keyed by the same name as
-its threshold; `OBJECTIVES` says which way each one breaks. "Timeouts begin at 12x" in the
-report is the first step whose timeout rate crosses its threshold.
+its threshold; `OBJECTIVES` says which way each one breaks.
+
+Each step's value comes with its 95% interval (`intervals.py`), and the step is judged by where
+the interval lies: it *breaks* when the whole interval is beyond the threshold, is *borderline*
+when it straddles it, *holds* when it is wholly within, and has *too few samples* when it is
+within as far as measured but the samples could not show it. "Timeouts begin at 12x" in the
+report is the first step that breaks, so a run repeated names the same step unless one near it
+was borderline, and says so.
 
 A step with no measurement (None or NaN: no liquidations to complete, no stale reads to age)
 neither breaks an objective nor holds it; an objective with no measurement at any step is
@@ -23,6 +29,8 @@ from typing import TypeGuard
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from loadtests.report.intervals import Estimate, wilson
+
 
 class Bound(StrEnum):
     CEILING = "ceiling"
@@ -38,12 +46,17 @@ class Objective:
     label: str
     unit: str
     bound: Bound
+    generator_sensitive: bool = False
+    """Whether a load generator that falls behind inflates it (latency, timeouts): where the
+    generator was the limit, such an objective is not judged against the venue."""
 
 
 OBJECTIVES: tuple[Objective, ...] = (
-    Objective("order_latency_p99_ms", "order latency p99 (corrected)", "ms", Bound.CEILING),
-    Objective("query_latency_p99_ms", "query latency p99 (corrected)", "ms", Bound.CEILING),
-    Objective("timeout_rate", "timeouts (408 / -1007, -1021, no answer)", "share", Bound.CEILING),
+    Objective("order_latency_p99_ms", "order latency p99 (corrected)", "ms", Bound.CEILING, True),
+    Objective("query_latency_p99_ms", "query latency p99 (corrected)", "ms", Bound.CEILING, True),
+    Objective(
+        "timeout_rate", "timeouts (408 / -1007, -1021, no answer)", "share", Bound.CEILING, True
+    ),
     Objective("stale_read_rate", "stale position reads", "share", Bound.CEILING),
     Objective("stale_age_p99_ms", "stale read age p99", "ms", Bound.CEILING),
     Objective("rate_limited_rate", "rate limiting (429 + 418)", "share", Bound.CEILING),
@@ -71,7 +84,16 @@ class SloThresholds(BaseModel):
         "deadline), -1021 (the request's recvWindow), or no answer before the client gave up.",
     )
     stale_read_rate: float = Field(
-        ge=0, le=1, description="Share of position reads missing a fill acknowledged before them."
+        ge=0,
+        le=1,
+        description="Share of position reads missing a fill acknowledged more than "
+        "stale_tolerance_ms before them.",
+    )
+    stale_tolerance_ms: float = Field(
+        ge=0,
+        description="How old a missing fill may be before a read counts as stale for "
+        "stale_read_rate: a read that outruns the projector by microseconds is information, "
+        "not an outage.",
     )
     stale_age_p99_ms: float = Field(
         gt=0, description="p99 age of stale reads: read send time − ack of oldest missing fill."
@@ -118,21 +140,44 @@ class Step:
     offered_rate: float
 
 
+class Judgement(StrEnum):
+    """One step's verdict on one objective, from its value's 95% interval."""
+
+    BREAKS = "breaks"
+    """The whole interval lies beyond the threshold."""
+    BORDERLINE = "borderline"
+    """The interval straddles the threshold."""
+    HOLDS = "holds"
+    """The whole interval lies within the threshold."""
+    TOO_FEW = "too few samples"
+    """Within the threshold as far as measured, but too few samples to show it: a p99 whose
+    interval has no upper end, or a share whose interval would straddle the threshold even
+    had none of its samples failed."""
+    INCONCLUSIVE = "inconclusive"
+    """It would break or be borderline, but the load generator was the limit there, so the
+    measurement is its own as much as the venue's."""
+    UNMEASURED = "not measured"
+
+
 @dataclass(frozen=True, slots=True)
 class Breach:
     """Where an objective first broke: the step and the value measured there."""
 
     objective: Objective
     step: Step
-    value: float
+    value: Estimate
 
 
 @dataclass(frozen=True, slots=True)
 class SloResult:
     objective: Objective
     threshold: float
+    judgements: tuple[Judgement, ...]
+    """One per step."""
+    estimates: tuple[Estimate | None, ...]
+    """One per step; None where the step did not measure it."""
     breach: Breach | None
-    """The first step whose value crossed the threshold; None when no step did."""
+    """The first step that broke; None when no step did."""
     worst: float | None
     """The worst value measured at any step; None when the metric was never measured."""
 
@@ -143,6 +188,11 @@ class SloResult:
     @property
     def measured(self) -> bool:
         return self.worst is not None
+
+    def first(self, judgement: Judgement) -> int | None:
+        """The first step judged `judgement`, before the breach if there is one."""
+        end = len(self.judgements) if self.breach is None else self.breach.step.index
+        return next((i for i in range(end) if self.judgements[i] is judgement), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,15 +224,18 @@ def begins_at(values: Sequence[float | None], threshold: float, bound: Bound) ->
 
 def evaluate(
     thresholds: SloThresholds,
-    metrics: Mapping[str, Sequence[float | None]],
+    estimates: Mapping[str, Sequence[Estimate | None]],
     multiples: Sequence[float],
     offered_rates: Sequence[float],
+    generator_bound: Sequence[bool] = (),
 ) -> SloEvaluation:
-    """Judge every objective against a run's per-step metrics.
+    """Judge every objective against a run's per-step values and their intervals.
 
-    `metrics` maps an objective's metric name to one value per step (other keys are ignored, a
-    missing key means the run did not measure it); `multiples` and `offered_rates` give each
-    step's load as a multiple of baseline and in requests per second.
+    `estimates` maps an objective's metric name to one value per step (other keys are ignored,
+    a missing key means the run did not measure it); `multiples` and `offered_rates` give each
+    step's load as a multiple of baseline and in requests per second; `generator_bound` marks
+    the steps where the load generator was the limit, whose latency and timeout verdicts are
+    inconclusive rather than broken.
     """
     if len(multiples) != len(offered_rates):
         raise ValueError("multiples and offered_rates need one value per step each")
@@ -190,26 +243,59 @@ def evaluate(
         Step(index, multiple, rate)
         for index, (multiple, rate) in enumerate(zip(multiples, offered_rates, strict=True))
     )
+    bound_steps = tuple(generator_bound) or (False,) * len(steps)
     results = []
     for objective in OBJECTIVES:
-        values = metrics.get(objective.metric, ())
-        if values and len(values) != len(steps):
+        values = tuple(estimates.get(objective.metric, ())) or (None,) * len(steps)
+        if len(values) != len(steps):
             raise ValueError(f"{objective.metric}: {len(values)} values for {len(steps)} steps")
-        results.append(_judge(objective, thresholds.threshold(objective), values, steps))
+        threshold = thresholds.threshold(objective)
+        judgements = tuple(
+            _inconclusive(judge(value, threshold, objective), objective, limited)
+            for value, limited in zip(values, bound_steps, strict=True)
+        )
+        index = next((i for i, j in enumerate(judgements) if j is Judgement.BREAKS), None)
+        breach = None
+        if index is not None:
+            value = values[index]
+            assert value is not None  # a step that breaks measured it
+            breach = Breach(objective, steps[index], value)
+        measured = [value.value for value in values if value is not None]
+        worst_of = max if objective.bound is Bound.CEILING else min
+        worst = worst_of(measured) if measured else None
+        results.append(SloResult(objective, threshold, judgements, values, breach, worst))
     return SloEvaluation(steps, tuple(results))
 
 
-def _judge(
-    objective: Objective, threshold: float, values: Sequence[float | None], steps: Sequence[Step]
-) -> SloResult:
-    measured = [value for value in values if _measured(value)]
-    worst_of = max if objective.bound is Bound.CEILING else min
-    worst = worst_of(measured) if measured else None
-    crossing = _first_crossing(values, threshold, objective.bound)
-    if crossing is None:
-        return SloResult(objective, threshold, None, worst)
-    index, value = crossing
-    return SloResult(objective, threshold, Breach(objective, steps[index], value), worst)
+def judge(estimate: Estimate | None, threshold: float, objective: Objective) -> Judgement:
+    """Where a step's interval lies against `threshold`."""
+    if estimate is None:
+        return Judgement.UNMEASURED
+    ceiling = objective.bound is Bound.CEILING
+    beyond, within = (estimate.low, estimate.high) if ceiling else (estimate.high, estimate.low)
+    if beyond is not None and _crosses(beyond, threshold, objective.bound):
+        return Judgement.BREAKS
+    if within is None:
+        return Judgement.TOO_FEW
+    if not _crosses(within, threshold, objective.bound):
+        return Judgement.HOLDS
+    if objective.unit == "share" and not _crosses(estimate.value, threshold, objective.bound):
+        # Would the best possible sample of this size (none failed) show it holds?
+        n = estimate.samples
+        best = wilson(0, n).high if ceiling else wilson(n, n).low
+        assert best is not None  # a share's interval is always bounded
+        if _crosses(best, threshold, objective.bound):
+            return Judgement.TOO_FEW
+    return Judgement.BORDERLINE
+
+
+def _inconclusive(judgement: Judgement, objective: Objective, generator_bound: bool) -> Judgement:
+    if generator_bound and objective.generator_sensitive and judgement in _UNSURE_OR_BROKEN:
+        return Judgement.INCONCLUSIVE
+    return judgement
+
+
+_UNSURE_OR_BROKEN = frozenset({Judgement.BREAKS, Judgement.BORDERLINE, Judgement.TOO_FEW})
 
 
 def _first_crossing(

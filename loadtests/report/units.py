@@ -60,3 +60,21 @@ def change(before: float, after: float) -> str:
         return "±0%"
     sign = "+" if moved > 0 else "−"
     return f"{sign}{share(abs(moved))}"
+
+
+def span(low: float, high: float | None, unit: str) -> str:
+    """An interval in an SLO's unit, its unit once where both ends share it: "0.7-1.6%",
+    "4.2-4.9 s", "820 ms-1.1 s"; "≥ 3.2 s" when it has no upper end."""
+    if high is None:
+        return f"≥ {measure(low, unit)}"
+    ends = measure(low, unit), measure(high, unit)
+    units = {end.rpartition(" ")[2] if " " in end else "%" for end in ends}
+    if len(units) == 1:
+        suffix = units.pop()
+        return f"{ends[0].removesuffix(suffix).rstrip()}-{ends[1]}"
+    return f"{ends[0]}-{ends[1]}"
+
+
+def estimate_text(value: float, low: float, high: float | None, unit: str) -> str:
+    """A value with its interval: "1.2% (0.7-1.6%)"."""
+    return f"{measure(value, unit)} ({span(low, high, unit)})"

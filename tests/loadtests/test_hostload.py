@@ -16,6 +16,7 @@ from loadtests.results import (
     read_run,
     start_run,
 )
+from loadtests.sizing import ScheduleLag
 
 ORIGIN = 1_760_130_000.0
 EVEN = PerClass(orders=1, queries=1, market_data=1)
@@ -38,14 +39,30 @@ def _sample(at: float, host: float, **runners: float) -> GeneratorSample:
     return GeneratorSample(at=at, host_cpu=host, runner_cpu=runners)
 
 
-def test_a_sample_holds_the_hosts_cpu_and_each_runners_as_given() -> None:
-    gauge = GeneratorGauge(lambda: {"worker-a": 41.5, "worker-b": 97.0})
+def test_a_sample_holds_the_hosts_cpu_each_runners_and_the_lag_as_given() -> None:
+    gauge = GeneratorGauge(
+        lambda: {"worker-a": 41.5, "worker-b": 97.0}, lambda: ScheduleLag(0.2, 2.1)
+    )
 
     sample = gauge.sample(3.0)
 
     assert sample.at == 3.0
     assert 0 <= sample.host_cpu <= 100
     assert sample.runner_cpu == {"worker-a": 41.5, "worker-b": 97.0}
+    assert (sample.behind_waiting_s, sample.behind_free_s) == (0.2, 2.1)
+
+
+def test_each_step_gets_the_furthest_the_load_fell_behind_each_way() -> None:
+    samples = [
+        _sample(0.0, 10.0),
+        _sample(1.0, 10.0).model_copy(update={"behind_free_s": 0.3}),
+        _sample(2.0, 10.0).model_copy(update={"behind_free_s": 2.5, "behind_waiting_s": 0.1}),
+        _sample(3.0, 10.0).model_copy(update={"behind_waiting_s": 4.0}),
+    ]
+
+    peaks = step_peaks(samples, _profile(2, 1).timeline())
+
+    assert [(p.behind_free_s, p.behind_waiting_s) for p in peaks] == [(2.5, 0.1), (0.0, 4.0)]
 
 
 def test_each_step_gets_the_highest_host_and_runner_cpu_of_the_seconds_it_ran() -> None:
@@ -60,8 +77,8 @@ def test_each_step_gets_the_highest_host_and_runner_cpu_of_the_seconds_it_ran() 
     peaks = step_peaks(samples, _profile(2, 2, 1).timeline())
 
     assert peaks == [
-        StepPeaks(runner_cpu=25.0, host_cpu=45.0),
-        StepPeaks(runner_cpu=70.0, host_cpu=92.0),
+        StepPeaks(runner_cpu=25.0, host_cpu=45.0, behind_free_s=0.0, behind_waiting_s=0.0),
+        StepPeaks(runner_cpu=70.0, host_cpu=92.0, behind_free_s=0.0, behind_waiting_s=0.0),
         StepPeaks(runner_cpu=None, host_cpu=None),  # the run ended before a sample of it
     ]
 
@@ -83,8 +100,8 @@ def test_the_busiest_runner_counts_and_a_master_without_workers_yet_has_none() -
 
     first, second = step_peaks(samples, _profile(1, 1).timeline())
 
-    assert first == StepPeaks(runner_cpu=None, host_cpu=20.0)
-    assert second == StepPeaks(runner_cpu=95.5, host_cpu=30.0)
+    assert (first.runner_cpu, first.host_cpu) == (None, 20.0)
+    assert (second.runner_cpu, second.host_cpu) == (95.5, 30.0)
 
 
 def test_generator_samples_are_appended_second_by_second_and_read_back(tmp_path: Path) -> None:

@@ -4,7 +4,15 @@ import pytest
 
 from loadtests.pacing import UserSizing
 from loadtests.profiles import PerClass, Phase, Profile, RequestClass, Timeline
-from loadtests.sizing import ClassFeedback, CrowdPlanner, round_up, spread, spread_classes
+from loadtests.sizing import (
+    ClassFeedback,
+    CrowdPlanner,
+    ScheduleLag,
+    round_up,
+    schedule_lag,
+    spread,
+    spread_classes,
+)
 
 ORDERS, QUERIES, MARKET_DATA = RequestClass
 
@@ -90,3 +98,22 @@ def test_a_generator_short_of_cpu_gets_no_more_users() -> None:
     start = planner.counts[ORDERS]
     idle = ClassFeedback(behind_s=2.0, latency_s=0.5, in_flight=start // 2)
     assert planner.update(15, {ORDERS: idle})[ORDERS] == start
+
+
+def test_schedule_lag_tells_senders_waiting_on_the_target_from_free_ones() -> None:
+    # Orders: 9 of 10 senders wait on answers, 3 s behind: the venue. Queries: 2 of 10 busy,
+    # 1.5 s behind: the generator itself. Market data keeps up.
+    feedback = {
+        ORDERS: ClassFeedback(behind_s=3.0, in_flight=9),
+        QUERIES: ClassFeedback(behind_s=1.5, in_flight=2),
+        MARKET_DATA: ClassFeedback(behind_s=0.0, in_flight=1),
+    }
+    users = {ORDERS: 10, QUERIES: 10, MARKET_DATA: 10}
+
+    assert schedule_lag(feedback, users) == ScheduleLag(waiting_s=3.0, free_s=1.5)
+
+
+def test_a_class_without_senders_is_behind_neither_way() -> None:
+    feedback = {ORDERS: ClassFeedback(behind_s=5.0, in_flight=0)}
+
+    assert schedule_lag(feedback, {ORDERS: 0}) == ScheduleLag(0.0, 0.0)

@@ -14,6 +14,7 @@ from pathlib import Path
 from exchange_mock.redis_server import EmbeddedRedis
 from exchange_mock.settings import Role
 from loadtests.metrics import CORRECTED_US, RAW_US, Percentiles, new_histogram, percentiles_of
+from loadtests.report.model import load_report
 from loadtests.results import RunResult, StepSummary, read_run
 from tests.loadtests.runs import (
     RUN_TIMEOUT_S,
@@ -83,6 +84,15 @@ def test_reads_go_stale_while_the_projector_stalls_and_not_otherwise(
     assert stalled.stale_age_ms is not None and stalled.stale_age_ms.max >= 1000, stalled
     assert steady.journal_lag_events is not None and stalled.journal_lag_events is not None
     assert stalled.journal_lag_events.p50 > steady.journal_lag_events.p99
+    # Judged with the 250 ms tolerance, the steady phase's races with the projector are no
+    # stale reads at all, while most of the stall's reads miss a fill older than that: the
+    # stall breaks the SLO beyond doubt, and fewer of its reads count than miss a fill at all.
+    report = load_report(tmp_path / "run")
+    beyond = report.verdict("stale_read_rate").estimates
+    assert beyond[0] is not None and beyond[0].value == 0
+    assert beyond[1] is not None and beyond[1].low > 0.5, beyond[1]
+    assert beyond[1].value <= stalled.stale_rate
+    assert report.verdict("stale_read_rate").begins_at == 1
 
 
 def _whole_run(run: RunResult, series: str, name: str) -> Percentiles:

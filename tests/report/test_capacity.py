@@ -13,6 +13,7 @@ from loadtests.report.capacity import (
 from loadtests.report.knee import KneeStatus, Saturation, StepRate, find_saturation
 from loadtests.report.slo import SloEvaluation, SloThresholds, evaluate
 from loadtests.report.usl import UslFit
+from tests.report.exact import exact
 
 BASELINE = Baseline(order_rate=10, query_rate=90)  # 100 req/s at 1x
 MULTIPLES = [float(m) for m in range(1, 21)]
@@ -28,7 +29,7 @@ def usl(lambda_: float, sigma: float, kappa: float) -> UslFit:
 def order_latency_breaking_at(step: int) -> SloEvaluation:
     latency = [1e6 if index >= step else 1.0 for index in range(len(OFFERED))]
     metrics: dict[str, list[float | None]] = {"order_latency_p99_ms": list(latency)}
-    return evaluate(SloThresholds.load(), metrics, MULTIPLES, OFFERED)
+    return evaluate(SloThresholds.load(), exact(metrics), MULTIPLES, OFFERED)
 
 
 def test_capacity_is_the_knee_as_a_multiple_of_baseline() -> None:

@@ -15,13 +15,16 @@ from loadtests.results import GeneratorSample, append_generator, read_run
 from tests.report.conftest import ONE_WORKER
 
 PEAK = "peak-minute"
-CAUTION = "Load machine saturated"
+CAUTION = "Load generator was the limit"
 
 
-def _sample_load_machine(run: Path, busy: dict[str, tuple[float, float]]) -> None:
+def _sample_load_machine(
+    run: Path, busy: dict[str, tuple[float, float]], behind_free_s: dict[str, float] | None = None
+) -> None:
     """Samples each second of the run (oct-2025 at its own scale: the peak minute is run seconds
     350 to 360), host at 40% and the runner at 20% except in the phases `busy` names, which get
-    (host, runner); the sample of second 0, the lead-in, is as busy as can be and counts
+    (host, runner), and behind its schedule with senders free only in the phases
+    `behind_free_s` names; the sample of second 0, the lead-in, is as busy as can be and counts
     nowhere."""
     timeline = load_profile("oct-2025").timeline()
     append_generator(run, GeneratorSample(at=0.0, host_cpu=100.0, runner_cpu={"local": 100.0}))
@@ -29,9 +32,11 @@ def _sample_load_machine(run: Path, busy: dict[str, tuple[float, float]]) -> Non
         window = timeline.window_at(second - 0.5)
         assert window is not None
         host, runner = busy.get(window.name, (40.0, 20.0))
-        append_generator(
-            run, GeneratorSample(at=second, host_cpu=host, runner_cpu={"local": runner})
+        behind = (behind_free_s or {}).get(window.name, 0.0)
+        sample = GeneratorSample(
+            at=second, host_cpu=host, runner_cpu={"local": runner}, behind_free_s=behind
         )
+        append_generator(run, sample)
 
 
 def test_each_step_carries_the_load_machines_busiest_and_the_table_shows_it(
@@ -49,8 +54,11 @@ def test_each_step_carries_the_load_machines_busiest_and_the_table_shows_it(
         ("aftershock", 40.0, 20.0),
     ]
     markdown = to_markdown(report)
-    assert "| served |  | host CPU | generator CPU |" in markdown
-    assert f"| 2 | {PEAK} | 357× | 2,500 | 3 | 0.12% |  | 97% | 60% |" in markdown
+    assert "| served |  | host CPU | generator CPU | behind, senders free |" in markdown
+    assert (
+        f"| 2 | {PEAK} (generator-bound) | 357× | 2,500 | 3 | 0.12% |  | 97% | 60% | 0 ms |"
+        in markdown
+    )
     assert "Host CPU: every core of the machine the run was driven from" in markdown
 
 
@@ -60,13 +68,25 @@ def test_the_headline_cautions_where_the_host_saturated(cascade_run: Path) -> No
     report = load_report(cascade_run)
 
     assert report.headline[0] == (
-        "Load machine saturated in peak-minute (357× the baseline, 2,500 req/s): host CPU 97%, "
-        "load generator 60%; latency and timeouts there include the load machine's own lag; "
-        "run the load from more cores or machines (--processes, distributed workers)"
+        "Load generator was the limit in peak-minute (357× the baseline, 2,500 req/s): host CPU "
+        "97%, load generator 60%; latency and timeouts there are inconclusive, the load "
+        "machine's own lag as much as the venue's; run the load from more cores or machines "
+        "(--processes, distributed workers)"
     )
     assert sum(CAUTION in line for line in report.headline) == 1
     assert report.headline[0] in to_markdown(report)
     assert "the load machine&#x27;s own lag" in to_html(report)
+
+
+def test_the_headline_cautions_where_free_senders_fell_behind(cascade_run: Path) -> None:
+    _sample_load_machine(cascade_run, {}, behind_free_s={PEAK: 2.1})
+
+    report = load_report(cascade_run)
+
+    assert report.headline[0].startswith(
+        "Load generator was the limit in peak-minute (357× the baseline, 2,500 req/s): host CPU "
+        "40%, load generator 20%, 2.1 s behind with free senders; "
+    )
 
 
 def test_a_runner_at_the_threshold_is_enough_and_several_phases_make_one_line(
@@ -80,8 +100,8 @@ def test_a_runner_at_the_threshold_is_enough_and_several_phases_make_one_line(
 
     (line,) = (line for line in report.headline if CAUTION in line)
     assert line.startswith(
-        "Load machine saturated in waterfall (18.6× the baseline, 130 req/s) and 1 later phase: "
-        "host CPU up to 96%, load generator up to 99%; "
+        "Load generator was the limit in waterfall (18.6× the baseline, 130 req/s) and 1 later "
+        "phase: host CPU up to 96%, load generator up to 99%; "
     )
 
 
@@ -124,3 +144,49 @@ def test_a_report_json_from_before_load_machine_figures_still_reads(
     steps = read_report(path).steps
 
     assert all(step.host_cpu is None and step.generator_cpu is None for step in steps)
+
+
+def test_where_the_generator_was_cpu_bound_timeouts_are_inconclusive_not_the_venues(
+    cascade_run: Path,
+) -> None:
+    # Half the peak minute's orders timed out, while the load machine's host CPU sat at 97%.
+    _sample_load_machine(cascade_run, {PEAK: (97.0, 60.0)})
+
+    report = load_report(cascade_run)
+
+    timeouts = report.verdict("timeout_rate")
+    assert timeouts.begins_at is None
+    assert timeouts.line == (
+        "Timeouts inconclusive in peak-minute (357× the baseline, 2,500 req/s): the load "
+        "generator was CPU-bound (97%); give it more cores or workers"
+    )
+    assert report.steps[2].generator_bound
+    assert "inconclusive: generator-bound" in to_markdown(report)
+
+
+def test_free_senders_behind_beyond_the_tolerance_make_the_generator_the_limit(
+    cascade_run: Path,
+) -> None:
+    # CPU never near saturation, but the load fell 2.1 s behind with senders free: the
+    # generator could not keep its own schedule.
+    _sample_load_machine(cascade_run, {}, behind_free_s={PEAK: 2.1, "waterfall": 0.4})
+
+    report = load_report(cascade_run)
+
+    assert [step.generator_bound for step in report.steps] == [False, False, True, False, False]
+    assert report.verdict("timeout_rate").line.endswith(
+        "the load generator fell 2.1 s behind with free senders; give it more cores or workers"
+    )
+
+
+def test_the_lag_tolerance_is_the_runs_own(cascade_run: Path) -> None:
+    settings = cascade_run / "settings.json"
+    settings.write_text(
+        json.dumps({**json.loads(settings.read_text()), "generator_lag_tolerance": 3})
+    )
+    _sample_load_machine(cascade_run, {}, behind_free_s={PEAK: 2.1})
+
+    report = load_report(cascade_run)
+
+    assert not any(step.generator_bound for step in report.steps)
+    assert report.verdict("timeout_rate").begins_at == 2

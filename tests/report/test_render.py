@@ -76,7 +76,12 @@ def test_markdown_opens_with_the_title_and_every_headline_line(one_worker: Repor
 def test_markdown_carries_the_slo_and_step_tables(one_worker: Report) -> None:
     markdown = to_markdown(one_worker)
 
-    assert "| stale position reads | ≤ 1% | 10× | 3% | 70% |" in markdown
+    assert (
+        "| stale position reads | ≤ 1% older than 250 ms | 10× | 4% (2-7.7%) | — | 70% |"
+        in markdown
+    )
+    # Each step with its interval and verdict: 20x straddles the order latency SLO.
+    assert "| 4 | 20× | 431 ms (296 ms-3.04 s) borderline |" in markdown
     assert "| 4 | x20 | 20× | 140 | 139 | 99% | knee |" in markdown
     assert "| holds | 5× baseline, 35 req/s |" in markdown
 
@@ -84,14 +89,23 @@ def test_markdown_carries_the_slo_and_step_tables(one_worker: Report) -> None:
 def test_the_class_tables_name_requests_past_their_recv_window(two_workers: Report) -> None:
     markdown = to_markdown(two_workers)
 
-    assert "rejected 2% · 429 rate limited 0.8% · -1021 past recvWindow 0.32% |" in markdown
+    assert "rejected 2% · 429 rate limited 0.8% · -1021 past recvWindow 0.8% |" in markdown
 
 
-def test_markdown_leaves_out_sections_that_are_only_a_plot(one_worker: Report) -> None:
+def test_markdown_leaves_out_sections_that_are_only_a_plot(cascade_run: Path) -> None:
+    markdown = to_markdown(load_report(cascade_run))
+
+    assert "## Profile timeline" not in markdown
+    assert "## Rate limits" in markdown
+
+
+def test_the_staleness_shape_shows_how_old_stale_reads_were(one_worker: Report) -> None:
     markdown = to_markdown(one_worker)
 
-    assert "## Stale position reads" not in markdown
-    assert "## Rate limits" in markdown
+    # At 20x: 10% of 399 reads miss a fill, 4.5% one over a second old, none over ten.
+    assert "| 4 | 20× | 399 | 10% (7.4-13%) | 10% (7.4-13%) | 4.5% (2.9-7%) | 0% (0-0.95%) |" in (
+        markdown
+    )
 
 
 def test_a_run_without_a_feed_says_so_rather_than_showing_an_empty_table(
@@ -173,8 +187,8 @@ def test_the_scale_out_verdict_and_runs_are_in_the_markdown_and_the_html(
     verdict = "16 API workers would hold 2,500 req/s."
     assert verdict in markdown
     assert f'<p class="note">{verdict}</p>' in html
-    assert "| step-ramp-small-4workers | 4 | 670 | 634 |" in markdown
-    assert "<td>step-ramp-small-4workers</td><td>4</td><td>670</td><td>634</td>" in html
+    assert "| step-ramp-small-4workers | 4 | 668 | 632 |" in markdown
+    assert "<td>step-ramp-small-4workers</td><td>4</td><td>668</td><td>632</td>" in html
 
 
 def test_the_scale_out_figure_is_drawn_only_when_a_fit_was_made(

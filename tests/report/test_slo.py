@@ -6,14 +6,17 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from loadtests.report.intervals import Estimate, wilson
 from loadtests.report.slo import (
     OBJECTIVES,
     Bound,
+    Judgement,
     SloThresholds,
     Step,
     begins_at,
     evaluate,
 )
+from tests.report.exact import exact
 
 MULTIPLES = [1.0, 2.0, 5.0, 10.0, 20.0]
 RATES = [100.0, 200.0, 500.0, 1000.0, 2000.0]
@@ -26,7 +29,9 @@ def by_metric(metric: str) -> int:
 def test_shipped_thresholds_cover_every_objective() -> None:
     thresholds = SloThresholds.load()
 
-    assert set(SloThresholds.model_fields) == {objective.metric for objective in OBJECTIVES}
+    objectives = {objective.metric for objective in OBJECTIVES}
+    # The one setting that is not an objective: the age a stale read may have.
+    assert set(SloThresholds.model_fields) == objectives | {"stale_tolerance_ms"}
     assert all(thresholds.threshold(objective) > 0 for objective in OBJECTIVES)
 
 
@@ -107,13 +112,13 @@ def test_evaluation_names_where_each_objective_begins() -> None:
         "unrelated_metric": [1.0, 2.0, 3.0, 4.0, 5.0],
     }
 
-    evaluation = evaluate(thresholds, metrics, MULTIPLES, RATES)
+    evaluation = evaluate(thresholds, exact(metrics), MULTIPLES, RATES)
 
     timeouts = evaluation.results[by_metric("timeout_rate")]
     assert timeouts.broken
     assert timeouts.breach is not None
     assert timeouts.breach.step == Step(index=3, multiple=10.0, offered_rate=1000.0)
-    assert (timeouts.breach.value, timeouts.worst) == (0.05, 0.2)
+    assert (timeouts.breach.value.value, timeouts.worst) == (0.05, 0.2)
     completeness = evaluation.results[by_metric("feed_completeness")]
     assert completeness.breach is not None
     assert completeness.breach.step.multiple == 10.0
@@ -123,7 +128,7 @@ def test_evaluation_names_where_each_objective_begins() -> None:
 def test_an_objective_the_run_did_not_measure_is_neither_held_nor_broken() -> None:
     metrics = {"stale_read_rate": [None, math.nan, None, None, None]}
 
-    evaluation = evaluate(SloThresholds.load(), metrics, MULTIPLES, RATES)
+    evaluation = evaluate(SloThresholds.load(), exact(metrics), MULTIPLES, RATES)
 
     for result in evaluation.results:
         assert not result.measured
@@ -133,7 +138,7 @@ def test_an_objective_the_run_did_not_measure_is_neither_held_nor_broken() -> No
 def test_a_held_objective_reports_its_worst_value() -> None:
     metrics = {"feed_completeness": [1.0, 0.99, 0.97, 0.98, 0.96]}
 
-    evaluation = evaluate(SloThresholds.load(), metrics, MULTIPLES, RATES)
+    evaluation = evaluate(SloThresholds.load(), exact(metrics), MULTIPLES, RATES)
 
     completeness = evaluation.results[by_metric("feed_completeness")]
     assert completeness.measured
@@ -149,7 +154,7 @@ def test_first_breach_is_the_earliest_and_last_held_the_step_before() -> None:
         "rate_limited_rate": [0.0, 0.0, 0.9, 0.9, 0.9],
     }
 
-    evaluation = evaluate(thresholds, metrics, MULTIPLES, RATES)
+    evaluation = evaluate(thresholds, exact(metrics), MULTIPLES, RATES)
 
     first = evaluation.first_breach
     assert first is not None
@@ -169,7 +174,7 @@ def test_a_run_that_broke_nothing_held_to_its_last_step() -> None:
 def test_a_run_broken_at_its_first_step_held_nothing() -> None:
     metrics = {"query_latency_p99_ms": [1e6] * 5}
 
-    evaluation = evaluate(SloThresholds.load(), metrics, MULTIPLES, RATES)
+    evaluation = evaluate(SloThresholds.load(), exact(metrics), MULTIPLES, RATES)
 
     assert evaluation.last_held is None
 
@@ -185,4 +190,72 @@ def test_series_must_have_one_value_per_step(
     metrics: dict[str, list[float | None]], multiples: list[float], rates: list[float]
 ) -> None:
     with pytest.raises(ValueError):
-        evaluate(SloThresholds.load(), metrics, multiples, rates)
+        evaluate(SloThresholds.load(), exact(metrics), multiples, rates)
+
+
+def test_a_step_breaks_only_when_its_whole_interval_is_beyond_the_threshold() -> None:
+    # Timeouts of 1,000 requests per step against a 1% SLO (Wilson bounds worked by hand in
+    # test_intervals.py): 2 → 0.11-0.73% holds; 8 → 0.41-1.6% straddles; 30 → 2.1-4.3% breaks.
+    thresholds = SloThresholds.load().model_copy(update={"timeout_rate": 0.01})
+    shares = [wilson(0, 1000), wilson(2, 1000), wilson(8, 1000), wilson(30, 1000), None]
+
+    evaluation = evaluate(thresholds, {"timeout_rate": shares}, MULTIPLES, RATES)
+
+    timeouts = evaluation.results[by_metric("timeout_rate")]
+    assert timeouts.judgements == (
+        Judgement.HOLDS,
+        Judgement.HOLDS,
+        Judgement.BORDERLINE,
+        Judgement.BREAKS,
+        Judgement.UNMEASURED,
+    )
+    assert timeouts.breach is not None and timeouts.breach.step.index == 3
+    assert timeouts.first(Judgement.BORDERLINE) == 2
+
+
+def test_a_share_that_could_not_show_it_holds_has_too_few_samples() -> None:
+    # None of 100 timed out, but Wilson's upper end is 3.7%: 100 requests cannot show 1%. Two of
+    # 100 (2%, 0.55-7%) are evidence near the threshold: borderline.
+    thresholds = SloThresholds.load().model_copy(update={"timeout_rate": 0.01})
+    shares = [wilson(0, 100), wilson(2, 100), None, None, None]
+
+    evaluation = evaluate(thresholds, {"timeout_rate": shares}, MULTIPLES, RATES)
+
+    judgements = evaluation.results[by_metric("timeout_rate")].judgements
+    assert judgements[:2] == (Judgement.TOO_FEW, Judgement.BORDERLINE)
+
+
+def test_a_p99_without_an_upper_end_is_too_few_unless_its_lower_end_breaks() -> None:
+    latency = [
+        Estimate(value=90.0, low=40.0, high=None, samples=100),
+        Estimate(value=900.0, low=600.0, high=None, samples=100),
+        None,
+        None,
+        None,
+    ]
+
+    evaluation = evaluate(SloThresholds.load(), {"order_latency_p99_ms": latency}, MULTIPLES, RATES)
+
+    judgements = evaluation.results[by_metric("order_latency_p99_ms")].judgements
+    assert judgements[:2] == (Judgement.TOO_FEW, Judgement.BREAKS)
+
+
+def test_where_the_generator_was_the_limit_latency_and_timeouts_are_inconclusive() -> None:
+    metrics = exact(
+        {
+            "order_latency_p99_ms": [10.0, 10.0, 1e6, 1e6, 1e6],
+            "timeout_rate": [0.0, 0.0, 0.5, 0.5, 0.5],
+            "stale_read_rate": [0.0, 0.0, 0.5, 0.5, 0.5],
+        }
+    )
+    generator_bound = [False, False, True, True, False]
+
+    evaluation = evaluate(SloThresholds.load(), metrics, MULTIPLES, RATES, generator_bound)
+
+    for metric in ("order_latency_p99_ms", "timeout_rate"):
+        result = evaluation.results[by_metric(metric)]
+        assert result.judgements[2:4] == (Judgement.INCONCLUSIVE,) * 2
+        assert result.breach is not None and result.breach.step.index == 4
+    # Staleness is the venue's whatever the generator did: its break stands.
+    stale = evaluation.results[by_metric("stale_read_rate")]
+    assert stale.breach is not None and stale.breach.step.index == 2
