@@ -179,3 +179,26 @@ async def candlesticks(request: Request, ctx: Context) -> Response:
     )
     built = klines.klines(interval, opens, bars)
     return wire.json_response([wire.market_data.kline(spec, each) for each in built])
+
+
+@router.get("/fapi/v1/fundingRate", summary="Funding rate history (symbol, times, limit)")
+async def funding_rate(request: Request, ctx: Context) -> Response:
+    """Oldest first: `limit` from `startTime`, or the newest `limit` up to `endTime` (now)."""
+    params = query_params(request)
+    spec = params.optional_symbol(ctx.symbols)
+    limit = params.limit(100, 1000)
+    start, end = params.integer("startTime"), params.integer("endTime")
+    oldest = ctx.clock() - ctx.settings.history_window_ms
+    first, last = max(oldest, start or 0), end if end is not None else ctx.clock()
+    specs = ctx.symbols.symbols if spec is None else (spec,)
+    found = await asyncio.gather(*(ctx.reads.funding(each.symbol, first, last) for each in specs))
+    rows = sorted(
+        (
+            (view.funding_time, each, view)
+            for each, views in zip(specs, found, strict=True)
+            for view in views
+        ),
+        key=lambda row: row[0],
+    )
+    picked = rows[:limit] if start is not None else rows[-limit:]
+    return wire.json_response([wire.market_data.funding_rate(s, view) for _, s, view in picked])

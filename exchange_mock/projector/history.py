@@ -19,6 +19,7 @@ from exchange_mock.domain.events import (
     Event,
     FundFlow,
     FundingFeeCharged,
+    FundingSettled,
     InsuranceFundChanged,
     OrderSnapshot,
     PositionAutoDeleveraged,
@@ -26,7 +27,7 @@ from exchange_mock.domain.events import (
 )
 from exchange_mock.store import records
 from exchange_mock.store.keys import Keys
-from exchange_mock.store.views import BarView, FillView, IncomeView, TradeView
+from exchange_mock.store.views import BarView, FillView, FundingView, IncomeView, TradeView
 from exchange_mock.symbols import SymbolTable
 from exchange_mock.types import (
     ADL_CLIENT_ORDER_ID,
@@ -80,6 +81,12 @@ class MarketHistory:
         """The listing: a first bar at the genesis price, so klines start there."""
         if symbol not in self._bars:
             self._write_bar(pipe, symbol, BarView.flat(minute_of(ts), price))
+
+    def funding(self, pipe: Pipeline, settled: FundingSettled) -> None:
+        key = self._keys.funding(settled.symbol)
+        record = FundingView(settled.funding_time, settled.rate, settled.mark)
+        pipe.zadd(key, {records.dump_funding(record): settled.funding_time})
+        pipe.zremrangebyrank(key, 0, -self._bounds.rows - 1)
 
     def trade(self, pipe: Pipeline, trade: TradeExecuted) -> None:
         symbol, price, qty = trade.symbol, trade.price, trade.qty

@@ -23,6 +23,7 @@ from exchange_mock.domain.events import (
     Event,
     FundFlow,
     FundingFeeCharged,
+    FundingSettled,
     InsuranceFundChanged,
     LeverageChanged,
     MarkPriceUpdated,
@@ -79,6 +80,8 @@ class Projection:
                 self._account(pipe, account, seq, ts, {f"lev:{symbol}": leverage})
             case OrderAccepted(order=order) | OrderUpdated(order=order):
                 self._order(pipe, seq, order)
+            case FundingSettled():
+                self._history.funding(pipe, event)
             case TradeExecuted():
                 self._trade(pipe, event)
                 self._history.trade(pipe, event)

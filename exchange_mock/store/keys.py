@@ -32,6 +32,8 @@ Layout (all under the settings' `key_prefix`, `p` below):
 |                              |         |            | the newest `history_rows` kept            |
 | p:klines:<symbol>            | zset    | projector  | one-minute bars (JSON), scored by their   |
 |                              |         |            | open time; `history_window_ms` kept       |
+| p:funding:<symbol>           | zset    | projector  | settled funding (JSON), scored by funding |
+|                              |         |            | time; the newest `history_rows` kept      |
 | p:orderlog:<account>:<symbol>| zset    | projector  | the account's order ids, scored by id;    |
 |                              |         |            | the newest `history_rows` kept            |
 | p:fills:<account>:<symbol>   | zset    | projector  | the account's fills (JSON), scored by     |
@@ -133,6 +135,9 @@ class Keys:
 
     def klines(self, symbol: str) -> str:
         return f"{self.prefix}:klines:{symbol}"
+
+    def funding(self, symbol: str) -> str:
+        return f"{self.prefix}:funding:{symbol}"
 
     def order_log(self, account: int, symbol: str) -> str:
         return f"{self.prefix}:orderlog:{account}:{symbol}"

@@ -24,6 +24,7 @@ from exchange_mock.store.views import (
     BarView,
     DepthView,
     FillView,
+    FundingView,
     IncomeView,
     LiquidationView,
     MarkView,
@@ -203,6 +204,11 @@ class ReadModel:
             return []
         raws = await self._redis.mget([self._keys.order(account, int(i)) for i in ids])
         return [codec.decode_snapshot(raw) for raw in raws if raw is not None]
+
+    async def funding(self, symbol: str, start: int, end: int) -> list[FundingView]:
+        """The symbol's settled funding from `start` to `end`, oldest first."""
+        raws = await self._redis.zrangebyscore(self._keys.funding(symbol), start, end)
+        return [records.load_funding(raw) for raw in raws]
 
     async def bars(self, symbol: str, start: int, end: int) -> list[BarView]:
         """The one-minute bars opened from `start` to `end`, led by the last bar before

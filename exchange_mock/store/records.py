@@ -12,6 +12,7 @@ from exchange_mock.store.views import (
     BarView,
     DepthView,
     FillView,
+    FundingView,
     IncomeView,
     LiquidationView,
     MarkView,
@@ -213,3 +214,12 @@ def dump_income(income: IncomeView) -> bytes:
 def load_income(raw: Raw) -> IncomeView:
     tran_id, income_type, amount, symbol, time, trade_id = orjson.loads(raw)
     return IncomeView(tran_id, income_type, amount, symbol, time, trade_id)
+
+
+def dump_funding(funding: FundingView) -> bytes:
+    return orjson.dumps([funding.funding_time, funding.rate, funding.mark])
+
+
+def load_funding(raw: Raw) -> FundingView:
+    funding_time, rate, mark = orjson.loads(raw)
+    return FundingView(funding_time, rate, mark)

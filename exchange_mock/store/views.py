@@ -149,3 +149,13 @@ class IncomeView:
     symbol: str
     time: Millis
     trade_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FundingView:
+    """One settled funding interval of a symbol."""
+
+    funding_time: Millis
+    rate: int
+    """In units of 1e-8."""
+    mark: Ticks

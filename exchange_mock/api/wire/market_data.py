@@ -7,7 +7,7 @@ from decimal import Decimal
 from exchange_mock.api.klines import Kline
 from exchange_mock.formats import JsonObject, cash_str, mark_ticks, next_funding_time, unit_price
 from exchange_mock.settings import FUNDING_INTERVAL_MS
-from exchange_mock.store.views import DepthView, MarkView, TickerView, TradeView
+from exchange_mock.store.views import DepthView, FundingView, MarkView, TickerView, TradeView
 from exchange_mock.symbols import SymbolSpec
 from exchange_mock.types import Millis, Ticks
 
@@ -141,3 +141,13 @@ def kline(spec: SymbolSpec, each: Kline) -> list[int | str]:
         cash_str(bar.taker_buy_quote),
         "0",
     ]
+
+
+def funding_rate(spec: SymbolSpec, view: FundingView) -> JsonObject:
+    return {
+        "symbol": spec.symbol,
+        # A rate in 1e-8 units has the scale of cash, so it prints the same way.
+        "fundingRate": cash_str(view.rate),
+        "fundingTime": view.funding_time,
+        "markPrice": spec.price_str(view.mark),
+    }
