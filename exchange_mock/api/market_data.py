@@ -202,3 +202,45 @@ async def funding_rate(request: Request, ctx: Context) -> Response:
     )
     picked = rows[:limit] if start is not None else rows[-limit:]
     return wire.json_response([wire.market_data.funding_rate(s, view) for _, s, view in picked])
+
+
+@router.get("/fapi/v1/openInterest", summary="Open interest of a symbol")
+async def open_interest(request: Request, ctx: Context) -> Response:
+    spec = query_params(request).symbol(ctx.symbols)
+    view = await ctx.reads.open_interest(spec.symbol)
+    return wire.json_response(
+        {
+            "openInterest": spec.qty_str(view.lots),
+            "symbol": spec.symbol,
+            "time": view.time or ctx.clock(),
+        }
+    )
+
+
+OPEN_INTEREST_PERIODS = frozenset({"5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d"})
+
+
+@router.get("/futures/data/openInterestHist", summary="Open interest statistics (symbol, period)")
+async def open_interest_history(request: Request, ctx: Context) -> Response:
+    """The open interest at each period's opening, oldest first; before any position, none."""
+    params = query_params(request)
+    spec = params.symbol(ctx.symbols)
+    period = params.require("period")
+    if period not in OPEN_INTEREST_PERIODS:
+        raise invalid("period")
+    now = ctx.clock()
+    start, end = params.integer("startTime"), params.integer("endTime")
+    opens = klines.openings(period, start, end, params.limit(30, 500), now)
+    if not opens:
+        return wire.json_response([])
+    oldest = now - ctx.settings.history_window_ms
+    snapshots = await ctx.reads.open_interest_history(spec.symbol, max(opens[0], oldest), opens[-1])
+    rows = []
+    pending = iter(snapshots)
+    latest, following = None, next(pending, None)
+    for opened in opens:
+        while following is not None and following.time <= opened:
+            latest, following = following, next(pending, None)
+        if latest is not None:
+            rows.append(wire.market_data.open_interest_row(spec, latest, opened))
+    return wire.json_response(rows)

@@ -35,6 +35,7 @@ from exchange_mock.domain.events import (
     TradeExecuted,
 )
 from exchange_mock.projector.history import AccountHistory, MarketHistory
+from exchange_mock.projector.open_interest import OpenInterest
 from exchange_mock.projector.open_orders import OpenOrders
 from exchange_mock.store import records
 from exchange_mock.store.keys import Keys
@@ -51,6 +52,7 @@ class Projection:
         open_orders: OpenOrders,
         history: MarketHistory,
         accounts: AccountHistory,
+        interest: OpenInterest,
     ) -> None:
         self._keys = keys
         self._symbols = symbols
@@ -58,6 +60,7 @@ class Projection:
         self._open_orders = open_orders
         self._history = history
         self._accounts = accounts
+        self._interest = interest
 
     def apply(self, pipe: Pipeline, seq: int, event: Event) -> None:
         keys = self._keys
@@ -76,6 +79,7 @@ class Projection:
             case PositionChanged(account=account, symbol=symbol, qty=qty, cost=cost, ts=ts):
                 position = records.dump_position(qty, cost, ts)
                 self._account(pipe, account, seq, ts, {f"pos:{symbol}": position})
+                self._interest.position(pipe, event)
             case LeverageChanged(account=account, symbol=symbol, leverage=leverage, ts=ts):
                 self._account(pipe, account, seq, ts, {f"lev:{symbol}": leverage})
             case OrderAccepted(order=order) | OrderUpdated(order=order):
@@ -92,6 +96,7 @@ class Projection:
                 pipe.hset(
                     keys.marks, mapping={symbol: records.dump_mark(price, ts, index, funding)}
                 )
+                self._interest.mark(symbol, price)
                 if symbol not in self._tickers or not self._tickers[symbol]:
                     self._open_ticker(pipe, symbol, price if index is None else index, ts)
             case _:

@@ -17,6 +17,7 @@ from exchange_mock.domain import codec
 from exchange_mock.faults.kinds import NO_FAULTS, FaultKind, FaultReader
 from exchange_mock.faults.pacing import LoopFaults
 from exchange_mock.projector.history import AccountHistory, HistoryBounds, MarketHistory
+from exchange_mock.projector.open_interest import OpenInterest
 from exchange_mock.projector.open_orders import OpenOrders
 from exchange_mock.projector.projection import Projection
 from exchange_mock.store.keys import Keys
@@ -69,25 +70,36 @@ class Projector:
                 bars[spec.symbol] = load_bar(newest[0])
         return bars
 
-    async def _load_open_orders(self) -> OpenOrders:
+    async def _load_accounts(self) -> tuple[OpenOrders, OpenInterest]:
+        """The open orders' margin and every position's size, from the read model."""
         reads = ReadModel(self._redis, self._keys)
         accounts = await cast(Awaitable[set[bytes]], self._redis.smembers(self._keys.accounts))
         snapshots = []
-        for account in sorted(int(each) for each in accounts):
-            snapshots.extend(await reads.open_orders(AccountId(account), None))
-        return OpenOrders(self._symbols, snapshots)
+        positions: dict[tuple[AccountId, str], int] = {}
+        for account in sorted(AccountId(int(each)) for each in accounts):
+            snapshots.extend(await reads.open_orders(account, None))
+            view = await reads.account(account)
+            positions.update({(account, p.symbol): p.qty for p in view.positions.values()})
+        marks = {
+            spec.symbol: (await reads.mark(spec.symbol)).price or 0
+            for spec in self._symbols.symbols
+        }
+        interest = OpenInterest(self._keys, self._symbols, self._bounds.window_ms, positions, marks)
+        return OpenOrders(self._symbols, snapshots), interest
 
     async def run(self, stop: asyncio.Event) -> None:
         """Follow the journal until `stop` is set."""
         self.seq = int(await self._redis.get(self._keys.projector_seq) or 0)
         history = MarketHistory(self._keys, self._symbols, self._bounds, await self._load_bars())
+        open_orders, interest = await self._load_accounts()
         projection = Projection(
             self._keys,
             self._symbols,
             await self._load_tickers(),
-            await self._load_open_orders(),
+            open_orders,
             history,
             AccountHistory(self._keys, self._symbols, self._bounds),
+            interest,
         )
         while not stop.is_set():
             entries = await read_after(

@@ -32,6 +32,9 @@ Layout (all under the settings' `key_prefix`, `p` below):
 |                              |         |            | the newest `history_rows` kept            |
 | p:klines:<symbol>            | zset    | projector  | one-minute bars (JSON), scored by their   |
 |                              |         |            | open time; `history_window_ms` kept       |
+| p:openinterest               | hash    | projector  | `<symbol>` -> [time, long lots, 0] (JSON) |
+| p:oihist:<symbol>            | zset    | projector  | open interest every 5 minutes (JSON [time,|
+|                              |         |            | lots, value]); `history_window_ms` kept   |
 | p:funding:<symbol>           | zset    | projector  | settled funding (JSON), scored by funding |
 |                              |         |            | time; the newest `history_rows` kept      |
 | p:orderlog:<account>:<symbol>| zset    | projector  | the account's order ids, scored by id;    |
@@ -135,6 +138,13 @@ class Keys:
 
     def klines(self, symbol: str) -> str:
         return f"{self.prefix}:klines:{symbol}"
+
+    @property
+    def open_interest(self) -> str:
+        return f"{self.prefix}:openinterest"
+
+    def open_interest_history(self, symbol: str) -> str:
+        return f"{self.prefix}:oihist:{symbol}"
 
     def funding(self, symbol: str) -> str:
         return f"{self.prefix}:funding:{symbol}"

@@ -28,6 +28,7 @@ from exchange_mock.store.views import (
     IncomeView,
     LiquidationView,
     MarkView,
+    OpenInterestView,
     PositionView,
     TickerView,
     TradeView,
@@ -204,6 +205,24 @@ class ReadModel:
             return []
         raws = await self._redis.mget([self._keys.order(account, int(i)) for i in ids])
         return [codec.decode_snapshot(raw) for raw in raws if raw is not None]
+
+    async def open_interest(self, symbol: str) -> OpenInterestView:
+        raw = await cast(
+            Awaitable[bytes | None], self._redis.hget(self._keys.open_interest, symbol)
+        )
+        return records.load_open_interest(raw)
+
+    async def open_interest_history(
+        self, symbol: str, start: int, end: int
+    ) -> list[OpenInterestView]:
+        """The five-minute snapshots from `start` to `end`, led by the last before `start`
+        (if any), whose value holds until the next."""
+        key = self._keys.open_interest_history(symbol)
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.zrevrangebyscore(key, f"({start}", "-inf", start=0, num=1)
+        pipe.zrangebyscore(key, start, end)
+        before, within = await pipe.execute()
+        return [records.load_open_interest(raw) for raw in [*before, *within]]
 
     async def funding(self, symbol: str, start: int, end: int) -> list[FundingView]:
         """The symbol's settled funding from `start` to `end`, oldest first."""

@@ -16,6 +16,7 @@ from exchange_mock.store.views import (
     IncomeView,
     LiquidationView,
     MarkView,
+    OpenInterestView,
     PositionView,
     TickerView,
     TradeView,
@@ -223,3 +224,14 @@ def dump_funding(funding: FundingView) -> bytes:
 def load_funding(raw: Raw) -> FundingView:
     funding_time, rate, mark = orjson.loads(raw)
     return FundingView(funding_time, rate, mark)
+
+
+def dump_open_interest(view: OpenInterestView) -> bytes:
+    return orjson.dumps([view.time, view.lots, view.value])
+
+
+def load_open_interest(raw: Raw | None) -> OpenInterestView:
+    if raw is None:
+        return OpenInterestView(0, 0, 0)
+    time, lots, value = orjson.loads(raw)
+    return OpenInterestView(time, lots, value)

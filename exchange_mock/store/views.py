@@ -159,3 +159,13 @@ class FundingView:
     rate: int
     """In units of 1e-8."""
     mark: Ticks
+
+
+@dataclass(frozen=True, slots=True)
+class OpenInterestView:
+    """A symbol's open interest (long lots) at a time, and its value at the mark then (in
+    the history's snapshots; 0 where not kept)."""
+
+    time: Millis
+    lots: Lots
+    value: Cash

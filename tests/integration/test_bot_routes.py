@@ -126,3 +126,27 @@ async def test_adl_quantile_lists_held_positions_under_both(
     assert 0 <= row["adlQuantile"]["BOTH"] <= 4
     one = await client.ok("GET", "/fapi/v1/adlQuantile", symbol="BTCUSDT")
     assert one == [{"symbol": "BTCUSDT", "adlQuantile": {"LONG": 0, "SHORT": 0, "BOTH": 0}}]
+
+
+async def test_open_interest_is_the_long_lots_held_and_kept_in_snapshots(
+    http: httpx.AsyncClient,
+) -> None:
+    """After the tests above: 0.002 BTC bought by one trader and 0.05 ETH sold by another,
+    each against a maker, and nothing else traded in this module."""
+    expected = {"BTCUSDT": Decimal("0.002"), "ETHUSDT": Decimal("0.05")}
+    for symbol, lots in expected.items():
+        now = (await http.get("/fapi/v1/openInterest", params={"symbol": symbol})).json()
+        assert (Decimal(now["openInterest"]), now["symbol"]) == (lots, symbol)
+        assert now["time"] > STARTED_MS - 60_000
+        history = await http.get(
+            "/futures/data/openInterestHist", params={"symbol": symbol, "period": "5m", "limit": 2}
+        )
+        assert history.status_code == 200, history.text
+        latest = history.json()[-1]
+        assert Decimal(latest["sumOpenInterest"]) == lots
+        assert Decimal(latest["sumOpenInterestValue"]) > 0
+        assert latest["timestamp"] % 300_000 == 0
+    bad = await http.get(
+        "/futures/data/openInterestHist", params={"symbol": "BTCUSDT", "period": "1m"}
+    )
+    assert bad.json()["code"] == -1130

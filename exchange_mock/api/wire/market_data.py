@@ -7,7 +7,14 @@ from decimal import Decimal
 from exchange_mock.api.klines import Kline
 from exchange_mock.formats import JsonObject, cash_str, mark_ticks, next_funding_time, unit_price
 from exchange_mock.settings import FUNDING_INTERVAL_MS
-from exchange_mock.store.views import DepthView, FundingView, MarkView, TickerView, TradeView
+from exchange_mock.store.views import (
+    DepthView,
+    FundingView,
+    MarkView,
+    OpenInterestView,
+    TickerView,
+    TradeView,
+)
 from exchange_mock.symbols import SymbolSpec
 from exchange_mock.types import Millis, Ticks
 
@@ -150,4 +157,13 @@ def funding_rate(spec: SymbolSpec, view: FundingView) -> JsonObject:
         "fundingRate": cash_str(view.rate),
         "fundingTime": view.funding_time,
         "markPrice": spec.price_str(view.mark),
+    }
+
+
+def open_interest_row(spec: SymbolSpec, view: OpenInterestView, time: Millis) -> JsonObject:
+    return {
+        "symbol": spec.symbol,
+        "sumOpenInterest": spec.qty_str(view.lots),
+        "sumOpenInterestValue": cash_str(view.value),
+        "timestamp": time,
     }
