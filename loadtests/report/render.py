@@ -22,13 +22,14 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from loadtests.metrics import Outcome, Percentiles
-from loadtests.profiles import RequestClass
+from loadtests.profiles import Profile, RequestClass
 from loadtests.report.capacity import ScaleOut
 from loadtests.report.model import LOAD_MACHINE_BUSY_PCT, Report, cpu, percentile
 from loadtests.report.plots import (
     LIMIT_NAMES,
     OUTCOME_LABELS,
     errors_figure,
+    exchange_figure,
     feed_figure,
     latency_figure,
     rate_limit_figure,
@@ -239,7 +240,7 @@ def sections(report: Report, *, draw: bool = True) -> list[Section]:
             (*plots(throughput_figure), load_table(report), *_load_machine_note(report)),
         ),
         _capacity_section(report, plots(scale_out_figure) if report.scale_out else ()),
-        _bottleneck_section(report),
+        _bottleneck_section(report, plots(exchange_figure) if report.exchange else ()),
         Section(
             "Latency and errors per class",
             (
@@ -388,12 +389,33 @@ def scale_out_table(report: Report, scale_out: ScaleOut) -> Table:
     )
 
 
-def _bottleneck_section(report: Report) -> Section:
+def _bottleneck_section(report: Report, figures: tuple[Block, ...]) -> Section:
+    evidence = report.evidence
+    if evidence is not None:
+        note = Text(
+            "Measured on the exchange: each second the run sampled the engine's queue, the "
+            "projector's lag behind the journal, every exchange process's CPU, the API's "
+            "requests in flight and shed, and Redis's round trips and CPU. A component is named "
+            "where its backlog grew or it turned work away, earliest first, with the CPU of "
+            f"the process that runs it. Highest seen: {evidence.seen}."
+        )
+        found = (
+            Bullets(
+                tuple(
+                    f"{f.line} (from {report.steps[f.step].label}, at {f.began_at:.0f} s)"
+                    for f in evidence.findings
+                )
+            )
+            if evidence.findings
+            else Text("No component's backlog grew past its floor: the exchange kept up.")
+        )
+        return Section("Bottleneck", (note, found, *figures))
     note = Text(
-        "A heuristic: it names the component the earliest symptom points at (journal lag → "
-        "projector; order 408s with fast reads → engine queue; 503s, or -1021s and client "
-        "timeouts while order 408s hold → API concurrency; feed lag → feed publisher). Confirm "
-        "it on the exchange before buying hardware."
+        "A heuristic, from client-side symptoms: the target reported none of its internals "
+        "(the mock's operator snapshot), so this names the component the earliest symptom "
+        "points at (journal lag → projector; order 408s with fast reads → engine queue; 503s, "
+        "or -1021s and client timeouts while order 408s hold → API concurrency; feed lag → feed "
+        "publisher). Confirm it on the exchange before buying hardware."
     )
     if not report.bottlenecks:
         return Section(
@@ -497,6 +519,7 @@ def _run_section(report: Report) -> Section:
     rows = (
         ("profile", profile.name),
         ("time scale", f"{num(profile.time_scale)} event s per run s"),
+        ("phase floor", _phase_floor(profile)),
         ("baseline (1×)", baseline),
         *((key, _setting(value)) for key, value in sorted(report.settings.items())),
     )
@@ -508,6 +531,22 @@ def _run_section(report: Report) -> Section:
             Bullets(tuple(f"audit {key}: {_setting(value)}" for key, value in detail.items()))
         )
     return Section("Run", tuple(blocks))
+
+
+def _phase_floor(profile: Profile) -> str:
+    """The floor, and the phases held at it: their verdicts come from a slower clock than the
+    time scale says."""
+    if not profile.phase_floor_s:
+        return "none: every phase compressed by the time scale"
+    held = profile.timeline().floored
+    if not held:
+        return f"{num(profile.phase_floor_s)} s; no phase was held at it"
+    names = ", ".join(
+        f"{w.name} ran {num(w.duration)} s, {num(w.phase.duration_s / profile.time_scale)} s "
+        "by the time scale alone"
+        for w in held
+    )
+    return f"{num(profile.phase_floor_s)} s, so a queue can settle within a phase: {names}"
 
 
 def _setting(value: object) -> str:
