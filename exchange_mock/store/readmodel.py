@@ -173,6 +173,15 @@ class ReadModel:
             )
         return cast(list[bytes], await self._redis.zrange(key, -(limit or 0), -1))
 
+    async def _from_before(self, key: str, start: int, end: int) -> list[bytes]:
+        """A time-scored history's entries from `start` to `end`, led by the last one before
+        `start` (if any), which holds until the next: one round trip."""
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.zrevrangebyscore(key, f"({start}", "-inf", start=0, num=1)
+        pipe.zrangebyscore(key, start, end)
+        before, within = await pipe.execute()
+        return [*before, *within]
+
     async def trades(self, symbol: str, from_id: int | None, limit: int | None) -> list[TradeView]:
         """`limit` trades from `from_id` on, or the newest `limit` without one, oldest first;
         without a limit, every one the history keeps (a bounded number)."""
@@ -217,12 +226,8 @@ class ReadModel:
     ) -> list[OpenInterestView]:
         """The five-minute snapshots from `start` to `end`, led by the last before `start`
         (if any), whose value holds until the next."""
-        key = self._keys.open_interest_history(symbol)
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.zrevrangebyscore(key, f"({start}", "-inf", start=0, num=1)
-        pipe.zrangebyscore(key, start, end)
-        before, within = await pipe.execute()
-        return [records.load_open_interest(raw) for raw in [*before, *within]]
+        raws = await self._from_before(self._keys.open_interest_history(symbol), start, end)
+        return [records.load_open_interest(raw) for raw in raws]
 
     async def funding(self, symbol: str, start: int, end: int) -> list[FundingView]:
         """The symbol's settled funding from `start` to `end`, oldest first."""
@@ -232,12 +237,8 @@ class ReadModel:
     async def bars(self, symbol: str, start: int, end: int) -> list[BarView]:
         """The one-minute bars opened from `start` to `end`, led by the last bar before
         `start` (if any), whose close the quiet minutes after it carry forward."""
-        key = self._keys.klines(symbol)
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.zrevrangebyscore(key, f"({start}", "-inf", start=0, num=1)
-        pipe.zrangebyscore(key, start, end)
-        before, within = await pipe.execute()
-        return [records.load_bar(raw) for raw in [*before, *within]]
+        raws = await self._from_before(self._keys.klines(symbol), start, end)
+        return [records.load_bar(raw) for raw in raws]
 
     async def mark(self, symbol: str) -> MarkView:
         raw = await cast(Awaitable[bytes | None], self._redis.hget(self._keys.marks, symbol))
