@@ -147,12 +147,15 @@ class Settings(BaseSettings):
     history_window_ms: int = Field(
         default=86_400_000,
         ge=60_000,
-        description="How far back the market histories (trades, aggTrades, klines) reach.",
+        description="How far back the histories reach (klines and open interest are trimmed "
+        "to it; every history is served within it).",
     )
     history_rows: int = Field(
         default=10_000,
         ge=100,
-        description="Most public trades kept per symbol, so a busy run's history stays bounded.",
+        description="Most entries each history keeps, so a busy run's stay bounded: trades and "
+        "funding per symbol; an account's orders and fills per symbol, its income, its forced "
+        "orders.",
     )
     feed_batch: int = Field(default=1_024, ge=1, description="Events per feed publisher round.")
     force_order_interval_ms: int = Field(
