@@ -47,7 +47,7 @@ def test_fees_position_mode_and_margin_type_as_the_engine_keeps_them(client: Any
     # Cross is what the account has: ccxt reads Binance's -4046 as "already set".
     with pytest.raises(ccxt.MarginModeAlreadySet):
         client.set_margin_mode("cross", BTC)
-    with pytest.raises(ccxt.BadRequest, match="not supported"):
+    with pytest.raises(ccxt.ExchangeError, match="Multi-Assets"):
         client.set_margin_mode("isolated", BTC)
 
 
