@@ -252,3 +252,32 @@ async def test_liquidation_and_adl_orders_are_the_accounts_forced_orders(
         6,
     )
     assert (adl.status, adl.price, adl.update_time) == (OrderStatus.FILLED, 990_000, 5)
+
+
+async def test_open_interest_counts_the_long_lots_across_a_restart(
+    redis: Redis, key_prefix: str, project: Project
+) -> None:
+    """The projector learns each position's size again from the read model when it starts,
+    so a position shrinking after a restart moves the open interest by the right amount."""
+    keys = Keys(key_prefix)
+    t0 = 1_700_000_100_000
+    events: list[Event] = [
+        AccountFunded(A, 10**12, 10**12, t0),
+        AccountFunded(B, 10**12, 10**12, t0),
+        MarkPriceUpdated("BTCUSDT", 1_000_000, t0),
+        PositionChanged(B, "BTCUSDT", 4, NOTIONAL, t0 + 1),
+        PositionChanged(A, "BTCUSDT", -4, -NOTIONAL, t0 + 1),
+        PositionChanged(B, "BTCUSDT", 1, NOTIONAL // 4, t0 + 400_000),
+        PositionChanged(A, "BTCUSDT", -1, -NOTIONAL // 4, t0 + 400_000),
+    ]
+    await project(redis, keys, events[:5])
+    reads = ReadModel(redis, keys)
+    assert (await reads.open_interest("BTCUSDT")).lots == 4
+    await project(redis, keys, events, journaled=5)  # a new projector, as after a restart
+
+    now = await reads.open_interest("BTCUSDT")
+    assert (now.lots, now.time) == (1, t0 + 400_000)
+    first, second = await reads.open_interest_history("BTCUSDT", 0, t0 + 10**6)
+    assert (first.lots, second.lots) == (4, 1)
+    assert second.time - first.time == 300_000  # one five-minute snapshot each
+    assert first.value == NOTIONAL  # four lots at the mark, the price they traded at
