@@ -153,10 +153,9 @@ async def agg_trades(request: Request, ctx: Context) -> Response:
     else:
         first, last = _agg_span(start, end)
         every = await ctx.reads.trades(spec.symbol, None, None)
-        trades = [each for each in every if first <= each.time <= last][:limit]
-    return wire.json_response(
-        [wire.market_data.agg_trade(spec, each) for each in trades if each.time >= oldest]
-    )
+        trades = [each for each in every if first <= each.time <= last]
+    groups = wire.market_data.aggregated([each for each in trades if each.time >= oldest])
+    return wire.json_response([wire.market_data.agg_trade(spec, g) for g in groups[:limit]])
 
 
 @router.get("/fapi/v1/klines", summary="Klines (symbol, interval, startTime, endTime, limit)")

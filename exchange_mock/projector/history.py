@@ -92,7 +92,9 @@ class MarketHistory:
         symbol, price, qty = trade.symbol, trade.price, trade.qty
         quote = self._symbols.by_name[symbol].notional(price, qty)
         seller_took = trade.taker_side is Side.SELL
-        record = TradeView(trade.trade_id, price, qty, quote, trade.ts, seller_took)
+        record = TradeView(
+            trade.trade_id, price, qty, quote, trade.ts, seller_took, trade.taker_order_id
+        )
         key = self._keys.trades(symbol)
         pipe.zadd(key, {records.dump_trade(record): trade.trade_id})
         self._since_trim[symbol] = self._since_trim.get(symbol, 0) + 1

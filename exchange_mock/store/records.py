@@ -163,13 +163,16 @@ def load_ticker(symbol: str, fields: Mapping[Any, Any]) -> TickerView:
 
 def dump_trade(trade: TradeView) -> bytes:
     return orjson.dumps(
-        [trade.trade_id, trade.price, trade.qty, trade.quote, trade.time, trade.buyer_is_maker]
-    )
+        [
+            trade.trade_id, trade.price, trade.qty, trade.quote, trade.time,
+            trade.buyer_is_maker, trade.taker_order_id,
+        ]
+    )  # fmt: skip
 
 
 def load_trade(raw: Raw) -> TradeView:
-    trade_id, price, qty, quote, time, buyer_is_maker = orjson.loads(raw)
-    return TradeView(trade_id, price, qty, quote, time, bool(buyer_is_maker))
+    trade_id, price, qty, quote, time, buyer_is_maker, taker = orjson.loads(raw)
+    return TradeView(trade_id, price, qty, quote, time, bool(buyer_is_maker), taker)
 
 
 def dump_bar(bar: BarView) -> bytes:

@@ -100,6 +100,8 @@ class TradeView:
     quote: Cash
     time: Millis
     buyer_is_maker: bool
+    taker_order_id: int
+    """The order that took the liquidity: its fills at one price make one aggregate trade."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ the journal through the read model, agreeing with the trades made."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from decimal import Decimal
 
@@ -45,12 +46,20 @@ async def test_klines_start_at_the_listing_and_histories_match_the_trades_made(
     quote = sum(Decimal(t["quoteQty"]) for t in rows)
     assert volume >= Decimal("0.1")
 
-    aggs = await _public(http, "/fapi/v1/aggTrades", fromId=rows[0]["id"])
-    assert [(a["a"], a["p"], a["q"]) for a in aggs if isinstance(a, dict)] == [
-        (t["id"], t["price"], t["qty"]) for t in rows
-    ]
+    # Each aggregate is one market order's fills at one price, covering the trades in order.
+    aggs = [a for a in await _public(http, "/fapi/v1/aggTrades", fromId=rows[0]["id"])]
+    assert all(isinstance(a, dict) for a in aggs)
+    spans = [(a["f"], a["l"]) for a in aggs if isinstance(a, dict)]
+    assert spans[0][0] == rows[0]["id"] and spans[-1][1] == rows[-1]["id"]
+    assert all(later[0] == earlier[1] + 1 for earlier, later in itertools.pairwise(spans))
+    by_id = {t["id"]: t for t in rows}
+    for agg in aggs:
+        assert isinstance(agg, dict)
+        covered = [by_id[n] for n in range(agg["f"], agg["l"] + 1)]
+        assert {t["price"] for t in covered} == {agg["p"]}
+        assert Decimal(agg["q"]) == sum(Decimal(t["qty"]) for t in covered)
     since = await _public(http, "/fapi/v1/aggTrades", startTime=rows[0]["time"])
-    assert len(since) == len(rows)
+    assert since == aggs
 
     # Today's kline is the day's trades: the listing's quiet start is no trade.
     [day] = await _public(http, "/fapi/v1/klines", interval="1d", limit=1)
