@@ -35,6 +35,9 @@ class OpenInterest:
         self._positions = positions
         self._marks = marks
         self._longs: dict[str, Lots] = {}
+        self._snapshots: dict[str, int] = {}
+        """Per symbol, the snapshot last written, which later changes in its five minutes
+        replace."""
         for (_account, symbol), qty in positions.items():
             self._longs[symbol] = self._longs.get(symbol, 0) + max(qty, 0)
 
@@ -56,6 +59,8 @@ class OpenInterest:
         snapshot = change.ts - change.ts % SNAPSHOT_MS
         key = self._keys.open_interest_history(symbol)
         pipe.zremrangebyscore(key, snapshot, snapshot)
-        pipe.zremrangebyscore(key, "-inf", f"({snapshot - self._window_ms}")
+        if self._snapshots.get(symbol) != snapshot:  # a new one: trim once per snapshot
+            self._snapshots[symbol] = snapshot
+            pipe.zremrangebyscore(key, "-inf", f"({snapshot - self._window_ms}")
         record = records.dump_open_interest(OpenInterestView(snapshot, longs, value))
         pipe.zadd(key, {record: snapshot})
