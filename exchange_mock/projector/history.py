@@ -66,6 +66,38 @@ def minute_of(ts: Millis) -> Millis:
     return ts - ts % MINUTE_MS
 
 
+class Appends:
+    """Entries for the histories' sorted sets, gathered over a batch and sent as one ZADD per
+    key (and at most one trim) when it ends: a surge's trades would otherwise cost the
+    projector a round of commands each, and its pace is what keeps reads fresh."""
+
+    def __init__(self, rows: int) -> None:
+        self._rows = rows
+        self._entries: dict[str, dict[bytes, int]] = {}
+        self._trim: set[str] = set()
+
+    def add(self, key: str, member: bytes, score: int, *, trim: bool = False) -> None:
+        """`trim`: keep only the newest `rows` of the key once the batch is written."""
+        self._entries.setdefault(key, {})[member] = score
+        if trim:
+            self._trim.add(key)
+
+    def replace(self, pipe: Pipeline, key: str, old: bytes, new: bytes, score: int) -> None:
+        """`new` in place of `old`, whether `old` is still to be written or already was."""
+        entries = self._entries.setdefault(key, {})
+        if entries.pop(old, None) is None:
+            pipe.zrem(key, old)
+        entries[new] = score
+
+    def flush(self, pipe: Pipeline) -> None:
+        for key, entries in self._entries.items():
+            pipe.zadd(key, entries)
+            if key in self._trim:
+                pipe.zremrangebyrank(key, 0, -self._rows - 1)
+        self._entries.clear()
+        self._trim.clear()
+
+
 class MarketHistory:
     def __init__(
         self, keys: Keys, symbols: SymbolTable, bounds: HistoryBounds, bars: dict[str, BarView]
@@ -75,12 +107,23 @@ class MarketHistory:
         self._bounds = bounds
         self._bars = bars
         """Per symbol, the newest bar, which the next trade in its minute extends."""
+        self._unwritten: set[str] = set()
+        """Symbols whose newest bar has changed since it was last written: written once per
+        batch (`flush`), not once per trade, so the projector's pace holds under a surge."""
         self._since_trim: dict[str, int] = {}
+        self._appends = Appends(bounds.rows)
 
     def open(self, pipe: Pipeline, symbol: str, price: Ticks, ts: Millis) -> None:
         """The listing: a first bar at the genesis price, so klines start there."""
         if symbol not in self._bars:
-            self._write_bar(pipe, symbol, BarView.flat(minute_of(ts), price))
+            self._bars[symbol] = BarView.flat(minute_of(ts), price)
+            self._write_bar(pipe, symbol, opened=True)
+
+    def flush(self, pipe: Pipeline) -> None:
+        """Write the trades and the bars the batch changed."""
+        self._appends.flush(pipe)
+        for symbol in list(self._unwritten):
+            self._write_bar(pipe, symbol, opened=False)
 
     def funding(self, pipe: Pipeline, settled: FundingSettled) -> None:
         key = self._keys.funding(settled.symbol)
@@ -95,16 +138,19 @@ class MarketHistory:
         record = TradeView(
             trade.trade_id, price, qty, quote, trade.ts, seller_took, trade.taker_order_id
         )
-        key = self._keys.trades(symbol)
-        pipe.zadd(key, {records.dump_trade(record): trade.trade_id})
         self._since_trim[symbol] = self._since_trim.get(symbol, 0) + 1
-        if self._since_trim[symbol] >= TRIM_EVERY:
+        trim = self._since_trim[symbol] >= TRIM_EVERY
+        if trim:
             self._since_trim[symbol] = 0
-            pipe.zremrangebyrank(key, 0, -self._bounds.rows - 1)
+        key = self._keys.trades(symbol)
+        self._appends.add(key, records.dump_trade(record), trade.trade_id, trim=trim)
 
         minute = minute_of(trade.ts)
         bar = self._bars.get(symbol)
-        if bar is None or minute > bar.open_time or not bar.count:
+        opened = bar is None or minute > bar.open_time
+        if bar is not None and opened and symbol in self._unwritten:
+            self._write_bar(pipe, symbol, opened=False)  # the minute before, as it closed
+        if bar is None or opened or not bar.count:
             # A kline opens at its first trade: a quiet minute's carried price is no trade.
             bar = BarView.flat(minute, price)
         bought = 0 if seller_took else qty
@@ -119,16 +165,20 @@ class MarketHistory:
             taker_buy_volume=bar.taker_buy_volume + bought,
             taker_buy_quote=bar.taker_buy_quote + (quote if bought else 0),
         )
-        self._write_bar(pipe, symbol, bar)
+        self._bars[symbol] = bar
+        if opened:
+            self._write_bar(pipe, symbol, opened=True)
+        else:
+            self._unwritten.add(symbol)
 
-    def _write_bar(self, pipe: Pipeline, symbol: str, bar: BarView) -> None:
-        key = self._keys.klines(symbol)
-        previous = self._bars.get(symbol)
-        if previous is None or previous.open_time != bar.open_time:
+    def _write_bar(self, pipe: Pipeline, symbol: str, *, opened: bool) -> None:
+        """The symbol's newest bar; a bar that opens a minute also trims the window."""
+        bar, key = self._bars[symbol], self._keys.klines(symbol)
+        if opened:
             pipe.zremrangebyscore(key, "-inf", f"({bar.open_time - self._bounds.window_ms}")
         pipe.zremrangebyscore(key, bar.open_time, bar.open_time)
         pipe.zadd(key, {records.dump_bar(bar): bar.open_time})
-        self._bars[symbol] = bar
+        self._unwritten.discard(symbol)
 
 
 class AccountHistory:
@@ -144,6 +194,7 @@ class AccountHistory:
         self._symbols = symbols
         self._bounds = bounds
         self._last_fill: dict[AccountId, tuple[str, FillView]] = {}
+        self._appends = Appends(bounds.rows)
         self._liquidating: dict[str, Side] = {}
         """Per symbol, the side of the latest liquidation order, which auto-deleveraging
         closes the opposite positions against."""
@@ -154,9 +205,12 @@ class AccountHistory:
             if order.status not in OPEN_STATUSES:
                 self._forced(pipe, order)
         key = self._keys.order_log(order.account, order.symbol)
-        pipe.zadd(key, {str(order.order_id): order.order_id})
-        if order.order_id % TRIM_EVERY == 0:
-            pipe.zremrangebyrank(key, 0, -self._bounds.rows - 1)
+        trim = order.order_id % TRIM_EVERY == 0
+        self._appends.add(key, str(order.order_id).encode(), order.order_id, trim=trim)
+
+    def flush(self, pipe: Pipeline) -> None:
+        """Write what the batch added."""
+        self._appends.flush(pipe)
 
     def trade(self, pipe: Pipeline, trade: TradeExecuted) -> None:
         spec = self._symbols.by_name[trade.symbol]
@@ -172,9 +226,8 @@ class AccountHistory:
                 quote * fee_ppm // PPM, 0, buyer, maker, trade.ts,
             )  # fmt: skip
             key = self._keys.fills(account, trade.symbol)
-            pipe.zadd(key, {records.dump_fill(fill): trade.trade_id})
-            if trade.trade_id % TRIM_EVERY == 0:
-                pipe.zremrangebyrank(key, 0, -self._bounds.rows - 1)
+            trim = trade.trade_id % TRIM_EVERY == 0
+            self._appends.add(key, records.dump_fill(fill), trade.trade_id, trim=trim)
             self._last_fill[account] = (trade.symbol, fill)
 
     def _deleveraged(self, pipe: Pipeline, seq: int, event: PositionAutoDeleveraged) -> None:
@@ -233,10 +286,9 @@ class AccountHistory:
                     self._income(pipe, AccountId(account), flow)
 
     def _income(self, pipe: Pipeline, account: AccountId, income: IncomeView) -> None:
+        trim = income.tran_id % TRIM_EVERY < INCOME_PER_EVENT
         key = self._keys.income(account)
-        pipe.zadd(key, {records.dump_income(income): income.tran_id})
-        if income.tran_id % TRIM_EVERY < INCOME_PER_EVENT:
-            pipe.zremrangebyrank(key, 0, -self._bounds.rows - 1)
+        self._appends.add(key, records.dump_income(income), income.tran_id, trim=trim)
 
     def _balance(self, pipe: Pipeline, seq: int, change: BalanceChanged) -> None:
         """The command's fee and realized PnL, on the account's last fill of the command."""
@@ -259,6 +311,6 @@ class AccountHistory:
             return
         symbol, fill = last
         key = self._keys.fills(change.account, symbol)
-        pipe.zrem(key, records.dump_fill(fill))
         realized = replace(fill, realized_pnl=change.realized_pnl)
-        pipe.zadd(key, {records.dump_fill(realized): fill.trade_id})
+        old, new = records.dump_fill(fill), records.dump_fill(realized)
+        self._appends.replace(pipe, key, old, new, fill.trade_id)

@@ -36,6 +36,8 @@ class OpenInterest:
         self._marks = marks
         self._longs: dict[str, Lots] = {}
         self._snapshots: dict[str, int] = {}
+        self._unwritten: dict[str, tuple[int, Lots, int]] = {}
+        """Per symbol changed in this batch: (snapshot, long lots, time) to write."""
         """Per symbol, the snapshot last written, which later changes in its five minutes
         replace."""
         for (_account, symbol), qty in positions.items():
@@ -52,11 +54,24 @@ class OpenInterest:
         moved = max(change.qty, 0) - max(before, 0)
         if not moved:
             return
-        longs = self._longs[symbol] = self._longs.get(symbol, 0) + moved
-        now = OpenInterestView(change.ts, longs, 0)
+        self._longs[symbol] = self._longs.get(symbol, 0) + moved
+        snapshot = change.ts - change.ts % SNAPSHOT_MS
+        pending = self._unwritten.get(symbol)
+        if pending is not None and pending[0] != snapshot:
+            self._write(pipe, symbol)  # the snapshot before, as it closed
+        self._unwritten[symbol] = (snapshot, self._longs[symbol], change.ts)
+
+    def flush(self, pipe: Pipeline) -> None:
+        """Write the open interest the batch changed: once per symbol and batch, not once per
+        position change, so the projector's pace holds under a surge."""
+        for symbol in list(self._unwritten):
+            self._write(pipe, symbol)
+
+    def _write(self, pipe: Pipeline, symbol: str) -> None:
+        snapshot, longs, ts = self._unwritten.pop(symbol)
+        now = OpenInterestView(ts, longs, 0)
         pipe.hset(self._keys.open_interest, mapping={symbol: records.dump_open_interest(now)})
         value = self._symbols.by_name[symbol].notional(self._marks.get(symbol, 0), longs)
-        snapshot = change.ts - change.ts % SNAPSHOT_MS
         key = self._keys.open_interest_history(symbol)
         pipe.zremrangebyscore(key, snapshot, snapshot)
         if self._snapshots.get(symbol) != snapshot:  # a new one: trim once per snapshot

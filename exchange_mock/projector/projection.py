@@ -102,6 +102,12 @@ class Projection:
             case _:
                 self._risk(pipe, seq, event)
 
+    def flush(self, pipe: Pipeline) -> None:
+        """At the end of a batch: what is written once per batch rather than per event."""
+        self._history.flush(pipe)
+        self._accounts.flush(pipe)
+        self._interest.flush(pipe)
+
     def _risk(self, pipe: Pipeline, seq: int, event: Event) -> None:
         """Collateral, the insurance fund, the liquidations' truth counter and the ADL
         quantiles. (Funding's summary and margin calls change nothing read here: the feeds

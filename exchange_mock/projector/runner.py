@@ -114,6 +114,7 @@ class Projector:
             for entry_id, fields in entries:
                 last = entry_seq(entry_id)
                 projection.apply(pipe, last, codec.decode_event(fields[b"m"]))
+            projection.flush(pipe)
             pipe.set(self._keys.projector_seq, last)
             await pipe.execute()
             self.seq = last
