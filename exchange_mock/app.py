@@ -13,6 +13,7 @@ from exchange_mock.api import (
     admin,
     batch_orders,
     market_data,
+    openapi,
     orders,
     position_settings,
     scenario,
@@ -25,10 +26,13 @@ from exchange_mock.api.middleware import Edge, EdgeMiddleware
 from exchange_mock.api.ratelimit import RateLimiter
 from exchange_mock.api.userstream import listen_key_index
 from exchange_mock.collateral import CollateralTable
+from exchange_mock.feeds import streams
 from exchange_mock.market.venues import VenueTable
 from exchange_mock.node import Node
 from exchange_mock.settings import Settings
+from exchange_mock.store.listenkeys import ListenKeys
 from exchange_mock.store.scenario import ScenarioBoard
+from exchange_mock.store.wsattempts import ConnectionAttempts
 from exchange_mock.telemetry.asgi import MetricsMiddleware
 
 
@@ -36,6 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Node(settings) as node:
+            listen_keys = ListenKeys(node.redis, node.keys, settings.listen_key_ttl_s * 1000)
             collateral = CollateralTable.load()
             context = ApiContext(
                 settings=settings,
@@ -43,6 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
                 accounts=node.accounts,
                 bus=node.bus,
                 reads=node.reads,
+                listen_keys=listen_keys,
                 collateral=collateral,
             )
             app.state.context = context
@@ -54,7 +60,10 @@ def create_app(settings: Settings) -> FastAPI:
                 faults=node.faults,
                 scenario=ScenarioBoard(node.control, node.keys),
                 venues={
-                    index.name: frozenset(venue.name for venue in index.venues)
+                    index.name: {
+                        None: index.default_venue().whole_notional,
+                        **{venue.name: venue.whole_notional for venue in index.venues},
+                    }
                     for index in VenueTable.load().indexes
                 },
                 collateral=collateral,
@@ -68,7 +77,14 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.edge = Edge(settings, node.accounts, table, node.faults, limiter)
             node.vitals.attach_edge(app.state.edge)
             if node.relay is not None:
-                app.state.ws = ws.WsContext(node.relay, listen_key_index(node.accounts))
+                app.state.ws = ws.WsContext(
+                    node.relay,
+                    listen_key_index(node.accounts),
+                    listen_keys,
+                    streams.produced(node.symbols.by_name),
+                    ConnectionAttempts(node.redis, node.keys, settings.ws_connections_per_5m),
+                    settings.trusted_proxies,
+                )
             yield
 
     app = FastAPI(
@@ -77,6 +93,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.openapi = openapi.describe(app)  # type: ignore[method-assign]
     app.add_middleware(EdgeMiddleware)
     app.add_middleware(MetricsMiddleware)  # outermost: sees the edge's refusals, serves /metrics
     for module in (
