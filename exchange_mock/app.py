@@ -9,11 +9,14 @@ from fastapi import FastAPI
 
 from exchange_mock.api import (
     account,
+    account_history,
     admin,
+    batch_orders,
     health,
     market_data,
     openapi,
     orders,
+    position_settings,
     scenario,
     userstream,
     ws,
@@ -98,7 +101,19 @@ def create_app(settings: Settings, on_fatal: Fatal | None = None) -> FastAPI:
     app.openapi = openapi.describe(app)  # type: ignore[method-assign]
     app.add_middleware(EdgeMiddleware)
     app.add_middleware(MetricsMiddleware)  # outermost: sees the edge's refusals, serves /metrics
-    for module in (account, orders, market_data, userstream, ws, admin, scenario, health):
+    for module in (
+        account,
+        orders,
+        batch_orders,
+        account_history,
+        market_data,
+        position_settings,
+        userstream,
+        ws,
+        admin,
+        scenario,
+        health,
+    ):
         # Flat rather than `include_router`: FastAPI re-resolves an included router's routes on
         # every request, and these never change once the app is built. Hottest first.
         app.router.routes.extend(module.router.routes)

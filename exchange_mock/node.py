@@ -39,6 +39,7 @@ from exchange_mock.feeds.relay import FeedRelay
 from exchange_mock.liveness import Liveness, RoleTask
 from exchange_mock.market.agent import MarketAgent
 from exchange_mock.market.genesis import risk_genesis
+from exchange_mock.projector.history import HistoryBounds
 from exchange_mock.projector.runner import Projector
 from exchange_mock.settings import Crowd, Role, Settings
 from exchange_mock.store import scripts
@@ -176,11 +177,13 @@ class Node:
             )
             self._spawn("engine", runner.run)
         if Role.PROJECTOR in roles:
+            bounds = HistoryBounds(settings.history_window_ms, settings.history_rows)
             projector = Projector(
                 self.redis,
                 self.keys,
                 self.symbols,
                 settings.projector_batch,
+                bounds,
                 self.faults,
                 order_retention_ms=settings.order_retention_ms,
             )

@@ -189,6 +189,19 @@ class Settings(BaseSettings):
     engine_batch: int = Field(default=512, ge=1, description="Commands per engine round trip.")
     projector_batch: int = Field(default=1_024, ge=1, description="Events per projector round.")
     depth_levels: int = Field(default=1_000, ge=5, description="Book levels published for depth.")
+    history_window_ms: int = Field(
+        default=86_400_000,
+        ge=60_000,
+        description="How far back the histories reach (klines and open interest are trimmed "
+        "to it; every history is served within it).",
+    )
+    history_rows: int = Field(
+        default=10_000,
+        ge=100,
+        description="Most entries each history keeps, so a busy run's stay bounded: trades and "
+        "funding per symbol; an account's orders and fills per symbol, its income, its forced "
+        "orders.",
+    )
     feed_batch: int = Field(default=1_024, ge=1, description="Events per feed publisher round.")
     force_order_interval_ms: int = Field(
         default=1_000,

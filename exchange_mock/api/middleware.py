@@ -112,7 +112,9 @@ class Edge:
 
     def reads_body(self, scope: Scope) -> bool:
         """Whether `admit` needs the body: an order's signature decides whose budget it spends."""
-        return self._limiter is not None and self._table.cost(scope["method"], scope["path"]).order
+        return self._limiter is not None and bool(
+            self._table.cost(scope["method"], scope["path"]).order
+        )
 
     async def admit(self, scope: Scope, body: bytes | None) -> dict[str, str]:
         """Count the request against the rate limits: the headers for its answer, or the 429 or

@@ -148,7 +148,8 @@ class MarketAgent:
             spec.symbol: OwnBook(
                 depth.bids[0][0] if depth.bids else None,
                 depth.asks[0][0] if depth.asks else None,
-                ticker.last_price,
+                # The genesis price opens the ticker; makers follow the oracle until a trade.
+                ticker.last_price if ticker.count else None,
             )
             for spec, depth, ticker in zip(specs, depths, tickers, strict=True)
         }

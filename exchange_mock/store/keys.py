@@ -32,6 +32,23 @@ Layout (all under the settings' `key_prefix`, `p` below):
 |                              |         |            | fund's cash), `seeded:<asset>`,           |
 |                              |         |            | `fund:<asset>`: for the conservation audit|
 | p:depth:<symbol>             | string  | engine     | book snapshot (JSON) after each batch     |
+| p:trades:<symbol>            | zset    | projector  | public trades (JSON), scored by trade id; |
+|                              |         |            | the newest `history_rows` kept            |
+| p:klines:<symbol>            | zset    | projector  | one-minute bars (JSON), scored by their   |
+|                              |         |            | open time; `history_window_ms` kept       |
+| p:openinterest               | hash    | projector  | `<symbol>` -> [time, long lots, 0] (JSON) |
+| p:oihist:<symbol>            | zset    | projector  | open interest every 5 minutes (JSON [time,|
+|                              |         |            | lots, value]); `history_window_ms` kept   |
+| p:funding:<symbol>           | zset    | projector  | settled funding (JSON), scored by funding |
+|                              |         |            | time; the newest `history_rows` kept      |
+| p:orderlog:<account>:<symbol>| zset    | projector  | the account's order ids, scored by id;    |
+|                              |         |            | the newest `history_rows` kept            |
+| p:fills:<account>:<symbol>   | zset    | projector  | the account's fills (JSON), scored by     |
+|                              |         |            | trade id; the newest `history_rows` kept  |
+| p:income:<account>           | zset    | projector  | the account's wallet movements (JSON),    |
+|                              |         |            | scored by tranId (journal seq × 4 + n)    |
+| p:forced:<account>           | zset    | projector  | the account's liquidation and ADL orders  |
+|                              |         |            | (order snapshots, JSON), scored by time   |
 | p:listenkey:<key>            | string  | API        | account id, with the listen key's TTL     |
 | p:rl:ip:<ip>:<window>        | string  | API        | request weight of one IP in one window    |
 |                              |         |            | (`1M:<n>`: the limit, and the window's    |
@@ -132,6 +149,34 @@ class Keys:
 
     def depth(self, symbol: str) -> str:
         return f"{self.prefix}:depth:{symbol}"
+
+    def trades(self, symbol: str) -> str:
+        return f"{self.prefix}:trades:{symbol}"
+
+    def klines(self, symbol: str) -> str:
+        return f"{self.prefix}:klines:{symbol}"
+
+    @property
+    def open_interest(self) -> str:
+        return f"{self.prefix}:openinterest"
+
+    def open_interest_history(self, symbol: str) -> str:
+        return f"{self.prefix}:oihist:{symbol}"
+
+    def funding(self, symbol: str) -> str:
+        return f"{self.prefix}:funding:{symbol}"
+
+    def order_log(self, account: int, symbol: str) -> str:
+        return f"{self.prefix}:orderlog:{account}:{symbol}"
+
+    def fills(self, account: int, symbol: str) -> str:
+        return f"{self.prefix}:fills:{account}:{symbol}"
+
+    def income(self, account: int) -> str:
+        return f"{self.prefix}:income:{account}"
+
+    def forced(self, account: int) -> str:
+        return f"{self.prefix}:forced:{account}"
 
     def listen_key(self, key: str) -> str:
         return f"{self.prefix}:listenkey:{key}"
