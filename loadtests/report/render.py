@@ -12,7 +12,6 @@ Markdown has no figures.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
@@ -23,6 +22,7 @@ from plotly.offline import get_plotlyjs
 
 from loadtests.metrics import Outcome, Percentiles
 from loadtests.profiles import RequestClass
+from loadtests.report.audit import audit_lines
 from loadtests.report.capacity import ScaleOut
 from loadtests.report.model import LOAD_MACHINE_BUSY_PCT, Report, cpu, percentile
 from loadtests.report.plots import (
@@ -37,6 +37,7 @@ from loadtests.report.plots import (
     throughput_figure,
     timeline_figure,
 )
+from loadtests.report.run_settings import run_settings
 from loadtests.report.tables import Table
 from loadtests.report.units import millis, multiple, num, rate, share
 from loadtests.report.verdict_tables import marked, slo_table, staleness_table, steps_table
@@ -46,7 +47,6 @@ HTML_FILE = "report.html"
 JSON_FILE = "report.json"
 MARKDOWN_FILE = "report.md"
 NONE = "—"
-LONGEST_SETTING = 80
 
 LOAD_COLUMNS = (
     "#",
@@ -123,7 +123,16 @@ class Plot:
     figure: go.Figure
 
 
-Block = Text | Bullets | Table | Plot
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """Blocks a reader opens when needed: `<details>` in HTML and in Markdown, which GitHub and
+    most ticket systems render folded too."""
+
+    summary: str
+    blocks: tuple[Table, ...]
+
+
+Block = Text | Bullets | Table | Plot | Folded
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +178,14 @@ def to_markdown(report: Report) -> str:
                 parts += [*(f"- {item}" for item in block.items), ""]
             elif isinstance(block, Table):
                 parts.append(block.markdown())
+            elif isinstance(block, Folded):
+                parts += [
+                    f"<details><summary>{escape(block.summary)}</summary>",
+                    "",
+                    *(table.markdown() for table in block.blocks),
+                    "</details>",
+                    "",
+                ]
     return "\n".join(parts).rstrip() + "\n"
 
 
@@ -192,6 +209,11 @@ def to_html(report: Report) -> str:
                 )
             elif isinstance(block, Table):
                 body.append(block.html())
+            elif isinstance(block, Folded):
+                tables = "".join(table.html() for table in block.blocks)
+                body.append(
+                    f"<details><summary>{escape(block.summary)}</summary>{tables}</details>"
+                )
             else:
                 plots += 1
                 body.append(_plot_html(block.figure, f"plot-{plots}"))
@@ -490,32 +512,17 @@ def rate_limit_table(report: Report) -> Table:
 
 
 def _run_section(report: Report) -> Section:
-    profile = report.profile
-    baseline = ", ".join(
-        rate(profile.baseline.of(klass), f"{_name(klass)}/s") for klass in RequestClass
-    )
-    rows = (
-        ("profile", profile.name),
-        ("time scale", f"{num(profile.time_scale)} event s per run s"),
-        ("baseline (1×)", baseline),
-        *((key, _setting(value)) for key, value in sorted(report.settings.items())),
-    )
-    audit = report.audit
-    blocks: list[Block] = [Table("Profile and settings", ("", "value"), rows)]
-    if audit is not None:
-        detail = audit.model_dump(exclude={"passed"})
-        blocks.append(
-            Bullets(tuple(f"audit {key}: {_setting(value)}" for key, value in detail.items()))
-        )
+    settings = run_settings(report)
+    blocks: list[Block] = [
+        Table("What shaped the run", ("", "value"), settings.shaping),
+        Folded(
+            f"Every other setting ({len(settings.rest)})",
+            (Table("Other settings", ("", "value"), settings.rest),),
+        ),
+    ]
+    if report.audit is not None:
+        blocks.append(Bullets(audit_lines(report.audit)))
     return Section("Run", tuple(blocks))
-
-
-def _setting(value: object) -> str:
-    """A setting as one short line; structures too long for a table cell are only counted."""
-    if isinstance(value, list | dict):
-        text = json.dumps(value)
-        return text if len(text) <= LONGEST_SETTING else f"{len(value)} entries"
-    return str(value)
 
 
 def _name(klass: RequestClass) -> str:

@@ -112,4 +112,4 @@ async def test_a_market_move_liquidates_a_leveraged_long_and_the_truth_counts_it
 
     report = await until(quiet_audit)
     assert report["passed"], report
-    assert report["insurance_fund"] > 0
+    assert Decimal(report["insurance_fund"]) > 0

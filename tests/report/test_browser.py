@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 import websockets
 
+from loadtests.report.audit import CASH, COLLATERAL
 from loadtests.report.model import Report, load_report
 from loadtests.report.render import write_report
 
@@ -120,6 +121,8 @@ class Opened:
     errors: list[str]
     requests: list[str]
     screenshot: bytes
+    text: str
+    """The page as a reader sees it (`innerText`: folded parts are left out)."""
 
 
 RENDERED = """
@@ -151,6 +154,9 @@ async def open_page(page: Path, profile: Path) -> Opened:
                 break
             await asyncio.sleep(0.2)
         shot = await devtools.call("Page.captureScreenshot", session, format="png")
+        text = await devtools.call(
+            "Runtime.evaluate", session, expression="document.body.innerText", returnByValue=True
+        )
         errors = [
             *(str(e["exceptionDetails"]) for e in devtools.named("Runtime.exceptionThrown")),
             *(
@@ -165,7 +171,14 @@ async def open_page(page: Path, profile: Path) -> Opened:
             ),
         ]
         requests = [sent["request"]["url"] for sent in devtools.named("Network.requestWillBeSent")]
-        return Opened(plots, rendered, errors, requests, base64.b64decode(shot["data"]))
+        return Opened(
+            plots,
+            rendered,
+            errors,
+            requests,
+            base64.b64decode(shot["data"]),
+            str(text["result"]["value"]),
+        )
 
 
 async def _evaluate(devtools: DevTools, session: str, expression: str) -> int:
@@ -201,3 +214,23 @@ async def test_a_sampled_cascade_report_renders_its_timeline_offline_without_con
     assert opened.rendered == opened.plots
     assert opened.errors == []
     assert [url for url in opened.requests if not url.startswith(LOCAL_SCHEMES)] == []
+
+
+async def test_the_audit_reads_in_money_and_never_as_an_internal_integer(
+    one_worker: Report, tmp_path: Path
+) -> None:
+    files = write_report(one_worker, tmp_path / "report")
+
+    opened = await open_page(files.html, tmp_path / "profile")
+
+    audit = [line for line in opened.text.splitlines() if ":" in line and _audit_label(line)]
+    assert "cash seeded: 30,130,938,662.57000000 USDT" in audit
+    assert "insurance fund: 296,362.45665557 USDT" in audit
+    # An internal integer is a long run of digits with no separator and no decimal point.
+    assert [line for line in audit if re.search(r"(?<![.,\d])\d{5,}(?![.,\d])", line)] == []
+
+
+def _audit_label(line: str) -> bool:
+    return line.partition(":")[0] in {*CASH.values(), *COLLATERAL.values()} or line.startswith(
+        ("net position", "journal events")
+    )
