@@ -101,7 +101,9 @@ def test_report_scale_out_needs_a_run_directory(app: typer.Typer, tmp_path: Path
 
 
 def test_compare_prints_what_moved(app: typer.Typer) -> None:
-    result = CliRunner().invoke(app, ["compare", str(ONE_WORKER), str(TWO_WORKERS)])
+    # Wide enough for a row's name on one line beside two intervals.
+    runner = CliRunner(env={"COLUMNS": "200"})
+    result = runner.invoke(app, ["compare", str(ONE_WORKER), str(TWO_WORKERS)])
 
     assert result.exit_code == 0, result.output
     assert "api_workers" in result.output
