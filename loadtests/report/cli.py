@@ -47,7 +47,9 @@ def report(
     slo: SloFile = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="Where to write report.html, .json and .md; the run directory."),
+        typer.Option(
+            help="Where to write report.html, .json, .md and the .md's picture; the run directory."
+        ),
     ] = None,
     fail_on_slo: Annotated[
         bool, typer.Option(help="Exit with status 1 when any SLO is broken at any step.")
@@ -65,7 +67,8 @@ def report(
     files = write_report(built, out or run_dir)
     for line in built.headline:
         console.print(f"• {line}", highlight=False)
-    console.print(f"\nwrote {files.html}, {files.json.name}, {files.markdown.name}")
+    written = ", ".join(path.name for path in (files.json, files.markdown, files.picture))
+    console.print(f"\nwrote {files.html}, {written}")
     if fail_on_slo and built.broken:
         labels = ", ".join(verdict.label for verdict in built.broken)
         console.print(f"[red]{len(built.broken)} SLOs broken:[/red] {labels}")

@@ -1,13 +1,17 @@
-"""Write the report three ways: report.html, report.json and report.md.
+"""Write the report three ways: report.html, report.json and report.md (with its picture).
 
 - report.html: the headline, every table and every figure in ONE file, plotly.js inline. A
   capacity report gets attached to tickets and opened months later, offline or behind a proxy,
   when a CDN link may be dead; it must open from disk with no network at all.
 - report.json: the report model itself, so tools (and `stampede compare`) read it back exactly.
-- report.md: the headline and the tables, for a pull request or a ticket.
+- report.md: the run's picture (report-timeline.svg, beside it), the headline and the tables,
+  for a pull request or a ticket.
+
+Both the HTML and the Markdown open with the run's picture (`run_picture.py`), the headline
+beside it in the HTML, each line a link to the section that tells it in full.
 
 The HTML and Markdown are laid out from one list of sections, so they differ only in that the
-Markdown has no figures.
+Markdown has no figures but the picture.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from loadtests.profiles import RequestClass
 from loadtests.report.audit import audit_lines
 from loadtests.report.capacity import ScaleOut
 from loadtests.report.model import LOAD_MACHINE_BUSY_PCT, Report, cpu, percentile
+from loadtests.report.picture_plot import picture_figure
+from loadtests.report.picture_svg import picture_svg
 from loadtests.report.plots import (
     LIMIT_NAMES,
     OUTCOME_LABELS,
@@ -37,6 +43,7 @@ from loadtests.report.plots import (
     throughput_figure,
     timeline_figure,
 )
+from loadtests.report.run_picture import run_picture
 from loadtests.report.run_settings import run_settings
 from loadtests.report.tables import Table
 from loadtests.report.units import millis, multiple, num, rate, share
@@ -46,6 +53,19 @@ from loadtests.results import StepSummary
 HTML_FILE = "report.html"
 JSON_FILE = "report.json"
 MARKDOWN_FILE = "report.md"
+PICTURE_FILE = "report-timeline.svg"
+HEADLINE_SECTIONS = (
+    ("Stale", "Stale position reads"),
+    ("Rate limit", "Rate limits"),
+    ("Feed", "Liquidation feed"),
+    ("Saturation knee", "Load and saturation"),
+    ("Capacity", "Capacity"),
+    ("Scale", "Capacity"),
+    ("Likely bottleneck", "Likely bottleneck"),
+    ("Conservation audit", "Run"),
+)
+"""The section a headline line opening so goes on in; any other line is an SLO's."""
+SLO_SECTION = "SLOs: where each one begins to break"
 NONE = "—"
 
 LOAD_COLUMNS = (
@@ -93,9 +113,14 @@ body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: 
 h1 { font-size: 1.6em; margin-bottom: 0.2em; }
 h2 { margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
 h3 { font-size: 1.05em; margin: 1.4em 0 0.4em; }
-ul.headline { background: #f6f8fa; border-left: 4px solid #1f77b4; padding: 0.8em 1em 0.8em 2em;
-              font-size: 1.05em; }
-ul.headline li { margin: 0.25em 0; }
+.opening { display: grid; grid-template-columns: minmax(0, 1fr) 22em; gap: 1em;
+           align-items: start; }
+.opening .plot { margin: 0; }
+ul.headline { background: #f6f8fa; border-left: 4px solid #1f77b4;
+              padding: 0.8em 1em 0.8em 2em; font-size: 1.0em; margin: 0; }
+ul.headline li { margin: 0.35em 0; }
+ul.headline a { color: inherit; text-decoration: none; }
+ul.headline a:hover { text-decoration: underline; }
 table { border-collapse: collapse; font-size: 0.85em; margin-bottom: 1em; }
 .table { overflow-x: auto; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.5em; text-align: right; white-space: nowrap; }
@@ -146,14 +171,19 @@ class ReportFiles:
     html: Path
     json: Path
     markdown: Path
+    picture: Path
 
 
 def write_report(report: Report, directory: Path) -> ReportFiles:
     """Write the three files into `directory` (created if need be)."""
     directory.mkdir(parents=True, exist_ok=True)
     files = ReportFiles(
-        html=directory / HTML_FILE, json=directory / JSON_FILE, markdown=directory / MARKDOWN_FILE
+        html=directory / HTML_FILE,
+        json=directory / JSON_FILE,
+        markdown=directory / MARKDOWN_FILE,
+        picture=directory / PICTURE_FILE,
     )
+    files.picture.write_text(picture_svg(run_picture(report)), encoding="utf-8")
     files.html.write_text(to_html(report), encoding="utf-8")
     files.json.write_text(report.model_dump_json(indent=2), encoding="utf-8")
     files.markdown.write_text(to_markdown(report), encoding="utf-8")
@@ -166,7 +196,14 @@ def read_report(path: Path) -> Report:
 
 
 def to_markdown(report: Report) -> str:
-    parts = [f"# {_title(report)}", "", *(f"- {line}" for line in report.headline), ""]
+    parts = [
+        f"# {_title(report)}",
+        "",
+        f"![The run at a glance: load, p99s, stale reads, timeouts, liquidations]({PICTURE_FILE})",
+        "",
+        *(f"- {line}" for line in report.headline),
+        "",
+    ]
     for section in sections(report, draw=False):
         if not section.blocks:
             continue
@@ -190,16 +227,23 @@ def to_markdown(report: Report) -> str:
 
 
 def to_html(report: Report) -> str:
-    plots = 0
+    plots = 1
+    found = sections(report)
+    titles = {section.title for section in found}
     body = [
         f"<h1>{escape(_title(report))}</h1>",
         f'<p class="note">{escape(report.profile.description)}</p>',
+        '<div class="opening">',
+        _plot_html(picture_figure(run_picture(report)), "plot-1"),
         '<ul class="headline">',
-        *(f"<li>{escape(line)}</li>" for line in report.headline),
-        "</ul>",
+        *(
+            f'<li><a href="#{_anchor(_section_of(line, titles))}">{escape(line)}</a></li>'
+            for line in report.headline
+        ),
+        "</ul></div>",
     ]
-    for section in sections(report):
-        body.append(f"<h2>{escape(section.title)}</h2>")
+    for section in found:
+        body.append(f'<h2 id="{_anchor(section.title)}">{escape(section.title)}</h2>')
         for block in section.blocks:
             if isinstance(block, Text):
                 body.append(f'<p class="note">{escape(block.text)}</p>')
@@ -240,6 +284,19 @@ def _plot_html(figure: go.Figure, div_id: str) -> str:
     return f'<div class="plot">{plot}</div>'
 
 
+def _section_of(line: str, titles: set[str]) -> str:
+    """The section a headline line is told in full, among those the page has."""
+    return next(
+        (title for start, title in HEADLINE_SECTIONS if line.startswith(start) and title in titles),
+        SLO_SECTION,
+    )
+
+
+def _anchor(title: str) -> str:
+    """A section's id: its title in lower case, words joined by hyphens."""
+    return "-".join("".join(c if c.isalnum() else " " for c in title.lower()).split())
+
+
 def _title(report: Report) -> str:
     return f"Capacity report: {report.run}"
 
@@ -253,7 +310,7 @@ def sections(report: Report, *, draw: bool = True) -> list[Section]:
 
     found = [
         Section(
-            "SLOs: where each one begins to break",
+            SLO_SECTION,
             (Text(_slo_note(report)), slo_table(report), steps_table(report)),
         ),
         Section(

@@ -121,6 +121,8 @@ class Opened:
     errors: list[str]
     requests: list[str]
     screenshot: bytes
+    first_plot: str
+    """The first figure's subplot titles, and whether it opens the page beside the headline."""
     text: str
     """The page as a reader sees it (`innerText`: folded parts are left out)."""
 
@@ -128,6 +130,17 @@ class Opened:
 RENDERED = """
 [...document.querySelectorAll('.plotly-graph-div')]
   .filter(div => div.querySelector('svg.main-svg') && div.querySelector('g.trace')).length
+"""
+
+
+FIRST_PLOT = """
+(() => {
+  const first = document.querySelector('.plotly-graph-div');
+  const titles = [...first.querySelectorAll('.annotation-text')].map(t => t.textContent);
+  const beside = first.closest('.opening') !== null
+    && document.querySelector('.opening ul.headline') !== null;
+  return (beside ? 'beside the headline: ' : '') + titles.join(' | ');
+})()
 """
 
 
@@ -154,6 +167,9 @@ async def open_page(page: Path, profile: Path) -> Opened:
                 break
             await asyncio.sleep(0.2)
         shot = await devtools.call("Page.captureScreenshot", session, format="png")
+        first = await devtools.call(
+            "Runtime.evaluate", session, expression=FIRST_PLOT, returnByValue=True
+        )
         text = await devtools.call(
             "Runtime.evaluate", session, expression="document.body.innerText", returnByValue=True
         )
@@ -177,6 +193,7 @@ async def open_page(page: Path, profile: Path) -> Opened:
             errors,
             requests,
             base64.b64decode(shot["data"]),
+            str(first["result"]["value"]),
             str(text["result"]["value"]),
         )
 
@@ -210,7 +227,7 @@ async def test_a_sampled_cascade_report_renders_its_timeline_offline_without_con
 
     opened = await open_page(files.html, tmp_path / "profile")
 
-    assert opened.plots == 5
+    assert opened.plots == 6
     assert opened.rendered == opened.plots
     assert opened.errors == []
     assert [url for url in opened.requests if not url.startswith(LOCAL_SCHEMES)] == []
@@ -234,3 +251,18 @@ def _audit_label(line: str) -> bool:
     return line.partition(":")[0] in {*CASH.values(), *COLLATERAL.values()} or line.startswith(
         ("net position", "journal events")
     )
+
+
+async def test_the_run_timeline_is_the_first_figure_beside_the_headline(
+    one_worker: Report, tmp_path: Path
+) -> None:
+    files = write_report(one_worker, tmp_path / "report")
+
+    opened = await open_page(files.html, tmp_path / "profile")
+
+    assert opened.first_plot.startswith("beside the headline: ")
+    for title in ("load (× baseline)", "p99 latency, corrected (ms)", "liquidations per second"):
+        assert title in opened.first_plot
+    assert "timeouts breaks" in opened.first_plot
+    assert opened.rendered == opened.plots
+    assert opened.errors == []

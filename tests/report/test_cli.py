@@ -22,14 +22,13 @@ def app() -> typer.Typer:
     return app
 
 
-def test_report_writes_the_three_files_and_prints_the_headline(
-    app: typer.Typer, tmp_path: Path
-) -> None:
+def test_report_writes_its_files_and_prints_the_headline(app: typer.Typer, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["report", str(ONE_WORKER), "--out", str(tmp_path)])
 
     assert result.exit_code == 0, result.output
     assert "Timeouts begin at 20× (140 req/s)" in result.output
     assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "report-timeline.svg",
         "report.html",
         "report.json",
         "report.md",
