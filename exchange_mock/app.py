@@ -55,6 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
                 else None
             )
             app.state.edge = Edge(settings, node.accounts, table, node.faults, limiter)
+            node.vitals.attach_edge(app.state.edge)
             if node.relay is not None:
                 app.state.ws = ws.WsContext(node.relay, listen_key_index(node.accounts))
             yield

@@ -47,6 +47,7 @@ from exchange_mock.symbols import SymbolTable, to_cash, to_ppm
 from exchange_mock.telemetry.hooks import ack_observed
 from exchange_mock.telemetry.redis_latency import MeasuredConnection
 from exchange_mock.telemetry.sampler import PipelineSampler
+from exchange_mock.telemetry.vitals import RoundTrips, VitalsReporter
 from exchange_mock.types import Millis
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ class Node:
         self.fault_board = FaultBoard(self.control, self.keys)
         self.faults = LiveFaults(self.fault_board)
         """The faults in force, as this process last saw them: `faults.value(kind)`."""
+        round_trips = RoundTrips()
         self.redis = Redis(
             connection_pool=BoundedPool.from_url(
                 settings.redis_url,
@@ -94,6 +96,7 @@ class Node:
                 faults=self.faults,
                 streams=(self.keys.orders, self.keys.journal),
                 read_scripts=[scripts.sha(name) for name in scripts.READ_ONLY],
+                round_trips=round_trips,
             )
         )
         shedding = None
@@ -110,6 +113,17 @@ class Node:
             else None
         )
         """Relays the feed channels to this process's WebSocket clients (API processes only)."""
+        self.vitals = VitalsReporter(
+            self.control,
+            self.keys,
+            self.bus.worker,
+            [role.value for role in settings.roles],
+            round_trips,
+            self.bus,
+            settings.vitals_interval_ms,
+        )
+        """This process's vitals, for the operator's snapshot; an API process attaches its
+        edge once built."""
         self._running: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
 
     async def __aenter__(self) -> Node:
@@ -175,6 +189,8 @@ class Node:
                 settings.metrics_interval_ms,
             ).run,
         )  # fmt: skip
+        if settings.vitals_interval_ms:
+            self._spawn("vitals", self.vitals.run)
         # What start built (tables, accounts, the app) lives as long as the process: frozen out
         # of the collector, a full collection no longer walks it, which otherwise stalled every
         # request in flight for tens of milliseconds (the positionRisk benchmark's p99: 35 ms).

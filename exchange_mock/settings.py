@@ -123,6 +123,12 @@ class Settings(BaseSettings):
         description="How often a process samples the pipeline's state (queue depth, projector "
         "lag, liquidations, insurance fund, marks) from Redis into its metrics.",
     )
+    vitals_interval_ms: int = Field(
+        default=1_000,
+        ge=0,
+        description="How often a process reports its vitals (roles, CPU, requests in flight and "
+        "shed, Redis round trips) for the operator's status snapshot; 0 reports none.",
+    )
 
     symbols_file: Path | None = Field(
         default=None, description="Contract table (YAML); the shipped BTCUSDT/ETHUSDT by default."

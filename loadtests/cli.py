@@ -11,9 +11,10 @@ from rich.console import Console
 
 from exchange_mock import cli as exchange_cli
 from loadtests.demo import run_demo
+from loadtests.options import CLIENT_IPS, CLIENT_TIMEOUT_S
 from loadtests.profiles import load_profile
 from loadtests.report import cli as report_cli
-from loadtests.run import RunOptions, run_repeats
+from loadtests.run import RunOptions, run_load, run_repeats
 
 app = typer.Typer(
     name="stampede",
@@ -26,17 +27,12 @@ report_cli.register(app)
 
 DEMO_PROFILE = "oct-2025"
 DEMO_SECONDS = 180.0
-DEMO_CLIENT_IPS = 2_000
-"""A cascade's queries come from thousands of clients, not sixteen: with few addresses the
-per-IP weight limit bans the load before it can reach the engine and the projector."""
+"""The cascade's length at the demo's time scale. Its peak minute, 1.6 s at that scale, is held
+at the phase floor (15 s), so the load runs 193 s: with the mock's start and the report, a
+fresh clone still reaches its report within five minutes."""
 DEMO_BASELINE_SCALE = 3.0
-"""Compressed to three minutes, the peak minute lasts seconds; a larger baseline lets a
-two-core machine reach the loads where its queues build within that time."""
-DEMO_CLIENT_TIMEOUT_S = 5.0
-"""A trading client's patience in a cascade: ccxt waits 10 s by default, but bots and market
-makers give up far sooner, and an answer after 5 s has already lost them. Compressed, the peak
-minute's backlog drains in about ten seconds, so with ccxt's 10 s whether the demo's clients time
-out depends on a second either way; at 5 s they do wherever the venue falls that far behind."""
+"""Compressed to three minutes, the peak minute lasts the phase floor's 15 s; a larger baseline
+lets a two-core machine reach the loads where its queues build within that time."""
 DEMO_API_WORKERS = 2
 """The API tier scales out (its workers are stateless) while the engine and the projector are
 single writers: with one worker the API is the first wall on a small machine and hides them;
@@ -57,6 +53,13 @@ def run(
     time_scale: Annotated[
         float | None, typer.Option(help="Run this many times faster than the profile's clock.")
     ] = None,
+    phase_floor: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Run seconds no phase is compressed below (15 unless given; 0 for none).",
+        ),
+    ] = None,
     slo: Annotated[Path | None, typer.Option(help="SLO thresholds (YAML).")] = None,
     out: Annotated[Path | None, typer.Option(help="Run directory; runs/<profile>-<time>.")] = None,
     fail_on_slo: Annotated[bool, typer.Option(help="Exit 1 when an SLO is broken.")] = False,
@@ -71,16 +74,31 @@ def run(
     baseline_scale: Annotated[
         float, typer.Option(help="Multiply the profile's baseline rates.")
     ] = 1.0,
-    client_ips: Annotated[int, typer.Option(help="Client IPs the load speaks for.")] = 16,
+    client_ips: Annotated[
+        int, typer.Option(help="Client IPs the load speaks for (X-Forwarded-For).")
+    ] = CLIENT_IPS,
     retry: Annotated[
         str, typer.Option(help="On errors: none, immediate, backoff or retry-after.")
     ] = "none",
     client_timeout: Annotated[
         float | None,
-        typer.Option(min=0.1, help="Seconds a client waits for an answer (10, as ccxt, if none)."),
+        typer.Option(
+            min=0.1,
+            help=f"Seconds a client waits for an answer ({CLIENT_TIMEOUT_S:g}, a trading "
+            "client's patience in a cascade, if none).",
+        ),
     ] = None,
     accounts_file: Annotated[
         Path | None, typer.Option(help="Accounts (as `stampede accounts --json`) of the target.")
+    ] = None,
+    web_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65_535,
+            help="Serve Locust's web UI on this loopback port (its host filled in) instead of "
+            "running headless; each run started there writes its report as it ends.",
+        ),
     ] = None,
     api_workers: Annotated[
         int | None,
@@ -105,6 +123,7 @@ def run(
         out=out or _default_out(profile),
         target=target,
         time_scale=time_scale,
+        phase_floor=phase_floor,
         baseline_scale=baseline_scale,
         processes=processes,
         client_ips=client_ips,
@@ -112,7 +131,12 @@ def run(
         client_timeout=client_timeout,
         accounts_file=accounts_file,
         api_workers=api_workers,
+        web_port=web_port,
     )
+    if web_port is not None:
+        # Runs start and stop in the web UI, each writing its own report as it ends.
+        run_load(options, Console())
+        return
     run_dir = run_repeats(options, repeat, Console())
     report_cli.report(run_dir, slo=slo, out=None, fail_on_slo=fail_on_slo)
 
@@ -124,10 +148,9 @@ def demo() -> None:
     run(
         DEMO_PROFILE,
         time_scale=duration / DEMO_SECONDS,
-        client_ips=DEMO_CLIENT_IPS,
         baseline_scale=DEMO_BASELINE_SCALE,
         api_workers=DEMO_API_WORKERS,
-        client_timeout=DEMO_CLIENT_TIMEOUT_S,
+        client_timeout=CLIENT_TIMEOUT_S,
     )
 
 

@@ -276,13 +276,14 @@ class Coordinator:
         progress = run.meter.snapshot(run.metrics, time.time(), users=users, done=done)
         write_progress(run.plan.run_dir, progress)
 
-    def finish(self) -> None:
-        """Gather the last measurements and write the run directory; a no-op with no run.
-        Whoever calls second (a signal racing the shape's own end) waits for the first."""
+    def finish(self) -> Path | None:
+        """Gather the last measurements and write the run directory, which is returned; a no-op
+        (None) with no run. Whoever calls second (a signal racing the shape's own end) waits for
+        the first."""
         with self._finishing:
             run = self.run
             if run is None:
-                return
+                return None
             gevent.killall(self._greenlets)
             self._gather_finals(run)
             audit = None
@@ -299,6 +300,7 @@ class Coordinator:
             self._write_progress(done=True)
             log.info("run %s written", plan.run_dir)
             self.run = None
+            return plan.run_dir
 
     def _gather_finals(self, run: ActiveRun) -> None:
         master = self._master

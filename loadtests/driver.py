@@ -43,6 +43,13 @@ DEPTH = "/stampede/admin/depth"
 ORACLE = "/stampede/admin/oracle"
 AUDIT = "/stampede/audit"
 TOKEN_HEADER = "X-Stampede-Admin-Token"
+OPERATOR_HEADER = "X-Stampede-Operator"
+"""Asks the mock for the operator's allowance: outside the rate limits, once the operator API
+would admit the request (loopback, or the token)."""
+HARNESS_ADDRESS = "192.0.2.1"
+"""The client address the harness's own reads speak for (X-Forwarded-For), from the range set
+aside for documentation (RFC 5737): never one of the load's, which come from 198.18.0.0/15, so
+a target that bans the load does not ban the samplers that measure it."""
 ABSENT = frozenset({404, 405})
 """Statuses that mean the target has no such endpoint (rather than refusing this request)."""
 
@@ -86,7 +93,12 @@ def operator_request(event: Event) -> tuple[str, str, dict[str, JsonValue]]:
 
 
 def operator_client(host: str, token: str | None, timeout_s: float = 5.0) -> httpx.Client:
-    headers = {TOKEN_HEADER: token} if token else {}
+    """A client of the harness's own, which drives the operator API and samples the market:
+    with the token when there is one, the operator's allowance asked for, and an address of its
+    own, so that neither the rate limits nor a ban of the load keep it from measuring."""
+    headers = {OPERATOR_HEADER: "stampede", "X-Forwarded-For": HARNESS_ADDRESS}
+    if token:
+        headers[TOKEN_HEADER] = token
     return httpx.Client(base_url=host, headers=headers, timeout=timeout_s)
 
 

@@ -6,8 +6,10 @@
         [--processes N | --master / --worker]
 
 The shape decides the users (`-u`/`-r` are placeholders); `locust -f loadtests/locustfile.py`
-alone serves the web UI, whose form carries the same options. The run directory is laid out as
-`results.py` describes, with `progress.json` rewritten about once a second while it runs.
+alone serves the web UI, whose form carries the same options (`stampede run PROFILE --web`
+starts the embedded mock first and fills in its host); a run that ends there writes its report
+and links it (`webui.py`). The run directory is laid out as `results.py` describes, with
+`progress.json` rewritten about once a second while it runs.
 
 This module only wires the parts to Locust's events: the users (`users/`), the shape
 (`shapes.py`), the run's owner (`coordinator.py`: master or only process) and the load
@@ -36,6 +38,7 @@ from loadtests.users.paced import PacedUser
 from loadtests.users.probes import ProbeUser
 from loadtests.users.traders import TraderUser
 from loadtests.users.watchers import WatcherUser
+from loadtests.webui import ReportShelf
 
 __all__ = [
     "CascadeShape",
@@ -72,9 +75,12 @@ def _wire_owner(environment: Environment, runner: Runner) -> None:
     coordinator = coordinator_of(environment)
     telemetry.export(environment)
     events = environment.events
+    shelf = None if environment.web_ui is None else ReportShelf(environment.web_ui)
 
     def finish(**_: Any) -> None:
-        coordinator.finish()
+        written = coordinator.finish()
+        if written is not None and shelf is not None:
+            shelf.publish(written)
 
     _listen(events.test_stopping, finish)
     _listen(events.quitting, finish)

@@ -38,6 +38,18 @@ PLAN_ATTRIBUTE = "stampede_plan"
 """The attribute of Locust's parsed options that carries the plan (as JSON) to the workers:
 Locust forwards every option it does not know with each spawn message."""
 DEFAULT_RUNS_DIR = Path("runs")
+DEFAULT_PHASE_FLOOR_S = 15.0
+"""Run seconds no phase is compressed below: long enough for a queue to reach a steady state
+(`Profile.phase_floor_s`)."""
+CLIENT_IPS = 2_000
+"""A cascade's queries come from thousands of clients, not sixteen: with few addresses the
+per-IP weight limit bans the load before it can reach the engine and the projector. The default
+for Locust's command line and web UI, and the demo's."""
+CLIENT_TIMEOUT_S = 5.0
+"""A trading client's patience in a cascade: ccxt waits 10 s by default, but bots and market
+makers give up far sooner, and an answer after 5 s has already lost them. Compressed, the peak
+minute's backlog drains in about ten seconds, so with ccxt's 10 s whether clients time out
+depends on a second either way; at 5 s they do wherever the venue falls that far behind."""
 MAX_CLIENT_IPS = 131_072
 """The size of 198.18.0.0/15, the range set aside for benchmarking, that addresses come from."""
 
@@ -53,15 +65,16 @@ class HarnessOptions(BaseModel):
 
     profile: str = Field(min_length=1)
     time_scale: float | None = Field(default=None, gt=0)
+    phase_floor: float = Field(default=DEFAULT_PHASE_FLOOR_S, ge=0)
     baseline_scale: float = Field(default=1.0, gt=0)
     run_dir: Path | None = None
     accounts_file: Path | None = None
     account_seed: str = DEFAULT_SEED
     accounts: int = Field(default=DEFAULT_COUNT, ge=1)
     probe_accounts: int = Field(default=2, ge=0)
-    client_ips: int = Field(default=0, ge=0, le=MAX_CLIENT_IPS)
+    client_ips: int = Field(default=CLIENT_IPS, ge=0, le=MAX_CLIENT_IPS)
     retry: RetryMode = RetryMode.NONE
-    client_timeout: float = Field(default=10.0, gt=0)
+    client_timeout: float = Field(default=CLIENT_TIMEOUT_S, gt=0)
     expected_latency: float = Field(default=0.05, gt=0)
     symbols: tuple[str, ...] = Field(default=("BTCUSDT", "ETHUSDT"), min_length=1)
     ws_host: str | None = None
@@ -130,6 +143,12 @@ def register(parser: Any) -> None:
         )
 
     add("--time-scale", "Event seconds per run second; the profile's own by default.", type=float)
+    add(
+        "--phase-floor",
+        "Run seconds no phase is compressed below by the time scale (a shorter phase runs in "
+        "real time); 0 for none.",
+        type=float,
+    )
     add(
         "--baseline-scale",
         "Multiply the profile's baseline rates, so a small machine or target can run it.",
@@ -233,15 +252,26 @@ class RunPlan(BaseModel):
         }
 
 
-def scaled_profile(profile: Profile, *, baseline_scale: float, time_scale: float | None) -> Profile:
+def scaled_profile(
+    profile: Profile,
+    *,
+    baseline_scale: float,
+    time_scale: float | None,
+    phase_floor: float = DEFAULT_PHASE_FLOOR_S,
+) -> Profile:
     """The profile as it will run: baseline rates times `baseline_scale`, at `time_scale` (its
-    own when None)."""
+    own when None), no phase shorter than `phase_floor` run seconds."""
     baseline = PerClass.model_validate(
         {klass.value: profile.baseline.of(klass) * baseline_scale for klass in RequestClass}
     )
     scale = profile.time_scale if time_scale is None else time_scale
     return Profile.model_validate(
-        {**profile.model_dump(), "baseline": baseline.model_dump(), "time_scale": scale}
+        {
+            **profile.model_dump(),
+            "baseline": baseline.model_dump(),
+            "time_scale": scale,
+            "phase_floor_s": phase_floor,
+        }
     )
 
 
@@ -262,6 +292,7 @@ def plan_run(options: HarnessOptions, *, host: str | None, workers: int, origin:
         load_profile(options.profile),
         baseline_scale=options.baseline_scale,
         time_scale=options.time_scale,
+        phase_floor=options.phase_floor,
     )
     if options.accounts_file is not None:
         accounts = read_accounts_file(options.accounts_file)

@@ -173,6 +173,14 @@ class Profile(_Strict):
     time_scale: float = Field(
         default=1, gt=0, description="Event seconds per run second, unless the run says otherwise."
     )
+    phase_floor_s: float = Field(
+        default=0,
+        ge=0,
+        description="Run seconds no phase is compressed below (a phase shorter in event time "
+        "runs in real time): a queue needs time to reach its steady state, or a phase's verdict "
+        "is only how fast a backlog drains. A run sets it (15 s unless told); 0 compresses "
+        "every phase by the time scale alone.",
+    )
     baseline: PerClass = Field(description="Requests per second per class at 1x.")
     phases: tuple[Phase, ...]
     crowd: Crowd | None = Field(
@@ -195,21 +203,23 @@ class Profile(_Strict):
         return self
 
     def timeline(self, time_scale: float | None = None) -> Timeline:
-        """The phases laid out in run seconds at `time_scale` (the profile's own by default)."""
+        """The phases laid out in run seconds at `time_scale` (the profile's own by default),
+        none shorter than `phase_floor_s` (see there); a ramp keeps its share of its phase."""
         scale = self.time_scale if time_scale is None else time_scale
         if not scale > 0:
             raise ValueError(f"time scale must be positive, not {scale}")
         windows: list[PhaseWindow] = []
         start, entry = 0.0, UNIT
         for index, phase in enumerate(self.phases):
-            end = start + phase.duration_s / scale
+            length = max(phase.duration_s / scale, min(phase.duration_s, self.phase_floor_s))
+            end = start + length
             windows.append(
                 PhaseWindow(
                     index=index,
                     phase=phase,
                     start=start,
                     end=end,
-                    ramp_end=start + phase.ramp_s / scale,
+                    ramp_end=start + length * phase.ramp_s / phase.duration_s,
                     entry=entry if phase.ramp_s > 0 else phase.multipliers,
                 )
             )
@@ -257,6 +267,15 @@ class Timeline:
     def duration(self) -> float:
         """Run seconds from the first phase's start to the last one's end."""
         return self.windows[-1].end
+
+    @property
+    def floored(self) -> tuple[PhaseWindow, ...]:
+        """The phases held at the profile's floor: longer than the time scale alone makes them."""
+        return tuple(
+            window
+            for window in self.windows
+            if window.duration > window.phase.duration_s / self.time_scale * (1 + 1e-9)
+        )
 
     def window_at(self, t: float) -> PhaseWindow | None:
         """The phase running `t` run seconds in; None before the start or from the end on."""
@@ -314,8 +333,11 @@ def parse_profile(text: str, source: str = "<profile>") -> Profile:
 
 
 def dump_profile(profile: Profile) -> str:
-    """The profile as YAML that `parse_profile` reads back to an equal profile."""
-    return yaml.safe_dump(profile.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+    """The profile as YAML that `parse_profile` reads back to an equal profile; without a phase
+    floor, as it was written before there were floors."""
+    unset = {"phase_floor_s"} if not profile.phase_floor_s else None
+    fields = profile.model_dump(mode="json", exclude=unset)
+    return yaml.safe_dump(fields, sort_keys=False, allow_unicode=True)
 
 
 def _is_path(name_or_path: str | Path) -> bool:

@@ -11,12 +11,16 @@
                           true and feed-shown liquidations (see `sampler.py`)
       generator.jsonl     one GeneratorSample per second: how busy the load machine was, its
                           host's CPU and each Locust runner's (see `hostload.py`)
+      exchange.jsonl      one ExchangeSample per second, against the mock: its queue, the
+                          projector's lag, each process's CPU, requests in flight and shed,
+                          Redis round trips (see `exchange_sampler.py`)
       locust_*.csv        Locust's own CSVs, left as Locust writes them (--csv <run>/locust)
 
 `start_run` writes what is known before the load starts, so even a run that dies part-way says
-what it was; `append_timeline` and `append_generator` add each second's samples as they are
-taken, so they survive such a run too; `finish_run` writes the measurements; `read_run` reads it
-all back (a run directory from before timelines, or generator samples, reads back with none).
+what it was; `append_timeline`, `append_generator` and `append_exchange` add each second's
+samples as they are taken, so they survive such a run too; `finish_run` writes the measurements;
+`read_run` reads it all back (a run directory from before timelines, generator or exchange
+samples, or against a target without the mock's telemetry, reads back with none of them).
 """
 
 from __future__ import annotations
@@ -83,6 +87,7 @@ HISTOGRAM_SUFFIX = ".hdr"
 AUDIT_FILE = "audit.json"
 TIMELINE_FILE = "timeline.jsonl"
 GENERATOR_FILE = "generator.jsonl"
+EXCHANGE_FILE = "exchange.jsonl"
 LOCUST_CSV_PREFIX = "locust"
 """Pass `--csv <run>/locust` to Locust; its CSVs then land beside the rest."""
 ALL_SYMBOLS = "all"
@@ -226,7 +231,57 @@ class GeneratorSample(BaseModel):
     to 0 so generator samples written before they were taken read back."""
 
 
-_Sample = TypeVar("_Sample", MarketSample, GeneratorSample)
+class ProcessSample(BaseModel):
+    """One exchange process at one second of the run, as the mock reports its vitals
+    (`exchange_mock/telemetry/vitals.py`); what else they carry is dropped."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    process: str
+    roles: tuple[str, ...]
+    """The pipeline's parts it runs: api, engine, projector, makers, feeds."""
+    cpu_pct: float
+    """Percent of one core since the exchange's previous sample: an asyncio process is busy at
+    100."""
+    requests_in_flight: int | None = None
+    """None in a process without the API."""
+    request_capacity: int | None = None
+    requests_shed: int = 0
+    """Requests refused at once over the concurrency cap (503) since the process started."""
+    orders_shed: int = 0
+    """New orders refused with the engine's queue too deep (-1008) since the process started."""
+    redis_round_trips: int = 0
+    """Round trips of its Redis traffic since the exchange's previous sample."""
+    redis_rtt_ms: float | None = None
+    """Their mean; None when there were none."""
+    redis_rtt_max_ms: float | None = None
+
+
+class ExchangeSample(BaseModel):
+    """The mock exchange's own state at one second of the run: its queues, lags and processes,
+    which name the bottleneck with numbers rather than from the symptoms clients see."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    at: float
+    """Run seconds (since run second 0) at which the sample was taken."""
+    orders_queued: int
+    """Commands waiting in front of the engine."""
+    journal_head: int
+    projected_seq: int
+    """The last journal sequence the projector's read model reflects."""
+    projector_lag_ms: int
+    """Age of the oldest journaled event the read model does not yet reflect."""
+    processes: tuple[ProcessSample, ...]
+    redis_cpu_s: float | None = None
+    """CPU seconds Redis had used (system and user) by then; None where not reported."""
+
+    @property
+    def projector_lag_events(self) -> int:
+        return self.journal_head - self.projected_seq
+
+
+_Sample = TypeVar("_Sample", MarketSample, GeneratorSample, ExchangeSample)
 
 
 class HistogramKey(NamedTuple):
@@ -392,6 +447,11 @@ def append_generator(directory: Path, sample: GeneratorSample) -> None:
     _append(directory / GENERATOR_FILE, [sample])
 
 
+def append_exchange(directory: Path, sample: ExchangeSample) -> None:
+    """Add one second's sample of the mock exchange's own state."""
+    _append(directory / EXCHANGE_FILE, [sample])
+
+
 def _append(path: Path, samples: Sequence[BaseModel]) -> None:
     with path.open("a") as file:
         file.writelines(sample.model_dump_json() + "\n" for sample in samples)
@@ -412,6 +472,8 @@ class RunResult:
     """Oldest first; empty for a run that sampled none."""
     generator: tuple[GeneratorSample, ...] = ()
     """Oldest first; empty for a run that sampled none."""
+    exchange: tuple[ExchangeSample, ...] = ()
+    """Oldest first; empty against a target without the mock's telemetry."""
 
     def histogram(self, key: HistogramKey) -> HdrHistogram:
         return decode_histogram(self.histogram_files[key].read_text())
@@ -436,6 +498,7 @@ def read_run(directory: Path) -> RunResult:
         )
         timeline = _samples(directory / TIMELINE_FILE, MarketSample)
         generator = _samples(directory / GENERATOR_FILE, GeneratorSample)
+        exchange = _samples(directory / EXCHANGE_FILE, ExchangeSample)
     except (ProfileError, ValidationError) as exc:
         raise ResultsError(f"{directory}: {exc}") from exc
     histograms = directory / HISTOGRAMS_DIR
@@ -453,6 +516,7 @@ def read_run(directory: Path) -> RunResult:
         locust_csvs=tuple(sorted(directory.glob(f"{LOCUST_CSV_PREFIX}_*.csv"))),
         timeline=timeline,
         generator=generator,
+        exchange=exchange,
     )
 
 

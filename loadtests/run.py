@@ -1,4 +1,5 @@
-"""`stampede run`: from nothing to a report in one command.
+"""`stampede run`: from nothing to a report in one command (or, with `--web-port`, to Locust's
+web UI pointed at the embedded mock, where each run writes its own report).
 
 With no target it starts a private Redis and the mock exchange (in processes of their own, so
 the load generator measures the exchange and not a shared interpreter), with the crowd of
@@ -37,6 +38,7 @@ from exchange_mock.server import exchange_process
 from exchange_mock.settings import Crowd, Settings
 from exchange_mock.symbols import SymbolTable
 from loadtests.driver import AUDIT
+from loadtests.options import CLIENT_IPS
 from loadtests.profiles import ProfileError, load_profile
 from loadtests.progress import Progress as RunProgress
 from loadtests.progress import read_progress
@@ -55,18 +57,23 @@ class RunOptions:
     out: Path
     target: str | None = None
     time_scale: float | None = None
+    phase_floor: float | None = None
+    """Run seconds no phase is compressed below; the harness's default (15 s) when None."""
     baseline_scale: float = 1.0
     processes: int | None = None
     """Locust worker processes; None: one per core against a target, where this machine only
     generates load, and one against the embedded mock, which needs the other cores."""
-    client_ips: int = 16
+    client_ips: int = CLIENT_IPS
     retry: str = "none"
     client_timeout: float | None = None
-    """Seconds a client waits for an answer; the harness's default (ccxt's 10 s) when None."""
+    """Seconds a client waits for an answer; the harness's default (5 s) when None."""
     accounts: int = 200
     accounts_file: Path | None = None
     api_workers: int | None = None
     """API worker processes: the embedded mock's (1 when None); recorded for any target."""
+    web_port: int | None = None
+    """Serve Locust's web UI on this loopback port, its host filled in, rather than run
+    headless: runs start and stop there, and each writes its report as it ends."""
 
     @property
     def load_processes(self) -> int:
@@ -172,9 +179,12 @@ def write_accounts(path: Path, settings: Settings) -> None:
 
 
 def locust_command(options: RunOptions, host: str, accounts_file: Path) -> list[str]:
+    if options.web_port is None:
+        mode = ["--headless", "--only-summary", "--loglevel", "WARNING"]
+    else:
+        mode = ["--web-host", "127.0.0.1", "--web-port", str(options.web_port)]
     command = [
-        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE),
-        "--headless", "--only-summary", "--loglevel", "WARNING",
+        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), *mode,
         "--host", host, "-u", "1", "-r", "1",
         "--profile", options.profile,
         "--run-dir", str(options.out),
@@ -185,6 +195,8 @@ def locust_command(options: RunOptions, host: str, accounts_file: Path) -> list[
     ]  # fmt: skip
     if options.time_scale is not None:
         command += ["--time-scale", str(options.time_scale)]
+    if options.phase_floor is not None:
+        command += ["--phase-floor", str(options.phase_floor)]
     if options.client_timeout is not None:
         command += ["--client-timeout", str(options.client_timeout)]
     if options.load_processes > 1:
@@ -219,7 +231,14 @@ def run_load(options: RunOptions, console: Console) -> Path:
             locust_command(options, host, accounts_file), stdout=log, stderr=subprocess.STDOUT
         )
         try:
-            _watch(locust, options.out, console)
+            if options.web_port is None:
+                _watch(locust, options.out, console)
+            else:
+                console.print(
+                    f"Locust's web UI at [bold]http://127.0.0.1:{options.web_port}[/bold], "
+                    f"the host filled in; each run's report is linked there. Ctrl-C to stop."
+                )
+                locust.wait()
         except KeyboardInterrupt:
             console.print("[yellow]interrupted: stopping the load, keeping what was measured")
             locust.send_signal(signal.SIGINT)

@@ -3,7 +3,9 @@ liquidations, true and as the public feed showed them, appended to the run's tim
 
 One sampler per run, in the process that owns it (like the driver), so nothing is counted twice
 and nothing needs merging. It reads the public endpoints every Binance-compatible target has
-(`GET /fapi/v1/ticker/price`, `GET /fapi/v1/premiumIndex`) and the mock's truth counter
+(`GET /fapi/v1/ticker/price`, `GET /fapi/v1/premiumIndex`), as the harness's own client
+(`driver.operator_client`: an address of its own, and the mock's operator allowance, so the
+load's bans do not stop it) and the mock's truth counter
 (`GET /stampede/liquidations`; a target without it is asked once), and keeps a subscription of
 its own to the liquidation feed (`!forceOrder@arr`), counting the events it pushes per symbol:
 in a distributed run the load's feed listener lives on a worker, and a public feed shows every
@@ -12,9 +14,10 @@ subscriber the same events.
 A sample is taken on each whole run second from 0 to the end of the timeline; seconds the
 target took too long to answer in are skipped, not sampled late.
 
-Beside it, on the same run seconds but in a greenlet of its own (a target slow to answer must
-not cost the load machine's samples, which matter most then), the load machine's CPU is sampled
-into generator.jsonl (see `hostload.py`).
+Beside it, on the same run seconds but each in a greenlet of its own (a target slow to answer
+must not cost the load machine's samples, which matter most then), the load machine's CPU is
+sampled into generator.jsonl (see `hostload.py`) and the mock exchange's own state into
+exchange.jsonl (see `exchange_sampler.py`).
 """
 
 from __future__ import annotations
@@ -31,10 +34,16 @@ import gevent
 import httpx
 from gevent import Greenlet
 
-from loadtests.driver import ABSENT
+from loadtests.driver import ABSENT, operator_client
+from loadtests.exchange_sampler import ExchangeSampler
 from loadtests.hostload import GeneratorGauge, Lag, RunnerCpu
 from loadtests.options import RunPlan
-from loadtests.results import MarketSample, append_generator, append_timeline
+from loadtests.results import (
+    MarketSample,
+    append_exchange,
+    append_generator,
+    append_timeline,
+)
 from loadtests.users.feeds import TRUTH, StreamListener, liquidation_counts, stream_events
 
 log = logging.getLogger(__name__)
@@ -190,9 +199,9 @@ class MarketSampler:
 
 
 def start_sampling(plan: RunPlan, runner_cpu: RunnerCpu, lag: Lag) -> list[Greenlet]:
-    """The run's market sampler, its feed subscription and the load machine's sampler (reading
-    the runners' CPU from `runner_cpu` and the schedule lag from `lag`), each in a greenlet,
-    until the timeline's end (or until killed with the run's other greenlets)."""
+    """The run's market sampler, its feed subscription, the load machine's sampler (reading
+    the runners' CPU from `runner_cpu` and the schedule lag from `lag`) and the exchange's, each
+    in a greenlet, until the timeline's end (or until killed with the run's other greenlets)."""
     duration = plan.timeline().duration
     feed = FeedCount()
 
@@ -201,7 +210,7 @@ def start_sampling(plan: RunPlan, runner_cpu: RunnerCpu, lag: Lag) -> list[Green
 
     listener = StreamListener(f"{plan.ws_host}/ws/{LIQUIDATION_STREAM}", feed.message, running)
     sampler = MarketSampler(
-        httpx.Client(base_url=plan.host, timeout=READ_TIMEOUT_S),
+        operator_client(plan.host, plan.options.admin_token, READ_TIMEOUT_S),
         plan.options.symbols,
         feed,
         partial(append_timeline, plan.run_dir),
@@ -212,6 +221,7 @@ def start_sampling(plan: RunPlan, runner_cpu: RunnerCpu, lag: Lag) -> list[Green
         gevent.spawn(listener.run),
         gevent.spawn(sampler.run),
         gevent.spawn(_gauge, plan, runner_cpu, lag, duration),
+        gevent.spawn(_exchange, plan, duration),
     ]
 
 
@@ -225,3 +235,10 @@ def _gauge(plan: RunPlan, runner_cpu: RunnerCpu, lag: Lag, duration: float) -> N
         origin=plan.origin,
         duration=duration,
     )
+
+
+def _exchange(plan: RunPlan, duration: float) -> None:
+    """The exchange's own samples on each run second, through an operator client."""
+    with operator_client(plan.host, plan.options.admin_token, READ_TIMEOUT_S) as http:
+        sampler = ExchangeSampler(http, partial(append_exchange, plan.run_dir))
+        every_run_second(sampler.take, origin=plan.origin, duration=duration)

@@ -3,7 +3,10 @@ the harness runs after every load test, and under `/stampede/admin` (loopback on
 see `admin_auth.py`) the faults and the state of the pipeline:
 
 - `GET /stampede/admin/status`: every fault in force, the orders queued in front of the engine,
-  the projector's lag (events and ms), and the requests in flight in the worker that answers;
+  the journal's head and the projector's sequence (its lag in events and ms), the requests in
+  flight in the worker that answers, every process's vitals (roles, CPU, requests in flight and
+  shed, Redis round trips: see `telemetry/vitals.py`) and the CPU Redis has used: one cheap
+  snapshot of the whole exchange, which the harness samples each second;
 - `PUT /stampede/admin/faults` with `{"kind": ..., "value": ...}`: set one fault (0 clears it);
 - `DELETE /stampede/admin/faults`: clear every fault.
 
@@ -13,6 +16,8 @@ reaches the exchange's other processes within milliseconds (a Redis notice), and
 """
 
 from __future__ import annotations
+
+from dataclasses import asdict
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
@@ -27,6 +32,7 @@ from exchange_mock.formats import MARGIN_ASSET, cash_str
 from exchange_mock.store.audit import AuditReport, audit
 from exchange_mock.store.backlog import backlog
 from exchange_mock.symbols import SymbolTable
+from exchange_mock.telemetry.vitals import read_vitals
 
 CASH_FIELDS = ("seeded", "balances", "entry_costs", "fees", "insurance_fund")
 COLLATERAL_FIELDS = ("collateral_seeded", "collateral_held", "fund_collateral")
@@ -83,8 +89,12 @@ async def get_status(request: Request) -> dict[str, object]:
     edge: Edge = request.app.state.edge
     faults = await ops.fault_board.load()
     context = context_of(request)
-    behind = await backlog(ops.control, ops.keys, context.clock())
+    now_ms = context.clock()
+    behind = await backlog(ops.control, ops.keys, now_ms)
+    vitals = await read_vitals(ops.control, ops.keys, now_ms, context.settings.vitals_interval_ms)
+    redis_cpu = await ops.control.info("cpu")
     return {
+        "at_ms": now_ms,
         "faults": faults,
         "orders_queued": behind.orders_queued,
         "journal_head": behind.journal_head,
@@ -96,6 +106,8 @@ async def get_status(request: Request) -> dict[str, object]:
             "in_flight": edge.in_flight,
             "capacity": edge.capacity,
         },
+        "processes": [asdict(process) for process in vitals],
+        "redis_cpu_s": float(redis_cpu["used_cpu_sys"]) + float(redis_cpu["used_cpu_user"]),
     }
 
 

@@ -9,7 +9,8 @@ For each request outside the operator namespace and the docs, in this order:
 
 1. over `api_concurrency` requests in flight in this process: 503 "Service Unavailable." at
    once, with no I/O, rather than a queue without bound;
-2. the rate limits (one Redis round trip): 429 or 418 with Retry-After;
+2. the rate limits (one Redis round trip): 429 or 418 with Retry-After; not for the operator,
+   when it says so (`admin_auth.py`);
 3. `unavailable_pct`: 503 "Service Unavailable.", and the request does not run;
 4. `api_delay_ms`, then the route;
 5. `unknown_error_pct`: a successful answer is replaced by 503 "Unknown error, ...": the
@@ -29,6 +30,7 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from exchange_mock.accounts import AccountBook
+from exchange_mock.api.admin_auth import is_operator
 from exchange_mock.api.client_ip import client_ip
 from exchange_mock.api.errors import error_response
 from exchange_mock.api.ratelimit import RateLimiter, RateLimitTable
@@ -54,7 +56,8 @@ def _unknown_error() -> ExchangeError:
 
 class Edge:
     """What the middleware consults for each request, built once the node is up. `in_flight`
-    counts this process's requests past the concurrency check."""
+    counts this process's requests past the concurrency check, `shed` those it turned away
+    there (the process's vitals report both)."""
 
     def __init__(
         self,
@@ -66,7 +69,9 @@ class Edge:
     ) -> None:
         self.capacity = settings.api_concurrency
         self.in_flight = 0
+        self.shed = 0
         self.faults = faults
+        self._settings = settings
         self._trusted_proxies = settings.trusted_proxies
         self._accounts = accounts
         self._table = table
@@ -85,13 +90,21 @@ class Edge:
             return {}
         api_key: str | None = None
         forwarded: str | None = None
+        operator = False
+        token: str | None = None
         for name, value in scope["headers"]:
             if name == b"x-mbx-apikey":
                 api_key = value.decode("latin-1")
             elif name == b"x-forwarded-for":
                 text = value.decode("latin-1")
                 forwarded = text if forwarded is None else f"{forwarded},{text}"
+            elif name == b"x-stampede-operator":
+                operator = True
+            elif name == b"x-stampede-admin-token":
+                token = value.decode("latin-1")
         peer = scope.get("client")
+        if operator and is_operator(self._settings, peer[0] if peer else None, token):
+            return {}
         ip = client_ip(peer[0] if peer else None, forwarded, self._trusted_proxies)
         cost = self._table.cost(scope["method"], scope["path"])
         weight = cost.weight_for(dict(parse_qsl(scope["query_string"].decode("latin-1"))))
@@ -111,6 +124,7 @@ class EdgeMiddleware:
             return
         edge: Edge = scope["app"].state.edge
         if edge.in_flight >= edge.capacity:
+            edge.shed += 1
             await _answer(scope, receive, send, _unavailable())
             return
         edge.in_flight += 1

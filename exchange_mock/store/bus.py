@@ -106,6 +106,8 @@ class CommandBus:
         self._pubsub: PubSub | None = None
         self._listener: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self.shed = 0
+        """New orders this process refused (-1008) since it started."""
 
     async def start(self) -> None:
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
@@ -146,6 +148,7 @@ class CommandBus:
                 if self._shedding is not None and self._shedding.applies_to(command):
                     args = (self._shedding.depth, "m", message, "r", reply_to)
                     if await self._append_unless_deep([self._keys.orders], args) is None:
+                        self.shed += 1
                         raise ExchangeError(Code.SERVER_BUSY, OVERLOADED_MSG)
                 else:
                     await self._redis.xadd(self._keys.orders, {"m": message, "r": reply_to})

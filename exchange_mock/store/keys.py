@@ -56,6 +56,9 @@ Layout (all under the settings' `key_prefix`, `p` below):
 | p:scenario                   | hash    | operator   | `oracle:<symbol or asset>` -> spot/index, |
 |                              |         |            | `depth_pct`: read by the market agents    |
 | p:shocks                     | list    | operator   | venue shocks (JSON) for the market agents |
+| p:vitals                     | hash    | every      | process id -> its last vitals (JSON): its |
+|                              |         | process    | roles, CPU, requests in flight and shed,  |
+|                              |         |            | Redis round trips (`telemetry/vitals.py`) |
 """
 
 from __future__ import annotations
@@ -165,3 +168,7 @@ class Keys:
     @property
     def shocks(self) -> str:
         return f"{self.prefix}:shocks"
+
+    @property
+    def vitals(self) -> str:
+        return f"{self.prefix}:vitals"

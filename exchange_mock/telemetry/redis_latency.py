@@ -8,6 +8,9 @@ the pool does not (it shows as request latency instead). A pipeline is one round
 Commands that wait by design are left out, or they would report their timeouts as latency:
 blocking stream reads (`XREAD ... BLOCK`) and pub/sub, whose replies arrive whenever a message
 does.
+
+Given a `RoundTrips` tally, each round trip is added to it too: the process's vitals report
+their mean and slowest each second.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from redis.typing import EncodableT
 
 from exchange_mock.faults.latency import SlowConnection
 from exchange_mock.telemetry.registry import redis_metrics
+from exchange_mock.telemetry.vitals import RoundTrips
 
 UNTIMED = frozenset({"SUBSCRIBE", "UNSUBSCRIBE", "PSUBSCRIBE", "PUNSUBSCRIBE", "SSUBSCRIBE"})
 TRANSACTION = "MULTI"
@@ -61,8 +65,9 @@ class _RoundTrip:
 class MeasuredConnection(SlowConnection):
     """A connection that times each round trip it carries (see the module's docstring)."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, round_trips: RoundTrips | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._round_trips = round_trips
         self._packed: list[str | None] | None = None
         """Labels of the commands being packed into a pipeline, while it is packed."""
         self._next: tuple[str, int] | None = None
@@ -115,4 +120,7 @@ class MeasuredConnection(SlowConnection):
         trip.replies_left -= 1
         if trip.replies_left == 0:
             self._in_flight = None
-            _duration(trip.command).observe(time.perf_counter() - trip.started)
+            elapsed = time.perf_counter() - trip.started
+            _duration(trip.command).observe(elapsed)
+            if self._round_trips is not None:
+                self._round_trips.add(elapsed)

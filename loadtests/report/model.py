@@ -19,9 +19,12 @@ Given runs of a step ramp at other API worker counts, the report fits the Univer
 Law through every run's sustainable rate (each measured as this run's is) and sizes the surge in
 workers; the runs are recorded with it, so the fit can be checked against what was measured.
 
-The bottleneck is a heuristic and is worded as one: it reads which symptom began first
-(journal lag, order 408s with fast reads, 503s or timeouts while order 408s hold, feed lag), not
-the exchange's internals.
+Against the mock, the bottleneck is named from the exchange's own state, sampled each second
+(`bottleneck.py`): the component whose backlog grew, with the numbers that show it. Against a
+target without that telemetry it is a heuristic and is worded as one: it reads which symptom
+began first (journal lag, order 408s with fast reads, 503s or timeouts while order 408s hold,
+feed lag), and says so. Where a latency SLO broke and nothing points at a component, the line
+says what was seen rather than "none".
 
 Each step also records how busy the load machine was (its host's CPU, and its busiest Locust
 runner's), and the headline cautions where that came near saturation: there the measurements
@@ -55,6 +58,7 @@ from loadtests.metrics import (
     Percentiles,
 )
 from loadtests.profiles import PerClass, Profile, RequestClass
+from loadtests.report.bottleneck import ExchangeEvidence, exchange_evidence
 from loadtests.report.capacity import (
     OCTOBER_2025,
     Baseline,
@@ -79,6 +83,7 @@ from loadtests.report.units import estimate_text, measure, millis, multiple, num
 from loadtests.report.usl import UslFit
 from loadtests.results import (
     ConservationAudit,
+    ExchangeSample,
     MarketSample,
     ResultsError,
     RunResult,
@@ -153,6 +158,8 @@ HEADLINE_SLOS = (
     "feed_lag_p99_ms",
 )
 """The objectives the headline always names, broken or not; the rest are in the SLO table."""
+LATENCY_SLOS = ("order_latency_p99_ms", "query_latency_p99_ms", "timeout_rate")
+"""The objectives of waiting: while one breaks, the bottleneck line says what was seen."""
 
 _RATE_UNITS = {RequestClass.ORDERS: "orders/s", RequestClass.QUERIES: "queries/s", None: "req/s"}
 
@@ -328,6 +335,11 @@ class Report(BaseModel):
     timeline: tuple[MarketSample, ...] = ()
     """The run's market, sampled each second (prices, liquidations true and on the feed);
     empty when it was not. The default keeps a report.json written before timelines readable."""
+    exchange: tuple[ExchangeSample, ...] = ()
+    """The mock exchange's own state, sampled each second; empty against a target without it
+    (and in a report.json written before it was sampled)."""
+    evidence: ExchangeEvidence | None = None
+    """What `exchange` says held the load back; None without it."""
 
     def verdict(self, metric: str) -> SloVerdict:
         return next(verdict for verdict in self.verdicts if verdict.metric == metric)
@@ -440,13 +452,15 @@ def build_report(
     }
     verdict_of = {verdict.metric: verdict for verdict in verdicts}
     bottlenecks = _bottlenecks(words, classes, metrics, verdict_of, thresholds)
+    timeline = run.profile.timeline()
+    evidence = exchange_evidence(run.exchange, timeline, lambda index: steps[index].label)
     headline = (
         *_load_machine_line(words),
         *(verdict_of[metric].line for metric in HEADLINE_SLOS),
         _knee_line(words, saturation),
         _capacity_line(words, capacity, verdict_of, surge),
         *_scale_out_line(capacity),
-        _bottleneck_line(bottlenecks),
+        _bottleneck_line(bottlenecks, evidence, verdicts),
         _audit_line(run.audit),
     )
     return Report(
@@ -471,6 +485,8 @@ def build_report(
         headline=headline,
         scale_out_runs=scale_out_runs,
         timeline=run.timeline,
+        exchange=run.exchange,
+        evidence=evidence,
     )
 
 
@@ -1015,11 +1031,33 @@ def _load_machine_line(words: _Words) -> tuple[str, ...]:
     )
 
 
-def _bottleneck_line(bottlenecks: Sequence[Bottleneck]) -> str:
-    if not bottlenecks:
-        return "Likely bottleneck (heuristic): none indicated by this run"
-    first = bottlenecks[0]
-    return f"Likely bottleneck (heuristic): {first.component} — {first.evidence}"
+def _bottleneck_line(
+    bottlenecks: Sequence[Bottleneck],
+    evidence: ExchangeEvidence | None,
+    verdicts: Sequence[SloVerdict],
+) -> str:
+    """The exchange's own evidence when it was sampled, else the symptoms' heuristic, saying
+    what it rests on; never "none" while a latency SLO broke."""
+    broke = [v for v in verdicts if v.metric in LATENCY_SLOS and v.broken]
+    broken = "; ".join(verdict.line for verdict in broke)
+    if evidence is not None:
+        if evidence.findings:
+            first, *later = evidence.findings
+            then = f" (then {', '.join(f.component for f in later)})" if later else ""
+            return f"Bottleneck (measured on the exchange): {first.line}{then}"
+        if broke:
+            return (
+                f"Bottleneck: not the exchange, which kept up ({evidence.seen}), though {broken}: "
+                "the time went elsewhere (the load generator, the network, the clients)"
+            )
+        return f"Bottleneck: none reached; the exchange kept up ({evidence.seen})"
+    rests = "from client-side symptoms"
+    if bottlenecks:
+        top = bottlenecks[0]
+        return f"Likely bottleneck (heuristic, {rests}): {top.component} — {top.evidence}"
+    if broke:
+        return f"Likely bottleneck: no client-side symptom points at a component, though {broken}"
+    return f"Likely bottleneck (heuristic, {rests}): none indicated by this run"
 
 
 def _audit_line(audit: ConservationAudit | None) -> str:

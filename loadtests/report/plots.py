@@ -4,9 +4,11 @@ Each figure answers one question of the report: did throughput follow the load a
 bend; what did users wait (corrected) against what a naive tool would say (raw); how requests
 failed; how stale positions got; how late and how complete the liquidation feed was; how close
 clients came to their rate limits; how a cascade unfolded second by second (prices, marks and
-liquidations, true against the feed's); and, given runs at several API worker counts, how many
-workers the surge needs. The renderer leaves out a figure whose question the run did
-not measure (`Report.measured_staleness`, `Report.measured_feed`) rather than draw it empty.
+liquidations, true against the feed's); what the mock exchange's own queues, lags and CPU did
+meanwhile; and, given runs at several API worker counts, how many workers the surge needs. The
+renderer leaves out a figure whose question the run did not measure
+(`Report.measured_staleness`, `Report.measured_feed`, no exchange samples) rather than draw it
+empty.
 
 Steps are categories named by their label (20×, or a phase name), so a ramp and a cascade read
 the same way; latency and multipliers use log axes, because a surge spans orders of magnitude.
@@ -33,12 +35,20 @@ from loadtests.profiles import (
     PriceShock,
     Profile,
     RequestClass,
+    Timeline,
+)
+from loadtests.report.bottleneck import (
+    BUSY_CPU_PCT,
+    redis_cpu,
+    redis_rtt_ms,
+    role_cpu,
+    shed_per_second,
 )
 from loadtests.report.capacity import ScaleOut
 from loadtests.report.cascade import PriceKind, by_symbol, liquidation_rates, price_moves
 from loadtests.report.model import LOAD_CLASSES, Report, by_step, percentile
 from loadtests.report.units import millis, multiple, num, rate, share
-from loadtests.results import MarketSample
+from loadtests.results import ExchangeSample, MarketSample
 
 HEIGHT = 420
 LOG_AXIS = {"type": "log", "dtick": 1}
@@ -80,6 +90,13 @@ GENERATOR_BAND = "#7f7f7f"
 SYMBOL_COLORS = ("#f58518", "#4c78a8", "#54a24b", "#b279a2")
 PRICE_DASHES = {PriceKind.LAST: "solid", PriceKind.MARK: "dash", PriceKind.INDEX: "dot"}
 CASCADE_ROWS = ("load", "prices: move from the first sample", "liquidations per second")
+EXCHANGE_ROWS = (
+    "backlogs: the engine's queue and the projector's lag",
+    "CPU of the process running each role (busiest, where several do)",
+    "API: requests in flight, and shed per second",
+    "Redis: mean round trip and CPU",
+)
+ROLE_COLORS = {"api": "#2ca02c", "engine": "#1f77b4", "projector": "#8c564b", "feeds": "#17becf"}
 PERCENTILE_WIDTHS = (("p50", 1.0), ("p99", 2.5))
 """The percentiles drawn, the tail thicker: p99 is what the SLOs judge."""
 CURVE_POINTS = 200
@@ -450,21 +467,8 @@ def timeline_figure(profile: Profile, samples: Sequence[MarketSample] = ()) -> g
             row=1,
             col=1,
         )
+    _shade_phases(figure, timeline)
     for index, window in enumerate(timeline.windows):
-        # Shaded across every row (paper height) on the shared clock.
-        figure.add_shape(
-            type="rect",
-            xref="x",
-            yref="paper",
-            x0=window.start,
-            x1=window.end,
-            y0=0,
-            y1=1,
-            fillcolor="#000" if index % 2 else "#fff",
-            opacity=0.05,
-            line_width=0,
-            layer="below",
-        )
         # Neighbouring labels alternate top and bottom of the load row, so a short phase's
         # label does not run into the next one's, nor into the prices and liquidations below.
         figure.add_annotation(
@@ -491,6 +495,88 @@ def timeline_figure(profile: Profile, samples: Sequence[MarketSample] = ()) -> g
         f"Profile {profile.name}: {what} (peak {multiple(peak)})",
         height=HEIGHT * 1.8 if samples else HEIGHT,
     )
+
+
+def exchange_figure(report: Report) -> go.Figure:
+    """The exchange's own state second by second under the phases: its backlogs, each role's
+    CPU, the API's load and what it shed, and Redis's round trips and CPU."""
+    timeline = report.profile.timeline()
+    samples = sorted(report.exchange, key=lambda sample: sample.at)
+    times = [sample.at for sample in samples]
+    figure = make_subplots(
+        rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.06, subplot_titles=EXCHANGE_ROWS
+    )
+    _shade_phases(figure, timeline)
+    for index, window in enumerate(timeline.windows):
+        figure.add_annotation(
+            text=window.name,
+            xref="x",
+            yref="y domain",
+            x=window.start,
+            y=1 if index % 2 else 0.9,
+            xanchor="left",
+            showarrow=False,
+            font_size=10,
+        )
+    backlogs = (
+        ("engine queue, commands", [s.orders_queued for s in samples], "#1f77b4"),
+        ("projector lag, events", [s.projector_lag_events for s in samples], "#8c564b"),
+    )
+    for name, values, color in backlogs:
+        figure.add_scatter(x=times, y=values, name=name, line_color=color, row=1, col=1)
+    for role, color in ROLE_COLORS.items():
+        figure.add_scatter(
+            x=times,
+            y=[role_cpu(sample, role) for sample in samples],
+            name=f"{role} process CPU",
+            line_color=color,
+            row=2,
+            col=1,
+        )
+    _level(figure, times or [0], BUSY_CPU_PCT, "busy", row=2, col=1)
+    shed = shed_per_second(samples)
+    api: tuple[tuple[str, Sequence[float | None], str], ...] = (
+        ("requests shed /s (503)", [requests for requests, _ in shed], "#d62728"),
+        ("orders shed /s (-1008)", [orders for _, orders in shed], "#ff7f0e"),
+        ("API requests in flight", [_in_flight(sample) for sample in samples], "#2ca02c"),
+    )
+    for name, counts, color in api:
+        figure.add_scatter(x=times, y=counts, name=name, line_color=color, row=3, col=1)
+    figure.add_scatter(
+        x=times, y=[redis_rtt_ms(s) for s in samples], name="Redis round trip, ms", row=4, col=1
+    )
+    figure.add_scatter(
+        x=times, y=redis_cpu(samples), name="Redis CPU, %", line_dash="dot", row=4, col=1
+    )
+    figure.update_yaxes(title_text="backlog", rangemode="tozero", row=1, col=1)
+    figure.update_yaxes(title_text="% of a core", rangemode="tozero", row=2, col=1)
+    figure.update_yaxes(title_text="requests", rangemode="tozero", row=3, col=1)
+    figure.update_yaxes(title_text="ms · %", rangemode="tozero", row=4, col=1)
+    figure.update_xaxes(title_text="run time, s", row=4, col=1)
+    return _layout(figure, "The exchange, second by second", height=HEIGHT * 2)
+
+
+def _in_flight(sample: ExchangeSample) -> int | None:
+    counts = [p.requests_in_flight for p in sample.processes if p.requests_in_flight is not None]
+    return sum(counts) if counts else None
+
+
+def _shade_phases(figure: go.Figure, timeline: Timeline) -> None:
+    """Each phase shaded across every row (paper height) on the shared clock."""
+    for index, window in enumerate(timeline.windows):
+        figure.add_shape(
+            type="rect",
+            xref="x",
+            yref="paper",
+            x0=window.start,
+            x1=window.end,
+            y0=0,
+            y1=1,
+            fillcolor="#000" if index % 2 else "#fff",
+            opacity=0.05,
+            line_width=0,
+            layer="below",
+        )
 
 
 def _draw_cascade(figure: go.Figure, samples: Sequence[MarketSample]) -> None:

@@ -35,6 +35,7 @@ from loadtests.report.plots import (
     LIMIT_NAMES,
     OUTCOME_LABELS,
     errors_figure,
+    exchange_figure,
     feed_figure,
     latency_figure,
     rate_limit_figure,
@@ -318,7 +319,7 @@ def sections(report: Report, *, draw: bool = True) -> list[Section]:
             (*plots(throughput_figure), load_table(report), *_load_machine_note(report)),
         ),
         _capacity_section(report, plots(scale_out_figure) if report.scale_out else ()),
-        _bottleneck_section(report),
+        _bottleneck_section(report, plots(exchange_figure) if report.exchange else ()),
         Section(
             "Latency and errors per class",
             (
@@ -467,12 +468,33 @@ def scale_out_table(report: Report, scale_out: ScaleOut) -> Table:
     )
 
 
-def _bottleneck_section(report: Report) -> Section:
+def _bottleneck_section(report: Report, figures: tuple[Block, ...]) -> Section:
+    evidence = report.evidence
+    if evidence is not None:
+        note = Text(
+            "Measured on the exchange: each second the run sampled the engine's queue, the "
+            "projector's lag behind the journal, every exchange process's CPU, the API's "
+            "requests in flight and shed, and Redis's round trips and CPU. A component is named "
+            "where its backlog grew or it turned work away, earliest first, with the CPU of "
+            f"the process that runs it. Highest seen: {evidence.seen}."
+        )
+        found = (
+            Bullets(
+                tuple(
+                    f"{f.line} (from {report.steps[f.step].label}, at {f.began_at:.0f} s)"
+                    for f in evidence.findings
+                )
+            )
+            if evidence.findings
+            else Text("No component's backlog grew past its floor: the exchange kept up.")
+        )
+        return Section("Bottleneck", (note, found, *figures))
     note = Text(
-        "A heuristic: it names the component the earliest symptom points at (journal lag → "
-        "projector; order 408s with fast reads → engine queue; 503s, or -1021s and client "
-        "timeouts while order 408s hold → API concurrency; feed lag → feed publisher). Confirm "
-        "it on the exchange before buying hardware."
+        "A heuristic, from client-side symptoms: the target reported none of its internals "
+        "(the mock's operator snapshot), so this names the component the earliest symptom "
+        "points at (journal lag → projector; order 408s with fast reads → engine queue; 503s, "
+        "or -1021s and client timeouts while order 408s hold → API concurrency; feed lag → feed "
+        "publisher). Confirm it on the exchange before buying hardware."
     )
     if not report.bottlenecks:
         return Section(

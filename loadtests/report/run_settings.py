@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from pydantic import JsonValue
 
-from loadtests.profiles import RequestClass
+from loadtests.profiles import Profile, RequestClass
 from loadtests.report.model import Report
 from loadtests.report.units import moment, multiple, num, rate, seconds
 
@@ -25,13 +25,11 @@ SECONDS = frozenset(
         "client_timeout",
         "expected_latency",
         "generator_lag_tolerance",
-        "phase_floor",
         "probe_interval",
     }
 )
 """Settings recorded in seconds."""
 LEADING: tuple[tuple[str, str], ...] = (
-    ("phase_floor", "phase floor"),
     ("baseline_scale", "baseline scale"),
     ("api_workers", "API workers"),
     ("client_ips", "client IPs"),
@@ -39,7 +37,9 @@ LEADING: tuple[tuple[str, str], ...] = (
     ("retry", "retry policy"),
 )
 """The recorded settings that shaped the run, by name, after the profile's own; a setting the
-run did not record (an older run, a phase floor before there was one) is left out."""
+run did not record (an older run) is left out."""
+FROM_PROFILE = frozenset({"profile", "time_scale", "phase_floor"})
+"""Settings the profile states as the run ran it, so shown from there."""
 
 
 FORMATS: dict[str, Callable[[float], str]] = {
@@ -65,16 +65,33 @@ def run_settings(report: Report) -> RunSettings:
     shaping = (
         ("profile", profile.name),
         ("time scale", f"{num(profile.time_scale)} event s per run s"),
+        ("phase floor", _phase_floor(profile)),
         ("baseline (1×)", baseline),
         *((label, setting(key, settings[key])) for key, label in LEADING if key in settings),
     )
-    shown = {key for key, _ in LEADING} | {"time_scale", "profile"}
+    shown = {key for key, _ in LEADING} | FROM_PROFILE
     rest = tuple(
         (key.replace("_", " "), setting(key, value))
         for key, value in sorted(settings.items())
         if key not in shown
     )
     return RunSettings(shaping, rest)
+
+
+def _phase_floor(profile: Profile) -> str:
+    """The floor, and the phases held at it: their verdicts come from a slower clock than the
+    time scale says."""
+    if not profile.phase_floor_s:
+        return "none: every phase compressed by the time scale"
+    held = profile.timeline().floored
+    if not held:
+        return f"{num(profile.phase_floor_s)} s; no phase was held at it"
+    names = ", ".join(
+        f"{w.name} ran {num(w.duration)} s, {num(w.phase.duration_s / profile.time_scale)} s "
+        "by the time scale alone"
+        for w in held
+    )
+    return f"{num(profile.phase_floor_s)} s, so a queue can settle within a phase: {names}"
 
 
 def setting(key: str, value: JsonValue) -> str:

@@ -167,6 +167,26 @@ async def test_a_trusted_proxy_speaks_for_many_client_ips(guarded: AppFactory) -
     assert other.headers["X-MBX-USED-WEIGHT-1M"] == "1"
 
 
+async def test_the_operator_reads_outside_the_rate_limits_when_it_says_so(
+    guarded: AppFactory,
+) -> None:
+    operator = {"X-Stampede-Operator": "sampler", "X-Stampede-Admin-Token": "secret"}
+    async with client(guarded(table_with_weight_limit(5), admin_token="secret")) as http:
+        sampled = [await http.get("/fapi/v1/ping", headers=operator) for _ in range(10)]
+        pretender = await http.get(
+            "/fapi/v1/ping", headers={**operator, "X-Stampede-Admin-Token": "guess"}
+        )
+        for _ in range(5):
+            await http.get("/fapi/v1/ping")
+        banned = await http.get("/fapi/v1/ping")
+        still = await http.get("/fapi/v1/ping", headers=operator)
+
+    assert all(r.status_code == 200 and "X-MBX-USED-WEIGHT-1M" not in r.headers for r in sampled)
+    assert pretender.headers["X-MBX-USED-WEIGHT-1M"] == "1", "counted as any other client"
+    assert banned.status_code == 429
+    assert still.status_code == 200
+
+
 @pytest.mark.parametrize("path", ["/openapi.json", "/docs", "/stampede/admin/status"])
 async def test_operator_and_documentation_paths_pass_untouched(
     http: httpx.AsyncClient, faults: SetFaults, path: str

@@ -195,3 +195,23 @@ def test_ccxt_sees_429_and_418_as_ddos_protection(exchange: Settings) -> None:
             assert '"code":-1003' in str(error)
 
     assert statuses[-STRIKES - 1 :] == [429] * STRIKES + [418]
+
+
+async def test_the_status_snapshot_holds_every_process_of_the_exchange(exchange: Settings) -> None:
+    """Two API workers and the process running the other roles, each as it reports itself,
+    whichever worker answers."""
+    async with httpx.AsyncClient(base_url=url(exchange)) as http, asyncio.timeout(10):
+        while True:
+            processes = (await http.get("/stampede/admin/status")).json()["processes"]
+            if len(processes) == 3:
+                break
+            await asyncio.sleep(0.2)
+
+    by_roles = sorted((tuple(p["roles"]), p["request_capacity"]) for p in processes)
+    assert by_roles == [
+        (("api",), exchange.api_concurrency),
+        (("api",), exchange.api_concurrency),
+        (("engine", "feeds", "makers", "projector"), None),
+    ]
+    assert len({p["process"] for p in processes}) == 3
+    assert all(p["cpu_pct"] >= 0 for p in processes)

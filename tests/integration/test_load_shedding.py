@@ -63,6 +63,18 @@ async def orders_queued(http: httpx.AsyncClient) -> int:
     return int((await http.get("/stampede/admin/status")).json()["orders_queued"])
 
 
+async def reported(http: httpx.AsyncClient, field: str, at_least: int) -> dict[str, object]:
+    """The exchange's one process as the status snapshot reports it, once its vitals (written
+    each second) count `at_least` of `field`."""
+    async with asyncio.timeout(5):
+        while True:
+            processes = (await http.get("/stampede/admin/status")).json()["processes"]
+            if processes and processes[0][field] >= at_least:
+                (process,) = processes
+                return dict(process)
+            await asyncio.sleep(0.1)
+
+
 async def test_new_orders_are_shed_while_reduce_only_orders_still_execute(
     http: httpx.AsyncClient, exchange: Settings
 ) -> None:
@@ -104,6 +116,9 @@ async def test_new_orders_are_shed_while_reduce_only_orders_still_execute(
     fillers = [response.status_code for response in await asyncio.gather(*queued)]
     assert fillers.count(200) > SHED_DEPTH // 2
     assert set(fillers) <= {200, 503}
+    # The operator's snapshot counts the orders this process shed, beside its roles and CPU.
+    process = await reported(http, "orders_shed", 1 + fillers.count(503))
+    assert set(process["roles"]) == {"api", "engine", "projector", "makers", "feeds"}  # type: ignore[arg-type]
 
 
 async def test_past_the_concurrency_cap_requests_are_refused_at_once(
@@ -128,3 +143,4 @@ async def test_past_the_concurrency_cap_requests_are_refused_at_once(
     assert len(refused) == 20
     assert all(r.json() == {"code": -1000, "msg": "Service Unavailable."} for r, _ in refused)
     assert max(seconds for _, seconds in refused) < 0.5
+    await reported(http, "requests_shed", 20)

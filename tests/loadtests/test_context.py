@@ -82,7 +82,7 @@ def test_client_addresses_are_spread_over_the_pool_without_overlap_between_gener
         ["198.18.0.0", "198.18.0.2", "198.18.0.0"],
         ["198.18.0.1", "198.18.0.3", "198.18.0.1"],
     ]
-    assert LoadContext(two_phase_plan(), btc_connection()).client_ip(5) is None
+    assert LoadContext(two_phase_plan(client_ips=0), btc_connection()).client_ip(5) is None
     assert client_address(256) == "198.18.1.0"
 
 

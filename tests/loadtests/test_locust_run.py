@@ -87,8 +87,8 @@ def test_a_run_leaves_its_whole_directory(local_run: RunResult) -> None:
     files = _files(local_run)
     expected = {
         "profile.yaml", "settings.json", "steps.jsonl", "histograms", "audit.json",
-        "timeline.jsonl", "generator.jsonl", "progress.json", "locust_stats.csv",
-        "locust_stats_history.csv",
+        "timeline.jsonl", "generator.jsonl", "exchange.jsonl", "progress.json",
+        "locust_stats.csv", "locust_stats_history.csv",
         "locust_failures.csv", "locust_exceptions.csv",
     }  # fmt: skip
     assert expected <= files
@@ -108,6 +108,18 @@ def test_a_run_leaves_its_whole_directory(local_run: RunResult) -> None:
         assert 0 < sample.host_cpu <= 100
         assert sample.runner_cpu.keys() == {"local"}
         assert all(0 <= cpu <= 100 for cpu in sample.runner_cpu.values())
+    # The exchange's own state on the same seconds: its one process runs every role, and its
+    # queue, the projector's sequence and its API edge's requests are all there to read.
+    assert 5 <= len(local_run.exchange) <= 7
+    for sample in local_run.exchange:
+        (process,) = sample.processes
+        assert set(process.roles) == {"api", "engine", "projector", "makers", "feeds"}
+        assert 0 < process.cpu_pct <= 100
+        assert process.request_capacity == 1_000 and process.requests_in_flight is not None
+        assert process.redis_round_trips > 0 and process.redis_rtt_ms is not None
+        assert 0 <= sample.projected_seq <= sample.journal_head and sample.orders_queued >= 0
+    heads = [sample.journal_head for sample in local_run.exchange]
+    assert heads == sorted(heads) and heads[-1] > heads[0], "the run's orders were journaled"
 
 
 def test_every_step_and_class_has_rates_outcomes_and_both_latencies(local_run: RunResult) -> None:

@@ -88,12 +88,15 @@ def test_the_plan_scales_the_baseline_and_resolves_the_time_scale(tmp_path: Path
     shipped = load_profile("oct-2025")
     assert plan.profile.baseline.orders == shipped.baseline.orders / 2
     assert plan.profile.time_scale == 60
-    assert plan.timeline().duration == shipped.timeline(60).duration
+    # At 60×, pre-event (10 s), the peak minute (1 s) and the tail (14 s) are held at 15 s.
+    assert [w.duration for w in plan.timeline().windows] == [15, 25, 15, 15, 60]
+    assert [w.duration for w in shipped.timeline(60).windows] == [10, 25, 1, 14, 60]
     assert (plan.host, plan.ws_host) == ("http://127.0.0.1:8000", "ws://127.0.0.1:8000")
     assert (len(plan.accounts.traders), len(plan.accounts.probes)) == (8, 2)
     assert plan.run_dir == DEFAULT_RUNS_DIR / "oct-2025-20231114-221320"
     settings = plan.settings()
     assert settings["workers"] == 2 and settings["time_scale"] == 60
+    assert settings["phase_floor"] == 15
     assert settings["api_workers"] == 3, "what a scale-out fit places the run by"
     assert "admin_token" not in settings
     json.dumps(settings)

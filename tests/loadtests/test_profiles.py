@@ -195,6 +195,27 @@ def test_the_run_divides_event_time_by_the_time_scale(tiny: Profile) -> None:
     ]
 
 
+def test_no_phase_is_compressed_below_the_floor_nor_stretched_past_real_time(
+    tiny: Profile,
+) -> None:
+    floored = tiny.model_copy(update={"phase_floor_s": 60})
+    # At 2×: calm's 50 s is held at 60; the surge's 100 s is above the floor, its ramp half.
+    assert [(w.start, w.ramp_end, w.end) for w in floored.timeline().windows] == [
+        (0, 0, 60),
+        (60, 110, 160),
+    ]
+    assert [w.name for w in floored.timeline().floored] == ["calm"]
+    # At 10×, both are held at the floor, the surge's ramp keeping half of it.
+    assert [(w.start, w.ramp_end, w.end) for w in floored.timeline(10).windows] == [
+        (0, 0, 60),
+        (60, 90, 120),
+    ]
+    # A floor longer than a phase's own event time runs it in real time, no longer.
+    long_floor = tiny.model_copy(update={"phase_floor_s": 150})
+    assert [w.duration for w in long_floor.timeline().windows] == [100, 150]
+    assert tiny.timeline().floored == ()
+
+
 def test_the_phase_running_at_t_starts_at_its_start_and_ends_before_its_end(
     tiny: Profile,
 ) -> None:

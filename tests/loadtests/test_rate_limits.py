@@ -72,6 +72,20 @@ def test_one_address_meets_the_limit(target: Target, watchers: Path, tmp_path: P
     assert share is not None and share >= 0.1, queries.outcomes
 
 
+def test_the_harness_samplers_measure_on_while_the_load_is_refused(
+    target: Target, watchers: Path, tmp_path: Path
+) -> None:
+    """The load speaks for the load generator's own address, which meets its limit; the market
+    sampler, on the same machine, reads every second all the same."""
+    run = run_locust(
+        target, watchers, tmp_path / "run", "--probe-accounts", "0", "--client-ips", "0"
+    )
+    share = _queries(run).share(*LIMITED)
+    assert share is not None and share >= 0.1, _queries(run).outcomes
+    assert len(run.timeline) >= 2 * 3
+    assert all(sample.mark is not None for sample in run.timeline)
+
+
 def test_clients_that_retry_send_every_refused_request_again(
     target: Target, watchers: Path, tmp_path: Path
 ) -> None:

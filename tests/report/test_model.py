@@ -98,9 +98,9 @@ def test_the_headline_names_five_objectives_then_knee_capacity_bottleneck_and_au
         "Saturation knee at 20× (140 req/s): 139 req/s served; past it, at most 172 req/s",
         "Capacity: holds 5× baseline (35 req/s, capped by stale position reads from 10×); "
         "a 100×-orders / 1,000×-queries surge needs 2,500 req/s, 71.4× what it holds",
-        "Likely bottleneck (heuristic): projector — stale reads began at 10× (20 queries/s) "
-        "as journal lag p99 grew from 6 to 169 events: the read model is falling behind the "
-        "journal",
+        "Likely bottleneck (heuristic, from client-side symptoms): projector — stale reads began "
+        "at 10× (20 queries/s) as journal lag p99 grew from 6 to 169 events: the read model is "
+        "falling behind the journal",
         "Conservation audit: PASS",
     )
 

@@ -28,8 +28,8 @@ def test_what_shaped_the_run_comes_first_in_its_units(one_worker: Report) -> Non
     assert [label for label, _ in shown.shaping] == [
         "profile",
         "time scale",
-        "baseline (1×)",
         "phase floor",
+        "baseline (1×)",
         "baseline scale",
         "API workers",
         "client IPs",
@@ -38,11 +38,11 @@ def test_what_shaped_the_run_comes_first_in_its_units(one_worker: Report) -> Non
     ]
     values = dict(shown.shaping)
     assert values["client timeout"] == "10 s"
-    assert values["phase floor"] == "15 s"
+    assert values["phase floor"] == "none: every phase compressed by the time scale"
     assert values["baseline scale"] == "0.5×"
     rest = dict(shown.rest)
     assert rest["origin"] == "2025-10-10 21:00:00 UTC"
-    assert "run dir" in rest and "client timeout" not in rest
+    assert "run dir" in rest and "client timeout" not in rest and "phase floor" not in rest
 
 
 def test_a_setting_the_run_did_not_record_is_left_out_of_the_leading_rows(
@@ -50,7 +50,7 @@ def test_a_setting_the_run_did_not_record_is_left_out_of_the_leading_rows(
 ) -> None:
     shown = run_settings(_shown(one_worker, {"api_workers": 2}))
 
-    assert [label for label, _ in shown.shaping][3:] == ["API workers"]
+    assert [label for label, _ in shown.shaping][4:] == ["API workers"]
     assert shown.rest == ()
 
 
