@@ -15,6 +15,7 @@ import yaml
 from rich.console import Console
 
 from loadtests.report.compare import compare as compare_reports
+from loadtests.report.compare_page import write_compare
 from loadtests.report.model import Report, load_report
 from loadtests.report.render import write_report
 
@@ -82,15 +83,27 @@ def compare(
     markdown: Annotated[
         bool, typer.Option(help="Print Markdown (for a pull request) instead of tables.")
     ] = False,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to write the comparison's page, both runs' pictures on the same axes; "
+            "compare-<run A>.html in run B's directory."
+        ),
+    ] = None,
 ) -> None:
-    """Show what moved from run A to run B: capacity, knee, where each SLO breaks, p99s."""
-    comparison = compare_reports(_load(run_a, slo), _load(run_b, slo))
+    """Show what moved from run A to run B: capacity, knee, where each SLO breaks, each SLO's
+    value per step; better or worse only beyond noise."""
+    before, after = _load(run_a, slo), _load(run_b, slo)
+    comparison = compare_reports(before, after)
+    page = write_compare(comparison, before, after, html or run_b / f"compare-{run_a.name}.html")
     if markdown:
         typer.echo(comparison.markdown())
+        typer.echo(f"wrote {page}", err=True)
         return
     console = Console()
     for table in comparison.tables():
         console.print(table.rich())
+    console.print(f"\nwrote {page}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

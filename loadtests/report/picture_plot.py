@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -13,9 +16,9 @@ BREAK_COLOR = "#d62728"
 BORDERLINE_COLOR = "rgba(255, 165, 0, 0.15)"
 
 
-def picture_figure(picture: Picture, title: str = "", x_range: float | None = None) -> go.Figure:
-    """Every panel one above the other on the run's clock; `x_range` sets a common time axis
-    when two pictures are compared."""
+def picture_figure(picture: Picture, title: str = "", axes: Sequence[Picture] = ()) -> go.Figure:
+    """Every panel one above the other on the run's clock; drawn on the same axes as each of
+    `axes` (itself included) when pictures are compared."""
     rows = len(picture.panels)
     figure = make_subplots(
         rows=rows,
@@ -66,8 +69,11 @@ def picture_figure(picture: Picture, title: str = "", x_range: float | None = No
         if panel.log:
             figure.update_yaxes(type="log", dtick=1, row=row, col=1)
     figure.update_xaxes(title_text="run seconds", row=rows, col=1)
-    if x_range is not None:
-        figure.update_xaxes(range=[0, x_range])
+    if axes:
+        figure.update_xaxes(range=[0, max(shown.duration for shown in axes)])
+        for row, span in enumerate(_spans(axes), start=1):
+            if span is not None:
+                figure.update_yaxes(range=list(span), row=row, col=1)
     figure.update_layout(
         template="plotly_white",
         height=PANEL_HEIGHT * rows + 40 * (len(picture.breaks) + 1),
@@ -76,3 +82,25 @@ def picture_figure(picture: Picture, title: str = "", x_range: float | None = No
         legend={"orientation": "h", "y": -0.08},
     )
     return figure
+
+
+def _spans(pictures: Sequence[Picture]) -> list[tuple[float, float] | None]:
+    """Each panel's range over every picture, as plotly takes it (log10 on a log axis)."""
+    spans: list[tuple[float, float] | None] = []
+    for n, panel in enumerate(pictures[0].panels):
+        scale = 100 if panel.share else 1
+        values = [
+            value * scale
+            for picture in pictures
+            for series in picture.series
+            if series.panel == n
+            for _, value in series.points
+            if value is not None and (value > 0 or not panel.log)
+        ]
+        if not values:
+            spans.append(None)
+        elif panel.log:
+            spans.append((math.log10(min(values)) - 0.1, math.log10(max(values)) + 0.1))
+        else:
+            spans.append((0.0, max(values) * 1.05 or 1.0))
+    return spans

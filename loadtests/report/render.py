@@ -235,7 +235,7 @@ def to_html(report: Report) -> str:
         f"<h1>{escape(_title(report))}</h1>",
         f'<p class="note">{escape(report.profile.description)}</p>',
         '<div class="opening">',
-        _plot_html(picture_figure(run_picture(report)), "plot-1"),
+        plot_html(picture_figure(run_picture(report)), "plot-1"),
         '<ul class="headline">',
         *(
             f'<li><a href="#{_anchor(_section_of(line, titles))}">{escape(line)}</a></li>'
@@ -261,19 +261,24 @@ def to_html(report: Report) -> str:
                 )
             else:
                 plots += 1
-                body.append(_plot_html(block.figure, f"plot-{plots}"))
+                body.append(plot_html(block.figure, f"plot-{plots}"))
+    return html_page(_title(report), body)
+
+
+def html_page(title: str, body: list[str]) -> str:
+    """A page that opens from disk with no network: the style and plotly.js inline."""
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(_title(report))}</title>"
+        f"<title>{escape(title)}</title>"
         f"<style>{STYLE}</style>"
         f'<script type="text/javascript">{get_plotlyjs()}</script>'
         "</head><body>\n" + "\n".join(body) + "\n</body></html>\n"
     )
 
 
-def _plot_html(figure: go.Figure, div_id: str) -> str:
+def plot_html(figure: go.Figure, div_id: str) -> str:
     # Fixed ids keep two renders of one report byte-identical, which makes them diffable.
     plot: str = figure.to_html(
         full_html=False,

@@ -99,18 +99,24 @@ def test_report_scale_out_needs_a_run_directory(app: typer.Typer, tmp_path: Path
     assert "does not exist" in result.output
 
 
-def test_compare_prints_what_moved(app: typer.Typer) -> None:
+def test_compare_prints_what_moved_and_writes_its_page(app: typer.Typer, tmp_path: Path) -> None:
     # Wide enough for a row's name on one line beside two intervals.
     runner = CliRunner(env={"COLUMNS": "200"})
-    result = runner.invoke(app, ["compare", str(ONE_WORKER), str(TWO_WORKERS)])
+    page = tmp_path / "compared.html"
+    args = ["compare", str(ONE_WORKER), str(TWO_WORKERS), "--html", str(page)]
+
+    result = runner.invoke(app, args)
 
     assert result.exit_code == 0, result.output
     assert "api_workers" in result.output
     assert "saturation knee" in result.output
+    assert "within noise" in result.output
+    assert page.read_text().count('class="plotly-graph-div"') == 2
 
 
-def test_compare_prints_markdown_on_request(app: typer.Typer) -> None:
+def test_compare_prints_markdown_on_request(app: typer.Typer, tmp_path: Path) -> None:
     args = ["compare", str(ONE_WORKER), str(TWO_WORKERS), "--markdown"]
+    args += ["--html", str(tmp_path / "compared.html")]
 
     result = CliRunner().invoke(app, args)
 
