@@ -6,7 +6,8 @@ as well as on one just finished.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +19,7 @@ from loadtests.report.compare import compare as compare_reports
 from loadtests.report.compare_page import write_compare
 from loadtests.report.model import Report, load_report
 from loadtests.report.render import write_report
+from loadtests.report.run_index import write_index
 
 SLO_HELP = "An SLO file; the thresholds it names replace the shipped ones (loadtests/slo.yaml)."
 SCALE_OUT_HELP = (
@@ -44,7 +46,15 @@ SloFile = Annotated[
 
 
 def report(
-    run_dir: RunDir,
+    run_dir: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A run directory, or a set of runs (stampede run --repeat); not with --index.",
+            exists=True,
+            file_okay=False,
+            dir_okay=True,
+        ),
+    ] = None,
     slo: SloFile = None,
     out: Annotated[
         Path | None,
@@ -61,9 +71,29 @@ def report(
             help=SCALE_OUT_HELP, metavar="DIR", exists=True, file_okay=False, dir_okay=True
         ),
     ] = None,
+    index: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write DIR/index.html listing every run under DIR (and the report of each run "
+            "that has none), with where each SLO began to break run by run.",
+            metavar="DIR",
+            exists=True,
+            file_okay=False,
+            dir_okay=True,
+        ),
+    ] = None,
 ) -> None:
-    """Write the capacity report of a run: HTML with plots, JSON, and Markdown."""
+    """Write the capacity report of a run: HTML with plots, JSON, and Markdown; or, with
+    --index, the index of every run under a directory."""
     console = Console()
+    if index is not None:
+        with _usage_errors():
+            page = write_index(index)
+        console.print(f"wrote {page}", highlight=False)
+        return
+    if run_dir is None:
+        typer.echo("error: give a run directory, or --index DIR", err=True)
+        raise typer.Exit(USAGE_ERROR)
     built = _load(run_dir, slo, scale_out or ())
     files = write_report(built, out or run_dir)
     for line in built.headline:
@@ -112,8 +142,14 @@ def register(app: typer.Typer) -> None:
 
 
 def _load(run_dir: Path, slo: Path | None, scale_out: Sequence[Path] = ()) -> Report:
-    try:
+    with _usage_errors():
         return load_report(run_dir, slo, scale_out=scale_out)
+
+
+@contextmanager
+def _usage_errors() -> Iterator[None]:
+    try:
+        yield
     except (ValueError, OSError, yaml.YAMLError) as exc:
         # ResultsError and pydantic's ValidationError are ValueErrors: a broken run directory
         # or SLO file is the user's to fix, so say what is wrong without a traceback.
