@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from loadtests.profiles import RequestClass
 from loadtests.report.cascade import liquidation_rates
 from loadtests.report.model import HEADLINE_SLOS, Report, percentile
+from loadtests.report.plots import CLASS_COLORS
 from loadtests.report.slo import Judgement
 
 Point = tuple[float, float | None]
@@ -61,11 +62,6 @@ class Picture:
     """Run seconds the picture spans."""
 
 
-CLASS_COLORS = {
-    RequestClass.ORDERS: "#1f77b4",
-    RequestClass.QUERIES: "#d62728",
-    RequestClass.MARKET_DATA: "#2ca02c",
-}
 STALE_COLOR = "#9467bd"
 TIMEOUT_COLOR = "#ff7f0e"
 TRUE_COLOR = "#8c564b"
