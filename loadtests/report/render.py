@@ -130,6 +130,7 @@ td:first-child, th:first-child, td:nth-child(2), th:nth-child(2),
 td:last-child, th:last-child { text-align: left; }
 td:last-child { white-space: normal; min-width: 10em; }
 .plot { margin: 1em 0; }
+td.headline { text-align: left; white-space: normal; min-width: 30em; }
 .note { color: #555; }
 """
 

@@ -102,7 +102,7 @@ def index_html(directory: Path, runs: tuple[IndexedRun, ...]) -> str:
             f"<td>{escape(moment(run.started) if run.started else NONE)}</td>"
             f"<td>{escape(run.report.profile.name)}</td>"
             f"<td>{escape(run.target)}</td>"
-            f"<td><ul>{headline}</ul></td>"
+            f'<td class="headline"><ul>{headline}</ul></td>'
             f"<td>{escape(run.audit)}</td>"
             f'<td><a href="{escape(link)}">{escape(run.report.run)}</a></td>'
             "</tr>"
