@@ -34,9 +34,9 @@ from exchange_mock.store.keys import Keys
 from exchange_mock.symbols import SymbolTable
 from exchange_mock.types import Side
 
-STREAM = "bench@fanout"
-"""A well-formed stream the exchange itself never publishes on, so only the benchmark's
-payloads flow."""
+STREAM = "ethusdt@forceOrder"
+"""A stream the exchange accepts and, with no liquidations in the run, never publishes on
+itself, so only the benchmark's payloads flow."""
 CLIENTS = (1, 10, 50)
 BATCH = 200
 SECONDS = 4.0

@@ -7,17 +7,29 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from exchange_mock.api import account, admin, market_data, orders, scenario, userstream, ws
+from exchange_mock.api import (
+    account,
+    admin,
+    market_data,
+    openapi,
+    orders,
+    scenario,
+    userstream,
+    ws,
+)
 from exchange_mock.api.context import ApiContext, OperatorContext
 from exchange_mock.api.errors import install_error_handlers
 from exchange_mock.api.middleware import Edge, EdgeMiddleware
 from exchange_mock.api.ratelimit import RateLimiter
 from exchange_mock.api.userstream import listen_key_index
 from exchange_mock.collateral import CollateralTable
+from exchange_mock.feeds import streams
 from exchange_mock.market.venues import VenueTable
 from exchange_mock.node import Node
 from exchange_mock.settings import Settings
+from exchange_mock.store.listenkeys import ListenKeys
 from exchange_mock.store.scenario import ScenarioBoard
+from exchange_mock.store.wsattempts import ConnectionAttempts
 from exchange_mock.telemetry.asgi import MetricsMiddleware
 
 
@@ -25,6 +37,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Node(settings) as node:
+            listen_keys = ListenKeys(node.redis, node.keys, settings.listen_key_ttl_s * 1000)
             collateral = CollateralTable.load()
             context = ApiContext(
                 settings=settings,
@@ -32,6 +45,7 @@ def create_app(settings: Settings) -> FastAPI:
                 accounts=node.accounts,
                 bus=node.bus,
                 reads=node.reads,
+                listen_keys=listen_keys,
                 collateral=collateral,
             )
             app.state.context = context
@@ -43,7 +57,10 @@ def create_app(settings: Settings) -> FastAPI:
                 faults=node.faults,
                 scenario=ScenarioBoard(node.control, node.keys),
                 venues={
-                    index.name: frozenset(venue.name for venue in index.venues)
+                    index.name: {
+                        None: index.default_venue().whole_notional,
+                        **{venue.name: venue.whole_notional for venue in index.venues},
+                    }
                     for index in VenueTable.load().indexes
                 },
                 collateral=collateral,
@@ -57,7 +74,14 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.edge = Edge(settings, node.accounts, table, node.faults, limiter)
             node.vitals.attach_edge(app.state.edge)
             if node.relay is not None:
-                app.state.ws = ws.WsContext(node.relay, listen_key_index(node.accounts))
+                app.state.ws = ws.WsContext(
+                    node.relay,
+                    listen_key_index(node.accounts),
+                    listen_keys,
+                    streams.produced(node.symbols.by_name),
+                    ConnectionAttempts(node.redis, node.keys, settings.ws_connections_per_5m),
+                    settings.trusted_proxies,
+                )
             yield
 
     app = FastAPI(
@@ -66,6 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.openapi = openapi.describe(app)  # type: ignore[method-assign]
     app.add_middleware(EdgeMiddleware)
     app.add_middleware(MetricsMiddleware)  # outermost: sees the edge's refusals, serves /metrics
     for module in (account, orders, market_data, userstream, ws, admin, scenario):

@@ -13,12 +13,15 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, Any
 
 import httpx
 import uvicorn
 
+from exchange_mock.api import request_size
+from exchange_mock.api.admin_auth import guard_operator_api
 from exchange_mock.app import create_app
+from exchange_mock.errors import ConfigError
 from exchange_mock.node import Node
 from exchange_mock.redis_server import free_port, redis_url
 from exchange_mock.settings import Role, Settings
@@ -32,6 +35,19 @@ def settings_env(settings: Settings) -> dict[str, str]:
         if value is not None:
             env[f"STAMPEDE_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
     return env
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """What every start mode gives uvicorn, so that each serves requests the same way: the
+    request line and headers capped, and the client address ours to resolve (`trusted_proxies`),
+    since uvicorn's own rewrite would believe any loopback peer's X-Forwarded-For."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "access_log": settings.access_log,
+        "proxy_headers": False,
+        "http": request_size.PROTOCOL,
+    }
 
 
 async def _run_background_roles(settings: Settings) -> None:
@@ -48,19 +64,18 @@ def run_background_roles(settings: Settings) -> None:
 
 def serve(settings: Settings) -> None:
     """Serve until interrupted, with a private Redis when no URL is configured."""
+    if Role.API in settings.roles:
+        try:
+            settings = guard_operator_api(settings)
+        except ConfigError as refused:
+            raise SystemExit(f"stampede: {refused}") from None
     with redis_url(settings.redis_url) as url:
         settings = settings.model_copy(update={"redis_url": url})
         if Role.API not in settings.roles:
             run_background_roles(settings)
             return
         if settings.api_workers == 1:
-            uvicorn.run(
-                create_app(settings),
-                host=settings.host,
-                port=settings.port,
-                access_log=settings.access_log,
-                proxy_headers=False,
-            )
+            uvicorn.run(create_app(settings), **uvicorn_options(settings))
             return
         background = settings.model_copy(update={"roles": settings.roles - {Role.API}})
         worker_settings = settings.model_copy(update={"roles": frozenset({Role.API})})
@@ -77,10 +92,8 @@ def serve(settings: Settings) -> None:
                 uvicorn.run(
                     "exchange_mock.app:app_from_env",
                     factory=True,
-                    host=settings.host,
-                    port=settings.port,
                     workers=settings.api_workers,
-                    access_log=settings.access_log,
+                    **uvicorn_options(settings),
                 )
             finally:
                 roles.terminate()
@@ -93,14 +106,7 @@ class ServerThread:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         config = uvicorn.Config(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            log_level="warning",
-            access_log=settings.access_log,
-            # Client identity is ours to decide (trusted_proxies); uvicorn's own rewrite would
-            # trust any loopback peer's X-Forwarded-For before our code sees the request.
-            proxy_headers=False,
+            create_app(settings), log_level="warning", **uvicorn_options(settings)
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="exchange", daemon=True)

@@ -151,6 +151,12 @@ class Settings(BaseSettings):
         description="forceOrder snapshot window: per symbol, only the latest liquidation in each "
         "window is pushed (Binance: 1000 ms).",
     )
+    ws_connections_per_5m: int = Field(
+        default=300,
+        ge=1,
+        description="WebSocket connection attempts one client address may make in 5 minutes "
+        "(Binance's published limit for Spot; USDⓈ-M publishes none); beyond, refused.",
+    )
     ws_send_queue: int = Field(
         default=1_000,
         ge=1,
@@ -213,7 +219,13 @@ class Settings(BaseSettings):
         description="Token the operator API (/stampede/admin) requires in X-Stampede-Admin-Token.",
     )
     admin_remote: bool = Field(
-        default=False, description="Serve the operator API to non-loopback peers too."
+        default=False,
+        description="Serve the operator API to non-loopback peers too; then a token is required: "
+        "with none set, one is generated and written to admin_token_file.",
+    )
+    admin_token_file: Path = Field(
+        default=Path(".stampede-admin-token"),
+        description="Where a generated operator token is written (readable by its owner only).",
     )
     shed_queue_depth: int = Field(
         default=10_000,
@@ -233,7 +245,12 @@ class Settings(BaseSettings):
         "Set when the engine's process starts; the operator API changes them at runtime.",
     )
     random_seed: int = 7
-    listen_key_ttl_s: int = 3_600
+    listen_key_ttl_s: int = Field(
+        default=3_600,
+        ge=1,
+        description="How long a listen key lives after its start or last keepalive (Binance: "
+        "60 minutes); then its stream gets listenKeyExpired and a keepalive -1125.",
+    )
 
     @field_validator("faults")
     @classmethod

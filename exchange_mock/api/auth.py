@@ -78,9 +78,20 @@ def check_timestamp(params: Params, now: Millis) -> None:
 
 
 def check_signature(secret: str, query: bytes, body: bytes, signature: str) -> None:
-    expected = sign(secret, signed_payload(query, body)).encode()
-    if not hmac.compare_digest(expected, signature.encode()):
+    if not _signs(secret, query, body, signature):
         raise ExchangeError(Code.INVALID_SIGNATURE, "Signature for this request is not valid.")
+
+
+def _signs(secret: str, query: bytes, body: bytes, signature: str) -> bool:
+    expected = sign(secret, signed_payload(query, body)).encode()
+    return hmac.compare_digest(expected, signature.encode())
+
+
+def signed_by(account: ApiAccount, query: bytes, body: bytes) -> bool:
+    """Whether the request carries the account's signature: its key alone is no proof, since
+    anyone who saw one request knows it."""
+    signature = Params.parse(query, body).text("signature")
+    return signature is not None and _signs(account.secret, query, body, signature)
 
 
 def authenticate(
@@ -108,7 +119,7 @@ async def account_call(scope: Scope, receive: Receive) -> AccountCall:
     """Authenticate a signed request straight from its ASGI scope and body: the headers are
     scanned for the one key they need, and no Request object is built."""
     ctx: ApiContext = scope["app"].state.context
-    body = await _body(receive)
+    body = await read_body(receive)
     account, params = authenticate(
         ctx.accounts, api_key_of(scope), scope["query_string"], body, ctx.clock()
     )
@@ -123,7 +134,7 @@ def api_key_of(scope: Scope) -> str | None:
     return None
 
 
-async def _body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes:
     chunks = []
     while True:
         message = await receive()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -18,6 +19,7 @@ from exchange_mock.faults.board import FaultBoard, LiveFaults
 from exchange_mock.settings import Settings
 from exchange_mock.store.bus import CommandBus
 from exchange_mock.store.keys import Keys
+from exchange_mock.store.listenkeys import ListenKeys
 from exchange_mock.store.readmodel import ReadModel
 from exchange_mock.store.scenario import ScenarioBoard
 from exchange_mock.symbols import SymbolTable
@@ -30,6 +32,7 @@ class ApiContext:
     accounts: AccountBook
     bus: CommandBus
     reads: ReadModel
+    listen_keys: ListenKeys
     clock: Clock = wall_clock
     collateral: CollateralTable = field(default_factory=CollateralTable.load)
     rate_limit_table: RateLimitTable = field(init=False)
@@ -59,8 +62,9 @@ class OperatorContext:
     faults: LiveFaults
     """This process's copy of the faults, refreshed as soon as the operator changes them."""
     scenario: ScenarioBoard
-    venues: Mapping[str, frozenset[str]]
-    """Each index the market agent prices, with the names of its spot venues."""
+    venues: Mapping[str, Mapping[str | None, Decimal]]
+    """Each index the market agent prices: its spot venues by name (None: the venue a notional
+    shock naming none trades on), each with the notional that would move it by all its price."""
     collateral: CollateralTable
 
 

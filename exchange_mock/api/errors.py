@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
+from exchange_mock.api.options import allow
 from exchange_mock.errors import Code, ExchangeError
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,11 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     """Unknown paths and methods: the route the client asked for, as Binance names it."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     headers = exc.headers if isinstance(exc, HTTPException) else None
+    methods = allow(request.app, request.url.path) if status == 405 else None
+    if methods is not None:
+        headers = {"Allow": methods}
+        if request.method == "OPTIONS":
+            return Response(headers=headers)
     msg = f"Path {request.url.path}, Method {request.method} is invalid"
     return error_response(status, Code.UNKNOWN, msg, headers)
 

@@ -5,18 +5,24 @@ A plain ASGI middleware rather than a FastAPI dependency: routes answer with Res
 of their own, and only a middleware sees every answer to add the rate-limit headers to it. A
 request it refuses costs no routing, no parameter parsing and no authentication.
 
-For each request outside the operator namespace and the docs, in this order:
+Every request's body is capped (`request_size`), the operator API's included. Then, for each
+request outside the operator namespace and the docs, in this order:
 
 1. over `api_concurrency` requests in flight in this process: 503 "Service Unavailable." at
    once, with no I/O, rather than a queue without bound;
-2. the rate limits (one Redis round trip): 429 or 418 with Retry-After; not for the operator,
-   when it says so (`admin_auth.py`);
-3. `unavailable_pct`: 503 "Service Unavailable.", and the request does not run;
-4. `api_delay_ms`, then the route;
-5. `unknown_error_pct`: a successful answer is replaced by 503 "Unknown error, ...": the
+2. a request with a body (POST, PUT, DELETE) without a known API key is refused (-2014,
+   -2015) before its body is read, still charged to its IP;
+3. the rate limits (one Redis round trip): 429 or 418 with Retry-After; not for the operator,
+   when it says so (`admin_auth.py`). The IP's weight is
+   charged for every request; a new order counts toward its account's ORDERS limits only when
+   signed with the account's secret, so a client that knows another's API key cannot spend
+   that account's budget (the edge reads an order's body to check);
+4. `unavailable_pct`: 503 "Service Unavailable.", and the request does not run;
+5. `api_delay_ms`, then the route;
+6. `unknown_error_pct`: a successful answer is replaced by 503 "Unknown error, ...": the
    request ran, the client cannot tell.
 
-Every answer after step 2 carries the rate-limit headers (`X-MBX-USED-WEIGHT-1M`, and the
+Every answer after step 3 carries the rate-limit headers (`X-MBX-USED-WEIGHT-1M`, and the
 order counts on new orders).
 """
 
@@ -27,12 +33,16 @@ import random
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from exchange_mock.accounts import AccountBook
+from exchange_mock.api import request_size
 from exchange_mock.api.admin_auth import is_operator
+from exchange_mock.api.auth import account_for_key, api_key_of, read_body, signed_by
 from exchange_mock.api.client_ip import client_ip
 from exchange_mock.api.errors import error_response
+from exchange_mock.api.options import allow
 from exchange_mock.api.ratelimit import RateLimiter, RateLimitTable
 from exchange_mock.errors import Code, ExchangeError
 from exchange_mock.faults.kinds import FaultKind, FaultReader
@@ -40,6 +50,10 @@ from exchange_mock.settings import Settings
 
 OUTSIDE = ("/stampede/", "/docs", "/redoc", "/openapi.json")
 """Paths the edge leaves alone: the operator API must answer however overloaded the exchange."""
+OPEN_OPERATOR_READS = frozenset({"/stampede/audit", "/stampede/liquidations"})
+"""Operator reads that need no token, so any client may call them: they pay weight like Binance
+routes (the audit scans every account), though no fault is injected into them."""
+_WITH_BODY = frozenset({"POST", "PUT", "DELETE"})
 SERVICE_UNAVAILABLE_MSG = "Service Unavailable."
 """Binance's 503 for a request that was not executed."""
 UNKNOWN_ERROR_MSG = "Unknown error, please check your request or try again later."
@@ -83,11 +97,28 @@ class Edge:
         pct = self.faults.value(kind)
         return pct > 0 and self._rng.random() * 100 < pct
 
-    async def admit(self, scope: Scope) -> dict[str, str]:
+    def check_key(self, scope: Scope) -> None:
+        """A request that carries a body acts for an account (every such route does): without
+        a known API key it is refused before its body is read, unless no route serves its path
+        (the route's own 404 is the answer then)."""
+        if scope["method"] in _WITH_BODY:
+            try:
+                account_for_key(self._accounts, api_key_of(scope))
+            except ExchangeError:
+                if allow(scope["app"], scope["path"]) is not None:
+                    raise
+
+    def reads_body(self, scope: Scope) -> bool:
+        """Whether `admit` needs the body: an order's signature decides whose budget it spends."""
+        return self._limiter is not None and self._table.cost(scope["method"], scope["path"]).order
+
+    async def admit(self, scope: Scope, body: bytes | None) -> dict[str, str]:
         """Count the request against the rate limits: the headers for its answer, or the 429 or
-        418 (ExchangeError) to answer instead."""
+        418 (ExchangeError) to answer instead. The IP pays for every request; an account's
+        order budget only for an order whose `body` and query are signed with its secret."""
         if self._limiter is None:
             return {}
+        cost = self._table.cost(scope["method"], scope["path"])
         api_key: str | None = None
         forwarded: str | None = None
         operator = False
@@ -103,12 +134,15 @@ class Edge:
             elif name == b"x-stampede-admin-token":
                 token = value.decode("latin-1")
         peer = scope.get("client")
-        if operator and is_operator(self._settings, peer[0] if peer else None, token):
+        relayed = {} if forwarded is None else {"x-forwarded-for": forwarded}
+        if operator and is_operator(self._settings, peer[0] if peer else None, token, relayed):
             return {}
         ip = client_ip(peer[0] if peer else None, forwarded, self._trusted_proxies)
-        cost = self._table.cost(scope["method"], scope["path"])
-        weight = cost.weight_for(dict(parse_qsl(scope["query_string"].decode("latin-1"))))
-        account = self._accounts.by_api_key(api_key) if api_key else None
+        query = scope["query_string"]
+        weight = cost.weight_for(dict(parse_qsl(query.decode("latin-1"))))
+        account = self._accounts.by_api_key(api_key) if api_key and cost.order else None
+        if account is not None and (body is None or not signed_by(account, query, body)):
+            account = None
         return await self._limiter.admit(
             ip, weight, None if account is None else account.id, cost.order
         )
@@ -119,7 +153,19 @@ class EdgeMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(OUTSIDE):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            receive = request_size.capped(scope, receive)
+        except ExchangeError as refusal:
+            await _answer(scope, receive, send, refusal)
+            return
+        path = scope["path"]
+        if path.startswith(OUTSIDE):
+            if path in OPEN_OPERATOR_READS:
+                await self._counted(scope["app"].state.edge, scope, receive, send)
+                return
             await self.app(scope, receive, send)
             return
         edge: Edge = scope["app"].state.edge
@@ -134,10 +180,24 @@ class EdgeMiddleware:
             edge.in_flight -= 1
 
     async def _guarded(self, edge: Edge, scope: Scope, receive: Receive, send: Send) -> None:
+        body: bytes | None = b""
+        refusal: ExchangeError | None = None
         try:
-            headers = await edge.admit(scope)
-        except ExchangeError as refusal:
-            await _answer(scope, receive, send, refusal)
+            edge.check_key(scope)
+            if edge.reads_body(scope):
+                body = await read_body(receive)
+                receive = _replay(body, receive)
+        except ExchangeError as error:
+            body, refusal = None, error
+        except ClientDisconnect:
+            return
+        try:
+            headers = await edge.admit(scope, body)
+        except ExchangeError as limited:
+            await _answer(scope, receive, send, limited)
+            return
+        if refusal is not None:
+            await _answer(scope, receive, send, refusal, headers)
             return
         if edge.chance(FaultKind.UNAVAILABLE_PCT):
             await _answer(scope, receive, send, _unavailable(), headers)
@@ -149,6 +209,32 @@ class EdgeMiddleware:
         if headers or fail_after:
             send = _amended(scope, receive, send, headers, fail_after)
         await self.app(scope, receive, send)
+
+    async def _counted(self, edge: Edge, scope: Scope, receive: Receive, send: Send) -> None:
+        """The rate limits alone, for an open operator read."""
+        try:
+            headers = await edge.admit(scope, b"")
+        except ExchangeError as limited:
+            await _answer(scope, receive, send, limited)
+            return
+        if headers:
+            send = _amended(scope, receive, send, headers, fail_after=False)
+        await self.app(scope, receive, send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """`receive` for a route after the edge has read the body: the body once, then whatever
+    the client sends next (its disconnect)."""
+    unread = True
+
+    async def replayed() -> Message:
+        nonlocal unread
+        if unread:
+            unread = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
 
 
 def _amended(

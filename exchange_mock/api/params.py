@@ -21,6 +21,8 @@ _DECIMAL = re.compile(r"-?[0-9]{1,20}(\.[0-9]{1,20})?")
 _DECIMAL_RANGE = r"^([0-9]{1,20})(\.[0-9]{1,20})?$"
 _INTEGER = re.compile(r"-?[0-9]{1,20}")
 _INTEGER_RANGE = r"^[0-9]{1,20}$"
+_LONG = range(-(2**63), 2**63)
+"""Binance's integers are Java longs: one outside is as illegal as a letter."""
 
 
 def missing(name: str) -> ExchangeError:
@@ -81,9 +83,9 @@ class Params:
         value = self.text(name)
         if value is None:
             return None
-        if not _INTEGER.fullmatch(value):
+        if not _INTEGER.fullmatch(value) or (number := int(value)) not in _LONG:
             raise _illegal(name, _INTEGER_RANGE)
-        return int(value)
+        return number
 
     def require_integer(self, name: str) -> int:
         value = self.integer(name)

@@ -33,14 +33,17 @@ from exchange_mock.store.scenario import VenueShock
 from exchange_mock.symbols import SymbolSpec
 from exchange_mock.types import CASH_SCALE, OrderType, Side
 
+MAX_PCT = 100.0
+"""The largest rise a `pct` shock may ask for: a doubling (a fall stops short of -100%)."""
+
 router = APIRouter(prefix="/stampede", tags=["operator"])
 operator = APIRouter(prefix="/admin", dependencies=[Depends(require_admin)])
 
 
 class Shock(BaseModel):
     symbol: str
-    pct: float | None = Field(default=None, gt=-100)
-    notional: Decimal | None = None
+    pct: float | None = Field(default=None, gt=-100, le=MAX_PCT, allow_inf_nan=False)
+    notional: Decimal | None = Field(default=None, allow_inf_nan=False)
     venue: str | None = None
 
     @model_validator(mode="after")
@@ -70,13 +73,16 @@ async def shock(body: Shock, request: Request) -> JsonObject:
     venues = ops.venues.get(body.symbol)
     if venues is None:
         raise ExchangeError(Code.BAD_SYMBOL, "Invalid symbol.")
-    if body.venue is not None and body.venue not in venues:
+    whole_venue = venues.get(body.venue)
+    if whole_venue is None:
         raise _invalid("venue")
     spec = context_of(request).symbols.get(body.symbol)
     if body.notional is not None and body.venue is None and spec is not None:
         if body.notional == 0:
             raise _invalid("notional")
         return await _market_shock(request, spec, body.notional)
+    if body.notional is not None and not abs(body.notional) < whole_venue:
+        raise _invalid("notional")  # would take the venue's price to zero, or double it twice
     notional = None if body.notional is None else float(body.notional)
     shock = VenueShock(body.symbol, body.venue, body.pct, notional)
     await ops.scenario.push_shock(shock)
@@ -85,7 +91,8 @@ async def shock(body: Shock, request: Request) -> JsonObject:
 
 async def _market_shock(request: Request, spec: SymbolSpec, notional: Decimal) -> JsonObject:
     """Market orders from the shock account for `notional` at the current mark, in chunks of
-    the contract's market-order maximum, as a real client would have to send them."""
+    the contract's market-order maximum, as a real client would have to send them, until the
+    notional is sent or an order fills nothing (the book is empty: the rest would not either)."""
     ctx = context_of(request)
     mark = (await ctx.reads.mark(spec.symbol)).price or spec.ticks(spec.reference_price) or 1
     side = Side.SELL if notional < 0 else Side.BUY
@@ -104,9 +111,10 @@ async def _market_shock(request: Request, spec: SymbolSpec, notional: Decimal) -
         if isinstance(reply, Rejected):
             refused.append(f"{reply.code} {reply.msg}")
             break
-        if isinstance(reply, Done) and reply.orders:
-            filled += reply.orders[0].executed_qty
-            quote += reply.orders[0].cum_quote
+        if not (isinstance(reply, Done) and reply.orders and reply.orders[0].executed_qty):
+            break
+        filled += reply.orders[0].executed_qty
+        quote += reply.orders[0].cum_quote
     return {
         "symbol": spec.symbol,
         "side": side.value,

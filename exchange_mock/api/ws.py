@@ -11,8 +11,12 @@ Both of Binance's layouts, under every route prefix newer clients use (`/public`
   SET_PROPERTY / GET_PROPERTY of `combined`, answered `{"result": ..., "id": n}` or Binance's
   `{"error": {"code", "msg"}, "id": n}`.
 
-A well-formed stream the mock does not produce (`btcusdt@aggTrade`) is accepted and stays quiet,
-as Binance accepts any stream; a malformed name or an unknown listen key is refused. Messages
+Only streams the exchange produces are accepted (`btcusdt@aggTrade` is refused: accepting any
+name would let one client hold any number of subscriptions); a malformed name, or a listen key
+that is unknown or not live, is refused too, and a key that expires while connected is answered
+`listenKeyExpired`. Binance's published limits hold: at most 1024 streams and 10 incoming
+messages per second per connection, a client over the latter being disconnected, and at most
+`ws_connections_per_5m` connection attempts per client address (Spot's 300 by default). Messages
 reach each connection through this process's `FeedRelay`, so whichever worker a client lands on
 it sees every event. A client that falls a bounded queue behind is closed (see `feeds.relay`).
 """
@@ -30,10 +34,13 @@ import orjson
 from fastapi import APIRouter, FastAPI
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
+from exchange_mock.api.client_ip import client_ip
 from exchange_mock.clock import Clock, wall_clock
 from exchange_mock.errors import StampedeError
 from exchange_mock.feeds import payloads, streams
 from exchange_mock.feeds.relay import POLICY_VIOLATION, FeedRelay, Subscriber
+from exchange_mock.store.listenkeys import ListenKeys
+from exchange_mock.store.wsattempts import ConnectionAttempts
 from exchange_mock.types import AccountId
 
 router = APIRouter()
@@ -43,6 +50,14 @@ MAX_STREAMS = 1024
 """Binance's limit of streams on one connection."""
 METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")
 COMBINED = "combined"
+INVALID_STREAM = "Invalid request: invalid stream"
+MAX_MESSAGES_PER_S = 10
+"""Binance's limit of incoming messages per connection per second; past it, a disconnect."""
+TOO_MANY_MESSAGES = f"Too many messages; current limit is {MAX_MESSAGES_PER_S} per second."
+TOO_MANY_CONNECTIONS = "Too many connection attempts from this IP; try again later."
+EXPIRY_CHECK_MS = 5_000
+"""The longest a connection goes without checking its listen keys: an expiry is pushed at most
+this late, and a connection without one costs no Redis round trip at all."""
 
 
 class WsCode(IntEnum):
@@ -73,7 +88,20 @@ class WsContext:
 
     relay: FeedRelay
     listen_keys: Mapping[str, AccountId]
+    live: ListenKeys
+    market: frozenset[str]
+    """The market streams the exchange produces (`streams.produced`)."""
+    attempts: ConnectionAttempts
+    trusted_proxies: frozenset[str]
     clock: Clock = wall_clock
+
+    async def resolve(self, names: Iterable[str]) -> dict[str, str]:
+        """`channels`, refusing a listen key that is not live (expired, or closed)."""
+        resolved = self.channels(names)
+        for name in resolved:
+            if not streams.is_market(name) and not await self.live.remaining_ms(name):
+                raise InvalidStream("This listenKey does not exist.")
+        return resolved
 
     def channels(self, names: Iterable[str]) -> dict[str, str]:
         """Stream name (normalized) -> the pub/sub channel that carries it."""
@@ -81,9 +109,11 @@ class WsContext:
         resolved: dict[str, str] = {}
         for name in names:
             if not streams.is_valid(name):
-                raise InvalidStream("Invalid request: invalid stream")
+                raise InvalidStream(INVALID_STREAM)
             if streams.is_market(name):
                 stream = streams.normalize(name)
+                if stream not in self.market:
+                    raise InvalidStream(INVALID_STREAM)
                 resolved[stream] = keys.feed(stream)
                 continue
             account = self.listen_keys.get(name)
@@ -121,7 +151,9 @@ async def serve(websocket: WebSocket, combined: bool, names: list[str]) -> None:
     context = ws_context_of(websocket)
     listen_key = websocket.query_params.get("listenKey")
     try:
-        wanted = context.channels([*names, *([listen_key] if listen_key else [])])
+        if not await context.attempts.admit(_client(context, websocket)):
+            raise InvalidStream(TOO_MANY_CONNECTIONS)
+        wanted = await context.resolve([*names, *([listen_key] if listen_key else [])])
         if len(wanted) > MAX_STREAMS:
             raise InvalidStream(f"Invalid request: more than {MAX_STREAMS} streams")
     except InvalidStream as refused:
@@ -134,15 +166,26 @@ async def serve(websocket: WebSocket, combined: bool, names: list[str]) -> None:
     try:
         await relay.subscribe(subscriber, wanted)
         await websocket.accept()
-        requests = asyncio.create_task(_read_requests(context, websocket, subscriber))
+        tasks = (
+            asyncio.create_task(_read_requests(context, websocket, subscriber)),
+            asyncio.create_task(_expire_listen_keys(context, subscriber)),
+        )
         try:
             await _send(websocket, subscriber)
         finally:
-            requests.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await requests
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
     finally:
         relay.detach(subscriber)
+
+
+def _client(context: WsContext, websocket: WebSocket) -> str:
+    """The client's address, resolved as the REST edge resolves it."""
+    forwarded = ",".join(websocket.headers.getlist("x-forwarded-for")) or None
+    peer = websocket.client.host if websocket.client else None
+    return client_ip(peer, forwarded, context.trusted_proxies)
 
 
 async def _send(websocket: WebSocket, subscriber: Subscriber) -> None:
@@ -158,12 +201,39 @@ async def _send(websocket: WebSocket, subscriber: Subscriber) -> None:
             await websocket.close(code=code, reason=reason)
 
 
+async def _expire_listen_keys(context: WsContext, subscriber: Subscriber) -> None:
+    """Binance's expiry: a listen key left its TTL without a keepalive pushes `listenKeyExpired`
+    and its user data stops, the connection staying open. Published on the key's channel, so
+    the relay ends it on every connection that has it, as a DELETE does."""
+    notified: set[str] = set()
+    while True:
+        notified &= set(subscriber.streams.values())  # a key started again can expire again
+        wait_ms = EXPIRY_CHECK_MS
+        for channel, name in list(subscriber.streams.items()):
+            if streams.is_market(name) or name in notified:
+                continue
+            remaining = await context.live.remaining_ms(name)
+            if remaining:
+                wait_ms = min(wait_ms, remaining)
+                continue
+            notified.add(name)
+            notice = payloads.listen_key_expired(name, context.clock())
+            await context.relay.publish(channel, orjson.dumps(notice))
+        await asyncio.sleep(wait_ms / 1000)
+
+
 async def _read_requests(context: WsContext, websocket: WebSocket, subscriber: Subscriber) -> None:
     """Answer live requests until the client disconnects; then detach it, ending `_send`."""
+    window, count = 0, 0
     try:
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
+                return
+            second = int(asyncio.get_running_loop().time())
+            window, count = second, (count + 1 if second == window else 1)
+            if count > MAX_MESSAGES_PER_S:
+                context.relay.end(subscriber, POLICY_VIOLATION, TOO_MANY_MESSAGES)
                 return
             raw = message.get("text") or message.get("bytes") or b""
             answer = orjson.dumps(await answer_request(context, subscriber, raw)).decode()
@@ -223,7 +293,7 @@ async def _perform(context: WsContext, subscriber: Subscriber, request: dict[str
     match method:
         case "SUBSCRIBE":
             try:
-                wanted = context.channels(_stream_params(params))
+                wanted = await context.resolve(_stream_params(params))
             except InvalidStream as refused:
                 raise WsRequestError(WsCode.INVALID_REQUEST, str(refused)) from None
             if len(set(subscriber.streams) | set(wanted.values())) > MAX_STREAMS:
@@ -239,7 +309,12 @@ async def _perform(context: WsContext, subscriber: Subscriber, request: dict[str
         case "LIST_SUBSCRIPTIONS":
             return list(subscriber.streams.values())
         case "SET_PROPERTY":
-            if not (len(params) == 2 and params[0] == COMBINED and isinstance(params[1], bool)):
+            if not (
+                isinstance(params, list)
+                and len(params) == 2
+                and params[0] == COMBINED
+                and isinstance(params[1], bool)
+            ):
                 raise WsRequestError(
                     WsCode.INVALID_VALUE_TYPE, "Invalid value type: expected Boolean"
                 )

@@ -37,6 +37,7 @@ MAX_POSITION_REJECTED = Rejected(
     Code.MAX_POSITION_AT_LEVERAGE, "Exceeded the maximum allowable position at current leverage."
 )
 _MARGIN = Rejected(Code.MARGIN_NOT_SUFFICIENT, "Margin is insufficient.")
+_DUPLICATE_CLIENT_ID = Rejected(Code.DUPLICATED_CLIENT_ORDER_ID, "ClientOrderId is duplicated.")
 
 
 def admit(
@@ -46,6 +47,12 @@ def admit(
     malformed = _malformed(order)
     if malformed is not None:
         return malformed
+    if order.client_order_id and any(
+        open_order.client_id == order.client_order_id for open_order in position.orders.values()
+    ):
+        # Here, not at the API: one sequencer owns the symbol, so two workers placing the same
+        # id at once cannot both pass, and a client retrying after -1007 gets no second order.
+        return _DUPLICATE_CLIENT_ID
     limit = order.type is OrderType.LIMIT
     sign = order.side.sign
     if order.reduce_only and (position.qty * sign >= 0 or order.qty > abs(position.qty)):

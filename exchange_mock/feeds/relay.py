@@ -8,9 +8,11 @@ Redis's confirmation on a future, so a client disconnecting mid-subscribe cancel
 Redis command in flight. A subscription is confirmed before its client is told it exists, so a
 client sees every message published after its handshake (or its SUBSCRIBE's answer).
 
-Channels are subscribed on first demand and kept: there are at most a few per symbol plus one per
-account, and a message no local client wants costs one dict lookup, while unsubscribing would
-race with the next client asking for the same channel.
+Channels are subscribed on first demand and unsubscribed when their last local client leaves,
+so clients coming and going leave no subscription behind. The subscriber loop sends a round's
+UNSUBSCRIBEs before its SUBSCRIBEs, and skips a channel asked for again meanwhile: a client
+arriving just after the last one left is never left unsubscribed. (After a lost subscription
+the channels redis-py subscribes again stay until next wanted and left.)
 
 Nothing is lost silently; a client is closed instead, with a reason, and counted:
 
@@ -119,11 +121,12 @@ class FeedRelay:
         self._queue_size = queue_size
         self._members: dict[str, set[Subscriber]] = defaultdict(set)
         self._requested: set[str] = set()
-        """Channels a SUBSCRIBE was asked for (kept for good, see the module's docstring)."""
+        """Channels a SUBSCRIBE was asked for and that some local client still wants."""
         self._active: set[str] = set()
         """Channels Redis has confirmed on the current connection."""
         self._waiters: dict[str, list[asyncio.Future[None]]] = defaultdict(list)
         self._to_subscribe: list[str] = []
+        self._to_unsubscribe: list[str] = []
         self._wake = asyncio.Event()
         self._connected = asyncio.Event()
         """Set once a SUBSCRIBE has been sent: before it, the pub/sub has no connection to read."""
@@ -162,7 +165,14 @@ class FeedRelay:
     def unsubscribe(self, subscriber: Subscriber, channels: Iterable[str]) -> None:
         for channel in channels:
             subscriber.streams.pop(channel, None)
-            self._members[channel].discard(subscriber)
+            members = self._members.get(channel)
+            if members is None:
+                continue
+            members.discard(subscriber)
+            if not members:
+                del self._members[channel]
+                self._to_unsubscribe.append(channel)
+                self._wake.set()
 
     def detach(self, subscriber: Subscriber) -> None:
         """The client is gone: stop relaying to it and end its frames."""
@@ -172,7 +182,7 @@ class FeedRelay:
     def drop(self, subscriber: Subscriber) -> None:
         """Drop a slow consumer: detach it now; its handler closes the connection."""
         reason = f"slow consumer: more than {subscriber.capacity} messages waiting"
-        if self._end(subscriber, POLICY_VIOLATION, reason):
+        if self.end(subscriber, POLICY_VIOLATION, reason):
             self.dropped += 1
 
     async def publish(self, channel: str, payload: bytes) -> None:
@@ -196,14 +206,16 @@ class FeedRelay:
                 raise outcome
 
     async def _subscribe(self, stop: asyncio.Event) -> None:
-        """Send the SUBSCRIBEs handlers asked for; report drops to the stats hash. Redis being
-        unreachable only postpones both to the next round."""
+        """Send the UNSUBSCRIBEs and SUBSCRIBEs handlers asked for; report drops to the stats
+        hash. Redis being unreachable only postpones them to the next round."""
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(IDLE_BLOCK_MS / 1000):
                     await self._wake.wait()
             self._wake.clear()
             try:
+                if self._to_unsubscribe:
+                    await self._unsubscribe_unwanted()
                 if self._to_subscribe:
                     channels = list(self._to_subscribe)
                     await self._pubsub.subscribe(*channels)
@@ -217,6 +229,17 @@ class FeedRelay:
                     self._dropped_reported += delta
             except RedisConnectionError:
                 log.warning("feed relay: Redis unreachable, retrying", exc_info=True)
+
+    async def _unsubscribe_unwanted(self) -> None:
+        """UNSUBSCRIBE the channels whose last client left, unless one came back meanwhile."""
+        unwanted = {c for c in self._to_unsubscribe if not self._members.get(c)}
+        self._to_unsubscribe.clear()
+        unwanted &= self._requested
+        if not unwanted:
+            return
+        self._requested -= unwanted
+        self._active -= unwanted
+        await self._pubsub.unsubscribe(*unwanted)
 
     async def _listen(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -272,11 +295,14 @@ class FeedRelay:
         ended = {subscriber for members in self._members.values() for subscriber in members}
         log.warning("feed relay lost its subscription; closing %d clients", len(ended))
         for subscriber in ended:
-            self._end(subscriber, SERVICE_RESTART, FEED_INTERRUPTED)
+            self.end(subscriber, SERVICE_RESTART, FEED_INTERRUPTED)
+        # redis-py subscribes again to every channel it had, and confirms each: unsubscribing
+        # now would race those confirmations, so the channels stay until next wanted and left.
+        self._to_unsubscribe.clear()
 
-    def _end(self, subscriber: Subscriber, code: int, reason: str) -> bool:
-        """Detach a client the relay gives up on, with the code and reason its connection
-        closes with; False if it was ended already."""
+    def end(self, subscriber: Subscriber, code: int, reason: str) -> bool:
+        """Detach a client that is given up on, with the code and reason its connection closes
+        with; False if it was ended already."""
         if subscriber.ending is not None:
             return False
         subscriber.ending = (code, reason)

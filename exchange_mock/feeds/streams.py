@@ -9,6 +9,7 @@ channel names: `BTCUSDT@markPrice` and `btcusdt@markPrice` are the same subscrip
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 ALL_MARK_PRICES = "!markPrice@arr"
 ALL_FORCE_ORDERS = "!forceOrder@arr"
@@ -30,6 +31,16 @@ def all_mark_prices(fast: bool) -> str:
 
 def force_order(symbol: str) -> str:
     return f"{symbol.lower()}@forceOrder"
+
+
+def produced(symbols: Iterable[str]) -> frozenset[str]:
+    """Every market stream the feeds publish, normalized: the only ones a client may subscribe
+    to, so that a client cannot make the exchange hold a subscription for any name it likes."""
+    names = {ALL_FORCE_ORDERS, all_mark_prices(fast=False), all_mark_prices(fast=True)}
+    for symbol in symbols:
+        names |= {mark_price(symbol, fast=False), mark_price(symbol, fast=True)}
+        names.add(force_order(symbol))
+    return frozenset(names)
 
 
 def is_valid(name: str) -> bool:

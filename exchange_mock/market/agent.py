@@ -105,6 +105,10 @@ class MarketAgent:
                 await self.round()
             except ExchangeError as exc:
                 log.warning("market round failed: %s", exc)
+            except Exception:
+                # One bad round (a malformed knob on the board, a shock the model refuses)
+                # must not end the market: marks would freeze while health still says up.
+                log.exception("market round failed; the next one runs as usual")
             elapsed = time.monotonic() - started
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(

@@ -33,6 +33,13 @@ class VenueSpec(BaseModel):
     weight: Decimal = Field(ge=0)
     impact_notional: Decimal = Field(gt=0)
     """The market order (USDT) that moves this venue's price by 1%."""
+
+    @property
+    def whole_notional(self) -> Decimal:
+        """The market order that would move this venue's price by all of it (1% × sqrt(n /
+        impact_notional) = 100%): a shock must trade less."""
+        return self.impact_notional * 10_000
+
     own: bool = False
     """The exchange's own book for the asset: what the spot oracle mode reads."""
 
@@ -50,6 +57,17 @@ class IndexSpec(BaseModel):
     reference_price: Decimal | None = None
     """Where the common value starts; a perpetual's index starts at the contract's."""
     venues: tuple[VenueSpec, ...] = Field(min_length=1)
+
+    def default_venue(self) -> VenueSpec:
+        """The exchange's own venue, or else the heaviest: where a shock naming none trades."""
+        own = [venue for venue in self.venues if venue.own]
+        return own[0] if own else max(self.venues, key=lambda venue: venue.weight)
+
+    def venue(self, name: str | None) -> VenueSpec | None:
+        """A venue by name; None names the default venue."""
+        if name is None:
+            return self.default_venue()
+        return next((venue for venue in self.venues if venue.name == name), None)
 
 
 class OracleRules(BaseModel):
@@ -149,13 +167,10 @@ class VenueSet:
 
     def venue(self, name: str | None) -> Venue:
         """A venue by name; None names the exchange's own (or else the heaviest) venue."""
-        if name is None:
-            own = [venue for venue in self.venues.values() if venue.own]
-            return own[0] if own else max(self.venues.values(), key=lambda venue: venue.weight)
-        venue = self.venues.get(name)
-        if venue is None:
+        spec = self.spec.venue(name)
+        if spec is None:
             raise ConfigError(f"{self.spec.name} has no venue {name!r}")
-        return venue
+        return self.venues[spec.name]
 
     def own_price(self) -> float | None:
         own = [venue for venue in self.venues.values() if venue.own]
@@ -166,6 +181,8 @@ class VenueSet:
         venue by 1% × sqrt(|notional| / impact_notional). Returns the move, as a fraction."""
         venue = self.venue(name)
         move = 0.01 * math.sqrt(abs(notional) / venue.impact_notional)
+        if not move < 1:  # NaN too
+            raise ConfigError(f"{notional} USDT would move {venue.name} by all of its price")
         venue.dislocation += math.log1p(-move) if notional < 0 else math.log1p(move)
         return -move if notional < 0 else move
 

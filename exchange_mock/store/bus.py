@@ -139,10 +139,11 @@ class CommandBus:
         return reply
 
     async def _submit(self, command: Command) -> Reply:
+        message = codec.encode(command)  # before the reply is awaited: a refusal leaks none
         rid = str(next(self._ids))
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._pending[rid] = future
-        message, reply_to = codec.encode(command), f"{self.worker}/{rid}"
+        reply_to = f"{self.worker}/{rid}"
         try:
             async with asyncio.timeout(self._timeout_s):
                 if self._shedding is not None and self._shedding.applies_to(command):

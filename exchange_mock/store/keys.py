@@ -36,6 +36,8 @@ Layout (all under the settings' `key_prefix`, `p` below):
 | p:rl:penalty:<ip>            | hash    | API        | `until` (banned until, ms), `bans` (rung  |
 |                              |         |            | on the ban ladder), `retry`, `strikes`    |
 |                              |         |            | (refusals in the current Retry-After)     |
+| p:rl:ws:<ip>:<window>        | string  | API        | WebSocket connection attempts of one IP   |
+|                              |         |            | in one 5-minute window; expires with it   |
 | p:faults                     | hash    | operator,  | fault kind -> value, the faults in force  |
 |                              |         | engine     | (the engine's process sets the configured |
 |                              |         | start      | ones when it starts)                      |
@@ -130,6 +132,9 @@ class Keys:
 
     def rate_penalty(self, ip: str) -> str:
         return f"{self.prefix}:rl:penalty:{ip}"
+
+    def ws_attempts(self, ip: str, window: int) -> str:
+        return f"{self.prefix}:rl:ws:{ip}:{window}"
 
     @property
     def faults(self) -> str:

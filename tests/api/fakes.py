@@ -22,6 +22,7 @@ from exchange_mock.domain.replies import Done, Reply
 from exchange_mock.errors import ExchangeError
 from exchange_mock.settings import Settings
 from exchange_mock.store.bus import CommandBus
+from exchange_mock.store.listenkeys import ListenKeys
 from exchange_mock.store.readmodel import ReadModel
 from exchange_mock.store.views import AccountView, DepthView, MarkView, TickerView
 from exchange_mock.symbols import SymbolTable
@@ -57,6 +58,26 @@ class FakeBus(CommandBus):
         if isinstance(reply, ExchangeError):
             raise reply
         return reply
+
+
+class FakeListenKeys(ListenKeys):
+    """Live keys in a set: started keys live until closed."""
+
+    def __init__(self) -> None:
+        self.ttl_ms = 3_600_000
+        self.live: set[str] = set()
+
+    async def start(self, key: str, account: AccountId) -> None:
+        self.live.add(key)
+
+    async def keep_alive(self, key: str) -> bool:
+        return key in self.live
+
+    async def close(self, key: str) -> None:
+        self.live.discard(key)
+
+    async def remaining_ms(self, key: str) -> int:
+        return self.ttl_ms if key in self.live else 0
 
 
 class FakeReads(ReadModel):
@@ -144,6 +165,7 @@ def make_context(
         accounts=ACCOUNTS,
         bus=bus,
         reads=reads,
+        listen_keys=FakeListenKeys(),
         clock=clock,
     )
 

@@ -138,6 +138,32 @@ async def test_new_orders_carry_the_accounts_order_counts(http: httpx.AsyncClien
     assert "X-MBX-ORDER-COUNT-1M" not in (await http.get("/fapi/v1/ping")).headers
 
 
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "&".join(f"{k}={v}" for k, v in ORDER.items()),
+        signed_query(TRADER, **ORDER)[:-1] + "0",
+        signed_query(ACCOUNTS.traders[1], **ORDER),
+    ],
+    ids=["unsigned", "bad signature", "another account's secret"],
+)
+async def test_orders_without_the_accounts_secret_spend_none_of_its_budget(
+    http: httpx.AsyncClient, forged: str
+) -> None:
+    """The key is public knowledge; only the signature proves the account sent the order."""
+    for _ in range(3):
+        refused = await http.post(
+            "/fapi/v1/order", content=forged, headers={**key_header(), **FORM}
+        )
+        assert refused.status_code == 400
+        assert "X-MBX-ORDER-COUNT-10S" not in refused.headers
+
+    placed = await place_order(http)
+
+    assert placed.status_code == 200
+    assert placed.headers["X-MBX-ORDER-COUNT-10S"] == "1"
+
+
 async def test_over_the_limit_the_answer_is_binances_429(guarded: AppFactory) -> None:
     async with client(guarded(table_with_weight_limit(5))) as http:
         await http.get("/fapi/v1/depth", params={"symbol": "BTCUSDT", "limit": 100})
@@ -165,6 +191,18 @@ async def test_a_trusted_proxy_speaks_for_many_client_ips(guarded: AppFactory) -
     assert one.status_code == 429
     assert "IP(198.51.100.1)" in one.json()["msg"]
     assert other.headers["X-MBX-USED-WEIGHT-1M"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("path", "weight"), [("/stampede/liquidations", 1), ("/stampede/audit", 10)]
+)
+async def test_the_operator_reads_anyone_may_call_go_through_the_rate_limits(
+    http: httpx.AsyncClient, path: str, weight: int
+) -> None:
+    """Open to any client like the Binance routes, and the audit scans every account."""
+    response = await http.get(path)
+
+    assert response.headers["X-MBX-USED-WEIGHT-1M"] == str(weight)
 
 
 async def test_the_operator_reads_outside_the_rate_limits_when_it_says_so(
@@ -282,3 +320,55 @@ async def test_api_delay_is_added_to_every_request(
     await http.get("/fapi/v1/ping")
 
     assert time.perf_counter() - started >= 0.08
+
+
+# -- request size and unknown keys ---------------------------------------------------------------
+
+
+async def test_a_body_over_64_kb_is_413_and_runs_nothing(
+    http: httpx.AsyncClient, bus: GatedBus
+) -> None:
+    oversized = signed_query(TRADER, **ORDER) + "&pad=" + "x" * 70_000
+
+    refused = await http.post("/fapi/v1/order", content=oversized, headers={**key_header(), **FORM})
+
+    assert body(refused)[:2] == (413, -1000)
+    assert bus.commands == []
+
+
+async def test_a_chunked_body_is_cut_off_at_64_kb(http: httpx.AsyncClient, bus: GatedBus) -> None:
+    sent: list[int] = []
+
+    async def endless() -> AsyncIterator[bytes]:
+        for _ in range(1_000):
+            sent.append(1)
+            yield b"x" * 8_192
+
+    refused = await http.post("/fapi/v1/order", content=endless(), headers={**key_header(), **FORM})
+
+    assert body(refused)[:2] == (413, -1000)
+    assert len(sent) < 16  # read up to the cap, not the 8 MB on offer
+    assert bus.commands == []
+
+
+@pytest.mark.parametrize(("key", "code"), [("x" * 64, -2015), ("short", -2014), (None, -2014)])
+async def test_a_request_with_a_body_and_no_known_key_is_refused_before_the_body_is_read(
+    http: httpx.AsyncClient, key: str | None, code: int
+) -> None:
+    read: list[int] = []
+
+    async def watched() -> AsyncIterator[bytes]:
+        read.append(1)
+        yield signed_query(TRADER, **ORDER).encode()
+
+    headers = FORM if key is None else {"X-MBX-APIKEY": key, **FORM}
+    refused = await http.post("/fapi/v1/order", content=watched(), headers=headers)
+
+    assert body(refused)[1] == code
+    assert read == []
+
+
+async def test_operator_api_bodies_are_capped_too(http: httpx.AsyncClient) -> None:
+    refused = await http.post("/stampede/faults", content=b"{" + b" " * 70_000 + b"}")
+
+    assert body(refused)[:2] == (413, -1000)

@@ -71,7 +71,7 @@ async def test_a_wrong_method_is_405_binance_shaped_with_allow() -> None:
     response = await get("/refused", method="DELETE")
     assert response.status_code == 405
     binance_shaped(response)
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, OPTIONS"
 
 
 async def test_a_fastapi_validation_error_is_1102_naming_the_parameter() -> None:

@@ -135,3 +135,14 @@ async def test_without_shedding_every_order_queues(redis: Redis, key_prefix: str
 
     assert {code for code, _ in codes} == {Code.TIMEOUT}
     assert await redis.xlen(Keys(key_prefix).orders) == DEPTH + 3
+
+
+async def test_a_command_that_cannot_be_encoded_leaves_no_reply_waiting(bus: CommandBus) -> None:
+    """An id past 64 bits (which the params refuse first) must not leak a pending reply per call."""
+    too_big = CancelOrder(TRADER, "BTCUSDT", OrderId(2**64), None, 1)
+
+    for _ in range(3):
+        with pytest.raises(TypeError):
+            await bus.submit(too_big)
+
+    assert not bus._pending

@@ -69,6 +69,20 @@ def test_integers_parse_and_refuse_anything_else_with_1100() -> None:
     assert error_of(lambda: params.require_integer("absent")).code == -1102
 
 
+@pytest.mark.parametrize(
+    "raw", ["9223372036854775808", "-9223372036854775809", "99999999999999999999"]
+)
+def test_integers_beyond_64_bits_are_1100(raw: str) -> None:
+    """Binance's integers are 64-bit: a larger one is illegal, not a crash further in."""
+    params = Params({"orderId": raw})
+    assert error_of(lambda: params.integer("orderId")).code == Code.ILLEGAL_CHARS
+
+
+def test_the_64_bit_extremes_are_integers() -> None:
+    params = Params({"high": str(2**63 - 1), "low": str(-(2**63))})
+    assert (params.integer("high"), params.integer("low")) == (2**63 - 1, -(2**63))
+
+
 @pytest.mark.parametrize("raw", ["1e3", "NaN", "Infinity", "1.", ".5", "1,5", " 1"])
 def test_decimals_refuse_notation_binance_does_not_accept(raw: str) -> None:
     params = Params({"quantity": raw})

@@ -167,6 +167,17 @@ async def test_cancel_goes_through_the_bus_by_order_id(
 
 
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
+async def test_an_order_id_beyond_64_bits_is_1100_and_reaches_no_engine(
+    http: httpx.AsyncClient, bus: FakeBus, method: str
+) -> None:
+    response = await signed(
+        http, method, "/fapi/v1/order", symbol="BTCUSDT", orderId=99999999999999999999
+    )
+    assert error(response) == (400, -1100)
+    assert bus.commands == []
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
 async def test_an_order_must_be_named_by_order_id_or_client_id(
     http: httpx.AsyncClient, method: str
 ) -> None:
@@ -330,11 +341,22 @@ async def test_a_listen_key_is_stable_per_account_and_resolves_back_to_it(
 async def test_keepalive_and_close_accept_only_the_callers_key(http: httpx.AsyncClient) -> None:
     mine = {"listenKey": listen_key(TRADER)}
     theirs = {"listenKey": listen_key(ACCOUNTS.traders[1])}
+    await http.post("/fapi/v1/listenKey", headers=key_header())
+    await http.post("/fapi/v1/listenKey", headers=key_header(ACCOUNTS.traders[1]))
     kept = await http.put("/fapi/v1/listenKey", params=mine, headers=key_header())
     closed = await http.delete("/fapi/v1/listenKey", params=mine, headers=key_header())
     foreign = await http.put("/fapi/v1/listenKey", params=theirs, headers=key_header())
     assert (kept.json(), closed.json()) == (mine, {})
     assert error(foreign) == (400, -1125)
+
+
+async def test_a_keepalive_of_a_key_not_live_is_1125(http: httpx.AsyncClient) -> None:
+    mine = {"listenKey": listen_key(TRADER)}
+    never_started = await http.put("/fapi/v1/listenKey", params=mine, headers=key_header())
+    await http.post("/fapi/v1/listenKey", headers=key_header())
+    await http.delete("/fapi/v1/listenKey", params=mine, headers=key_header())
+    closed = await http.put("/fapi/v1/listenKey", params=mine, headers=key_header())
+    assert error(never_started) == error(closed) == (400, -1125)
     assert error(await http.post("/fapi/v1/listenKey")) == (401, -2014)
 
 

@@ -1,6 +1,6 @@
 """The repository's deployment files as tests read them: the Compose file with its variables
-resolved to their defaults (as `docker compose` resolves them with none set), and the
-Prometheus and Grafana provisioning."""
+resolved to their defaults (as `docker compose` resolves them with none set but the secrets it
+requires), and the Prometheus and Grafana provisioning."""
 
 from __future__ import annotations
 
@@ -17,18 +17,30 @@ GRAFANA_PROVISIONING = ROOT / "deploy" / "grafana" / "provisioning"
 DASHBOARDS = ROOT / "dashboards"
 COMPOSE_SCHEMA = ROOT / "tests" / "fixtures" / "compose" / "compose-spec.json"
 
-_VARIABLE = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}|\$\$")
+_VARIABLE = re.compile(r"\$\{(\w+)(?::?-([^}]*)|:\?([^}]*))?\}|\$\$")
+SECRETS = {
+    "REDIS_PASSWORD": "redis-test-password",
+    "STAMPEDE_ADMIN_TOKEN": "admin-test-token-of-some-length",
+    "GRAFANA_ADMIN_PASSWORD": "grafana-test-password",
+}
+"""What a user must set before `docker compose up`: the file has no default for any."""
+
+
+class MissingVariable(KeyError):
+    """A `${NAME:?message}` with NAME unset: Compose refuses to start."""
 
 
 def interpolate(value: Any, environment: dict[str, str] | None = None) -> Any:
-    """`${NAME:-default}`, `${NAME-default}` and `${NAME}` resolved as Compose does, `$$` as
-    `$`, in every string of `value`."""
+    """`${NAME:-default}`, `${NAME-default}`, `${NAME:?message}` and `${NAME}` resolved as
+    Compose does, `$$` as `$`, in every string of `value`."""
     env = environment or {}
     if isinstance(value, str):
 
         def resolve(match: re.Match[str]) -> str:
             if match.group(0) == "$$":
                 return "$"
+            if match.group(3) is not None and not env.get(match.group(1)):
+                raise MissingVariable(match.group(1))
             return env.get(match.group(1)) or match.group(2) or ""
 
         return _VARIABLE.sub(resolve, value)
@@ -46,7 +58,7 @@ def raw_compose() -> dict[str, Any]:
 
 
 def compose() -> dict[str, Any]:
-    resolved: dict[str, Any] = interpolate(raw_compose())
+    resolved: dict[str, Any] = interpolate(raw_compose(), SECRETS)
     return resolved
 
 

@@ -21,8 +21,11 @@ from tests.deploy.compose import (
     GRAFANA_PROVISIONING,
     PROMETHEUS_FILE,
     ROOT,
+    SECRETS,
+    MissingVariable,
     compose,
     environment_of,
+    interpolate,
     prometheus_config,
     raw_compose,
     services,
@@ -205,3 +208,38 @@ def test_promtool_accepts_the_prometheus_configuration() -> None:
         check=False,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_secrets_have_no_defaults_so_compose_refuses_to_start_without_them() -> None:
+    for name in SECRETS:
+        without = {k: v for k, v in SECRETS.items() if k != name}
+        with pytest.raises(MissingVariable):
+            interpolate(raw_compose(), without)
+
+
+def test_redis_and_the_internal_roles_sit_on_a_back_end_the_load_generators_are_not_on() -> None:
+    found = services()
+    assert compose()["networks"]["backend"]["internal"] is True
+    backend = {name for name, service in found.items() if "backend" in service["networks"]}
+    assert backend == {"redis", "engine", "projector", "feeds", "makers", "api", "prometheus"}
+    for name in ("master", "worker", "grafana"):
+        assert found[name]["networks"] == ["frontend"], name
+
+
+def test_redis_requires_its_password_and_every_client_sends_it() -> None:
+    found = services()
+    command = found["redis"]["command"]
+    password = command[command.index("--requirepass") + 1]
+    assert password == SECRETS["REDIS_PASSWORD"]
+    for name in EXCHANGE_ROLES:
+        url = environment_of(found[name])["STAMPEDE_REDIS_URL"]
+        assert url == f"redis://:{password}@redis:6379/0", name
+
+
+def test_grafana_and_the_operator_api_take_the_secrets_given() -> None:
+    found = services()
+    grafana = environment_of(found["grafana"])
+    assert grafana["GF_SECURITY_ADMIN_PASSWORD"] == SECRETS["GRAFANA_ADMIN_PASSWORD"]
+    token = SECRETS["STAMPEDE_ADMIN_TOKEN"]
+    assert environment_of(found["api"])["STAMPEDE_ADMIN_TOKEN"] == token
+    assert environment_of(found["master"])["LOCUST_ADMIN_TOKEN"] == token

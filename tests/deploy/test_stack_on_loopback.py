@@ -48,7 +48,8 @@ OWN_PORTS = {
     "LOCUST_MASTER_BIND_PORT",
     "LOCUST_METRICS_PORT",
 }
-URL = re.compile(r"^(\w+)://([\w.-]+):(\d+)")
+URL = re.compile(r"^(\w+)://(?:[^@/]*@)?([\w.-]+):(\d+)")
+"""A URL's scheme, host and port; credentials are dropped with the host they were for."""
 START_TIMEOUT_S = 90
 RATE_INTERVAL = "15s"
 """Grafana's $__rate_interval as it would be with the 1 s scrapes of the test's Prometheus."""

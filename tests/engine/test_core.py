@@ -215,6 +215,25 @@ def test_a_resting_limit_order_is_accepted_and_shows_in_depth(engine: Engine) ->
     assert engine.depth(BTC, 10) == (1, [(MARK, 3)], [])
 
 
+def test_a_client_order_id_already_open_on_the_symbol_is_4116(engine: Engine) -> None:
+    placed(engine, limit(A, BUY, 1, MARK - 100, client_id="retry-me"))
+
+    duplicate = rejected(engine, limit(A, BUY, 1, MARK - 200, client_id="retry-me"))
+
+    assert (duplicate.code, duplicate.msg) == (-4116, "ClientOrderId is duplicated.")
+
+
+def test_a_client_order_id_is_free_again_once_its_order_is_closed_or_elsewhere(
+    engine: Engine,
+) -> None:
+    first = placed(engine, limit(A, BUY, 1, MARK - 100, client_id="reuse"))
+    placed(engine, limit(B, BUY, 1, MARK - 100, client_id="reuse"))  # another account
+    placed(engine, limit(A, BUY, 1, ETH_MARK - 100, client_id="reuse", symbol=ETH))
+    done(engine, CancelOrder(A, BTC, first.order_id, None, 2))
+
+    assert placed(engine, limit(A, BUY, 1, MARK - 100, client_id="reuse")).status == "NEW"
+
+
 def test_order_and_trade_ids_increase_from_one(engine: Engine) -> None:
     assert placed(engine, limit(A, SELL, 1, MARK)).order_id == 1
     assert placed(engine, limit(A, SELL, 1, MARK)).order_id == 2

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from decimal import Decimal
 
+import httpx
 import pytest
 from redis.asyncio import Redis
 
@@ -19,6 +22,7 @@ from exchange_mock.settings import Settings
 from exchange_mock.store.keys import Keys
 from tests.integration.burst import burst, journaled_order_ids, quiet_audit
 from tests.integration.conftest import exchange_settings, wait_for_books
+from tests.integration.signed import SignedClient
 
 
 @pytest.fixture
@@ -59,3 +63,23 @@ async def test_two_api_workers_share_one_engine_and_conserve(two_workers: Settin
         assert report.cash_conserved and report.positions_balanced, report
     finally:
         await redis.aclose()
+
+
+async def test_one_client_order_id_places_one_order_across_workers(two_workers: Settings) -> None:
+    """A client retrying after -1007, or racing itself on two connections, gets one order."""
+    url = f"http://127.0.0.1:{two_workers.port}"
+    trader = AccountBook.from_settings(two_workers).traders[0]
+    no_reuse = httpx.Limits(max_keepalive_connections=0)  # the tries reach both workers
+    async with httpx.AsyncClient(base_url=url, limits=no_reuse, timeout=30) as http:
+        client = SignedClient(http, trader)
+        depth = (await http.get("/fapi/v1/depth", params={"symbol": "BTCUSDT"})).json()
+        price = (Decimal(depth["bids"][0][0]) * Decimal("0.97")).quantize(Decimal("0.1"))
+        order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+                 "quantity": "0.002", "price": str(price),
+                 "newClientOrderId": "only-once"}  # fmt: skip
+        tries = await asyncio.gather(
+            *(client.send("POST", "/fapi/v1/order", **order) for _ in range(8))
+        )
+
+    answers = Counter((r.status_code, r.json().get("code")) for r in tries)
+    assert answers == {(200, None): 1, (400, -4116): 7}, answers

@@ -55,6 +55,9 @@ async def test_a_client_on_one_worker_sees_orders_placed_through_the_other(
 ) -> None:
     account = AccountBook.from_settings(workers.settings).traders[listen_on]
     key = listen_key(account)
+    async with httpx.AsyncClient(base_url=workers.urls[order_through]) as other:
+        started = await other.post("/fapi/v1/listenKey", headers={"X-MBX-APIKEY": account.api_key})
+    assert started.json() == {"listenKey": key}  # started on one worker, live on both
     async with (
         connect(ws_url(workers.urls[listen_on], f"/ws/{key}")) as ws,
         httpx.AsyncClient(base_url=workers.urls[order_through], timeout=30) as http,

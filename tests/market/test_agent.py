@@ -45,3 +45,14 @@ def test_a_notional_without_a_venue_sells_on_the_own_book(oracle: Oracle) -> Non
 def test_a_shock_on_an_unpriced_name_is_refused(oracle: Oracle) -> None:
     with pytest.raises(ConfigError):
         apply_shock(oracle, VenueShock("DOGEUSDT", pct=-1.0))
+
+
+@pytest.mark.parametrize("notional", [-100_000_000_000.0, 100_000_000_000.0])
+def test_a_trade_larger_than_the_whole_venue_is_refused_and_moves_nothing(
+    oracle: Oracle, notional: float
+) -> None:
+    """1% per sqrt(impact notional): this sale would take the venue below zero."""
+    btc = oracle.venues["BTCUSDT"]
+    with pytest.raises(ConfigError):
+        apply_shock(oracle, VenueShock("BTCUSDT", venue="kucoin", notional=notional))
+    assert btc.venue("kucoin").dislocation == 0.0
