@@ -64,7 +64,7 @@ def money(amount: Decimal, asset: str) -> str:
     """An amount in its asset, to the last place the venue keeps, with separators:
     "30,130,938,662.57000000 USDT". Never rounded: a conservation audit is exact, and a
     difference in the eighth place is a unit lost."""
-    return f"{amount:,} {asset}"
+    return f"{amount:,f} {asset}"  # "f": a zero to eight places is 0.00000000, not 0E-8
 
 
 def rate(value: float, unit: str = "req/s") -> str:

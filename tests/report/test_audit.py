@@ -22,6 +22,7 @@ def test_the_audit_reads_in_money_and_quantities_named_for_what_they_are(
     )
     assert "cash seeded: 30,130,938,662.57000000 USDT" in lines
     assert "insurance fund: 296,362.45665557 USDT" in lines
+    assert "positions' entry cost: 0.00000000 USDT" in lines
     assert "collateral deposited: 1,000.00000000 BNFCR" in lines
     assert "net position BTCUSDT: 0.000" in lines
     assert "journal events applied: 5,321 of 5,321" in lines

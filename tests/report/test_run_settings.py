@@ -59,3 +59,9 @@ def test_settings_read_in_their_units() -> None:
     assert setting("api_workers", None) == "not recorded"
     assert setting("traders", 40) == "40"
     assert setting("symbols", list(range(40))) == "40 entries"
+
+
+def test_rate_limits_read_as_binance_states_them(one_worker: Report) -> None:
+    assert setting("rate_limits", one_worker.settings["rate_limits"]) == (
+        "REQUEST_WEIGHT 2,400 per 1 min; ORDERS 300 per 10 s; ORDERS 1,200 per 1 min"
+    )

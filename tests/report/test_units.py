@@ -48,6 +48,7 @@ def test_multiples_and_changes() -> None:
 
 def test_money_keeps_every_place_the_venue_keeps_with_separators() -> None:
     assert money(Decimal("30130938662.57000000"), "USDT") == "30,130,938,662.57000000 USDT"
+    assert money(Decimal("0.00000000"), "USDT") == "0.00000000 USDT"
 
 
 def test_times_read_as_times() -> None:
