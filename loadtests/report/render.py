@@ -198,15 +198,18 @@ def read_report(path: Path) -> Report:
 
 
 def to_markdown(report: Report) -> str:
+    found = sections(report, draw=False)
+    titles = {section.title for section in found if section.blocks}
     parts = [
         f"# {_title(report)}",
         "",
         f"![The run at a glance: load, p99s, stale reads, timeouts, liquidations]({PICTURE_FILE})",
         "",
-        *(f"- {line}" for line in report.headline),
+        # GitHub and GitLab name a heading's anchor as `_anchor` does.
+        *(f"- [{line}](#{_anchor(_section_of(line, titles))})" for line in report.headline),
         "",
     ]
-    for section in sections(report, draw=False):
+    for section in found:
         if not section.blocks:
             continue
         parts += [f"## {section.title}", ""]

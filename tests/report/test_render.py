@@ -73,8 +73,11 @@ def test_markdown_opens_with_the_title_and_every_headline_line(one_worker: Repor
         "![The run at a glance: load, p99s, stale reads, timeouts, liquidations]"
         "(report-timeline.svg)"
     )
-    assert lines[4 : 4 + len(one_worker.headline)] == [f"- {line}" for line in one_worker.headline]
+    assert [line.partition("](#")[0] for line in lines[4 : 4 + len(one_worker.headline)]] == [
+        f"- [{line}" for line in one_worker.headline
+    ]
     assert "Timeouts begin at 20× (140 req/s)" in lines[4]
+    assert lines[5].endswith("](#stale-position-reads)")
 
 
 def test_markdown_carries_the_slo_and_step_tables(one_worker: Report) -> None:
