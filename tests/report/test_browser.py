@@ -23,8 +23,12 @@ import pytest
 import websockets
 
 from loadtests.report.audit import CASH, COLLATERAL
+from loadtests.report.compare import compare
+from loadtests.report.compare_page import write_compare
 from loadtests.report.model import Report, load_report
 from loadtests.report.render import write_report
+from loadtests.report.run_index import write_index
+from tests.fixtures.make_runs import RUNS_DIR
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = (
@@ -266,3 +270,20 @@ async def test_the_run_timeline_is_the_first_figure_beside_the_headline(
     assert "timeouts breaks" in opened.first_plot
     assert opened.rendered == opened.plots
     assert opened.errors == []
+
+
+async def test_the_compare_page_and_the_index_render_offline_without_console_errors(
+    one_worker: Report, two_workers: Report, tmp_path: Path
+) -> None:
+    compared = write_compare(
+        compare(one_worker, two_workers), one_worker, two_workers, tmp_path / "compare.html"
+    )
+    runs = tmp_path / "runs"
+    shutil.copytree(RUNS_DIR, runs)
+
+    for page, plots in ((compared, 2), (write_index(runs), 1)):
+        opened = await open_page(page, tmp_path / f"profile-{page.stem}")
+
+        assert (opened.plots, opened.rendered) == (plots, plots)
+        assert opened.errors == []
+        assert [url for url in opened.requests if not url.startswith(LOCAL_SCHEMES)] == []
