@@ -9,10 +9,14 @@ from fastapi import FastAPI
 
 from exchange_mock.api import (
     account,
+    account_history,
     admin,
+    batch_orders,
+    health,
     market_data,
     openapi,
     orders,
+    position_settings,
     scenario,
     userstream,
     ws,
@@ -25,7 +29,7 @@ from exchange_mock.api.userstream import listen_key_index
 from exchange_mock.collateral import CollateralTable
 from exchange_mock.feeds import streams
 from exchange_mock.market.venues import VenueTable
-from exchange_mock.node import Node
+from exchange_mock.node import Fatal, Node
 from exchange_mock.settings import Settings
 from exchange_mock.store.listenkeys import ListenKeys
 from exchange_mock.store.scenario import ScenarioBoard
@@ -33,10 +37,14 @@ from exchange_mock.store.wsattempts import ConnectionAttempts
 from exchange_mock.telemetry.asgi import MetricsMiddleware
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, on_fatal: Fatal | None = None) -> FastAPI:
+    """`on_fatal` hears of a role that ended for good (see `Node`)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with Node(settings) as node:
+        async with Node(settings, on_fatal) as node:
+            app.state.liveness = node.liveness
+            app.state.outages = set()
             listen_keys = ListenKeys(node.redis, node.keys, settings.listen_key_ttl_s * 1000)
             collateral = CollateralTable.load()
             context = ApiContext(
@@ -93,7 +101,19 @@ def create_app(settings: Settings) -> FastAPI:
     app.openapi = openapi.describe(app)  # type: ignore[method-assign]
     app.add_middleware(EdgeMiddleware)
     app.add_middleware(MetricsMiddleware)  # outermost: sees the edge's refusals, serves /metrics
-    for module in (account, orders, market_data, userstream, ws, admin, scenario):
+    for module in (
+        account,
+        orders,
+        batch_orders,
+        account_history,
+        market_data,
+        position_settings,
+        userstream,
+        ws,
+        admin,
+        scenario,
+        health,
+    ):
         # Flat rather than `include_router`: FastAPI re-resolves an included router's routes on
         # every request, and these never change once the app is built. Hottest first.
         app.router.routes.extend(module.router.routes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -28,6 +29,10 @@ def exchange(
         typer.Option(help="Roles this process runs (repeat); all of them by default."),
     ] = None,
     accounts: Annotated[int | None, typer.Option(help="Funded trader accounts.")] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Keep the embedded Redis's data here, and reuse it on the next start."),
+    ] = None,
 ) -> None:
     """Serve the mock exchange (with a private Redis unless REDIS_URL is set)."""
     serve(
@@ -37,6 +42,7 @@ def exchange(
             api_workers=workers,
             roles=frozenset(role) if role else None,
             accounts=accounts,
+            redis_data_dir=data_dir,
         )
     )
 

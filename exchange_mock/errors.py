@@ -11,11 +11,14 @@ from enum import IntEnum
 
 class Code(IntEnum):
     UNKNOWN = -1000
+    DISCONNECTED = -1001
     TOO_MANY_REQUESTS = -1003
     TIMEOUT = -1007
     SERVER_BUSY = -1008
     TOO_MANY_ORDERS = -1015
+    UNSUPPORTED_OPERATION = -1020
     INVALID_TIMESTAMP = -1021
+    START_AFTER_END = -1023
     INVALID_SIGNATURE = -1022
     ILLEGAL_CHARS = -1100
     MANDATORY_PARAM_EMPTY_OR_MALFORMED = -1102
@@ -24,7 +27,9 @@ class Code(IntEnum):
     INVALID_ORDER_TYPE = -1116
     INVALID_SIDE = -1117
     BAD_SYMBOL = -1121
+    INVALID_INTERVAL = -1120
     INVALID_LISTEN_KEY = -1125
+    INVALID_TIME_INTERVAL = -1127
     OPTIONAL_PARAMS_BAD_COMBO = -1128
     INVALID_PARAMETER = -1130
     CANCEL_REJECTED = -2011
@@ -47,6 +52,13 @@ class Code(IntEnum):
     QTY_NOT_INCREASED_BY_STEP_SIZE = -4023
     PRICE_LOWER_THAN_MULTIPLIER_DOWN = -4024
     INVALID_LEVERAGE = -4028
+    NO_NEED_TO_CHANGE_MARGIN_TYPE = -4046
+    MARGIN_TYPE_WITH_OPEN_ORDERS = -4047
+    MARGIN_TYPE_WITH_POSITION = -4048
+    NO_NEED_TO_CHANGE_POSITION_SIDE = -4059
+    POSITION_SIDE_WITH_OPEN_ORDERS = -4067
+    POSITION_SIDE_WITH_POSITION = -4068
+    ISOLATED_UNDER_MULTI_ASSETS = -4168
     MIN_NOTIONAL = -4164
     MAX_OPEN_ORDERS = -2025
     FOK_ORDER_REJECT = -5021
@@ -58,11 +70,18 @@ HTTP_STATUS: dict[Code, int] = {
     Code.TOO_MANY_REQUESTS: 429,
     Code.TOO_MANY_ORDERS: 429,
     Code.SERVER_BUSY: 503,
+    Code.DISCONNECTED: 503,
     Code.UNKNOWN: 500,
     Code.BAD_API_KEY_FMT: 401,
     Code.REJECTED_MBX_KEY: 401,
 }
 """HTTP status per code where it is not 400."""
+OVERLOADED_MSG = (
+    "Server is currently overloaded with other requests. Please try again in a few minutes."
+)
+"""Binance's -1008: the request was refused, not executed."""
+DISCONNECTED_MSG = "Internal error; unable to process your request. Please try again."
+"""Binance's -1001: the request failed and was not executed; the client may send it again."""
 
 
 class StampedeError(Exception):

@@ -3,8 +3,10 @@ environment describes answers on this machine, 1 (with the reason) when it does 
 
 A container's health check runs it with the same environment its process started with, so the
 check follows the settings instead of repeating ports: a process with the API role must answer
-`/fapi/v1/ping`, one without it must serve its metrics on `metrics_port` (which it starts only
-once its roles are running).
+`/stampede/health` with 200 (503 names what is wrong: a dead role, Redis unreachable, an engine
+or projector that stopped making progress); one without it must serve its metrics on
+`metrics_port` (which it starts only once its roles are running, and stops when one of them
+ends for good, ending the process).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sys
 
 import httpx
 
+from exchange_mock.api.health import PATH as HEALTH_PATH
 from exchange_mock.errors import ConfigError
 from exchange_mock.settings import Role, Settings
 
@@ -25,7 +28,7 @@ def probe_url(settings: Settings) -> str:
     """What answers when the process is up."""
     host = _WILDCARDS.get(settings.host, settings.host)
     if Role.API in settings.roles:
-        return f"http://{host}:{settings.port}/fapi/v1/ping"
+        return f"http://{host}:{settings.port}{HEALTH_PATH}"
     if settings.metrics_port:
         return f"http://{host}:{settings.metrics_port}/metrics"
     raise ConfigError("a process without the API role can be probed only on its metrics port")
@@ -35,10 +38,12 @@ def unhealthy(settings: Settings) -> str | None:
     """Why the process is not healthy; None when it is."""
     url = probe_url(settings)
     try:
-        status = httpx.get(url, timeout=TIMEOUT_S).status_code
+        response = httpx.get(url, timeout=TIMEOUT_S)
     except httpx.HTTPError as error:
         return f"{url}: {error!r}"
-    return None if status == 200 else f"{url}: HTTP {status}"
+    if response.status_code == 200:
+        return None
+    return f"{url}: HTTP {response.status_code} {response.text[:500]}"
 
 
 if __name__ == "__main__":

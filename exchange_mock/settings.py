@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -99,9 +100,53 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("STAMPEDE_REDIS_URL", "REDIS_URL"),
         description="Redis to use; with none, a private redis-server is started and stopped.",
     )
+    redis_data_dir: Path | None = Field(
+        default=None,
+        description="Where the embedded Redis (no `redis_url`) keeps its data: kept on exit and "
+        "reused on the next start. With none, a private directory removed on exit.",
+    )
+    redis_appendfsync: Literal["everysec", "always"] = Field(
+        default="everysec",
+        description="When the embedded Redis syncs its append-only file: `everysec` may lose the "
+        "last second of acknowledged orders if Redis or the machine crashes; `always` syncs "
+        "before each write is acknowledged, and loses none.",
+    )
     key_prefix: str = Field(default="stampede", description="Namespace of every Redis key.")
     redis_pool: int = Field(
         default=64, ge=2, description="Redis connections per process; requests queue beyond it."
+    )
+    redis_timeout_ms: int = Field(
+        default=5_000,
+        ge=300,
+        description="Connect and socket timeout of every Redis connection: past it a command "
+        "fails, and the request answers 503 -1001 (or -1007 for an order in flight) instead of "
+        "hanging while Redis is unreachable. Longer than any blocking read (200 ms).",
+    )
+    snapshot_interval_ms: int = Field(
+        default=60_000,
+        ge=0,
+        description="How often the engine saves its state, so a restart replays only the journal "
+        "after it, and the journal is trimmed below every reader; 0 takes none (the journal "
+        "then grows for as long as the exchange runs).",
+    )
+    order_retention_ms: int = Field(
+        default=600_000,
+        ge=0,
+        description="How long a finished (filled, canceled, expired) order can still be queried; "
+        "open orders stay for good. 0 keeps finished ones for good too.",
+    )
+    redis_maxmemory_mb: int = Field(
+        default=1_024,
+        ge=0,
+        description="Memory limit of the embedded Redis; past it writes are refused (no "
+        "eviction: nothing the exchange stored silently disappears) and the API answers 503. "
+        "0 sets none.",
+    )
+    stuck_after_ms: int = Field(
+        default=30_000,
+        ge=1_000,
+        description="Health turns 503 when the engine has commands queued, or the projector "
+        "trails the journal, and has made no progress for this long.",
     )
     host: str = "127.0.0.1"
     port: int = 8000
@@ -144,6 +189,19 @@ class Settings(BaseSettings):
     engine_batch: int = Field(default=512, ge=1, description="Commands per engine round trip.")
     projector_batch: int = Field(default=1_024, ge=1, description="Events per projector round.")
     depth_levels: int = Field(default=1_000, ge=5, description="Book levels published for depth.")
+    history_window_ms: int = Field(
+        default=86_400_000,
+        ge=60_000,
+        description="How far back the histories reach (klines and open interest are trimmed "
+        "to it; every history is served within it).",
+    )
+    history_rows: int = Field(
+        default=10_000,
+        ge=100,
+        description="Most entries each history keeps, so a busy run's stay bounded: trades and "
+        "funding per symbol; an account's orders and fills per symbol, its income, its forced "
+        "orders.",
+    )
     feed_batch: int = Field(default=1_024, ge=1, description="Events per feed publisher round.")
     force_order_interval_ms: int = Field(
         default=1_000,

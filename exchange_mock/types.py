@@ -64,5 +64,7 @@ class OrderStatus(StrEnum):
     EXPIRED = "EXPIRED"
 
 
+ADL_CLIENT_ORDER_ID = "adl_autoclose"
+"""The client order id Binance shows on an auto-deleveraging's order."""
 OPEN_STATUSES = frozenset({OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED})
 """Statuses of an order that still rests in the book."""

@@ -5,6 +5,7 @@ mode, injected faults) applied when the phase starts, through the mock's operato
     POST /stampede/admin/shock   {"symbol", "pct" | "notional", "venue"?}
     PUT  /stampede/admin/depth   {"pct"}
     PUT  /stampede/admin/oracle  {"mode", "symbol"?}
+    POST /stampede/admin/outage  {"kind": "redis_outage", "seconds"}
 
 A target without an operator API (a real venue's staging, or a mock without that endpoint yet)
 still gets the load: an endpoint answering 404 or 405, or a refused connection, skips the event
@@ -32,6 +33,7 @@ from loadtests.profiles import (
     FaultKind,
     OracleMode,
     PriceShock,
+    RedisOutage,
     Timeline,
 )
 
@@ -41,6 +43,7 @@ FAULTS = "/stampede/admin/faults"
 SHOCK = "/stampede/admin/shock"
 DEPTH = "/stampede/admin/depth"
 ORACLE = "/stampede/admin/oracle"
+OUTAGE = "/stampede/admin/outage"
 AUDIT = "/stampede/audit"
 TOKEN_HEADER = "X-Stampede-Admin-Token"
 OPERATOR_HEADER = "X-Stampede-Operator"
@@ -90,6 +93,8 @@ def operator_request(event: Event) -> tuple[str, str, dict[str, JsonValue]]:
             return "PUT", DEPTH, {"pct": event.pct}
         case OracleMode():
             return "PUT", ORACLE, {"mode": event.mode.value}
+        case RedisOutage():
+            return "POST", OUTAGE, {"kind": event.type, "seconds": event.seconds}
 
 
 def operator_client(host: str, token: str | None, timeout_s: float = 5.0) -> httpx.Client:

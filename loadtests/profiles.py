@@ -144,7 +144,18 @@ class Fault(_Strict):
     value: float = Field(ge=0)
 
 
-Event = Annotated[PriceShock | DepthWithdrawal | OracleMode | Fault, Field(discriminator="type")]
+class RedisOutage(_Strict):
+    """The exchange's Redis drops every client and refuses new ones for `seconds` of wall time
+    (not scaled: an outage lasts what it lasts), then takes them again, as in a restart or a
+    failover."""
+
+    type: Literal["redis_outage"] = "redis_outage"
+    seconds: float = Field(gt=0, le=600)
+
+
+Event = Annotated[
+    PriceShock | DepthWithdrawal | OracleMode | Fault | RedisOutage, Field(discriminator="type")
+]
 """Something a phase does to the exchange when it starts."""
 
 

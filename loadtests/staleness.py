@@ -15,12 +15,13 @@ period behind; an older one is reported with the youngest age it could have, a l
 a read of zero, more than a period after the first fill, as inconsistent).
 
 The venue may move a probe's position itself: auto-deleveraging closes profitable positions when
-a cascade exhausts the insurance fund, and it did on October 10-11, 2025. Such a read shows a
-state the probe never planned, yet last updated (Binance's `updateTime`, which an order's answer
-carries too) no earlier than the probe's own latest fill: after it, or with it when the venue
-moved the position while the order was in flight. It is counted as **moved by the venue**, not
-judged, and the walk goes on from the position it found. Without this, every read after an
-auto-deleveraging would look stale or inconsistent.
+a cascade exhausts the insurance fund, and it did on October 10-11, 2025. A read that shows a
+state the probe never planned counts as **moved by the venue**, not judged, only when the venue
+itself reports closing part of this probe's position (a liquidation or auto-deleveraging order
+in `/fapi/v1/forceOrders`) that no earlier read was explained by; the walk then goes on from the
+position it found. Any other unplanned state is **inconsistent**: a read model that applied a
+later fill but missed an earlier one shows exactly such a state, with a recent `updateTime`,
+and that is the anomaly the probe exists to catch.
 
 Rules the probe driver follows: one probe order in flight per (account, symbol), sent only
 after the previous one is resolved; a filled order is recorded when its ack arrives (or, after a
@@ -101,8 +102,8 @@ class _Probe:
     """(position, ack time) of the recent states, oldest first."""
     pending: Decimal | None = None
     """The position the order in flight will leave, if it fills."""
-    updated_ms: int = 0
-    """The venue's time of the latest fill (its `updateTime`); 0 when unknown."""
+    closed_ms: int = 0
+    """The venue's time of the latest forced order of this probe a read was explained by."""
 
 
 class StalenessTracker:
@@ -133,11 +134,9 @@ class StalenessTracker:
         *,
         acked_at: float,
         position: Decimal | None = None,
-        updated_ms: int = 0,
     ) -> None:
         """The order in flight filled and this client learned so at `acked_at`. `position` is
-        the position it left when that differs from the plan (a partial fill); `updated_ms`
-        the venue's time of the fill."""
+        the position it left when that differs from the plan (a partial fill)."""
         probe = self._probe(account, symbol)
         if probe.pending is None:
             raise RuntimeError(f"probe {account}/{symbol} has no order in flight")
@@ -145,11 +144,16 @@ class StalenessTracker:
         probe.fills += 1
         probe.history.append((probe.position, acked_at))
         probe.pending = None
-        probe.updated_ms = max(probe.updated_ms, updated_ms)
 
     def abandoned(self, account: str, symbol: str) -> None:
         """The order in flight was refused and will never fill."""
         self._probe(account, symbol).pending = None
+
+    def explains(self, account: str, symbol: str, position: Decimal) -> bool:
+        """Whether `position` is a state the probe planned: the order in flight's or a recent
+        one. Only a read it does not explain needs the venue's record of forced orders."""
+        probe = self._probe(account, symbol)
+        return position == probe.pending or any(state == position for state, _ in probe.history)
 
     def observe(
         self,
@@ -158,17 +162,20 @@ class StalenessTracker:
         *,
         sent_at: float,
         position: Decimal,
-        updated_ms: int | None = None,
+        venue_closed_ms: int | None = None,
     ) -> ReadVerdict:
-        """Judge a position read sent at `sent_at` that showed `position`, last updated at
-        `updated_ms` by the venue's clock (None when the venue does not say)."""
+        """Judge a position read sent at `sent_at` that showed `position`. `venue_closed_ms` is
+        the venue's time of the latest liquidation or auto-deleveraging it reports for this
+        probe and symbol (None when it reports none, or was not asked)."""
         probe = self._probe(account, symbol)
         if position == probe.pending:
             return FRESH
-        # At least as new as the probe's latest fill, yet not where the walk has it: the venue
-        # moved it (after the fill, or before it while the order was in flight).
-        moved = updated_ms is not None and 0 < probe.updated_ms <= updated_ms
-        if moved and position != probe.position:
+        # Not where the walk has it, and the venue says it closed part of it since the last
+        # move it explained: the venue moved it (after the probe's fill, or before it while
+        # the order was in flight).
+        closed = venue_closed_ms is not None and venue_closed_ms > probe.closed_ms
+        if closed and venue_closed_ms is not None and not self.explains(account, symbol, position):
+            probe.closed_ms = venue_closed_ms
             # The walk goes on from here: older states no longer describe this position.
             probe.history.clear()
             probe.history.append((probe.position, sent_at))

@@ -14,12 +14,12 @@ from exchange_mock.redis_server import free_port
 from exchange_mock.settings import Role, Settings
 
 
-def test_an_api_process_is_probed_on_its_ping_and_others_on_their_metrics() -> None:
+def test_an_api_process_is_probed_on_its_health_and_others_on_their_metrics() -> None:
     api = Settings(host="0.0.0.0", port=8000, roles=frozenset({Role.API}))
     engine = Settings(host="0.0.0.0", metrics_port=9464, roles=frozenset({Role.ENGINE}))
-    assert probe_url(api) == "http://127.0.0.1:8000/fapi/v1/ping"
+    assert probe_url(api) == "http://127.0.0.1:8000/stampede/health"
     assert probe_url(engine) == "http://127.0.0.1:9464/metrics"
-    assert probe_url(api.model_copy(update={"host": "::"})) == "http://[::1]:8000/fapi/v1/ping"
+    assert probe_url(api.model_copy(update={"host": "::"})) == "http://[::1]:8000/stampede/health"
 
 
 def test_a_role_without_a_metrics_port_cannot_be_probed() -> None:

@@ -91,6 +91,26 @@ async def leverage_bracket(call: Signed) -> Response:
     )
 
 
+@router.get("/fapi/v1/commissionRate", summary="A symbol's commission rates (USER_DATA)")
+async def commission_rate(call: Signed) -> Response:
+    return wire.json_response(wire.accounts.commission_rate(call.params.symbol(call.ctx.symbols)))
+
+
+@router.get("/fapi/v1/adlQuantile", summary="ADL quantile of each position (USER_DATA)")
+async def adl_quantile(call: Signed) -> Response:
+    """The symbol asked for, or every symbol the account holds a position in."""
+    ctx = call.ctx
+    spec = call.params.optional_symbol(ctx.symbols)
+    view = await ctx.reads.account(call.account.id)
+    symbols = (
+        [spec.symbol]
+        if spec is not None
+        else [p.symbol for p in sorted(view.positions.values(), key=lambda p: p.symbol) if p.qty]
+    )
+    body = [wire.positions.adl_quantile(symbol, view) for symbol in symbols]
+    return wire.json_response(body, _lag_headers(view))
+
+
 @router.get("/fapi/v1/accountConfig", summary="Fee tier, position and margin modes (USER_DATA)")
 async def account_config(call: Signed) -> Response:
     view = await call.ctx.reads.account(call.account.id)

@@ -3,12 +3,16 @@ the harness runs after every load test, and under `/stampede/admin` (loopback on
 see `admin_auth.py`) the faults and the state of the pipeline:
 
 - `GET /stampede/admin/status`: every fault in force, the orders queued in front of the engine,
-  the journal's head and the projector's sequence (its lag in events and ms), the requests in
-  flight in the worker that answers, every process's vitals (roles, CPU, requests in flight and
-  shed, Redis round trips: see `telemetry/vitals.py`) and the CPU Redis has used: one cheap
-  snapshot of the whole exchange, which the harness samples each second;
+  the journal's head and the projector's sequence (its lag in events and ms), the journal's
+  length, the latest engine snapshot's age, Redis's memory and its limit, the requests in flight
+  in the worker that answers, every process's vitals (roles, CPU, requests in flight and shed,
+  Redis round trips: see `telemetry/vitals.py`) and the CPU Redis has used: one cheap snapshot
+  of the whole exchange, which the harness samples each second;
 - `PUT /stampede/admin/faults` with `{"kind": ..., "value": ...}`: set one fault (0 clears it);
-- `DELETE /stampede/admin/faults`: clear every fault.
+- `DELETE /stampede/admin/faults`: clear every fault;
+- `POST /stampede/admin/outage` with `{"kind": "redis_outage", "seconds": ...}`: Redis drops
+  every client and refuses new ones for that long (`faults/redis_outage.py`); answered once it
+  is in force.
 
 A fault change is in force in the process that answers it by the time the answer leaves; it
 reaches the exchange's other processes within milliseconds (a Redis notice), and within
@@ -17,6 +21,7 @@ reaches the exchange's other processes within milliseconds (a Redis notice), and
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict
 
 from fastapi import APIRouter, Depends, Request
@@ -28,17 +33,25 @@ from exchange_mock.api.middleware import Edge
 from exchange_mock.errors import Code, ExchangeError
 from exchange_mock.faults.board import Faults
 from exchange_mock.faults.kinds import FaultKind, check
+from exchange_mock.faults.redis_outage import MAX_SECONDS, redis_outage
 from exchange_mock.formats import MARGIN_ASSET, cash_str
 from exchange_mock.store.audit import AuditReport, audit
 from exchange_mock.store.backlog import backlog
+from exchange_mock.store.footprint import footprint
 from exchange_mock.symbols import SymbolTable
 from exchange_mock.telemetry.vitals import read_vitals
 
+REDIS_OUTAGE = "redis_outage"
 CASH_FIELDS = ("seeded", "balances", "entry_costs", "fees", "insurance_fund")
 COLLATERAL_FIELDS = ("collateral_seeded", "collateral_held", "fund_collateral")
 
 router = APIRouter(prefix="/stampede", tags=["operator"])
 operator = APIRouter(prefix="/admin", dependencies=[Depends(require_admin)])
+
+
+class OutageRequest(BaseModel):
+    kind: str
+    seconds: float
 
 
 class FaultChange(BaseModel):
@@ -91,11 +104,18 @@ async def get_status(request: Request) -> dict[str, object]:
     context = context_of(request)
     now_ms = context.clock()
     behind = await backlog(ops.control, ops.keys, now_ms)
+    store = await footprint(ops.control, ops.keys, now_ms)
     vitals = await read_vitals(ops.control, ops.keys, now_ms, context.settings.vitals_interval_ms)
     redis_cpu = await ops.control.info("cpu")
     return {
         "at_ms": now_ms,
         "faults": faults,
+        "journal_length": store.journal_length,
+        "snapshot_age_ms": store.snapshot_age_ms,
+        "redis_memory": {
+            "used_bytes": store.redis_used_bytes,
+            "maxmemory_bytes": store.redis_maxmemory_bytes,
+        },
         "orders_queued": behind.orders_queued,
         "journal_head": behind.journal_head,
         "projected_seq": behind.projected_seq,
@@ -136,6 +156,32 @@ async def clear_faults(request: Request) -> dict[str, Faults]:
     await ops.fault_board.replace({})
     await ops.faults.refresh()
     return {"faults": {}}
+
+
+@operator.post("/outage", summary="Rehearse an outage: redis_outage for `seconds`")
+async def post_outage(outage: OutageRequest, request: Request) -> dict[str, object]:
+    if outage.kind != REDIS_OUTAGE:
+        raise ExchangeError(
+            Code.INVALID_PARAMETER, f"Unknown outage kind {outage.kind!r}; known: {REDIS_OUTAGE}."
+        )
+    if not 0 < outage.seconds <= MAX_SECONDS:
+        raise ExchangeError(
+            Code.INVALID_PARAMETER, f"An outage lasts more than 0 and at most {MAX_SECONDS} s."
+        )
+    begun = asyncio.Event()
+    held = asyncio.create_task(redis_outage(operator_of(request).control, outage.seconds, begun))
+    # Held by the app until it ends: the event loop keeps only weak references to tasks.
+    outages: set[asyncio.Task[None]] = request.app.state.outages
+    outages.add(held)
+    held.add_done_callback(outages.discard)
+    # Answered once the outage is in force, so a caller's clock starts with it; a failure to
+    # start it (Redis already unreachable) is answered as any Redis failure is.
+    waiting = asyncio.create_task(begun.wait())
+    await asyncio.wait({held, waiting}, timeout=5, return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()
+    if held.done():
+        held.result()
+    return {"kind": outage.kind, "seconds": outage.seconds}
 
 
 router.include_router(operator)

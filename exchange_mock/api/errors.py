@@ -1,7 +1,9 @@
 """Every failure leaves as Binance's `{"code", "msg"}` body.
 
 Clients such as ccxt read both keys of any 4xx body and crash without them, so FastAPI's own
-404/405/422 pages and the bare 500 page are replaced too.
+404/405/422 pages and the bare 500 page are replaced too. Redis being unreachable is not the
+client's fault nor a bug: it answers Binance's 503 -1001 (try again), never a 500; nor is Redis
+out of memory, which refuses the write: 503 -1008, overloaded.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from collections.abc import Mapping
 import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from exchange_mock.api.options import allow
-from exchange_mock.errors import Code, ExchangeError
+from exchange_mock.errors import DISCONNECTED_MSG, OVERLOADED_MSG, Code, ExchangeError
+from exchange_mock.store.outage import REDIS_DOWN, out_of_memory
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +71,20 @@ async def _on_client_gone(request: Request, exc: Exception) -> Response:
     return Response(status_code=CLIENT_CLOSED_REQUEST)
 
 
+def redis_refusal(exc: BaseException) -> Response | None:
+    """Binance's answer when Redis is unreachable (-1001) or full (-1008); None for any other
+    error. Nothing is logged: each loop logs an outage once, a line per request would drown it."""
+    if isinstance(exc, REDIS_DOWN):
+        return error_response(503, Code.DISCONNECTED, DISCONNECTED_MSG)
+    if out_of_memory(exc):
+        return error_response(503, Code.SERVER_BUSY, OVERLOADED_MSG)
+    return None
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    refusal = redis_refusal(exc)
+    if refusal is not None:
+        return refusal
     log.error("unexpected error in %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, Code.UNKNOWN, UNKNOWN_MSG)
 
@@ -77,4 +94,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _on_http_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(ClientDisconnect, _on_client_gone)
+    app.add_exception_handler(RedisError, _on_unexpected)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -16,7 +16,8 @@ request outside the operator namespace and the docs, in this order:
    when it says so (`admin_auth.py`). The IP's weight is
    charged for every request; a new order counts toward its account's ORDERS limits only when
    signed with the account's secret, so a client that knows another's API key cannot spend
-   that account's budget (the edge reads an order's body to check);
+   that account's budget (the edge reads an order's body to check); 503 -1001 when Redis
+   cannot be reached, -1008 when it is full;
 4. `unavailable_pct`: 503 "Service Unavailable.", and the request does not run;
 5. `api_delay_ms`, then the route;
 6. `unknown_error_pct`: a successful answer is replaced by 503 "Unknown error, ...": the
@@ -33,6 +34,7 @@ import random
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
+from redis.exceptions import RedisError
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -41,7 +43,7 @@ from exchange_mock.api import request_size
 from exchange_mock.api.admin_auth import is_operator
 from exchange_mock.api.auth import account_for_key, api_key_of, read_body, signed_by
 from exchange_mock.api.client_ip import client_ip
-from exchange_mock.api.errors import error_response
+from exchange_mock.api.errors import error_response, redis_refusal
 from exchange_mock.api.options import allow
 from exchange_mock.api.ratelimit import RateLimiter, RateLimitTable
 from exchange_mock.errors import Code, ExchangeError
@@ -110,7 +112,9 @@ class Edge:
 
     def reads_body(self, scope: Scope) -> bool:
         """Whether `admit` needs the body: an order's signature decides whose budget it spends."""
-        return self._limiter is not None and self._table.cost(scope["method"], scope["path"]).order
+        return self._limiter is not None and bool(
+            self._table.cost(scope["method"], scope["path"]).order
+        )
 
     async def admit(self, scope: Scope, body: bytes | None) -> dict[str, str]:
         """Count the request against the rate limits: the headers for its answer, or the 429 or
@@ -196,6 +200,9 @@ class EdgeMiddleware:
         except ExchangeError as limited:
             await _answer(scope, receive, send, limited)
             return
+        except RedisError as error:
+            await _redis_failed(error, scope, receive, send)
+            return
         if refusal is not None:
             await _answer(scope, receive, send, refusal, headers)
             return
@@ -217,9 +224,20 @@ class EdgeMiddleware:
         except ExchangeError as limited:
             await _answer(scope, receive, send, limited)
             return
+        except RedisError as error:
+            await _redis_failed(error, scope, receive, send)
+            return
         if headers:
             send = _amended(scope, receive, send, headers, fail_after=False)
         await self.app(scope, receive, send)
+
+
+async def _redis_failed(error: RedisError, scope: Scope, receive: Receive, send: Send) -> None:
+    """Redis unreachable or full while counting the request: Binance's 503, not a crash."""
+    answer = redis_refusal(error)
+    if answer is None:
+        raise error
+    await answer(scope, receive, send)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

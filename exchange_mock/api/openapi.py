@@ -16,6 +16,8 @@ from fastapi import FastAPI
 
 from exchange_mock.api.auth import MAX_RECV_WINDOW_MS
 from exchange_mock.api.filters import CLIENT_ORDER_ID, RESPONSE_TYPES
+from exchange_mock.api.klines import INTERVALS
+from exchange_mock.api.market_data import OPEN_INTEREST_PERIODS
 
 Schema = dict[str, Any]
 
@@ -48,6 +50,12 @@ API_KEY_HEADER: Schema = {
 _SYMBOL = _param("symbol", SYMBOL, required=True)
 _OPTIONAL_SYMBOL = _param("symbol", SYMBOL)
 _ORDER_REF = [_SYMBOL, _param("orderId", LONG), _param("origClientOrderId", {"type": "string"})]
+_TIMES = [_param("startTime", LONG), _param("endTime", LONG)]
+
+
+def _limit(default: int, most: int) -> Schema:
+    return _param("limit", {"type": "integer", "minimum": 1, "maximum": most, "default": default})
+
 
 PUBLIC: dict[str, list[Schema]] = {
     "GET /fapi/v1/ping": [],
@@ -61,7 +69,22 @@ PUBLIC: dict[str, list[Schema]] = {
     "GET /fapi/v1/ticker/price": [_OPTIONAL_SYMBOL],
     "GET /fapi/v2/ticker/price": [_OPTIONAL_SYMBOL],
     "GET /fapi/v1/premiumIndex": [_OPTIONAL_SYMBOL],
-}
+    "GET /fapi/v1/ticker/bookTicker": [_OPTIONAL_SYMBOL],
+    "GET /fapi/v1/trades": [_SYMBOL, _limit(500, 1000)],
+    "GET /fapi/v1/aggTrades": [
+        _SYMBOL, _param("fromId", LONG), *_TIMES, _limit(500, 1000),
+    ],
+    "GET /fapi/v1/klines": [
+        _SYMBOL, _param("interval", _enum(*sorted(INTERVALS)), required=True), *_TIMES,
+        _limit(500, 1500),
+    ],
+    "GET /fapi/v1/fundingRate": [_OPTIONAL_SYMBOL, *_TIMES, _limit(100, 1000)],
+    "GET /fapi/v1/openInterest": [_SYMBOL],
+    "GET /futures/data/openInterestHist": [
+        _SYMBOL, _param("period", _enum(*sorted(OPEN_INTEREST_PERIODS)), required=True),
+        *_TIMES, _limit(30, 500),
+    ],
+}  # fmt: skip
 """Public routes: parameters in the query string, no key."""
 
 SIGNED: dict[str, list[Schema]] = {
@@ -91,7 +114,35 @@ SIGNED: dict[str, list[Schema]] = {
     "GET /fapi/v1/leverageBracket": [_OPTIONAL_SYMBOL],
     "GET /fapi/v1/accountConfig": [],
     "GET /fapi/v1/symbolConfig": [_OPTIONAL_SYMBOL],
-}
+    "POST /fapi/v1/batchOrders": [
+        _param("batchOrders", {"type": "string", "description": "JSON array of 1-5 orders"},
+               required=True),
+    ],
+    "DELETE /fapi/v1/batchOrders": [
+        _SYMBOL,
+        _param("orderIdList", {"type": "string", "description": "JSON array of up to 10 ids"}),
+        _param("origClientOrderIdList", {"type": "string"}),
+    ],
+    "GET /fapi/v1/allOrders": [_SYMBOL, _param("orderId", LONG), *_TIMES, _limit(500, 1000)],
+    "GET /fapi/v1/userTrades": [
+        _SYMBOL, _param("orderId", LONG), _param("fromId", LONG), *_TIMES, _limit(500, 1000),
+    ],
+    "GET /fapi/v1/income": [
+        _OPTIONAL_SYMBOL, _param("incomeType", {"type": "string"}), *_TIMES,
+        _param("page", {"type": "integer", "minimum": 1}), _limit(100, 1000),
+    ],
+    "GET /fapi/v1/forceOrders": [
+        _OPTIONAL_SYMBOL, _param("autoCloseType", _enum("LIQUIDATION", "ADL")), *_TIMES,
+        _limit(50, 100),
+    ],
+    "GET /fapi/v1/commissionRate": [_SYMBOL],
+    "GET /fapi/v1/adlQuantile": [_OPTIONAL_SYMBOL],
+    "GET /fapi/v1/positionSide/dual": [],
+    "POST /fapi/v1/positionSide/dual": [_param("dualSidePosition", BOOLEAN, required=True)],
+    "POST /fapi/v1/marginType": [
+        _SYMBOL, _param("marginType", _enum("ISOLATED", "CROSSED"), required=True),
+    ],
+}  # fmt: skip
 """TRADE and USER_DATA routes: the key in the header, signed parameters."""
 
 API_KEY_ONLY: dict[str, list[Schema]] = {

@@ -28,7 +28,7 @@ CANCEL_ALL_DONE = {"code": 200, "msg": "The operation of cancel all open order i
 """Binance's answer to a successful cancel-all: a `code` of 200 in an HTTP 200 body."""
 
 
-async def _submit(ctx: ApiContext, command: Command) -> tuple[OrderSnapshot, ...]:
+async def submit(ctx: ApiContext, command: Command) -> tuple[OrderSnapshot, ...]:
     """The orders the command touched; the engine's refusal as the client's error. The bus's
     -1007 timeout propagates untouched: the command may still execute."""
     reply = await ctx.bus.submit(command)
@@ -40,10 +40,10 @@ async def _submit(ctx: ApiContext, command: Command) -> tuple[OrderSnapshot, ...
 def _order_response(ctx: ApiContext, orders: tuple[OrderSnapshot, ...]) -> Response:
     if not orders:
         raise ExchangeError(Code.UNKNOWN, UNKNOWN_MSG, http_status=500)
-    return wire.json_response(_order_json(ctx, orders[0]))
+    return wire.json_response(order_json(ctx, orders[0]))
 
 
-def _order_json(ctx: ApiContext, snapshot: OrderSnapshot) -> JsonObject:
+def order_json(ctx: ApiContext, snapshot: OrderSnapshot) -> JsonObject:
     return wire.orders.order(ctx.symbols.by_name[snapshot.symbol], snapshot)
 
 
@@ -63,7 +63,7 @@ async def new_order(call: Signed) -> Response:
     """ACK and RESULT both answer with the full order, as the engine replies with it anyway."""
     ctx = call.ctx
     command = filters.place_order(call.params, ctx.symbols, call.account.id, ctx.clock())
-    return _order_response(ctx, await _submit(ctx, command))
+    return _order_response(ctx, await submit(ctx, command))
 
 
 @router.delete("/fapi/v1/order", summary="Cancel order by orderId or origClientOrderId (TRADE)")
@@ -72,7 +72,7 @@ async def cancel_order(call: Signed) -> Response:
     spec = params.symbol(ctx.symbols)
     order_id, client_order_id = _order_ref(params)
     command = CancelOrder(call.account.id, spec.symbol, order_id, client_order_id, ctx.clock())
-    return _order_response(ctx, await _submit(ctx, command))
+    return _order_response(ctx, await submit(ctx, command))
 
 
 @router.get("/fapi/v1/order", summary="Query order, from the read model (USER_DATA)")
@@ -92,14 +92,14 @@ async def open_orders(call: Signed) -> Response:
     spec = call.params.optional_symbol(ctx.symbols)
     symbol = None if spec is None else spec.symbol
     snapshots = await ctx.reads.open_orders(call.account.id, symbol)
-    return wire.json_response([_order_json(ctx, snapshot) for snapshot in snapshots])
+    return wire.json_response([order_json(ctx, snapshot) for snapshot in snapshots])
 
 
 @router.delete("/fapi/v1/allOpenOrders", summary="Cancel every open order of a symbol (TRADE)")
 async def cancel_all_orders(call: Signed) -> Response:
     ctx = call.ctx
     spec = call.params.symbol(ctx.symbols)
-    await _submit(ctx, CancelAllOrders(call.account.id, spec.symbol, ctx.clock()))
+    await submit(ctx, CancelAllOrders(call.account.id, spec.symbol, ctx.clock()))
     return wire.json_response(CANCEL_ALL_DONE)
 
 
@@ -107,7 +107,7 @@ async def cancel_all_orders(call: Signed) -> Response:
 async def change_leverage(call: Signed) -> Response:
     ctx = call.ctx
     command = _set_leverage(call)
-    await _submit(ctx, command)
+    await submit(ctx, command)
     spec = ctx.symbols.by_name[command.symbol]
     return wire.json_response(
         {

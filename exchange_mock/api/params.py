@@ -93,6 +93,16 @@ class Params:
             raise missing(name)
         return value
 
+    def limit(self, default: int, most: int) -> int:
+        """`limit` from 1 up, `default` when not sent; past the endpoint's maximum, the
+        maximum."""
+        limit = self.integer("limit")
+        if limit is None:
+            return default
+        if limit < 1:
+            raise invalid("limit")
+        return min(limit, most)
+
     def decimal(self, name: str) -> Decimal | None:
         """A decimal as written, sign allowed so the caller can answer a negative with its own
         code (Binance's -4001/-4003) rather than a parse error."""

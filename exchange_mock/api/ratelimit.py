@@ -162,8 +162,9 @@ class EndpointCost(_Table):
     without_symbol: int | None = Field(default=None, ge=0)
     """Weight when no `symbol` is given (all symbols at once)."""
     by_limit: WeightByLimit | None = None
-    order: bool = False
-    """Counts toward the account's ORDERS limits."""
+    order: bool | dict[str, int] = False
+    """Counts toward the account's ORDERS limits: one order in each window, or, by window tag
+    (`10S`, `1M`), as many as Binance counts a request that places several (batchOrders)."""
 
     def weight_for(self, params: Mapping[str, str]) -> int:
         """The request weight given the request's parameters."""
@@ -278,13 +279,14 @@ class RateLimiter:
         )
 
     async def admit(
-        self, ip: str, weight: int, account: int | None, is_order: bool
+        self, ip: str, weight: int, account: int | None, is_order: bool | Mapping[str, int]
     ) -> dict[str, str]:
         """Count one request; the headers to send with its response, or the 429/418 to send
         instead. Refused requests count as well, as on Binance.
 
         `weight` is charged to `ip`; an order (`is_order`) by a known `account` also counts
-        toward that account's ORDERS limits, whichever IP it comes from.
+        toward that account's ORDERS limits, whichever IP it comes from: one order in each
+        window, or as many as `is_order` gives for the window's tag.
         """
         now = self._clock_ms()
         keys = [self._keys.rate_penalty(ip)]
@@ -297,7 +299,8 @@ class RateLimiter:
             windows += self._order_windows
             for window in self._order_windows:
                 keys.append(self._keys.rate_account(account, window.at(now)))
-                args += window.args(1)
+                counted = is_order.get(window.limit.tag, 1) if isinstance(is_order, Mapping) else 1
+                args += window.args(counted)
         reply = cast(list[int], await self._script(keys=keys, args=args))
 
         if reply[0] == _BANNED:

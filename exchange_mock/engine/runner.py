@@ -1,7 +1,13 @@
 """The engine's loop and its only I/O: read commands from the orders stream, apply them to the
 pure `Engine`, and journal the resulting events with the cursor in one MULTI before any reply
 goes out — so every acknowledged order is in the journal, and a restart (replaying the journal)
-neither loses nor repeats one.
+neither loses nor repeats one. After a lost connection it recovers the same way, from a fresh
+engine: a batch it applied in memory may never have reached the journal.
+
+Every `snapshot_interval_ms` it saves its state (`store/snapshots.py`), so a restart replays
+only the journal after the latest snapshot, and the journal below every reader is trimmed. The
+state is the engine's own objects, pickled: read back only by the version of the exchange that
+wrote it, from the exchange's own store, trusted as its journal is.
 
 Commands are taken in batches: under a surge, one Redis round trip carries many commands, and
 the queue in front of the engine is where order timeouts begin. The `engine_paused` and
@@ -11,9 +17,10 @@ the queue in front of the engine is where order timeouts begin. The `engine_paus
 from __future__ import annotations
 
 import asyncio
+import pickle
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from redis.asyncio import Redis
 
@@ -30,6 +37,7 @@ from exchange_mock.store import records, streams
 from exchange_mock.store.bus import encode_replies, reply_address
 from exchange_mock.store.journal import read_journal
 from exchange_mock.store.keys import Keys
+from exchange_mock.store.snapshots import Snapshot, load_snapshot, save_snapshot
 from exchange_mock.telemetry.hooks import engine_applied
 
 DEPTH_INTERVAL_S = 0.05
@@ -72,17 +80,19 @@ class EngineRunner:
         self,
         redis: Redis,
         keys: Keys,
-        engine: Engine,
+        new_engine: Callable[[], Engine],
         symbols: Sequence[str],
         batch: int,
         depth_levels: int,
         genesis: Sequence[Command],
         faults: FaultReader = NO_FAULTS,
         clock: Clock = wall_clock,
+        snapshot_interval_ms: int = 0,
     ) -> None:
         self._redis = redis
         self._keys = keys
-        self._engine = engine
+        self._new_engine = new_engine
+        self._engine = new_engine()
         self._symbols = symbols
         self._batch = batch
         self._depth_levels = depth_levels
@@ -93,10 +103,18 @@ class EngineRunner:
         self.cursor = "0-0"
         self._dirty: set[str] = set()
         self._depth_published = 0.0
+        self._snapshot_interval_s = snapshot_interval_ms / 1000
+        """0 takes none."""
+        self._snapshot_taken = time.monotonic()
 
     async def recover(self) -> None:
         """Rebuild the engine from the journal; on an empty journal, apply the genesis commands."""
-        async for seq, event in read_journal(self._redis, self._keys):
+        self._engine, self.seq = self._new_engine(), 0
+        snapshot = await load_snapshot(self._redis, self._keys)
+        if snapshot is not None:
+            self._engine = pickle.loads(snapshot.state)
+            self.seq = snapshot.seq
+        async for seq, event in read_journal(self._redis, self._keys, self.seq):
             self._engine.replay(event)
             self.seq = seq
         cursor = await self._redis.get(self._keys.engine_cursor)
@@ -125,6 +143,17 @@ class EngineRunner:
                 not entries or time.monotonic() - self._depth_published > DEPTH_INTERVAL_S
             ):
                 await self._publish_depth()
+            if (
+                self._snapshot_interval_s
+                and time.monotonic() - self._snapshot_taken >= self._snapshot_interval_s
+            ):
+                await self.snapshot()
+
+    async def snapshot(self) -> None:
+        """Save the engine's state as of the journal's head, and trim what no reader needs."""
+        state = pickle.dumps(self._engine, protocol=pickle.HIGHEST_PROTOCOL)
+        await save_snapshot(self._redis, self._keys, Snapshot(self.seq, self._clock(), state))
+        self._snapshot_taken = time.monotonic()
 
     async def _apply(self, envelopes: list[Envelope], cursor: bytes | None) -> None:
         """Handle a batch; journal its events (and move the cursor) atomically; then reply."""

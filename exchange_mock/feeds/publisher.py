@@ -6,7 +6,9 @@ at the moment a client connects. Its lag is the real one: a publisher that falls
 journal publishes late, and clients see it as `E` times further in the past. The
 `feed_delay_ms` fault holds each round's messages that long before they are published, as a slow
 feed service would, and the journal backs up behind it as behind any slow loop. One publisher
-runs per exchange (the `feeds` role); a second would publish every message twice.
+runs per exchange (the `feeds` role); a second would publish every message twice. After a lost
+connection it resumes where it stopped, unless the journal now ends before that (a Redis restarted
+from an append-only file that missed its last second).
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class FeedPublisher:
             keys, symbols, force_order_interval_ms, funding_interval_ms
         )
         self.seq = 0
+        self._recorded_seq = -1
         self._reported: dict[str, Counter[str]] = {
             "liquidations": Counter(),
             "forceOrder": Counter(),
@@ -64,8 +67,9 @@ class FeedPublisher:
         """The throttle's counts already added to the stats hash."""
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Follow the journal from its head until `stop` is set."""
-        self.seq = int(await self._redis.get(self._keys.journal_head) or 0)
+        """Follow the journal from its head (or where it stopped) until `stop` is set."""
+        head = int(await self._redis.get(self._keys.journal_head) or 0)
+        self.seq = min(self.seq, head) if self.seq else head
         await self._load_marks()
         while not stop.is_set():
             now = self._clock()
@@ -107,15 +111,21 @@ class FeedPublisher:
                 self.translator.marks.update(view.symbol, mark)
 
     async def _publish(self, messages: Sequence[Message]) -> None:
+        """Publish, count, and record how far the journal was read (the journal is trimmed
+        only below it)."""
         counts = self._unreported()
-        if not messages and not counts:
+        moved = self.seq != self._recorded_seq
+        if not messages and not counts and not moved:
             return
         pipe = self._redis.pipeline(transaction=False)
         for channel, body in messages:
             pipe.publish(channel, body)
         for field, count in counts.items():
             pipe.hincrby(self._keys.feed_stats, field, count)
+        if moved:
+            pipe.set(self._keys.feeds_seq, self.seq)
         await pipe.execute()
+        self._recorded_seq = self.seq
 
     def _unreported(self) -> dict[str, int]:
         """The throttle's counts not yet added to the stats hash, by field; marks them added."""

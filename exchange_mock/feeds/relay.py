@@ -37,10 +37,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from typing import cast
 
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from exchange_mock.feeds.payloads import LISTEN_KEY_EXPIRED
 from exchange_mock.store.keys import Keys
+from exchange_mock.store.outage import REDIS_DOWN, OutageLog
 from exchange_mock.store.streams import IDLE_BLOCK_MS
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,7 @@ class FeedRelay:
         self._to_subscribe: list[str] = []
         self._to_unsubscribe: list[str] = []
         self._wake = asyncio.Event()
+        self._outage = OutageLog("feed relay")
         self._connected = asyncio.Event()
         """Set once a SUBSCRIBE has been sent: before it, the pub/sub has no connection to read."""
         self.dropped = 0
@@ -227,8 +228,8 @@ class FeedRelay:
                     field, stats = SLOW_CONSUMER, self.keys.feed_stats
                     await cast(Awaitable[int], self._redis.hincrby(stats, field, delta))
                     self._dropped_reported += delta
-            except RedisConnectionError:
-                log.warning("feed relay: Redis unreachable, retrying", exc_info=True)
+            except REDIS_DOWN as error:
+                self._outage.lost(error)
 
     async def _unsubscribe_unwanted(self) -> None:
         """UNSUBSCRIBE the channels whose last client left, unless one came back meanwhile."""
@@ -250,8 +251,9 @@ class FeedRelay:
                 continue
             try:
                 message = await self._pubsub.get_message(timeout=IDLE_BLOCK_MS / 1000)
-            except RedisConnectionError:
+            except REDIS_DOWN as error:
                 # The next read reconnects, and redis-py subscribes to every channel again.
+                self._outage.lost(error)
                 self._interrupted()
                 await asyncio.sleep(IDLE_BLOCK_MS / 1000)
                 continue
@@ -261,6 +263,7 @@ class FeedRelay:
             if message["type"] == "message":
                 self._relay(channel, message["data"])
             elif message["type"] == "subscribe":
+                self._outage.back()
                 if channel in self._active:
                     # Confirmed again: redis-py reconnected on its own, and resubscribed.
                     self._interrupted()

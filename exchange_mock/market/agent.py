@@ -28,6 +28,7 @@ from exchange_mock.market.quoting import Quote, QuotePolicy, Quoter
 from exchange_mock.market.venues import VenueTable
 from exchange_mock.settings import Settings
 from exchange_mock.store.bus import CommandBus
+from exchange_mock.store.outage import REDIS_DOWN, out_of_memory
 from exchange_mock.store.readmodel import ReadModel
 from exchange_mock.store.scenario import EVERY, Scenario, ScenarioBoard, VenueShock
 from exchange_mock.symbols import SymbolSpec, SymbolTable
@@ -105,7 +106,12 @@ class MarketAgent:
                 await self.round()
             except ExchangeError as exc:
                 log.warning("market round failed: %s", exc)
-            except Exception:
+            except REDIS_DOWN:
+                # An outage, not a bad round: the agent waits for Redis and starts again.
+                raise
+            except Exception as error:
+                if out_of_memory(error):
+                    raise
                 # One bad round (a malformed knob on the board, a shock the model refuses)
                 # must not end the market: marks would freeze while health still says up.
                 log.exception("market round failed; the next one runs as usual")
@@ -142,7 +148,8 @@ class MarketAgent:
             spec.symbol: OwnBook(
                 depth.bids[0][0] if depth.bids else None,
                 depth.asks[0][0] if depth.asks else None,
-                ticker.last_price,
+                # The genesis price opens the ticker; makers follow the oracle until a trade.
+                ticker.last_price if ticker.count else None,
             )
             for spec, depth, ticker in zip(specs, depths, tickers, strict=True)
         }

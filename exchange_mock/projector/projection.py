@@ -23,6 +23,7 @@ from exchange_mock.domain.events import (
     Event,
     FundFlow,
     FundingFeeCharged,
+    FundingSettled,
     InsuranceFundChanged,
     LeverageChanged,
     MarkPriceUpdated,
@@ -33,6 +34,8 @@ from exchange_mock.domain.events import (
     PositionLiquidated,
     TradeExecuted,
 )
+from exchange_mock.projector.history import AccountHistory, MarketHistory
+from exchange_mock.projector.open_interest import OpenInterest
 from exchange_mock.projector.open_orders import OpenOrders
 from exchange_mock.store import records
 from exchange_mock.store.keys import Keys
@@ -47,14 +50,24 @@ class Projection:
         symbols: SymbolTable,
         tickers: dict[str, dict[str, int]],
         open_orders: OpenOrders,
+        history: MarketHistory,
+        accounts: AccountHistory,
+        interest: OpenInterest,
+        order_retention_ms: int = 0,
     ) -> None:
         self._keys = keys
+        self._retention_ms = order_retention_ms or None
+        """How long a finished order's record stays; None keeps it for good."""
         self._symbols = symbols
         self._tickers = tickers
         self._open_orders = open_orders
+        self._history = history
+        self._accounts = accounts
+        self._interest = interest
 
     def apply(self, pipe: Pipeline, seq: int, event: Event) -> None:
         keys = self._keys
+        self._accounts.record(pipe, seq, event)
         match event:
             case AccountFunded(account=account, amount=amount, balance=balance, ts=ts):
                 self._account(pipe, account, seq, ts, {"bal": records.dump_balance(balance, ts)})
@@ -69,20 +82,34 @@ class Projection:
             case PositionChanged(account=account, symbol=symbol, qty=qty, cost=cost, ts=ts):
                 position = records.dump_position(qty, cost, ts)
                 self._account(pipe, account, seq, ts, {f"pos:{symbol}": position})
+                self._interest.position(pipe, event)
             case LeverageChanged(account=account, symbol=symbol, leverage=leverage, ts=ts):
                 self._account(pipe, account, seq, ts, {f"lev:{symbol}": leverage})
             case OrderAccepted(order=order) | OrderUpdated(order=order):
                 self._order(pipe, seq, order)
+            case FundingSettled():
+                self._history.funding(pipe, event)
             case TradeExecuted():
                 self._trade(pipe, event)
+                self._history.trade(pipe, event)
+                self._accounts.trade(pipe, event)
             case MarkPriceUpdated(
                 symbol=symbol, price=price, ts=ts, index=index, funding_rate=funding
             ):
                 pipe.hset(
                     keys.marks, mapping={symbol: records.dump_mark(price, ts, index, funding)}
                 )
+                self._interest.mark(symbol, price)
+                if symbol not in self._tickers or not self._tickers[symbol]:
+                    self._open_ticker(pipe, symbol, price if index is None else index, ts)
             case _:
                 self._risk(pipe, seq, event)
+
+    def flush(self, pipe: Pipeline) -> None:
+        """At the end of a batch: what is written once per batch rather than per event."""
+        self._history.flush(pipe)
+        self._accounts.flush(pipe)
+        self._interest.flush(pipe)
 
     def _risk(self, pipe: Pipeline, seq: int, event: Event) -> None:
         """Collateral, the insurance fund, the liquidations' truth counter and the ADL
@@ -133,24 +160,37 @@ class Projection:
 
     def _order(self, pipe: Pipeline, seq: int, order: OrderSnapshot) -> None:
         keys = self._keys
-        pipe.set(keys.order(order.account, order.order_id), codec.encode(order))
-        pipe.hset(
-            keys.client_order_ids(order.account), mapping={order.client_order_id: order.order_id}
-        )
+        self._accounts.order(pipe, order)
         member = f"{order.symbol}:{order.order_id}"
+        expiry = None
         if order.status in OPEN_STATUSES:
             pipe.sadd(keys.open_orders(order.account), member)
         else:
             pipe.srem(keys.open_orders(order.account), member)
+            expiry = self._retention_ms
+        pipe.set(keys.order(order.account, order.order_id), codec.encode(order), px=expiry)
+        client_order_id = keys.client_order_id(order.account, order.client_order_id)
+        pipe.set(client_order_id, order.order_id, px=expiry)
         held = self._open_orders.apply(order)
         fields = {} if held is None else {f"oo:{order.symbol}": records.dump_open_notional(*held)}
         self._account(pipe, order.account, seq, order.update_time, fields)
 
+    def _open_ticker(self, pipe: Pipeline, symbol: str, price: int, ts: int) -> None:
+        """A contract's first price is the one it lists at, the genesis mark's index, as a real
+        venue always has a last price: tickers and klines start there, not from zero."""
+        ticker = self._tickers.setdefault(symbol, {})
+        ticker.update(last=price, open=price, high=price, low=price, open_time=ts, close_time=ts)
+        ticker.update(volume=0, quote_volume=0, count=0)
+        self._write_ticker(pipe, symbol, ticker)
+        self._history.open(pipe, symbol, price, ts)
+
     def _trade(self, pipe: Pipeline, trade: TradeExecuted) -> None:
         ticker = self._tickers.setdefault(trade.symbol, {})
         if not ticker:
-            ticker.update(open=trade.price, open_time=trade.ts, first_id=trade.trade_id)
+            ticker.update(open=trade.price, open_time=trade.ts)
             ticker.update(high=trade.price, low=trade.price, volume=0, quote_volume=0, count=0)
+        if "first_id" not in ticker:
+            ticker["first_id"] = trade.trade_id
         ticker["last"] = trade.price
         ticker["high"] = max(ticker["high"], trade.price)
         ticker["low"] = min(ticker["low"], trade.price)
@@ -161,6 +201,7 @@ class Projection:
         ticker["count"] += 1
         ticker["last_id"] = trade.trade_id
         ticker["close_time"] = trade.ts
-        pipe.hset(
-            self._keys.ticker(trade.symbol), items=[x for pair in ticker.items() for x in pair]
-        )
+        self._write_ticker(pipe, trade.symbol, ticker)
+
+    def _write_ticker(self, pipe: Pipeline, symbol: str, ticker: dict[str, int]) -> None:
+        pipe.hset(self._keys.ticker(symbol), items=[x for pair in ticker.items() for x in pair])

@@ -16,12 +16,15 @@ from redis.asyncio import Redis
 from exchange_mock.domain import codec
 from exchange_mock.faults.kinds import NO_FAULTS, FaultKind, FaultReader
 from exchange_mock.faults.pacing import LoopFaults
+from exchange_mock.projector.history import AccountHistory, HistoryBounds, MarketHistory
+from exchange_mock.projector.open_interest import OpenInterest
 from exchange_mock.projector.open_orders import OpenOrders
 from exchange_mock.projector.projection import Projection
 from exchange_mock.store.keys import Keys
 from exchange_mock.store.readmodel import ReadModel
-from exchange_mock.store.records import Fields, parse_ticker
+from exchange_mock.store.records import Fields, load_bar, parse_ticker
 from exchange_mock.store.streams import IDLE_BLOCK_MS, entry_seq, journal_id, read_after
+from exchange_mock.store.views import BarView
 from exchange_mock.symbols import SymbolTable
 from exchange_mock.types import AccountId
 
@@ -33,18 +36,22 @@ class Projector:
         keys: Keys,
         symbols: SymbolTable,
         batch: int,
+        bounds: HistoryBounds,
         faults: FaultReader = NO_FAULTS,
+        order_retention_ms: int = 0,
     ) -> None:
         self._redis = redis
         self._keys = keys
         self._symbols = symbols
         self._batch = batch
+        self._bounds = bounds
         self._faults = LoopFaults(
             faults,
             FaultKind.PROJECTOR_PAUSED,
             FaultKind.PROJECTOR_DELAY_MS,
             FaultKind.PROJECTOR_EVENT_DELAY_US,
         )
+        self._order_retention_ms = order_retention_ms
         self.seq = 0
 
     async def _load_tickers(self) -> dict[str, dict[str, int]]:
@@ -56,19 +63,46 @@ class Projector:
             tickers[spec.symbol] = parse_ticker(fields)
         return tickers
 
-    async def _load_open_orders(self) -> OpenOrders:
+    async def _load_bars(self) -> dict[str, BarView]:
+        """Each symbol's newest one-minute bar, which the next trade may extend."""
+        bars: dict[str, BarView] = {}
+        for spec in self._symbols.symbols:
+            newest = await self._redis.zrange(self._keys.klines(spec.symbol), -1, -1)
+            if newest:
+                bars[spec.symbol] = load_bar(newest[0])
+        return bars
+
+    async def _load_accounts(self) -> tuple[OpenOrders, OpenInterest]:
+        """The open orders' margin and every position's size, from the read model."""
         reads = ReadModel(self._redis, self._keys)
         accounts = await cast(Awaitable[set[bytes]], self._redis.smembers(self._keys.accounts))
         snapshots = []
-        for account in sorted(int(each) for each in accounts):
-            snapshots.extend(await reads.open_orders(AccountId(account), None))
-        return OpenOrders(self._symbols, snapshots)
+        positions: dict[tuple[AccountId, str], int] = {}
+        for account in sorted(AccountId(int(each)) for each in accounts):
+            snapshots.extend(await reads.open_orders(account, None))
+            view = await reads.account(account)
+            positions.update({(account, p.symbol): p.qty for p in view.positions.values()})
+        marks = {
+            spec.symbol: (await reads.mark(spec.symbol)).price or 0
+            for spec in self._symbols.symbols
+        }
+        interest = OpenInterest(self._keys, self._symbols, self._bounds.window_ms, positions, marks)
+        return OpenOrders(self._symbols, snapshots), interest
 
     async def run(self, stop: asyncio.Event) -> None:
         """Follow the journal until `stop` is set."""
         self.seq = int(await self._redis.get(self._keys.projector_seq) or 0)
+        history = MarketHistory(self._keys, self._symbols, self._bounds, await self._load_bars())
+        open_orders, interest = await self._load_accounts()
         projection = Projection(
-            self._keys, self._symbols, await self._load_tickers(), await self._load_open_orders()
+            self._keys,
+            self._symbols,
+            await self._load_tickers(),
+            open_orders,
+            history,
+            AccountHistory(self._keys, self._symbols, self._bounds),
+            interest,
+            self._order_retention_ms,
         )
         while not stop.is_set():
             entries = await read_after(
@@ -83,6 +117,7 @@ class Projector:
             for entry_id, fields in entries:
                 last = entry_seq(entry_id)
                 projection.apply(pipe, last, codec.decode_event(fields[b"m"]))
+            projection.flush(pipe)
             pipe.set(self._keys.projector_seq, last)
             await pipe.execute()
             self.seq = last

@@ -6,6 +6,11 @@ replies to waiting requests by a request id carried with the command. Past the d
 client gets -1007 while the command stays queued and may still execute: exactly the ambiguity a
 real venue's clients live with.
 
+When Redis cannot be reached the command was never appended, and the client is told so (-1001,
+HTTP 503: try again); a connection lost with the append in flight leaves its fate unknown, as
+past the deadline (-1007). The reply listener outlives lost connections (`store/outage.py`);
+replies published while it reconnects are lost, and their requests end at the deadline.
+
 When the queue in front of the engine is deeper than the shedding limit, a new order is refused
 with -1008 (HTTP 503) instead of joining it, atomically with the append (`scripts/shed.lua`).
 Orders that only reduce a position are exempt, as on Binance: they are how a client gets out of
@@ -24,22 +29,21 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
 
 from exchange_mock.domain import codec
 from exchange_mock.domain.commands import Command, PlaceOrder
 from exchange_mock.domain.replies import Reply
-from exchange_mock.errors import Code, ExchangeError
+from exchange_mock.errors import DISCONNECTED_MSG, OVERLOADED_MSG, Code, ExchangeError
 from exchange_mock.store import scripts
 from exchange_mock.store.keys import Keys
+from exchange_mock.store.outage import REDIS_DOWN, Unreachable, keep_running, out_of_memory
 from exchange_mock.store.streams import IDLE_BLOCK_MS
 from exchange_mock.types import AccountId
 
 TIMEOUT_MSG = (
     "Timeout waiting for response from backend server. Send status unknown; "
     "execution status unknown."
-)
-OVERLOADED_MSG = (
-    "Server is currently overloaded with other requests. Please try again in a few minutes."
 )
 
 
@@ -103,29 +107,31 @@ class CommandBus:
         self.worker = f"{os.getpid()}-{secrets.token_hex(4)}"
         self._ids = itertools.count(1)
         self._pending: dict[str, asyncio.Future[Reply]] = {}
-        self._pubsub: PubSub | None = None
         self._listener: asyncio.Task[None] | None = None
+        self._listening = asyncio.Event()
         self._stopping = asyncio.Event()
         self.shed = 0
         """New orders this process refused (-1008) since it started."""
 
     async def start(self) -> None:
-        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        await self._pubsub.subscribe(self._keys.reply(self.worker))
-        self._listener = asyncio.create_task(self._listen(self._pubsub), name="reply-listener")
+        """Start the reply listener; return once it is subscribed."""
+        self._listener = asyncio.create_task(
+            keep_running("reply listener", self._listen, self._stopping, self._redis),
+            name="reply-listener",
+        )
+        await self._listening.wait()
 
     async def stop(self) -> None:
         self._stopping.set()
         if self._listener is not None:
             await self._listener
-        if self._pubsub is not None:
-            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def submit(self, command: Command) -> Reply:
         """Append the command and wait for the engine's reply.
 
         Raises ExchangeError(-1007, HTTP 408) past the deadline; the command stays queued.
         Raises ExchangeError(-1008, HTTP 503) when the command is shed; it is not queued.
+        Raises ExchangeError(-1001, HTTP 503) when Redis cannot be reached; it is not queued.
         """
         if self._observe_ack is None:
             return await self._submit(command)
@@ -154,19 +160,34 @@ class CommandBus:
                 else:
                     await self._redis.xadd(self._keys.orders, {"m": message, "r": reply_to})
                 return await future
+        except Unreachable:
+            raise ExchangeError(Code.DISCONNECTED, DISCONNECTED_MSG) from None
         except TimeoutError:
             raise ExchangeError(Code.TIMEOUT, TIMEOUT_MSG, http_status=408) from None
+        except REDIS_DOWN:
+            # Lost with the append in flight: it may be queued, as past the deadline.
+            raise ExchangeError(Code.TIMEOUT, TIMEOUT_MSG, http_status=408) from None
+        except RedisError as error:
+            if not out_of_memory(error):
+                raise
+            raise ExchangeError(Code.SERVER_BUSY, OVERLOADED_MSG) from None
         finally:
             self._pending.pop(rid, None)
 
-    async def _listen(self, pubsub: PubSub) -> None:
-        while not self._stopping.is_set():
-            message = await pubsub.get_message(
-                ignore_subscribe_messages=True, timeout=IDLE_BLOCK_MS / 1000
-            )
-            if message is None:
-                continue
-            for rid, reply in decode_replies(message["data"]):
-                future = self._pending.get(rid)
-                if future is not None and not future.done():
-                    future.set_result(reply)
+    async def _listen(self, stop: asyncio.Event) -> None:
+        pubsub: PubSub = self._redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(self._keys.reply(self.worker))
+            self._listening.set()
+            while not stop.is_set():
+                message = await pubsub.get_message(
+                    ignore_subscribe_messages=True, timeout=IDLE_BLOCK_MS / 1000
+                )
+                if message is None:
+                    continue
+                for rid, reply in decode_replies(message["data"]):
+                    future = self._pending.get(rid)
+                    if future is not None and not future.done():
+                        future.set_result(reply)
+        finally:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]

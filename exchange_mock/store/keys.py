@@ -10,6 +10,9 @@ Layout (all under the settings' `key_prefix`, `p` below):
 |                              |         |            | `t` (when it was journaled, ms)           |
 | p:engine:cursor              | string  | engine     | last command id applied (same MULTI)      |
 | p:journal:head               | string  | engine     | last journal seq written (same MULTI)     |
+| p:snapshot                   | hash    | engine     | `seq`, `at` (ms), `state`: the engine as  |
+|                              |         |            | of journal seq `seq` (`snapshots.py`)     |
+| p:feeds:seq                  | string  | feeds      | last journal seq the publisher read       |
 | p:reply:<worker>             | pub/sub | engine     | replies to one API worker                 |
 | p:acct:<account>             | hash    | projector  | `bal`, `pos:<symbol>`, `lev:<symbol>`,    |
 |                              |         |            | `col:<asset>` (collateral held),          |
@@ -17,9 +20,10 @@ Layout (all under the settings' `key_prefix`, `p` below):
 |                              |         |            | `oo:<symbol>` ([bid, ask] notional of the |
 |                              |         |            | open orders holding margin), `seq`, `ut`  |
 |                              |         |            | — the account read model                  |
-| p:order:<account>:<orderId>  | string  | projector  | the order snapshot (JSON)                 |
+| p:order:<account>:<orderId>  | string  | projector  | the order snapshot (JSON); once the order |
+|                              |         |            | is done, expires after the retention      |
 | p:open:<account>             | set     | projector  | `<symbol>:<orderId>` of resting orders     |
-| p:coid:<account>             | hash    | projector  | clientOrderId -> orderId                  |
+| p:coid:<account>:<clientId>  | string  | projector  | orderId; expires with the order's record  |
 | p:projector:seq              | string  | projector  | last journal seq applied                  |
 | p:marks                      | hash    | projector  | `<symbol>` -> [mark ticks, time, index    |
 |                              |         |            | ticks, funding rate 1e-8] (JSON)          |
@@ -28,6 +32,23 @@ Layout (all under the settings' `key_prefix`, `p` below):
 |                              |         |            | fund's cash), `seeded:<asset>`,           |
 |                              |         |            | `fund:<asset>`: for the conservation audit|
 | p:depth:<symbol>             | string  | engine     | book snapshot (JSON) after each batch     |
+| p:trades:<symbol>            | zset    | projector  | public trades (JSON), scored by trade id; |
+|                              |         |            | the newest `history_rows` kept            |
+| p:klines:<symbol>            | zset    | projector  | one-minute bars (JSON), scored by their   |
+|                              |         |            | open time; `history_window_ms` kept       |
+| p:openinterest               | hash    | projector  | `<symbol>` -> [time, long lots, 0] (JSON) |
+| p:oihist:<symbol>            | zset    | projector  | open interest every 5 minutes (JSON [time,|
+|                              |         |            | lots, value]); `history_window_ms` kept   |
+| p:funding:<symbol>           | zset    | projector  | settled funding (JSON), scored by funding |
+|                              |         |            | time; the newest `history_rows` kept      |
+| p:orderlog:<account>:<symbol>| zset    | projector  | the account's order ids, scored by id;    |
+|                              |         |            | the newest `history_rows` kept            |
+| p:fills:<account>:<symbol>   | zset    | projector  | the account's fills (JSON), scored by     |
+|                              |         |            | trade id; the newest `history_rows` kept  |
+| p:income:<account>           | zset    | projector  | the account's wallet movements (JSON),    |
+|                              |         |            | scored by tranId (journal seq × 4 + n)    |
+| p:forced:<account>           | zset    | projector  | the account's liquidation and ADL orders  |
+|                              |         |            | (order snapshots, JSON), scored by time   |
 | p:listenkey:<key>            | string  | API        | account id, with the listen key's TTL     |
 | p:rl:ip:<ip>:<window>        | string  | API        | request weight of one IP in one window    |
 |                              |         |            | (`1M:<n>`: the limit, and the window's    |
@@ -88,6 +109,14 @@ class Keys:
     def journal_head(self) -> str:
         return f"{self.prefix}:journal:head"
 
+    @property
+    def snapshot(self) -> str:
+        return f"{self.prefix}:snapshot"
+
+    @property
+    def feeds_seq(self) -> str:
+        return f"{self.prefix}:feeds:seq"
+
     def reply(self, worker: str) -> str:
         return f"{self.prefix}:reply:{worker}"
 
@@ -100,8 +129,8 @@ class Keys:
     def open_orders(self, account: int) -> str:
         return f"{self.prefix}:open:{account}"
 
-    def client_order_ids(self, account: int) -> str:
-        return f"{self.prefix}:coid:{account}"
+    def client_order_id(self, account: int, client_order_id: str) -> str:
+        return f"{self.prefix}:coid:{account}:{client_order_id}"
 
     @property
     def projector_seq(self) -> str:
@@ -120,6 +149,34 @@ class Keys:
 
     def depth(self, symbol: str) -> str:
         return f"{self.prefix}:depth:{symbol}"
+
+    def trades(self, symbol: str) -> str:
+        return f"{self.prefix}:trades:{symbol}"
+
+    def klines(self, symbol: str) -> str:
+        return f"{self.prefix}:klines:{symbol}"
+
+    @property
+    def open_interest(self) -> str:
+        return f"{self.prefix}:openinterest"
+
+    def open_interest_history(self, symbol: str) -> str:
+        return f"{self.prefix}:oihist:{symbol}"
+
+    def funding(self, symbol: str) -> str:
+        return f"{self.prefix}:funding:{symbol}"
+
+    def order_log(self, account: int, symbol: str) -> str:
+        return f"{self.prefix}:orderlog:{account}:{symbol}"
+
+    def fills(self, account: int, symbol: str) -> str:
+        return f"{self.prefix}:fills:{account}:{symbol}"
+
+    def income(self, account: int) -> str:
+        return f"{self.prefix}:income:{account}"
+
+    def forced(self, account: int) -> str:
+        return f"{self.prefix}:forced:{account}"
 
     def listen_key(self, key: str) -> str:
         return f"{self.prefix}:listenkey:{key}"

@@ -7,6 +7,9 @@ the hottest read (positionRisk, about 1000x in a cascade) that cost more than th
 Here a free connection is handed out with a list pop, and the blocking pool's own path is taken
 only when none is free or others are already waiting, so waiters are served first, in order.
 
+A connection that cannot be made raises `Unreachable`: the command it was for was never sent,
+which an order's caller needs to tell apart from a connection lost with the command in flight.
+
 Skipping the probe is safe: a connection whose command was interrupted (timeout, cancellation,
 error) is disconnected by redis-py on the spot, so no connection returns with a reply unread.
 """
@@ -17,6 +20,8 @@ from typing import Any, cast
 
 from redis.asyncio import BlockingConnectionPool
 from redis.asyncio.connection import AbstractConnection
+
+from exchange_mock.store.outage import REDIS_DOWN, Unreachable
 
 
 class BoundedPool(BlockingConnectionPool):
@@ -35,6 +40,8 @@ class BoundedPool(BlockingConnectionPool):
         self._waiting += 1
         try:
             connection = await super().get_connection()  # type: ignore[no-untyped-call]
+        except REDIS_DOWN as error:
+            raise Unreachable(str(error)) from error
         finally:
             self._waiting -= 1
         return cast(AbstractConnection, connection)

@@ -21,11 +21,17 @@ from exchange_mock.store.keys import Keys
 from exchange_mock.store.records import Fields
 from exchange_mock.store.views import (
     AccountView,
+    BarView,
     DepthView,
+    FillView,
+    FundingView,
+    IncomeView,
     LiquidationView,
     MarkView,
+    OpenInterestView,
     PositionView,
     TickerView,
+    TradeView,
 )
 from exchange_mock.types import AccountId, OrderId
 
@@ -124,10 +130,7 @@ class ReadModel:
         if order_id is None:
             if client_order_id is None:
                 return None
-            found = await cast(
-                Awaitable[bytes | None],
-                self._redis.hget(self._keys.client_order_ids(account), client_order_id),
-            )
+            found = await self._redis.get(self._keys.client_order_id(account, client_order_id))
             if found is None:
                 return None
             order_id = OrderId(int(found))
@@ -154,6 +157,85 @@ class ReadModel:
     async def ticker(self, symbol: str) -> TickerView:
         fields = await cast(Awaitable[Fields], self._redis.hgetall(self._keys.ticker(symbol)))
         return records.load_ticker(symbol, fields)
+
+    async def _by_id(self, key: str, from_id: int | None, limit: int | None) -> list[bytes]:
+        """A history's entries, oldest first: `limit` from `from_id` on, the newest `limit`
+        without one, or all it keeps (a bounded number) without a limit."""
+        if from_id is not None:
+            return cast(
+                list[bytes],
+                await self._redis.zrangebyscore(
+                    key, from_id, "+inf", start=0, num=-1 if limit is None else limit
+                ),
+            )
+        return cast(list[bytes], await self._redis.zrange(key, -(limit or 0), -1))
+
+    async def _from_before(self, key: str, start: int, end: int) -> list[bytes]:
+        """A time-scored history's entries from `start` to `end`, led by the last one before
+        `start` (if any), which holds until the next: one round trip."""
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.zrevrangebyscore(key, f"({start}", "-inf", start=0, num=1)
+        pipe.zrangebyscore(key, start, end)
+        before, within = await pipe.execute()
+        return [*before, *within]
+
+    async def trades(self, symbol: str, from_id: int | None, limit: int | None) -> list[TradeView]:
+        """`limit` trades from `from_id` on, or the newest `limit` without one, oldest first;
+        without a limit, every one the history keeps (a bounded number)."""
+        raws = await self._by_id(self._keys.trades(symbol), from_id, limit)
+        return [records.load_trade(raw) for raw in raws]
+
+    async def fills(
+        self, account: AccountId, symbol: str, from_id: int | None, limit: int | None
+    ) -> list[FillView]:
+        """The account's fills in `symbol`, by trade id as `trades` pages them."""
+        raws = await self._by_id(self._keys.fills(account, symbol), from_id, limit)
+        return [records.load_fill(raw) for raw in raws]
+
+    async def income(self, account: AccountId) -> list[IncomeView]:
+        """The account's wallet movements the history keeps (a bounded number), oldest first."""
+        raws = await self._by_id(self._keys.income(account), None, None)
+        return [records.load_income(raw) for raw in raws]
+
+    async def forced_orders(self, account: AccountId) -> list[OrderSnapshot]:
+        """The account's liquidation and auto-deleveraging orders, oldest first."""
+        raws = await self._by_id(self._keys.forced(account), None, None)
+        return [codec.decode_snapshot(raw) for raw in raws]
+
+    async def order_history(
+        self, account: AccountId, symbol: str, from_id: int | None, limit: int | None
+    ) -> list[OrderSnapshot]:
+        """The account's orders in `symbol`, open and finished, by id as `trades` pages them."""
+        ids = await self._by_id(self._keys.order_log(account, symbol), from_id, limit)
+        if not ids:
+            return []
+        raws = await self._redis.mget([self._keys.order(account, int(i)) for i in ids])
+        return [codec.decode_snapshot(raw) for raw in raws if raw is not None]
+
+    async def open_interest(self, symbol: str) -> OpenInterestView:
+        raw = await cast(
+            Awaitable[bytes | None], self._redis.hget(self._keys.open_interest, symbol)
+        )
+        return records.load_open_interest(raw)
+
+    async def open_interest_history(
+        self, symbol: str, start: int, end: int
+    ) -> list[OpenInterestView]:
+        """The five-minute snapshots from `start` to `end`, led by the last before `start`
+        (if any), whose value holds until the next."""
+        raws = await self._from_before(self._keys.open_interest_history(symbol), start, end)
+        return [records.load_open_interest(raw) for raw in raws]
+
+    async def funding(self, symbol: str, start: int, end: int) -> list[FundingView]:
+        """The symbol's settled funding from `start` to `end`, oldest first."""
+        raws = await self._redis.zrangebyscore(self._keys.funding(symbol), start, end)
+        return [records.load_funding(raw) for raw in raws]
+
+    async def bars(self, symbol: str, start: int, end: int) -> list[BarView]:
+        """The one-minute bars opened from `start` to `end`, led by the last bar before
+        `start` (if any), whose close the quiet minutes after it carry forward."""
+        raws = await self._from_before(self._keys.klines(symbol), start, end)
+        return [records.load_bar(raw) for raw in raws]
 
     async def mark(self, symbol: str) -> MarkView:
         raw = await cast(Awaitable[bytes | None], self._redis.hget(self._keys.marks, symbol))

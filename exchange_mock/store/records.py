@@ -8,7 +8,19 @@ from typing import Any
 
 import orjson
 
-from exchange_mock.store.views import DepthView, LiquidationView, MarkView, PositionView, TickerView
+from exchange_mock.store.views import (
+    BarView,
+    DepthView,
+    FillView,
+    FundingView,
+    IncomeView,
+    LiquidationView,
+    MarkView,
+    OpenInterestView,
+    PositionView,
+    TickerView,
+    TradeView,
+)
 from exchange_mock.types import Cash, Lots, Millis, Ticks
 
 Level = tuple[Ticks, Lots]
@@ -147,3 +159,82 @@ def load_ticker(symbol: str, fields: Mapping[Any, Any]) -> TickerView:
         open_time=values.get("open_time", 0),
         close_time=values.get("close_time", 0),
     )
+
+
+def dump_trade(trade: TradeView) -> bytes:
+    return orjson.dumps(
+        [
+            trade.trade_id, trade.price, trade.qty, trade.quote, trade.time,
+            trade.buyer_is_maker, trade.taker_order_id,
+        ]
+    )  # fmt: skip
+
+
+def load_trade(raw: Raw) -> TradeView:
+    trade_id, price, qty, quote, time, buyer_is_maker, taker = orjson.loads(raw)
+    return TradeView(trade_id, price, qty, quote, time, bool(buyer_is_maker), taker)
+
+
+def dump_bar(bar: BarView) -> bytes:
+    return orjson.dumps(
+        [
+            bar.open_time, bar.open, bar.high, bar.low, bar.close, bar.volume,
+            bar.quote_volume, bar.count, bar.taker_buy_volume, bar.taker_buy_quote,
+        ]
+    )  # fmt: skip
+
+
+def load_bar(raw: Raw) -> BarView:
+    return BarView(*(int(value) for value in orjson.loads(raw)))
+
+
+def dump_fill(fill: FillView) -> bytes:
+    return orjson.dumps(
+        [
+            fill.trade_id, fill.order_id, fill.price, fill.qty, fill.quote, fill.commission,
+            fill.realized_pnl, fill.buyer, fill.maker, fill.time,
+        ]
+    )  # fmt: skip
+
+
+def load_fill(raw: Raw) -> FillView:
+    trade_id, order_id, price, qty, quote, commission, realized, buyer, maker, time = orjson.loads(
+        raw
+    )
+    return FillView(
+        trade_id, order_id, price, qty, quote, commission, realized, bool(buyer), bool(maker), time
+    )
+
+
+def dump_income(income: IncomeView) -> bytes:
+    return orjson.dumps(
+        [
+            income.tran_id, income.income_type, income.amount, income.symbol, income.time,
+            income.trade_id,
+        ]
+    )  # fmt: skip
+
+
+def load_income(raw: Raw) -> IncomeView:
+    tran_id, income_type, amount, symbol, time, trade_id = orjson.loads(raw)
+    return IncomeView(tran_id, income_type, amount, symbol, time, trade_id)
+
+
+def dump_funding(funding: FundingView) -> bytes:
+    return orjson.dumps([funding.funding_time, funding.rate, funding.mark])
+
+
+def load_funding(raw: Raw) -> FundingView:
+    funding_time, rate, mark = orjson.loads(raw)
+    return FundingView(funding_time, rate, mark)
+
+
+def dump_open_interest(view: OpenInterestView) -> bytes:
+    return orjson.dumps([view.time, view.lots, view.value])
+
+
+def load_open_interest(raw: Raw | None) -> OpenInterestView:
+    if raw is None:
+        return OpenInterestView(0, 0, 0)
+    time, lots, value = orjson.loads(raw)
+    return OpenInterestView(time, lots, value)

@@ -88,3 +88,86 @@ class DepthView:
     time: Millis
     bids: list[tuple[Ticks, Lots]]
     asks: list[tuple[Ticks, Lots]]
+
+
+@dataclass(frozen=True, slots=True)
+class TradeView:
+    """One public trade, as the history keeps it."""
+
+    trade_id: int
+    price: Ticks
+    qty: Lots
+    quote: Cash
+    time: Millis
+    buyer_is_maker: bool
+    taker_order_id: int
+    """The order that took the liquidity: its fills at one price make one aggregate trade."""
+
+
+@dataclass(frozen=True, slots=True)
+class BarView:
+    """One minute of trading in a symbol: the kline every longer interval is built from."""
+
+    open_time: Millis
+    open: Ticks
+    high: Ticks
+    low: Ticks
+    close: Ticks
+    volume: Lots
+    quote_volume: Cash
+    count: int
+    taker_buy_volume: Lots
+    taker_buy_quote: Cash
+
+    @classmethod
+    def flat(cls, open_time: Millis, price: Ticks) -> BarView:
+        """A time without trades: Binance's bar at the last price, with no volume."""
+        return cls(open_time, price, price, price, price, 0, 0, 0, 0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class FillView:
+    """One side of a trade, as the account that made it sees it."""
+
+    trade_id: int
+    order_id: int
+    price: Ticks
+    qty: Lots
+    quote: Cash
+    commission: Cash
+    realized_pnl: Cash
+    buyer: bool
+    maker: bool
+    time: Millis
+
+
+@dataclass(frozen=True, slots=True)
+class IncomeView:
+    """One movement of an account's wallet, as Binance's income history names it."""
+
+    tran_id: int
+    income_type: str
+    amount: Cash
+    symbol: str
+    time: Millis
+    trade_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FundingView:
+    """One settled funding interval of a symbol."""
+
+    funding_time: Millis
+    rate: int
+    """In units of 1e-8."""
+    mark: Ticks
+
+
+@dataclass(frozen=True, slots=True)
+class OpenInterestView:
+    """A symbol's open interest (long lots) at a time, and its value at the mark then (in
+    the history's snapshots; 0 where not kept)."""
+
+    time: Millis
+    lots: Lots
+    value: Cash

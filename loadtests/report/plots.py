@@ -34,6 +34,7 @@ from loadtests.profiles import (
     OracleMode,
     PriceShock,
     Profile,
+    RedisOutage,
     RequestClass,
     Timeline,
 )
@@ -614,7 +615,7 @@ def _draw_cascade(figure: go.Figure, samples: Sequence[MarketSample]) -> None:
     figure.update_yaxes(title_text="per second", rangemode="tozero", row=3, col=1)
 
 
-def _event_text(event: PriceShock | DepthWithdrawal | OracleMode | Fault) -> str:
+def _event_text(event: PriceShock | DepthWithdrawal | OracleMode | Fault | RedisOutage) -> str:
     if isinstance(event, PriceShock):
         size = f"{event.pct:+g}%" if event.pct is not None else f"{event.notional:+,} USDT"
         return f"{event.symbol} {size}"
@@ -622,6 +623,8 @@ def _event_text(event: PriceShock | DepthWithdrawal | OracleMode | Fault) -> str
         return f"depth -{event.pct:g}%"
     if isinstance(event, OracleMode):
         return f"oracle: {event.mode.value}"
+    if isinstance(event, RedisOutage):
+        return f"Redis outage {event.seconds:g} s"
     return f"{event.kind.value} {event.value:g}"
 
 

@@ -3,9 +3,11 @@
 Each probe (one probe account, one symbol) cycles: send the next market order of its walk
 (`StalenessTracker.next_order`), learn whether it filled, then read its position
 (positionRisk v2) at once and have the tracker judge the read against every fill acknowledged
-before it was sent. Verdicts, stale ages and the mock's journal-lag headers go to the `queries`
-series of the step the read was sent in. Against any Binance-compatible target this needs only
-the public API; the journal-lag headers are the mock's white-box extra.
+before it was sent. A read showing a state the probe never planned is checked against the
+venue's own record of what it closed (forceOrders) before it counts as moved by the venue.
+Verdicts, stale ages and the mock's journal-lag headers go to the `queries` series of the step
+the read was sent in. Against any Binance-compatible target this needs only the public API; the
+journal-lag headers are the mock's white-box extra.
 
 An order whose fate is unknown (408/-1007, a 503 that may have executed, a lost answer) is
 looked up by its client order id until the venue says what became of it; the fill counts from
@@ -66,14 +68,10 @@ def position_of(positions: Any, symbol: str) -> Decimal:
     )
 
 
-def updated_at(positions: Any, symbol: str) -> int | None:
-    """When the venue last changed the position of `symbol` (its `updateTime`, ms); None when
-    the answer does not say."""
-    times = [
-        int(entry["updateTime"])
-        for entry in positions
-        if entry["symbol"] == symbol and "updateTime" in entry
-    ]
+def latest_forced(orders: Any) -> int | None:
+    """The venue's time (ms) of the latest liquidation or auto-deleveraging order in a
+    forceOrders answer; None when it lists none."""
+    times = [int(order["updateTime"]) for order in orders if "updateTime" in order]
     return max(times) if times else None
 
 
@@ -108,6 +106,13 @@ class Probe:
             "probe:positionRisk",
             "GET",
             "/fapi/v2/positionRisk",
+            (("symbol", symbol),),
+            Security.SIGNED,
+        )
+        self._forced = Call(
+            "probe:forceOrders",
+            "GET",
+            "/fapi/v1/forceOrders",
             (("symbol", symbol),),
             Security.SIGNED,
         )
@@ -153,18 +158,16 @@ class Probe:
             status = self._look_up(client_id)
             if status is None:
                 return False
-        self._settle(order, Decimal(status["executedQty"]), int(status.get("updateTime", 0)))
+        self._settle(order, Decimal(status["executedQty"]))
         return True
 
-    def _settle(self, order: ProbeOrder, executed: Decimal, updated_ms: int) -> None:
+    def _settle(self, order: ProbeOrder, executed: Decimal) -> None:
         account, symbol = self._account.name, self._symbol
         if executed == 0:
             self._tracker.abandoned(account, symbol)
             return
         position = None if executed == order.qty else filled_position(order, executed)
-        self._tracker.filled(
-            account, symbol, acked_at=self._load.clock(), position=position, updated_ms=updated_ms
-        )
+        self._tracker.filled(account, symbol, acked_at=self._load.clock(), position=position)
 
     def _look_up(self, client_id: str) -> dict[str, Any] | None:
         """The order's final state, asked for until the venue knows it or the run ends."""
@@ -208,12 +211,11 @@ class Probe:
             position = position_of(positions, self._symbol) - self._held_before
             account, symbol = self._account.name, self._symbol
             planned = self._tracker.position(account, symbol)
+            closed = None
+            if not self._tracker.explains(account, symbol, position):
+                closed = self._venue_closed()
             verdict = self._tracker.observe(
-                account,
-                symbol,
-                sent_at=sent,
-                position=position,
-                updated_ms=updated_at(positions, symbol),
+                account, symbol, sent_at=sent, position=position, venue_closed_ms=closed
             )
             if verdict.kind is ReadKind.MOVED:
                 self._held_before += position - planned  # the walk goes on from here
@@ -221,6 +223,12 @@ class Probe:
             record_read(tally, verdict)
             record_journal_lag(tally, reply.headers)
         return reply
+
+    def _venue_closed(self) -> int | None:
+        """The venue's own record: when it last liquidated or auto-deleveraged this probe's
+        position (None when it reports neither, or cannot say)."""
+        reply = self._client.send(self._forced)
+        return latest_forced(reply.json()) if reply.ok else None
 
 
 class ProbeUser(FastHttpUser):

@@ -13,7 +13,7 @@ import httpx
 from fastapi import FastAPI
 
 from exchange_mock.accounts import AccountBook, ApiAccount
-from exchange_mock.api import account, market_data, orders, userstream
+from exchange_mock.api import account, market_data, orders, position_settings, userstream
 from exchange_mock.api.context import ApiContext
 from exchange_mock.api.errors import install_error_handlers
 from exchange_mock.domain.commands import Command
@@ -174,7 +174,7 @@ def make_app(context: ApiContext) -> FastAPI:
     app = FastAPI()
     app.state.context = context
     install_error_handlers(app)
-    for module in (market_data, orders, account, userstream):
+    for module in (market_data, orders, account, position_settings, userstream):
         app.include_router(module.router)
     return app
 

@@ -148,6 +148,21 @@ async def test_orders_count_per_account_in_both_windows_and_weigh_nothing(
     assert await limiter.admit(IP, 0, None, True) == {"X-MBX-USED-WEIGHT-1M": "1"}
 
 
+async def test_a_batch_counts_as_many_orders_as_binance_counts_it_in_each_window(
+    limiter: RateLimiter,
+) -> None:
+    """batchOrders: 5 orders on the 10-second window, 1 on the minute's."""
+    batch = RateLimitTable.load().cost("POST", "/fapi/v1/batchOrders")
+    assert batch.weight == 5
+    await limiter.admit(IP, batch.weight, 7, batch.order)
+
+    assert await limiter.admit(IP, 0, 7, True) == {
+        "X-MBX-USED-WEIGHT-1M": "5",
+        "X-MBX-ORDER-COUNT-1M": "2",
+        "X-MBX-ORDER-COUNT-10S": "6",
+    }
+
+
 async def test_the_301st_order_in_10_seconds_is_refused_for_that_account_only(
     limiter: RateLimiter, clock: Clock
 ) -> None:
@@ -417,7 +432,7 @@ def test_endpoint_weights_follow_binance(route: str, params: dict[str, str], wei
 
 def test_only_new_orders_count_toward_the_orders_limits() -> None:
     ordered = {route for route, cost in SHIPPED.endpoints.items() if cost.order}
-    assert ordered == {"POST /fapi/v1/order"}
+    assert ordered == {"POST /fapi/v1/order", "POST /fapi/v1/batchOrders"}
 
 
 def test_a_table_file_replaces_the_shipped_table(tmp_path: Path) -> None:

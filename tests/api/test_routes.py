@@ -372,3 +372,24 @@ async def test_docs_serve_and_document_routes_without_fastapi_parameters(
     assert risk["summary"]
     assert "parameters" not in risk
     assert "requestBody" not in paths["/fapi/v1/order"]["post"]
+
+
+# -- position settings ---------------------------------------------------------------------------
+
+
+async def test_isolated_margin_is_refused_as_unsupported_for_an_account_without_collateral(
+    http: httpx.AsyncClient, reads: FakeReads
+) -> None:
+    """With USDT alone the account is not in Multi-Assets mode, so Binance's -4168 does not
+    apply: the venue says plainly it has no isolated margin."""
+    reads.accounts[TRADER.id] = account_view(TRADER.id, collateral={})
+    refused = await signed(
+        http, "POST", "/fapi/v1/marginType", symbol="BTCUSDT", marginType="ISOLATED"
+    )
+    assert error(refused) == (400, -1020)
+    assert "isolated margin" in refused.json()["msg"]
+    reads.accounts[TRADER.id] = account_view(TRADER.id, collateral={"USDE": 10**12})
+    multi = await signed(
+        http, "POST", "/fapi/v1/marginType", symbol="BTCUSDT", marginType="ISOLATED"
+    )
+    assert error(multi) == (400, -4168)

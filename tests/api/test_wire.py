@@ -19,7 +19,14 @@ from exchange_mock.api.filters import place_order
 from exchange_mock.api.params import Params
 from exchange_mock.api.ratelimit import RateLimitTable
 from exchange_mock.formats import cash_str
-from exchange_mock.store.views import AccountView, DepthView, MarkView, PositionView, TickerView
+from exchange_mock.store.views import (
+    AccountView,
+    DepthView,
+    MarkView,
+    PositionView,
+    TickerView,
+    TradeView,
+)
 from exchange_mock.types import AccountId, OrderStatus, OrderType
 from tests.api.fakes import BTC, ETH, NOW, SYMBOLS, account_view, snapshot
 
@@ -443,3 +450,16 @@ def test_premium_index_before_any_mark_uses_the_reference_price() -> None:
 )
 def test_cash_is_a_plain_eight_place_decimal_never_exponent_notation(cash: int, text: str) -> None:
     assert cash_str(cash) == text
+
+
+def test_aggregate_trades_are_one_taker_orders_consecutive_fills_at_one_price() -> None:
+    trades = [
+        TradeView(1, 1_225_000, 2, 0, 10, False, 7),
+        TradeView(2, 1_225_000, 3, 0, 10, False, 7),  # same order, same price
+        TradeView(3, 1_225_010, 1, 0, 10, False, 7),  # same order, next level
+        TradeView(4, 1_225_010, 1, 0, 11, True, 8),  # another order
+    ]
+    groups = wire.market_data.aggregated(trades)
+    assert [[t.trade_id for t in g] for g in groups] == [[1, 2], [3], [4]]
+    first = wire.market_data.agg_trade(BTC, groups[0])
+    assert (first["a"], first["f"], first["l"], first["q"], first["m"]) == (1, 1, 2, "0.005", False)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -11,8 +13,9 @@ from decimal import Decimal
 import httpx
 from redis.asyncio import Redis
 
-from exchange_mock.accounts import ApiAccount
+from exchange_mock.accounts import AccountBook, ApiAccount
 from exchange_mock.domain.events import OrderAccepted
+from exchange_mock.settings import Settings
 from exchange_mock.store.audit import AuditReport, audit
 from exchange_mock.store.journal import read_journal
 from exchange_mock.store.keys import Keys
@@ -24,6 +27,8 @@ SYMBOLS = {"BTCUSDT": (Decimal("0.1"), "0.001"), "ETHUSDT": (Decimal("0.01"), "0
 @dataclass
 class BurstResult:
     acknowledged: set[int] = field(default_factory=set)
+    acknowledged_at: dict[int, float] = field(default_factory=dict)
+    """When each order's acknowledgement arrived (monotonic seconds)."""
     statuses: dict[int, int] = field(default_factory=dict)
 
 
@@ -78,6 +83,7 @@ async def burst(
             if response.status_code == 200:
                 order = response.json()
                 result.acknowledged.add(order["orderId"])
+                result.acknowledged_at[order["orderId"]] = time.monotonic()
                 if params["type"] == "LIMIT" and rng.random() < 0.5:
                     await client.send(
                         "DELETE", "/fapi/v1/order", symbol=symbol, orderId=order["orderId"]
@@ -105,3 +111,19 @@ async def quiet_audit(
             if report.quiet:
                 return report
             await asyncio.sleep(0.05)
+
+
+async def check_books(settings: Settings, result: BurstResult, timeout_s: float = 20) -> None:
+    """After a burst through a failure: every acknowledged order journaled, none twice; the read
+    model caught up; money conserved."""
+    keys = Keys(settings.key_prefix)
+    redis = Redis.from_url(str(settings.redis_url))
+    try:
+        accounts = AccountBook.from_settings(settings).accounts
+        report = await quiet_audit(redis, keys, accounts, timeout_s)
+        journaled = await journaled_order_ids(redis, keys)
+    finally:
+        await redis.aclose()
+    assert result.acknowledged <= set(journaled)
+    assert not [i for i, n in Counter(journaled).items() if n > 1]
+    assert report.cash_conserved and report.positions_balanced, report

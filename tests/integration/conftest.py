@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from typing import Any
 
+import ccxt
 import httpx
 import pytest
 
-from exchange_mock.accounts import AccountBook
+from exchange_mock.accounts import AccountBook, ApiAccount
 from exchange_mock.redis_server import EmbeddedRedis, free_port
 from exchange_mock.server import exchange_process
 from exchange_mock.settings import Settings
@@ -68,3 +70,25 @@ def accounts(exchange: Exchange) -> AccountBook:
 async def http(exchange: Exchange) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=exchange.url, timeout=30) as client:
         yield client
+
+
+def ccxt_client(exchange: Exchange, account: ApiAccount) -> Any:
+    """An unmodified ccxt `binanceusdm` client, pointed at the mock by URL overrides only."""
+    base = exchange.url
+    return ccxt.binanceusdm(
+        {
+            "apiKey": account.api_key,
+            "secret": account.secret,
+            "urls": {
+                "api": {
+                    "fapiPublic": f"{base}/fapi/v1",
+                    "fapiPublicV2": f"{base}/fapi/v2",
+                    "fapiPublicV3": f"{base}/fapi/v3",
+                    "fapiPrivate": f"{base}/fapi/v1",
+                    "fapiPrivateV2": f"{base}/fapi/v2",
+                    "fapiPrivateV3": f"{base}/fapi/v3",
+                }
+            },
+            "options": {"fetchCurrencies": False},
+        }
+    )

@@ -3,40 +3,19 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import ccxt
 import pytest
 
 from exchange_mock.accounts import AccountBook
-from tests.integration.conftest import Exchange
+from tests.integration.conftest import Exchange, ccxt_client
 
 BTC = "BTC/USDT:USDT"
 
 
 @pytest.fixture
-def client(exchange: Exchange, accounts: AccountBook) -> Iterator[Any]:
-    account = accounts.traders[5]
-    base = exchange.url
-    binance = ccxt.binanceusdm(
-        {
-            "apiKey": account.api_key,
-            "secret": account.secret,
-            "urls": {
-                "api": {
-                    "fapiPublic": f"{base}/fapi/v1",
-                    "fapiPublicV2": f"{base}/fapi/v2",
-                    "fapiPublicV3": f"{base}/fapi/v3",
-                    "fapiPrivate": f"{base}/fapi/v1",
-                    "fapiPrivateV2": f"{base}/fapi/v2",
-                    "fapiPrivateV3": f"{base}/fapi/v3",
-                }
-            },
-            "options": {"fetchCurrencies": False},
-        }
-    )
-    yield binance
+def client(exchange: Exchange, accounts: AccountBook) -> Any:
+    return ccxt_client(exchange, accounts.traders[5])
 
 
 def test_ccxt_trades_on_the_mock_with_correct_values(client: Any, exchange: Exchange) -> None:

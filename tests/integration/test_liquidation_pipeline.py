@@ -104,6 +104,11 @@ async def test_a_market_move_liquidates_a_leveraged_long_and_the_truth_counts_it
         return not rows
 
     await until(flat)
+    # The venue's own record of it, as a client checks a position it did not close itself.
+    forced = await trader.ok("GET", "/fapi/v1/forceOrders", symbol="BTCUSDT")
+    assert forced and all(o["clientOrderId"].startswith("autoclose-") for o in forced), forced
+    assert {(o["side"], o["timeInForce"]) for o in forced} == {("SELL", "IOC")}
+    assert await trader.ok("GET", "/fapi/v1/forceOrders", autoCloseType="ADL") == []
     mark = (await http.get("/fapi/v1/premiumIndex", params={"symbol": "BTCUSDT"})).json()
     assert Decimal(mark["markPrice"]) < entry
 

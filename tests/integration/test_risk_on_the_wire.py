@@ -100,6 +100,28 @@ async def test_funding_is_charged_every_interval_and_pushed_as_a_funding_fee(
     assert Decimal(second["a"]["B"][0]["wb"]) == Decimal(first["a"]["B"][0]["wb"]) - paid
 
 
+async def test_funding_history_and_income_record_every_settlement(
+    http: httpx.AsyncClient, accounts: AccountBook
+) -> None:
+    """After the funding test: its intervals are in fundingRate, oldest first, and what the
+    trader paid each time is a FUNDING_FEE in its income history."""
+    trader = SignedClient(http, accounts.traders[0])
+
+    async def settled() -> list[dict[str, Any]] | None:
+        rows = await trader.ok("GET", "/fapi/v1/income", incomeType="FUNDING_FEE")
+        return rows if len(rows) >= 2 else None
+
+    fees = await poll(settled, 2 * PERIOD_MS / 1_000 + 2)
+    assert all(Decimal(fee["income"]) < 0 and fee["symbol"] == "BTCUSDT" for fee in fees)
+    history = (await http.get("/fapi/v1/fundingRate", params={"symbol": "BTCUSDT"})).json()
+    times = [row["fundingTime"] for row in history]
+    assert len(times) >= 2 and times == sorted(times)
+    assert all(t % PERIOD_MS == 0 for t in times)
+    assert all(Decimal(row["markPrice"]) > 0 and row["symbol"] == "BTCUSDT" for row in history)
+    latest = (await http.get("/fapi/v1/fundingRate", params={"limit": 1})).json()
+    assert [row["fundingTime"] for row in latest] == [max(times)]
+
+
 async def test_position_risk_shows_the_positions_adl_quantile(
     http: httpx.AsyncClient, accounts: AccountBook
 ) -> None:

@@ -12,6 +12,7 @@ from loadtests.driver import (
     DEPTH,
     FAULTS,
     ORACLE,
+    OUTAGE,
     SHOCK,
     TOKEN_HEADER,
     Driver,
@@ -30,6 +31,7 @@ from loadtests.profiles import (
     Phase,
     PriceShock,
     Profile,
+    RedisOutage,
     Timeline,
 )
 
@@ -87,6 +89,11 @@ def test_each_event_becomes_its_operator_request() -> None:
         "POST", SHOCK, {"symbol": "BTCUSDT", "notional": "-60000000"},
     )  # fmt: skip
     assert operator_request(DepthWithdrawal(pct=60)) == ("PUT", DEPTH, {"pct": 60})
+    assert operator_request(RedisOutage(seconds=5)) == (
+        "POST",
+        OUTAGE,
+        {"kind": "redis_outage", "seconds": 5},
+    )
     assert operator_request(OracleMode(mode=OracleSource.INDEX)) == (
         "PUT", ORACLE, {"mode": "index"},
     )  # fmt: skip

@@ -9,6 +9,7 @@ import pytest
 from loadtests.accounts import ApiAccount
 from loadtests.metrics import Outcome
 from loadtests.staleness import (
+    INCONSISTENT_READS,
     JOURNAL_LAG_EVENTS,
     JOURNAL_SEQ_HEADER,
     MOVED_READS,
@@ -122,7 +123,7 @@ def test_a_read_that_misses_an_acknowledged_fill_is_stale_by_its_age() -> None:
 
 
 def test_a_position_the_venue_deleveraged_is_not_judged_and_the_walk_goes_on_from_it() -> None:
-    probe, _, load = _probe(
+    probe, client, load = _probe(
         {
             "probe:positionRisk": [
                 _positions(UNIT, updated_ms=5_000),
@@ -130,12 +131,37 @@ def test_a_position_the_venue_deleveraged_is_not_judged_and_the_walk_goes_on_fro
                 _positions(UNIT / 2 + UNIT, updated_ms=7_000),
             ],
             "probe:order": [_order("FILLED", UNIT, 5_000), _order("FILLED", UNIT, 7_000)],
+            # The venue's own record of the auto-deleveraging.
+            "probe:forceOrders": [
+                _reply([{"clientOrderId": "adl_autoclose", "updateTime": 6_000}])
+            ],
         }
     )
     _cycle(probe)  # fills to one unit, reads it
     probe.read()  # the venue took half of it since
     _cycle(probe)  # fills one more unit: the position is the venue's half plus it
     assert _queries(load) == {READS: 2, MOVED_READS: 1}, "both fills read fresh"
+    assert [c.name for c in client.calls].count("probe:forceOrders") == 1, "asked only once"
+
+
+def test_a_read_that_applied_a_later_fill_but_missed_an_earlier_one_is_inconsistent() -> None:
+    """A read model that applied fills out of order shows a state the walk never had, last
+    updated after the probe's fill. The venue reports no forced order: it did not move the
+    position, so the read is inconsistent, not moved."""
+    probe, _, load = _probe(
+        {
+            "probe:positionRisk": [
+                _positions(HELD),
+                _positions(HELD + UNIT, updated_ms=5_000),
+                _positions(HELD + 3 * UNIT, updated_ms=9_000),  # a state the walk never had
+            ],
+            "probe:order": [_order("FILLED", UNIT, 5_000), _order("FILLED", UNIT, 9_000)],
+            "probe:forceOrders": [_reply([])],
+        }
+    )
+    probe.run()
+    _cycle(probe)
+    assert _queries(load) == {READS: 2, INCONSISTENT_READS: 1}
 
 
 def test_an_order_of_unknown_fate_is_looked_up_until_the_venue_knows() -> None:

@@ -136,43 +136,58 @@ def test_a_partial_fill_records_the_position_it_left(tracker: StalenessTracker) 
     assert follow_up.position_after == 3 * UNIT
 
 
-def _fill_at(tracker: StalenessTracker, acked_at: float, updated_ms: int) -> Decimal:
+def _fill_at(tracker: StalenessTracker, acked_at: float) -> Decimal:
     order = tracker.next_order(ACCOUNT, SYMBOL)
-    tracker.filled(ACCOUNT, SYMBOL, acked_at=acked_at, updated_ms=updated_ms)
+    tracker.filled(ACCOUNT, SYMBOL, acked_at=acked_at)
     return order.position_after
 
 
 def _read_at(
-    tracker: StalenessTracker, sent_at: float, position: Decimal, updated_ms: int
+    tracker: StalenessTracker, sent_at: float, position: Decimal, closed_ms: int | None = None
 ) -> ReadKind:
     verdict = tracker.observe(
-        ACCOUNT, SYMBOL, sent_at=sent_at, position=position, updated_ms=updated_ms
+        ACCOUNT, SYMBOL, sent_at=sent_at, position=position, venue_closed_ms=closed_ms
     )
     return verdict.kind
 
 
-def test_a_position_the_venue_moved_after_the_last_fill_is_not_judged(
+def test_a_position_the_venue_reports_closing_is_moved_not_judged(
     tracker: StalenessTracker,
 ) -> None:
-    """Auto-deleveraging takes part of the position after the probe's last fill: that read
-    is neither stale nor inconsistent, and the walk goes on from where the venue left it."""
-    _fill_at(tracker, acked_at=1.0, updated_ms=1_000)
-    second = _fill_at(tracker, acked_at=2.0, updated_ms=2_000)
+    """Auto-deleveraging takes part of the position after the probe's last fill, and the
+    venue's forceOrders says so: that read is neither stale nor inconsistent, and the walk
+    goes on from where the venue left it."""
+    _fill_at(tracker, acked_at=1.0)
+    second = _fill_at(tracker, acked_at=2.0)
     deleveraged = second - UNIT / 2
-    assert _read_at(tracker, 3.0, deleveraged, updated_ms=2_500) is ReadKind.MOVED
+    assert _read_at(tracker, 3.0, deleveraged, closed_ms=2_500) is ReadKind.MOVED
     # The probe counts the venue's move into its baseline, so the next reads show the plan.
-    assert _read_at(tracker, 3.5, second, updated_ms=2_500) is ReadKind.FRESH
-    third = _fill_at(tracker, acked_at=4.0, updated_ms=4_000)
-    assert _read_at(tracker, 4.5, third, updated_ms=4_000) is ReadKind.FRESH
-    assert _read_at(tracker, 4.6, second, updated_ms=2_500) is ReadKind.STALE
+    assert _read_at(tracker, 3.5, second, closed_ms=2_500) is ReadKind.FRESH
+    third = _fill_at(tracker, acked_at=4.0)
+    assert _read_at(tracker, 4.5, third) is ReadKind.FRESH
+    assert _read_at(tracker, 4.6, second) is ReadKind.STALE
+    # The same forced order explains one move, not another unplanned state after it.
+    assert _read_at(tracker, 4.7, third + UNIT / 4, closed_ms=2_500) is ReadKind.INCONSISTENT
 
 
-def test_an_older_state_last_updated_by_the_probes_own_fill_is_still_stale(
+def test_an_unplanned_state_the_venue_does_not_explain_is_inconsistent(
     tracker: StalenessTracker,
 ) -> None:
-    first = _fill_at(tracker, acked_at=1.0, updated_ms=1_000)
-    _fill_at(tracker, acked_at=2.0, updated_ms=2_000)
-    assert _read_at(tracker, 3.0, first, updated_ms=1_000) is ReadKind.STALE
+    """However recent its updateTime, a state the walk never had with no forced order on the
+    venue's record is a wrong read (fills applied out of order, lost or invented)."""
+    _fill_at(tracker, acked_at=1.0)
+    second = _fill_at(tracker, acked_at=2.0)
+    assert not tracker.explains(ACCOUNT, SYMBOL, second + UNIT)
+    assert _read_at(tracker, 3.0, second + UNIT) is ReadKind.INCONSISTENT
+
+
+def test_an_older_state_is_still_stale_whatever_the_venue_closed(
+    tracker: StalenessTracker,
+) -> None:
+    first = _fill_at(tracker, acked_at=1.0)
+    _fill_at(tracker, acked_at=2.0)
+    assert tracker.explains(ACCOUNT, SYMBOL, first)
+    assert _read_at(tracker, 3.0, first, closed_ms=2_500) is ReadKind.STALE
 
 
 def test_verdicts_are_tallied_with_the_stale_age() -> None:

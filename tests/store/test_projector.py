@@ -14,6 +14,7 @@ from exchange_mock.domain.events import (
     OrderAccepted,
     OrderSnapshot,
     OrderUpdated,
+    PositionAutoDeleveraged,
     PositionChanged,
     TradeExecuted,
 )
@@ -104,6 +105,25 @@ async def test_ticker_accumulates_trades(redis: Redis, key_prefix: str, project:
     ticker = await ReadModel(redis, keys).ticker("BTCUSDT")
     assert (ticker.last_price, ticker.volume, ticker.count) == (1_000_000, 4, 1)
     assert ticker.quote_volume == NOTIONAL
+    assert (ticker.first_trade_id, ticker.last_trade_id) == (1, 1)
+
+
+async def test_ticker_opens_at_the_genesis_price_before_any_trade(
+    redis: Redis, key_prefix: str, project: Project
+) -> None:
+    """A fresh venue quotes a last price: the index its first mark came from, at that time."""
+    keys = Keys(key_prefix)
+    genesis = [MarkPriceUpdated("BTCUSDT", 1_000_100, 1_700_000_000_000, index=1_000_000)]
+    await project(redis, keys, [*genesis, MarkPriceUpdated("BTCUSDT", 990_000, 1_700_000_003_000)])
+    ticker = await ReadModel(redis, keys).ticker("BTCUSDT")
+    assert (ticker.last_price, ticker.open_price, ticker.high_price, ticker.low_price) == (
+        1_000_000,
+        1_000_000,
+        1_000_000,
+        1_000_000,
+    )
+    assert (ticker.open_time, ticker.close_time) == (1_700_000_000_000, 1_700_000_000_000)
+    assert (ticker.count, ticker.volume) == (0, 0)
 
 
 async def test_audit_balances_when_money_is_conserved_and_flags_when_not(
@@ -149,3 +169,136 @@ async def test_open_orders_margin_follows_fills_and_cancels_across_a_restart(
     await project(redis, keys, later, journaled=len(EVENTS))
     assert (await reads.account(A)).open_notional == {"BTCUSDT": (0, 0)}
     assert (await reads.account(B)).open_notional == {"BTCUSDT": (900_000 * 2 * unit, 0)}
+
+
+async def test_finished_orders_expire_after_the_retention_and_open_ones_stay(
+    redis: Redis, key_prefix: str, project: Project
+) -> None:
+    keys = Keys(key_prefix)
+    resting = _order(7, A, OrderStatus.NEW, 0)
+    done = _order(8, A, OrderStatus.NEW, 0)
+    events: list[Event] = [
+        AccountFunded(A, 10**12, 10**12, 1),
+        OrderAccepted(resting),
+        OrderAccepted(done),
+        OrderUpdated(replace(done, status=OrderStatus.CANCELED)),
+    ]
+    await project(redis, keys, events, retention_ms=60_000)
+    assert await redis.pttl(keys.order(A, 7)) == -1
+    assert await redis.pttl(keys.client_order_id(A, "c7")) == -1
+    assert 0 < await redis.pttl(keys.order(A, 8)) <= 60_000
+    assert 0 < await redis.pttl(keys.client_order_id(A, "c8")) <= 60_000
+    reads = ReadModel(redis, keys)
+    assert (await reads.order(A, None, "c8")) is not None
+
+
+async def test_trades_and_minute_bars_are_kept_from_the_listing_and_bounded(
+    redis: Redis, key_prefix: str, project: Project
+) -> None:
+    """The histories start at the genesis bar and keep the newest trades only (the test's
+    bound is 100, trimmed every 64 trades)."""
+    keys, t0 = Keys(key_prefix), 1_700_000_040_000  # on a minute
+    listing = MarkPriceUpdated("BTCUSDT", 1_000_000, t0, index=1_000_000)
+    trades: list[Event] = [
+        TradeExecuted(
+            "BTCUSDT",
+            TradeId(n),
+            1_000_000 + n,
+            2,
+            Side.SELL if n % 2 else Side.BUY,
+            OrderId(1000 + n),
+            OrderId(1),
+            B,
+            A,
+            t0 + 60_000 + n * 100,
+        )
+        for n in range(1, 201)
+    ]
+    await project(redis, keys, [listing, *trades])
+    reads = ReadModel(redis, keys)
+
+    newest = await reads.trades("BTCUSDT", None, 3)
+    assert [t.trade_id for t in newest] == [198, 199, 200]
+    # Trade 200's taker bought, so its buyer was not the maker; trade 199's taker sold.
+    assert (newest[-1].price, newest[-1].qty, newest[-1].buyer_is_maker) == (1_000_200, 2, False)
+    assert newest[-2].buyer_is_maker
+    kept = await reads.trades("BTCUSDT", None, None)
+    assert 100 <= len(kept) < 100 + 64
+    assert [t.trade_id for t in await reads.trades("BTCUSDT", 190, 2)] == [190, 191]
+
+    genesis, first = await reads.bars("BTCUSDT", t0, t0 + 10 * 60_000)
+    assert (genesis.open_time, genesis.open, genesis.close, genesis.count) == (
+        t0,
+        1_000_000,
+        1_000_000,
+        0,
+    )
+    # The 200 trades, 100 ms apart, all fall in the minute after the listing's.
+    assert (first.open_time, first.open, first.count) == (t0 + 60_000, 1_000_001, 200)
+    assert (first.high, first.low, first.close, first.volume) == (
+        1_000_200,
+        1_000_001,
+        1_000_200,
+        400,
+    )
+    assert first.taker_buy_volume == 200  # the even trades were buys
+
+
+async def test_liquidation_and_adl_orders_are_the_accounts_forced_orders(
+    redis: Redis, key_prefix: str, project: Project
+) -> None:
+    """A liquidation's IOC order once it is done, and each auto-deleveraging as a filled
+    `adl_autoclose` order on the opposite side."""
+    keys = Keys(key_prefix)
+    liquidation = replace(
+        _order(7, A, OrderStatus.NEW, 0), client_order_id="autoclose-7", type=OrderType.LIQUIDATION
+    )
+    done = replace(liquidation, status=OrderStatus.EXPIRED, executed_qty=4, update_time=5)
+    await project(
+        redis,
+        keys,
+        [
+            OrderAccepted(liquidation),
+            OrderUpdated(done),
+            PositionAutoDeleveraged(B, "BTCUSDT", 6, 990_000, A, 5),
+        ],
+    )
+    reads = ReadModel(redis, keys)
+    assert await reads.forced_orders(A) == [done]
+    [adl] = await reads.forced_orders(B)
+    assert (adl.client_order_id, adl.side, adl.qty, adl.executed_qty) == (
+        "adl_autoclose",
+        Side.BUY,
+        6,
+        6,
+    )
+    assert (adl.status, adl.price, adl.update_time) == (OrderStatus.FILLED, 990_000, 5)
+
+
+async def test_open_interest_counts_the_long_lots_across_a_restart(
+    redis: Redis, key_prefix: str, project: Project
+) -> None:
+    """The projector learns each position's size again from the read model when it starts,
+    so a position shrinking after a restart moves the open interest by the right amount."""
+    keys = Keys(key_prefix)
+    t0 = 1_700_000_100_000
+    events: list[Event] = [
+        AccountFunded(A, 10**12, 10**12, t0),
+        AccountFunded(B, 10**12, 10**12, t0),
+        MarkPriceUpdated("BTCUSDT", 1_000_000, t0),
+        PositionChanged(B, "BTCUSDT", 4, NOTIONAL, t0 + 1),
+        PositionChanged(A, "BTCUSDT", -4, -NOTIONAL, t0 + 1),
+        PositionChanged(B, "BTCUSDT", 1, NOTIONAL // 4, t0 + 400_000),
+        PositionChanged(A, "BTCUSDT", -1, -NOTIONAL // 4, t0 + 400_000),
+    ]
+    await project(redis, keys, events[:5])
+    reads = ReadModel(redis, keys)
+    assert (await reads.open_interest("BTCUSDT")).lots == 4
+    await project(redis, keys, events, journaled=5)  # a new projector, as after a restart
+
+    now = await reads.open_interest("BTCUSDT")
+    assert (now.lots, now.time) == (1, t0 + 400_000)
+    first, second = await reads.open_interest_history("BTCUSDT", 0, t0 + 10**6)
+    assert (first.lots, second.lots) == (4, 1)
+    assert second.time - first.time == 300_000  # one five-minute snapshot each
+    assert first.value == NOTIONAL  # four lots at the mark, the price they traded at

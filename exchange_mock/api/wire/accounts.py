@@ -10,7 +10,7 @@ from exchange_mock.api.wire.collateral import asset_row, collateral_assets, wall
 from exchange_mock.api.wire.positions import Valued, listed, position_fields, value
 from exchange_mock.api.wire.response import Version, project
 from exchange_mock.formats import MARGIN_ASSET, JsonObject, cash_str
-from exchange_mock.store.views import AccountView
+from exchange_mock.store.views import AccountView, IncomeView
 from exchange_mock.symbols import SymbolSpec
 from exchange_mock.types import Cash
 
@@ -219,3 +219,25 @@ def balances(
     every = [value(spec, view, default_leverage) for spec in specs]
     assets = _assets(view, _figures(view, every), margin_assets)
     return [project(asset, BALANCE_FIELDS) for asset in assets]
+
+
+def commission_rate(spec: SymbolSpec) -> JsonObject:
+    """The symbol's fees as the engine charges them: one tier for every account."""
+    return {
+        "symbol": spec.symbol,
+        "makerCommissionRate": str(spec.maker_fee),
+        "takerCommissionRate": str(spec.taker_fee),
+    }
+
+
+def income(view: IncomeView) -> JsonObject:
+    return {
+        "symbol": view.symbol,
+        "incomeType": view.income_type,
+        "income": cash_str(view.amount),
+        "asset": MARGIN_ASSET,
+        "info": view.income_type,
+        "time": view.time,
+        "tranId": view.tran_id,
+        "tradeId": "" if view.trade_id is None else str(view.trade_id),
+    }

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
+from exchange_mock.api.klines import Kline
 from exchange_mock.formats import JsonObject, cash_str, mark_ticks, next_funding_time, unit_price
 from exchange_mock.settings import FUNDING_INTERVAL_MS
-from exchange_mock.store.views import DepthView, MarkView, TickerView
+from exchange_mock.store.views import (
+    DepthView,
+    FundingView,
+    MarkView,
+    OpenInterestView,
+    TickerView,
+    TradeView,
+)
 from exchange_mock.symbols import SymbolSpec
 from exchange_mock.types import Millis, Ticks
 
@@ -22,6 +31,22 @@ def depth(spec: SymbolSpec, view: DepthView, now: Millis) -> JsonObject:
         "T": view.time,
         "bids": [[price(ticks), qty(lots)] for ticks, lots in view.bids],
         "asks": [[price(ticks), qty(lots)] for ticks, lots in view.asks],
+    }
+
+
+def book_ticker(spec: SymbolSpec, view: DepthView) -> JsonObject:
+    """The best bid and ask; an empty side shows Binance's zeros."""
+    price, qty = spec.price_str, spec.qty_str
+    bid = view.bids[0] if view.bids else (0, 0)
+    ask = view.asks[0] if view.asks else (0, 0)
+    return {
+        "symbol": spec.symbol,
+        "bidPrice": price(bid[0]),
+        "bidQty": qty(bid[1]),
+        "askPrice": price(ask[0]),
+        "askQty": qty(ask[1]),
+        "time": view.time,
+        "lastUpdateId": view.last_update_id,
     }
 
 
@@ -81,4 +106,81 @@ def premium_index(
         "interestRate": INTEREST_RATE,
         "nextFundingTime": next_funding_time(now, funding_interval_ms),
         "time": view.time or now,
+    }
+
+
+def trade(spec: SymbolSpec, view: TradeView) -> JsonObject:
+    return {
+        "id": view.trade_id,
+        "price": spec.price_str(view.price),
+        "qty": spec.qty_str(view.qty),
+        "quoteQty": cash_str(view.quote),
+        "time": view.time,
+        "isBuyerMaker": view.buyer_is_maker,
+    }
+
+
+def agg_trade(spec: SymbolSpec, fills: Sequence[TradeView]) -> JsonObject:
+    """One taker order's consecutive fills at one price, named by its first trade's id."""
+    first, last = fills[0], fills[-1]
+    return {
+        "a": first.trade_id,
+        "p": spec.price_str(first.price),
+        "q": spec.qty_str(sum(fill.qty for fill in fills)),
+        "f": first.trade_id,
+        "l": last.trade_id,
+        "T": first.time,
+        "m": first.buyer_is_maker,
+    }
+
+
+def aggregated(trades: Sequence[TradeView]) -> list[list[TradeView]]:
+    """Trades (oldest first) grouped as Binance aggregates them: consecutive fills of one
+    taker order at one price."""
+    groups: list[list[TradeView]] = []
+    for trade in trades:
+        if groups and (groups[-1][-1].taker_order_id, groups[-1][-1].price) == (
+            trade.taker_order_id,
+            trade.price,
+        ):
+            groups[-1].append(trade)
+        else:
+            groups.append([trade])
+    return groups
+
+
+def kline(spec: SymbolSpec, each: Kline) -> list[int | str]:
+    price, qty, bar = spec.price_str, spec.qty_str, each.bar
+    return [
+        bar.open_time,
+        price(bar.open),
+        price(bar.high),
+        price(bar.low),
+        price(bar.close),
+        qty(bar.volume),
+        each.close_time,
+        cash_str(bar.quote_volume),
+        bar.count,
+        qty(bar.taker_buy_volume),
+        cash_str(bar.taker_buy_quote),
+        "0",
+    ]
+
+
+def funding_rate(spec: SymbolSpec, view: FundingView) -> JsonObject:
+    return {
+        "symbol": spec.symbol,
+        # A rate in 1e-8 units has the scale of cash, so it prints the same way.
+        "fundingRate": cash_str(view.rate),
+        "fundingTime": view.funding_time,
+        "markPrice": spec.price_str(view.mark),
+    }
+
+
+def open_interest_row(spec: SymbolSpec, view: OpenInterestView, time: Millis) -> JsonObject:
+    return {
+        "symbol": spec.symbol,
+        "sumOpenInterest": spec.qty_str(view.lots),
+        "sumOpenInterestValue": cash_str(view.value),
+        "timestamp": time,
     }

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from exchange_mock.domain.events import OrderSnapshot
-from exchange_mock.formats import POSITION_SIDE, ZERO, JsonObject, cash_str, unit_price
+from exchange_mock.formats import (
+    MARGIN_ASSET,
+    POSITION_SIDE,
+    ZERO,
+    JsonObject,
+    cash_str,
+    unit_price,
+)
+from exchange_mock.store.views import FillView
 from exchange_mock.symbols import SymbolSpec
 from exchange_mock.types import TimeInForce
 
@@ -36,4 +44,23 @@ def order(spec: SymbolSpec, snapshot: OrderSnapshot) -> JsonObject:
         "goodTillDate": 0,
         "time": snapshot.time,
         "updateTime": snapshot.update_time,
+    }
+
+
+def user_trade(spec: SymbolSpec, fill: FillView) -> JsonObject:
+    return {
+        "buyer": fill.buyer,
+        "commission": cash_str(fill.commission),
+        "commissionAsset": MARGIN_ASSET,
+        "id": fill.trade_id,
+        "maker": fill.maker,
+        "orderId": fill.order_id,
+        "price": spec.price_str(fill.price),
+        "qty": spec.qty_str(fill.qty),
+        "quoteQty": cash_str(fill.quote),
+        "realizedPnl": cash_str(fill.realized_pnl),
+        "side": "BUY" if fill.buyer else "SELL",
+        "positionSide": POSITION_SIDE,
+        "symbol": spec.symbol,
+        "time": fill.time,
     }

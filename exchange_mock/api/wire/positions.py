@@ -222,3 +222,11 @@ def position_risk(
         project(position_fields(p, prices.get(p.spec.symbol, ZERO)), fields)
         for p in listed(valued, version)
     ]
+
+
+def adl_quantile(symbol: str, view: AccountView) -> JsonObject:
+    """A one-way position's ADL quantile (0-4, low to high) sits under BOTH, as Binance shows a
+    one-way account's; LONG and SHORT are the hedge-mode sides this venue does not keep."""
+    position = view.positions.get(symbol)
+    quantile = view.adl.get(symbol, 0) if position and position.qty else 0
+    return {"symbol": symbol, "adlQuantile": {"LONG": 0, "SHORT": 0, "BOTH": quantile}}

@@ -1,0 +1,46 @@
+"""A loop that loses Redis runs again once Redis answers; anything else ends it."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from exchange_mock.store.outage import Backoff, OutageLog, keep_running
+
+
+def test_backoff_doubles_with_jitter_up_to_its_cap() -> None:
+    backoff, rng = Backoff(first_s=0.1, cap_s=1.0), random.Random(1)
+    assert 0.05 <= backoff.delay_s(0, rng) <= 0.1
+    assert 0.1 <= backoff.delay_s(1, rng) <= 0.2
+    assert all(0.5 <= backoff.delay_s(n, rng) <= 1.0 for n in range(4, 100))
+
+
+async def test_a_loop_that_lost_redis_runs_again_logging_each_outage_and_its_end(
+    redis: Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    runs = 0
+
+    async def run(stop: asyncio.Event) -> None:
+        nonlocal runs
+        runs += 1
+        if runs < 4:
+            raise RedisConnectionError("Connection closed by server.")
+
+    outage = OutageLog("loop")
+    await keep_running("loop", run, asyncio.Event(), redis, outage, Backoff(0.001, 0.002))
+    assert runs == 4 and outage.since is None
+    messages = [record.getMessage() for record in caplog.records]
+    assert sum("Redis unreachable" in m for m in messages) == 3
+    assert sum("Redis reachable again" in m for m in messages) == 3
+
+
+async def test_other_errors_end_the_loop(redis: Redis) -> None:
+    async def run(stop: asyncio.Event) -> None:
+        raise ValueError("not an event")
+
+    with pytest.raises(ValueError):
+        await keep_running("loop", run, asyncio.Event(), redis)
