@@ -34,12 +34,16 @@ from exchange_mock.errors import Code, ExchangeError
 from exchange_mock.faults.board import Faults
 from exchange_mock.faults.kinds import FaultKind, check
 from exchange_mock.faults.redis_outage import MAX_SECONDS, redis_outage
-from exchange_mock.store.audit import audit
+from exchange_mock.formats import MARGIN_ASSET, cash_str
+from exchange_mock.store.audit import AuditReport, audit
 from exchange_mock.store.backlog import backlog
 from exchange_mock.store.footprint import footprint
+from exchange_mock.symbols import SymbolTable
 from exchange_mock.telemetry.vitals import read_vitals
 
 REDIS_OUTAGE = "redis_outage"
+CASH_FIELDS = ("seeded", "balances", "entry_costs", "fees", "insurance_fund")
+COLLATERAL_FIELDS = ("collateral_seeded", "collateral_held", "fund_collateral")
 
 router = APIRouter(prefix="/stampede", tags=["operator"])
 operator = APIRouter(prefix="/admin", dependencies=[Depends(require_admin)])
@@ -61,11 +65,34 @@ async def get_audit(request: Request) -> dict[str, object]:
     accounts = context_of(request).accounts.accounts
     report = await audit(ops.redis, ops.keys, (a.id for a in accounts))
     return {
-        **asdict(report),
+        **_in_units(report, context_of(request).symbols),
         "quiet": report.quiet,
         "cash_conserved": report.cash_conserved,
         "positions_balanced": report.positions_balanced,
         "passed": report.passed,
+    }
+
+
+def _in_units(report: AuditReport, symbols: SymbolTable) -> dict[str, object]:
+    """The audit's figures as a reader states them: cash in the margin asset and collateral in
+    its own asset, both as 8-place decimal strings, positions as quantities in the symbol's
+    step. The integers behind them are the engine's units, which no reader should have to
+    scale; the report prints what arrives here."""
+
+    def quantity(symbol: str, lots: int) -> str:
+        spec = symbols.get(symbol)
+        return spec.qty_str(lots) if spec is not None else str(lots)
+
+    return {
+        "asset": MARGIN_ASSET,
+        **{name: cash_str(getattr(report, name)) for name in CASH_FIELDS},
+        "net_positions": {s: quantity(s, lots) for s, lots in report.net_positions.items()},
+        **{
+            name: {asset: cash_str(amount) for asset, amount in getattr(report, name).items()}
+            for name in COLLATERAL_FIELDS
+        },
+        "projected_seq": report.projected_seq,
+        "journal_head": report.journal_head,
     }
 
 

@@ -6,6 +6,14 @@ each run (capacity, knee, where each SLO begins to break, the audit) and every s
 and says which way each moved. Both runs are judged by the same thresholds, so a moved
 begins-at is the system's doing, not a changed SLO file.
 
+Two runs of one set-up never measure the same p99: a step's p99 rests on a few hundred requests
+and moves by tens of percent from run to run. So a value the SLOs judge is better or worse only
+when the two runs' 95% intervals separate, and a moved begins-at only when, at the step where
+one run broke, the intervals separate; otherwise the line says "within noise" and shows both
+intervals. Figures without an interval (capacity, knee, most served) move by whole steps or
+by more than `SAME_WITHIN` to count. Settings a reader did not choose (ports, the origin
+timestamp, the run directory, the accounts file's path) are not changes.
+
 Where an SLO breaks is compared by load multiple when both runs are ramps (their ladders may
 differ); by step order when both ran the same phases; otherwise it is only shown.
 """
@@ -13,28 +21,34 @@ differ); by step order when both ran the same phases; otherwise it is only shown
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from pydantic import JsonValue
 
-from loadtests.profiles import RequestClass
 from loadtests.report.capacity import CapacityPlan
-from loadtests.report.model import Report, SloVerdict, percentile
+from loadtests.report.intervals import Estimate
+from loadtests.report.model import Report, SloVerdict
+from loadtests.report.run_settings import setting
+from loadtests.report.slo import Bound
 from loadtests.report.tables import Table
-from loadtests.report.units import change, millis, multiple, rate
+from loadtests.report.units import change, estimate_text, multiple, rate
 
 SAME_WITHIN = 0.10
-"""Relative moves smaller than this are called the same: two runs of one set-up differ by about
-this much at p99, more so at low steps, where a p99 rests on a few requests."""
+"""Relative moves of a figure without an interval smaller than this are within noise."""
+INCIDENTAL = frozenset({"origin", "run_dir", "accounts_file"})
+"""Settings every run records differently: when it started, where it wrote, where it read its
+accounts from."""
+PORT = re.compile(r"(://[^/:]+):\d+")
 NONE = "—"
 
 
 class Verdict(StrEnum):
     BETTER = "better"
     WORSE = "worse"
-    SAME = "same"
+    SAME = "within noise"
     UNJUDGED = ""
     """Not comparable, or nothing to judge (a setting, a limit's name)."""
 
@@ -55,7 +69,8 @@ class Comparison:
     settings: tuple[Movement, ...]
     """Only the settings that differ: what the two runs changed."""
     conclusions: tuple[Movement, ...]
-    latency: tuple[Movement, ...]
+    values: tuple[Movement, ...]
+    """Every value an SLO judges, at every step both runs share, with its interval."""
 
     def tables(self) -> list[Table]:
         title = f"{self.before} → {self.after}"
@@ -63,7 +78,7 @@ class Comparison:
         if self.settings:
             found.append(_table(f"Settings changed: {title}", self.settings))
         found.append(_table(f"What moved: {title}", self.conclusions))
-        found.append(_table("Corrected p99 per step", self.latency))
+        found.append(_table("SLO values per step (95% intervals)", self.values))
         return found
 
     def markdown(self) -> str:
@@ -81,7 +96,7 @@ def compare(before: Report, after: Report) -> Comparison:
             *(_begins(before, after, verdict.metric) for verdict in before.verdicts),
             _audit(before, after),
         ),
-        latency=_latency(before, after),
+        values=_values(before, after),
     )
 
 
@@ -120,13 +135,13 @@ def _text(what: str, before: str, after: str) -> Movement:
 
 def _settings(before: Report, after: Report) -> tuple[Movement, ...]:
     def shown(settings: dict[str, JsonValue], key: str) -> str:
-        return str(settings[key]) if key in settings else NONE
+        return setting(key, settings[key]) if key in settings else NONE
 
-    keys = sorted(set(before.settings) | set(after.settings))
+    keys = sorted((set(before.settings) | set(after.settings)) - INCIDENTAL)
     moved = [
         Movement(key, shown(before.settings, key), shown(after.settings, key), "", Verdict.UNJUDGED)
         for key in keys
-        if before.settings.get(key) != after.settings.get(key)
+        if _chosen(before.settings.get(key)) != _chosen(after.settings.get(key))
     ]
     if before.profile.name != after.profile.name:
         moved.insert(
@@ -134,6 +149,11 @@ def _settings(before: Report, after: Report) -> tuple[Movement, ...]:
             Movement("profile", before.profile.name, after.profile.name, "", Verdict.UNJUDGED),
         )
     return tuple(moved)
+
+
+def _chosen(value: JsonValue) -> JsonValue:
+    """A setting as the reader chose it: a URL without its port, which a run picks free."""
+    return PORT.sub(r"\1", value) if isinstance(value, str) else value
 
 
 def _capacity(before: Report, after: Report) -> list[Movement]:
@@ -184,7 +204,54 @@ def _begins(before: Report, after: Report, metric: str) -> Movement:
     if first == second:
         return Movement(what, *shown, "", Verdict.SAME)
     moved = "later" if second > first else "earlier"
-    return Movement(what, *shown, moved, Verdict.BETTER if second > first else Verdict.WORSE)
+    at = _where_first_broke((before, after), verdicts, 0 if first < second else 1)
+    if at is None:
+        return Movement(what, *shown, moved, Verdict.UNJUDGED)
+    step, estimates = at
+    unit = verdicts[0].unit
+    told = f"{moved}; at {step}: {_interval(estimates[0], unit)} → {_interval(estimates[1], unit)}"
+    if not _separate(*estimates):
+        return Movement(what, *shown, told, Verdict.SAME)
+    return Movement(what, *shown, told, Verdict.BETTER if second > first else Verdict.WORSE)
+
+
+def _where_first_broke(
+    reports: tuple[Report, Report], verdicts: tuple[SloVerdict, SloVerdict], earlier: int
+) -> tuple[str, tuple[Estimate, Estimate]] | None:
+    """The step where the run that broke `earlier` (0: before, 1: after) broke, and both runs'
+    values there; None when either has no value at it."""
+    index = verdicts[earlier].begins_at
+    assert index is not None  # the earlier of two different onsets is a step, not never
+    other = _counterpart(reports[earlier], index, reports[1 - earlier])
+    if other is None:
+        return None
+    indices = (index, other) if earlier == 0 else (other, index)
+    pair = _estimate(verdicts[0], indices[0]), _estimate(verdicts[1], indices[1])
+    if pair[0] is None or pair[1] is None:
+        return None
+    return reports[earlier].steps[index].label, (pair[0], pair[1])
+
+
+def _counterpart(report: Report, index: int, other: Report) -> int | None:
+    """The step of `other` that lines up with `report`'s `index`-th: at the same multiple on
+    ramps, of the same name otherwise."""
+    step = report.steps[index]
+    if report.ramp and other.ramp:
+        return next((s.index for s in other.steps if s.multiple == step.multiple), None)
+    return next((s.index for s in other.steps if s.name == step.name), None)
+
+
+def _estimate(verdict: SloVerdict, index: int) -> Estimate | None:
+    return verdict.estimates[index] if index < len(verdict.estimates) else None
+
+
+def _separate(a: Estimate, b: Estimate) -> bool:
+    """Whether two 95% intervals do not overlap: only then did the value move beyond noise."""
+    return (a.high is not None and a.high < b.low) or (b.high is not None and b.high < a.low)
+
+
+def _interval(estimate: Estimate, unit: str) -> str:
+    return estimate_text(estimate.value, estimate.low, estimate.high, unit)
 
 
 def _where(report: Report, verdict: SloVerdict) -> str:
@@ -229,18 +296,28 @@ def _audit_result(report: Report) -> str:
     return "PASS" if report.audit.passed else "FAIL"
 
 
-def _latency(before: Report, after: Report) -> tuple[Movement, ...]:
-    """Corrected p99 per class at every step both runs share, by step name."""
-    shared = [step for step in before.steps if step.name in {s.name for s in after.steps}]
-    later = {step.name: step.index for step in after.steps}
-    return tuple(
-        _number(
-            f"{klass.value.replace('_', ' ')} at {step.label}",
-            percentile(before.classes[klass][step.index].corrected_ms, "p99"),
-            percentile(after.classes[klass][later[step.name]].corrected_ms, "p99"),
-            millis,
-            higher_is_better=False,
-        )
-        for step in shared
-        for klass in RequestClass
-    )
+def _values(before: Report, after: Report) -> tuple[Movement, ...]:
+    """Every SLO's value at every step both runs share, with both intervals: better or worse
+    only where they separate."""
+    rows = []
+    for verdict in before.verdicts:
+        other = after.verdict(verdict.metric)
+        for step in before.steps:
+            index = _counterpart(before, step.index, after)
+            if index is None:
+                continue
+            pair = _estimate(verdict, step.index), _estimate(other, index)
+            if pair[0] is None or pair[1] is None:
+                continue
+            rows.append(_value(f"{verdict.label} at {step.label}", verdict, pair[0], pair[1]))
+    return tuple(rows)
+
+
+def _value(what: str, verdict: SloVerdict, before: Estimate, after: Estimate) -> Movement:
+    shown = _interval(before, verdict.unit), _interval(after, verdict.unit)
+    moved = change(before.value, after.value)
+    if not _separate(before, after):
+        return Movement(what, *shown, moved, Verdict.SAME)
+    higher_is_better = verdict.bound is Bound.FLOOR
+    better = (after.value > before.value) == higher_is_better
+    return Movement(what, *shown, moved, Verdict.BETTER if better else Verdict.WORSE)

@@ -1,18 +1,21 @@
-"""Write the report three ways: report.html, report.json and report.md.
+"""Write the report three ways: report.html, report.json and report.md (with its picture).
 
 - report.html: the headline, every table and every figure in ONE file, plotly.js inline. A
   capacity report gets attached to tickets and opened months later, offline or behind a proxy,
   when a CDN link may be dead; it must open from disk with no network at all.
 - report.json: the report model itself, so tools (and `stampede compare`) read it back exactly.
-- report.md: the headline and the tables, for a pull request or a ticket.
+- report.md: the run's picture (report-timeline.svg, beside it), the headline and the tables,
+  for a pull request or a ticket.
+
+Both the HTML and the Markdown open with the run's picture (`run_picture.py`), the headline
+beside it in the HTML, each line a link to the section that tells it in full.
 
 The HTML and Markdown are laid out from one list of sections, so they differ only in that the
-Markdown has no figures.
+Markdown has no figures but the picture.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
@@ -22,9 +25,12 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from loadtests.metrics import Outcome, Percentiles
-from loadtests.profiles import Profile, RequestClass
+from loadtests.profiles import RequestClass
+from loadtests.report.audit import audit_lines
 from loadtests.report.capacity import ScaleOut
 from loadtests.report.model import LOAD_MACHINE_BUSY_PCT, Report, cpu, percentile
+from loadtests.report.picture_plot import picture_figure
+from loadtests.report.picture_svg import picture_svg
 from loadtests.report.plots import (
     LIMIT_NAMES,
     OUTCOME_LABELS,
@@ -38,6 +44,8 @@ from loadtests.report.plots import (
     throughput_figure,
     timeline_figure,
 )
+from loadtests.report.run_picture import run_picture
+from loadtests.report.run_settings import run_settings
 from loadtests.report.tables import Table
 from loadtests.report.units import millis, multiple, num, rate, share
 from loadtests.report.verdict_tables import marked, slo_table, staleness_table, steps_table
@@ -46,8 +54,20 @@ from loadtests.results import StepSummary
 HTML_FILE = "report.html"
 JSON_FILE = "report.json"
 MARKDOWN_FILE = "report.md"
+PICTURE_FILE = "report-timeline.svg"
+HEADLINE_SECTIONS = (
+    ("Stale", "Stale position reads"),
+    ("Rate limit", "Rate limits"),
+    ("Feed", "Liquidation feed"),
+    ("Saturation knee", "Load and saturation"),
+    ("Capacity", "Capacity"),
+    ("Scale", "Capacity"),
+    ("Likely bottleneck", "Likely bottleneck"),
+    ("Conservation audit", "Run"),
+)
+"""The section a headline line opening so goes on in; any other line is an SLO's."""
+SLO_SECTION = "SLOs: where each one begins to break"
 NONE = "—"
-LONGEST_SETTING = 80
 
 LOAD_COLUMNS = (
     "#",
@@ -94,9 +114,14 @@ body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: 
 h1 { font-size: 1.6em; margin-bottom: 0.2em; }
 h2 { margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
 h3 { font-size: 1.05em; margin: 1.4em 0 0.4em; }
-ul.headline { background: #f6f8fa; border-left: 4px solid #1f77b4; padding: 0.8em 1em 0.8em 2em;
-              font-size: 1.05em; }
-ul.headline li { margin: 0.25em 0; }
+.opening { display: grid; grid-template-columns: minmax(0, 1fr) 22em; gap: 1em;
+           align-items: start; }
+.opening .plot { margin: 0; }
+ul.headline { background: #f6f8fa; border-left: 4px solid #1f77b4;
+              padding: 0.8em 1em 0.8em 2em; font-size: 1.0em; margin: 0; }
+ul.headline li { margin: 0.35em 0; }
+ul.headline a { color: inherit; text-decoration: none; }
+ul.headline a:hover { text-decoration: underline; }
 table { border-collapse: collapse; font-size: 0.85em; margin-bottom: 1em; }
 .table { overflow-x: auto; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.5em; text-align: right; white-space: nowrap; }
@@ -105,6 +130,7 @@ td:first-child, th:first-child, td:nth-child(2), th:nth-child(2),
 td:last-child, th:last-child { text-align: left; }
 td:last-child { white-space: normal; min-width: 10em; }
 .plot { margin: 1em 0; }
+td.headline { text-align: left; white-space: normal; min-width: 30em; }
 .note { color: #555; }
 """
 
@@ -124,7 +150,16 @@ class Plot:
     figure: go.Figure
 
 
-Block = Text | Bullets | Table | Plot
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """Blocks a reader opens when needed: `<details>` in HTML and in Markdown, which GitHub and
+    most ticket systems render folded too."""
+
+    summary: str
+    blocks: tuple[Table, ...]
+
+
+Block = Text | Bullets | Table | Plot | Folded
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,14 +173,19 @@ class ReportFiles:
     html: Path
     json: Path
     markdown: Path
+    picture: Path
 
 
 def write_report(report: Report, directory: Path) -> ReportFiles:
     """Write the three files into `directory` (created if need be)."""
     directory.mkdir(parents=True, exist_ok=True)
     files = ReportFiles(
-        html=directory / HTML_FILE, json=directory / JSON_FILE, markdown=directory / MARKDOWN_FILE
+        html=directory / HTML_FILE,
+        json=directory / JSON_FILE,
+        markdown=directory / MARKDOWN_FILE,
+        picture=directory / PICTURE_FILE,
     )
+    files.picture.write_text(picture_svg(run_picture(report)), encoding="utf-8")
     files.html.write_text(to_html(report), encoding="utf-8")
     files.json.write_text(report.model_dump_json(indent=2), encoding="utf-8")
     files.markdown.write_text(to_markdown(report), encoding="utf-8")
@@ -158,8 +198,18 @@ def read_report(path: Path) -> Report:
 
 
 def to_markdown(report: Report) -> str:
-    parts = [f"# {_title(report)}", "", *(f"- {line}" for line in report.headline), ""]
-    for section in sections(report, draw=False):
+    found = sections(report, draw=False)
+    titles = {section.title for section in found if section.blocks}
+    parts = [
+        f"# {_title(report)}",
+        "",
+        f"![The run at a glance: load, p99s, stale reads, timeouts, liquidations]({PICTURE_FILE})",
+        "",
+        # GitHub and GitLab name a heading's anchor as `_anchor` does.
+        *(f"- [{line}](#{_anchor(_section_of(line, titles))})" for line in report.headline),
+        "",
+    ]
+    for section in found:
         if not section.blocks:
             continue
         parts += [f"## {section.title}", ""]
@@ -170,20 +220,35 @@ def to_markdown(report: Report) -> str:
                 parts += [*(f"- {item}" for item in block.items), ""]
             elif isinstance(block, Table):
                 parts.append(block.markdown())
+            elif isinstance(block, Folded):
+                parts += [
+                    f"<details><summary>{escape(block.summary)}</summary>",
+                    "",
+                    *(table.markdown() for table in block.blocks),
+                    "</details>",
+                    "",
+                ]
     return "\n".join(parts).rstrip() + "\n"
 
 
 def to_html(report: Report) -> str:
-    plots = 0
+    plots = 1
+    found = sections(report)
+    titles = {section.title for section in found}
     body = [
         f"<h1>{escape(_title(report))}</h1>",
         f'<p class="note">{escape(report.profile.description)}</p>',
+        '<div class="opening">',
+        plot_html(picture_figure(run_picture(report)), "plot-1"),
         '<ul class="headline">',
-        *(f"<li>{escape(line)}</li>" for line in report.headline),
-        "</ul>",
+        *(
+            f'<li><a href="#{_anchor(_section_of(line, titles))}">{escape(line)}</a></li>'
+            for line in report.headline
+        ),
+        "</ul></div>",
     ]
-    for section in sections(report):
-        body.append(f"<h2>{escape(section.title)}</h2>")
+    for section in found:
+        body.append(f'<h2 id="{_anchor(section.title)}">{escape(section.title)}</h2>')
         for block in section.blocks:
             if isinstance(block, Text):
                 body.append(f'<p class="note">{escape(block.text)}</p>')
@@ -193,21 +258,31 @@ def to_html(report: Report) -> str:
                 )
             elif isinstance(block, Table):
                 body.append(block.html())
+            elif isinstance(block, Folded):
+                tables = "".join(table.html() for table in block.blocks)
+                body.append(
+                    f"<details><summary>{escape(block.summary)}</summary>{tables}</details>"
+                )
             else:
                 plots += 1
-                body.append(_plot_html(block.figure, f"plot-{plots}"))
+                body.append(plot_html(block.figure, f"plot-{plots}"))
+    return html_page(_title(report), body)
+
+
+def html_page(title: str, body: list[str]) -> str:
+    """A page that opens from disk with no network: the style and plotly.js inline."""
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(_title(report))}</title>"
+        f"<title>{escape(title)}</title>"
         f"<style>{STYLE}</style>"
         f'<script type="text/javascript">{get_plotlyjs()}</script>'
         "</head><body>\n" + "\n".join(body) + "\n</body></html>\n"
     )
 
 
-def _plot_html(figure: go.Figure, div_id: str) -> str:
+def plot_html(figure: go.Figure, div_id: str) -> str:
     # Fixed ids keep two renders of one report byte-identical, which makes them diffable.
     plot: str = figure.to_html(
         full_html=False,
@@ -217,6 +292,19 @@ def _plot_html(figure: go.Figure, div_id: str) -> str:
         default_width="100%",
     )
     return f'<div class="plot">{plot}</div>'
+
+
+def _section_of(line: str, titles: set[str]) -> str:
+    """The section a headline line is told in full, among those the page has."""
+    return next(
+        (title for start, title in HEADLINE_SECTIONS if line.startswith(start) and title in titles),
+        SLO_SECTION,
+    )
+
+
+def _anchor(title: str) -> str:
+    """A section's id: its title in lower case, words joined by hyphens."""
+    return "-".join("".join(c if c.isalnum() else " " for c in title.lower()).split())
 
 
 def _title(report: Report) -> str:
@@ -232,7 +320,7 @@ def sections(report: Report, *, draw: bool = True) -> list[Section]:
 
     found = [
         Section(
-            "SLOs: where each one begins to break",
+            SLO_SECTION,
             (Text(_slo_note(report)), slo_table(report), steps_table(report)),
         ),
         Section(
@@ -512,49 +600,17 @@ def rate_limit_table(report: Report) -> Table:
 
 
 def _run_section(report: Report) -> Section:
-    profile = report.profile
-    baseline = ", ".join(
-        rate(profile.baseline.of(klass), f"{_name(klass)}/s") for klass in RequestClass
-    )
-    rows = (
-        ("profile", profile.name),
-        ("time scale", f"{num(profile.time_scale)} event s per run s"),
-        ("phase floor", _phase_floor(profile)),
-        ("baseline (1×)", baseline),
-        *((key, _setting(value)) for key, value in sorted(report.settings.items())),
-    )
-    audit = report.audit
-    blocks: list[Block] = [Table("Profile and settings", ("", "value"), rows)]
-    if audit is not None:
-        detail = audit.model_dump(exclude={"passed"})
-        blocks.append(
-            Bullets(tuple(f"audit {key}: {_setting(value)}" for key, value in detail.items()))
-        )
+    settings = run_settings(report)
+    blocks: list[Block] = [
+        Table("What shaped the run", ("", "value"), settings.shaping),
+        Folded(
+            f"Every other setting ({len(settings.rest)})",
+            (Table("Other settings", ("", "value"), settings.rest),),
+        ),
+    ]
+    if report.audit is not None:
+        blocks.append(Bullets(audit_lines(report.audit)))
     return Section("Run", tuple(blocks))
-
-
-def _phase_floor(profile: Profile) -> str:
-    """The floor, and the phases held at it: their verdicts come from a slower clock than the
-    time scale says."""
-    if not profile.phase_floor_s:
-        return "none: every phase compressed by the time scale"
-    held = profile.timeline().floored
-    if not held:
-        return f"{num(profile.phase_floor_s)} s; no phase was held at it"
-    names = ", ".join(
-        f"{w.name} ran {num(w.duration)} s, {num(w.phase.duration_s / profile.time_scale)} s "
-        "by the time scale alone"
-        for w in held
-    )
-    return f"{num(profile.phase_floor_s)} s, so a queue can settle within a phase: {names}"
-
-
-def _setting(value: object) -> str:
-    """A setting as one short line; structures too long for a table cell are only counted."""
-    if isinstance(value, list | dict):
-        text = json.dumps(value)
-        return text if len(text) <= LONGEST_SETTING else f"{len(value)} entries"
-    return str(value)
 
 
 def _name(klass: RequestClass) -> str:

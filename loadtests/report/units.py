@@ -7,6 +7,9 @@ headline and `stampede compare` print goes through here, so they agree with each
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
+
 SMALLEST_SHARE = 1e-5
 """Shares below this (0.001%) print as "<0.001%" rather than in exponent notation."""
 
@@ -45,6 +48,23 @@ def millis(value: float) -> str:
 def measure(value: float, unit: str) -> str:
     """A value in an SLO's unit: "ms" for durations, "share" for fractions."""
     return millis(value) if unit == "ms" else share(value)
+
+
+def seconds(value: float) -> str:
+    """A duration given in seconds, as `millis` prints it: "250 ms", "10 s"."""
+    return millis(value * 1000)
+
+
+def moment(epoch_s: float) -> str:
+    """A wall-clock instant in UTC, to the second: "2025-10-10 21:20:00 UTC"."""
+    return f"{datetime.fromtimestamp(epoch_s, UTC):%Y-%m-%d %H:%M:%S} UTC"
+
+
+def money(amount: Decimal, asset: str) -> str:
+    """An amount in its asset, to the last place the venue keeps, with separators:
+    "30,130,938,662.57000000 USDT". Never rounded: a conservation audit is exact, and a
+    difference in the eighth place is a unit lost."""
+    return f"{amount:,f} {asset}"  # "f": a zero to eight places is 0.00000000, not 0E-8
 
 
 def rate(value: float, unit: str = "req/s") -> str:

@@ -22,8 +22,13 @@ from typing import Any
 import pytest
 import websockets
 
+from loadtests.report.audit import CASH, COLLATERAL
+from loadtests.report.compare import compare
+from loadtests.report.compare_page import write_compare
 from loadtests.report.model import Report, load_report
 from loadtests.report.render import write_report
+from loadtests.report.run_index import write_index
+from tests.fixtures.make_runs import RUNS_DIR
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = (
@@ -120,11 +125,26 @@ class Opened:
     errors: list[str]
     requests: list[str]
     screenshot: bytes
+    first_plot: str
+    """The first figure's subplot titles, and whether it opens the page beside the headline."""
+    text: str
+    """The page as a reader sees it (`innerText`: folded parts are left out)."""
 
 
 RENDERED = """
 [...document.querySelectorAll('.plotly-graph-div')]
   .filter(div => div.querySelector('svg.main-svg') && div.querySelector('g.trace')).length
+"""
+
+
+FIRST_PLOT = """
+(() => {
+  const first = document.querySelector('.plotly-graph-div');
+  const titles = [...first.querySelectorAll('.annotation-text')].map(t => t.textContent);
+  const beside = first.closest('.opening') !== null
+    && document.querySelector('.opening ul.headline') !== null;
+  return (beside ? 'beside the headline: ' : '') + titles.join(' | ');
+})()
 """
 
 
@@ -151,6 +171,12 @@ async def open_page(page: Path, profile: Path) -> Opened:
                 break
             await asyncio.sleep(0.2)
         shot = await devtools.call("Page.captureScreenshot", session, format="png")
+        first = await devtools.call(
+            "Runtime.evaluate", session, expression=FIRST_PLOT, returnByValue=True
+        )
+        text = await devtools.call(
+            "Runtime.evaluate", session, expression="document.body.innerText", returnByValue=True
+        )
         errors = [
             *(str(e["exceptionDetails"]) for e in devtools.named("Runtime.exceptionThrown")),
             *(
@@ -165,7 +191,15 @@ async def open_page(page: Path, profile: Path) -> Opened:
             ),
         ]
         requests = [sent["request"]["url"] for sent in devtools.named("Network.requestWillBeSent")]
-        return Opened(plots, rendered, errors, requests, base64.b64decode(shot["data"]))
+        return Opened(
+            plots,
+            rendered,
+            errors,
+            requests,
+            base64.b64decode(shot["data"]),
+            str(first["result"]["value"]),
+            str(text["result"]["value"]),
+        )
 
 
 async def _evaluate(devtools: DevTools, session: str, expression: str) -> int:
@@ -197,7 +231,59 @@ async def test_a_sampled_cascade_report_renders_its_timeline_offline_without_con
 
     opened = await open_page(files.html, tmp_path / "profile")
 
-    assert opened.plots == 5
+    assert opened.plots == 6
     assert opened.rendered == opened.plots
     assert opened.errors == []
     assert [url for url in opened.requests if not url.startswith(LOCAL_SCHEMES)] == []
+
+
+async def test_the_audit_reads_in_money_and_never_as_an_internal_integer(
+    one_worker: Report, tmp_path: Path
+) -> None:
+    files = write_report(one_worker, tmp_path / "report")
+
+    opened = await open_page(files.html, tmp_path / "profile")
+
+    audit = [line for line in opened.text.splitlines() if ":" in line and _audit_label(line)]
+    assert "cash seeded: 30,130,938,662.57000000 USDT" in audit
+    assert "insurance fund: 296,362.45665557 USDT" in audit
+    # An internal integer is a long run of digits with no separator and no decimal point.
+    assert [line for line in audit if re.search(r"(?<![.,\d])\d{5,}(?![.,\d])", line)] == []
+
+
+def _audit_label(line: str) -> bool:
+    return line.partition(":")[0] in {*CASH.values(), *COLLATERAL.values()} or line.startswith(
+        ("net position", "journal events")
+    )
+
+
+async def test_the_run_timeline_is_the_first_figure_beside_the_headline(
+    one_worker: Report, tmp_path: Path
+) -> None:
+    files = write_report(one_worker, tmp_path / "report")
+
+    opened = await open_page(files.html, tmp_path / "profile")
+
+    assert opened.first_plot.startswith("beside the headline: ")
+    for title in ("load (× baseline)", "p99 latency, corrected (ms)", "liquidations per second"):
+        assert title in opened.first_plot
+    assert "timeouts breaks" in opened.first_plot
+    assert opened.rendered == opened.plots
+    assert opened.errors == []
+
+
+async def test_the_compare_page_and_the_index_render_offline_without_console_errors(
+    one_worker: Report, two_workers: Report, tmp_path: Path
+) -> None:
+    compared = write_compare(
+        compare(one_worker, two_workers), one_worker, two_workers, tmp_path / "compare.html"
+    )
+    runs = tmp_path / "runs"
+    shutil.copytree(RUNS_DIR, runs)
+
+    for page, plots in ((compared, 2), (write_index(runs), 1)):
+        opened = await open_page(page, tmp_path / f"profile-{page.stem}")
+
+        assert (opened.plots, opened.rendered) == (plots, plots)
+        assert opened.errors == []
+        assert [url for url in opened.requests if not url.startswith(LOCAL_SCHEMES)] == []

@@ -22,14 +22,13 @@ def app() -> typer.Typer:
     return app
 
 
-def test_report_writes_the_three_files_and_prints_the_headline(
-    app: typer.Typer, tmp_path: Path
-) -> None:
+def test_report_writes_its_files_and_prints_the_headline(app: typer.Typer, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["report", str(ONE_WORKER), "--out", str(tmp_path)])
 
     assert result.exit_code == 0, result.output
     assert "Timeouts begin at 20× (140 req/s)" in result.output
     assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "report-timeline.svg",
         "report.html",
         "report.json",
         "report.md",
@@ -100,16 +99,24 @@ def test_report_scale_out_needs_a_run_directory(app: typer.Typer, tmp_path: Path
     assert "does not exist" in result.output
 
 
-def test_compare_prints_what_moved(app: typer.Typer) -> None:
-    result = CliRunner().invoke(app, ["compare", str(ONE_WORKER), str(TWO_WORKERS)])
+def test_compare_prints_what_moved_and_writes_its_page(app: typer.Typer, tmp_path: Path) -> None:
+    # Wide enough for a row's name on one line beside two intervals.
+    runner = CliRunner(env={"COLUMNS": "200"})
+    page = tmp_path / "compared.html"
+    args = ["compare", str(ONE_WORKER), str(TWO_WORKERS), "--html", str(page)]
+
+    result = runner.invoke(app, args)
 
     assert result.exit_code == 0, result.output
     assert "api_workers" in result.output
     assert "saturation knee" in result.output
+    assert "within noise" in result.output
+    assert page.read_text().count('class="plotly-graph-div"') == 2
 
 
-def test_compare_prints_markdown_on_request(app: typer.Typer) -> None:
+def test_compare_prints_markdown_on_request(app: typer.Typer, tmp_path: Path) -> None:
     args = ["compare", str(ONE_WORKER), str(TWO_WORKERS), "--markdown"]
+    args += ["--html", str(tmp_path / "compared.html")]
 
     result = CliRunner().invoke(app, args)
 

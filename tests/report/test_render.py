@@ -69,8 +69,15 @@ def test_markdown_opens_with_the_title_and_every_headline_line(one_worker: Repor
 
     lines = markdown.splitlines()
     assert lines[0] == "# Capacity report: step-ramp-small"
-    assert lines[2 : 2 + len(one_worker.headline)] == [f"- {line}" for line in one_worker.headline]
-    assert "Timeouts begin at 20× (140 req/s)" in lines[2]
+    assert lines[2] == (
+        "![The run at a glance: load, p99s, stale reads, timeouts, liquidations]"
+        "(report-timeline.svg)"
+    )
+    assert [line.partition("](#")[0] for line in lines[4 : 4 + len(one_worker.headline)]] == [
+        f"- [{line}" for line in one_worker.headline
+    ]
+    assert "Timeouts begin at 20× (140 req/s)" in lines[4]
+    assert lines[5].endswith("](#stale-position-reads)")
 
 
 def test_markdown_carries_the_slo_and_step_tables(one_worker: Report) -> None:
@@ -123,7 +130,7 @@ def test_html_is_self_contained_with_plotly_inline(one_worker: Report) -> None:
     assert not re.search(r"<script[^>]*\bsrc=", html, re.IGNORECASE)
     assert not re.search(r"<link[^>]*\bhref=[\"']?https?:", html, re.IGNORECASE)
     assert "Plotly.newPlot" in html
-    assert len(re.findall(r'<div id="plot-\d+"', html)) == 6
+    assert len(re.findall(r'<div id="plot-\d+"', html)) == 7
 
 
 def test_a_cascade_html_draws_its_timeline_and_skips_what_it_did_not_measure(
@@ -134,7 +141,7 @@ def test_a_cascade_html_draws_its_timeline_and_skips_what_it_did_not_measure(
     html = to_html(report)
 
     assert not (report.measured_staleness or report.measured_feed)
-    assert len(re.findall(r'<div id="plot-\d+"', html)) == 5
+    assert len(re.findall(r'<div id="plot-\d+"', html)) == 6
     assert "Profile oct-2025: phases and multipliers" in html
     assert "Stale position reads" not in html
 
@@ -146,7 +153,8 @@ def test_a_sampled_cascade_draws_prices_and_liquidations_on_its_timeline(
 
     html, markdown = to_html(report), to_markdown(report)
 
-    assert len(re.findall(r'<div id="plot-\d+"', html)) == 5  # in the timeline, not beside it
+    # The run's picture, then the others; prices and liquidations in the profile timeline.
+    assert len(re.findall(r'<div id="plot-\d+"', html)) == 6
     assert "Profile oct-2025: phases, multipliers, prices and liquidations" in html
     assert "BTCUSDT liquidations, on the feed" in html
     # The Markdown has no figure, but says what the figure shows.
@@ -160,7 +168,26 @@ def test_html_shows_the_headline_escaped(one_worker: Report) -> None:
 
     html = to_html(hostile)
 
-    assert "<li>Timeouts begin at &lt;script&gt;alert(1)&lt;/script&gt;</li>" in html
+    assert "Timeouts begin at &lt;script&gt;alert(1)&lt;/script&gt;</a></li>" in html
+
+
+def test_each_headline_line_links_to_a_section_the_page_has(cascade_run: Path) -> None:
+    # The cascade measured no stale reads: its stale-reads line goes to the SLO table.
+    html = to_html(load_report(cascade_run))
+
+    links = re.findall(r'<li><a href="#([a-z0-9-]+)">', html)
+    ids = set(re.findall(r'<h2 id="([a-z0-9-]+)">', html))
+    assert links and set(links) <= ids
+    assert "slos-where-each-one-begins-to-break" in links
+
+
+def test_report_md_shows_the_run_picture_written_beside_it(
+    one_worker: Report, tmp_path: Path
+) -> None:
+    files = write_report(one_worker, tmp_path)
+
+    assert files.picture.name in files.markdown.read_text()
+    assert files.picture.read_text().startswith("<svg ")
 
 
 def test_html_renders_identically_twice(one_worker: Report) -> None:

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
-from loadtests.report.units import change, millis, multiple, num, share
+from loadtests.report.units import change, millis, moment, money, multiple, num, seconds, share
 
 
 @pytest.mark.parametrize(
@@ -42,3 +44,14 @@ def test_multiples_and_changes() -> None:
         "±0%",
         "new",
     )
+
+
+def test_money_keeps_every_place_the_venue_keeps_with_separators() -> None:
+    assert money(Decimal("30130938662.57000000"), "USDT") == "30,130,938,662.57000000 USDT"
+    assert money(Decimal("0.00000000"), "USDT") == "0.00000000 USDT"
+
+
+def test_times_read_as_times() -> None:
+    assert seconds(0.05) == "50 ms"
+    assert seconds(10) == "10 s"
+    assert moment(1_760_130_000) == "2025-10-10 21:00:00 UTC"
