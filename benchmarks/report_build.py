@@ -14,8 +14,8 @@ Run: .venv/bin/python benchmarks/report_build.py
 from __future__ import annotations
 
 import time
-from functools import partial
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from hdrh.histogram import HdrHistogram
