@@ -36,7 +36,7 @@ from exchange_mock.settings import Role
 from exchange_mock.store import records
 from exchange_mock.store.backlog import backlog
 from exchange_mock.store.keys import Keys
-from exchange_mock.store.outage import REDIS_DOWN, OutageLog
+from exchange_mock.store.outage import every
 from exchange_mock.store.readmodel import ReadModel
 from exchange_mock.store.records import Fields
 from exchange_mock.symbols import SymbolTable
@@ -120,19 +120,8 @@ class PipelineSampler:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sample until `stop` is set; Redis being unreachable only skips a sample."""
-        outage = OutageLog("metrics")
         try:
-            while not stop.is_set():
-                try:
-                    await self.sample()
-                    outage.back()
-                except REDIS_DOWN as error:
-                    outage.lost(error)
-                except RedisError:
-                    log.warning("metrics: sample failed, sampling again later", exc_info=True)
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._interval_s):
-                        await stop.wait()
+            await every("metrics", self._interval_s, self.sample, stop)
         finally:
             retire()
 
