@@ -35,6 +35,7 @@ from loadtests.driver import Driver, fetch_audit, operator_client
 from loadtests.feedwatch import FEED, feed_stats
 from loadtests.generator import FLUSH
 from loadtests.metrics import RETRIES, Metrics, Outcome, Tally
+from loadtests.moments import Moments
 from loadtests.options import PLAN_ATTRIBUTE, OptionsError, RunPlan, plan_run, read_options
 from loadtests.pacing import UserSizing
 from loadtests.profiles import ProfileError, RequestClass, Timeline
@@ -134,6 +135,7 @@ class ActiveRun:
         self.plan = plan
         self.timeline = plan.timeline()
         self.metrics = Metrics()
+        self.moments = Moments()
         self.planner = CrowdPlanner(
             self.timeline, UserSizing(expected_latency=plan.options.expected_latency), plan.workers
         )
@@ -145,6 +147,7 @@ class ActiveRun:
         if source in self.finals:
             return
         self.metrics.merge(shipment.metrics)
+        self.moments.merge(shipment.moments)
         self._feedback[source] = shipment.feedback
         if shipment.final:
             self.finals.add(source)
@@ -291,12 +294,17 @@ class Coordinator:
                 self._driver.clear_faults()
                 audit = fetch_audit(self._http, sleep=gevent.sleep)
                 self._http.close()
-            plan = run.plan
+            plan, moments = run.plan, run.moments.ordered()
             try:
-                finish_run(plan.run_dir, run.metrics, run.timeline, origin=plan.origin, audit=audit)
+                finish_run(
+                    plan.run_dir, run.metrics, run.timeline, origin=plan.origin, audit=audit,
+                    moments=moments,
+                )  # fmt: skip
             except ValidationError as exc:
                 log.warning("the target's audit is not one a run records: %s", exc)
-                finish_run(plan.run_dir, run.metrics, run.timeline, origin=plan.origin)
+                finish_run(
+                    plan.run_dir, run.metrics, run.timeline, origin=plan.origin, moments=moments
+                )
             self._write_progress(done=True)
             log.info("run %s written", plan.run_dir)
             self.run = None

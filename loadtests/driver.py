@@ -5,7 +5,8 @@ mode, injected faults) applied when the phase starts, through the mock's operato
     POST /stampede/admin/shock   {"symbol", "pct" | "notional", "venue"?}
     PUT  /stampede/admin/depth   {"pct"}
     PUT  /stampede/admin/oracle  {"mode", "symbol"?}
-    POST /stampede/admin/outage  {"kind": "redis_outage", "seconds"}
+    POST /stampede/admin/outage  {"kind": "redis_outage" | "redis_restart", "seconds"}
+                                 {"kind": "role_crash", "role"}
 
 A target without an operator API (a real venue's staging, or a mock without that endpoint yet)
 still gets the load: an endpoint answering 404 or 405, or a refused connection, skips the event
@@ -34,6 +35,8 @@ from loadtests.profiles import (
     OracleMode,
     PriceShock,
     RedisOutage,
+    RedisRestart,
+    RoleCrash,
     Timeline,
 )
 
@@ -89,8 +92,10 @@ def operator_request(event: Event) -> tuple[str, str, dict[str, JsonValue]]:
             return "PUT", DEPTH, {"pct": event.pct}
         case OracleMode():
             return "PUT", ORACLE, {"mode": event.mode.value}
-        case RedisOutage():
+        case RedisOutage() | RedisRestart():
             return "POST", OUTAGE, {"kind": event.type, "seconds": event.seconds}
+        case RoleCrash():
+            return "POST", OUTAGE, {"kind": event.type, "role": event.role.value}
 
 
 def operator_client(host: str, token: str | None, timeout_s: float = 5.0) -> httpx.Client:

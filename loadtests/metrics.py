@@ -76,6 +76,22 @@ class Outcome(StrEnum):
     OTHER = "other"
 
 
+OUTCOME_LABELS: dict[Outcome, str] = {
+    Outcome.SUCCESS: "success",
+    Outcome.REJECTED: "rejected",
+    Outcome.RATE_LIMITED_429: "429 rate limited",
+    Outcome.BANNED_418: "418 banned",
+    Outcome.TIMEOUT_408: "408 / -1007 timeout",
+    Outcome.EXPIRED_1021: "-1021 past recvWindow",
+    Outcome.UNAVAILABLE_503_UNKNOWN: "503 unknown",
+    Outcome.UNAVAILABLE_503: "503 unavailable",
+    Outcome.THROTTLED_1008: "-1008 throttled",
+    Outcome.CLIENT_TIMEOUT: "client timeout",
+    Outcome.CONNECTION_ERROR: "connection error",
+    Outcome.OTHER: "other",
+}
+"""Each outcome as the report names it."""
+
 SERVICE_UNAVAILABLE_MSG = "Service Unavailable."
 INTERNAL_ERROR_CODE = -1001
 """Binance's DISCONNECTED: "Internal error; unable to process your request. Please try

@@ -14,6 +14,9 @@
       exchange.jsonl      one ExchangeSample per second, against the mock: its queue, the
                           projector's lag, each process's CPU, requests in flight and shed,
                           Redis round trips (see `exchange_sampler.py`)
+      moments.jsonl       one Moment per tenth of a second x request class: outcomes and slow
+                          requests by intended send time (see `moments.py`), what the report
+                          times recoveries from
       locust_*.csv        Locust's own CSVs, left as Locust writes them (--csv <run>/locust)
 
 `start_run` writes what is known before the load starts, so even a run that dies part-way says
@@ -59,6 +62,7 @@ from loadtests.metrics import (
     decode_histogram,
     encode_histogram,
 )
+from loadtests.moments import Moment
 from loadtests.pacing import RateSchedule
 from loadtests.profiles import (
     PerClass,
@@ -88,6 +92,7 @@ AUDIT_FILE = "audit.json"
 TIMELINE_FILE = "timeline.jsonl"
 GENERATOR_FILE = "generator.jsonl"
 EXCHANGE_FILE = "exchange.jsonl"
+MOMENTS_FILE = "moments.jsonl"
 LOCUST_CSV_PREFIX = "locust"
 """Pass `--csv <run>/locust` to Locust; its CSVs then land beside the rest."""
 ALL_SYMBOLS = "all"
@@ -281,7 +286,7 @@ class ExchangeSample(BaseModel):
         return self.journal_head - self.projected_seq
 
 
-_Sample = TypeVar("_Sample", MarketSample, GeneratorSample, ExchangeSample)
+_Sample = TypeVar("_Sample", MarketSample, GeneratorSample, ExchangeSample, Moment)
 
 
 class HistogramKey(NamedTuple):
@@ -420,9 +425,10 @@ def finish_run(
     *,
     origin: float,
     audit: Mapping[str, Any] | None = None,
+    moments: Sequence[Moment] = (),
 ) -> list[StepSummary]:
-    """Write the run's measurements (and the exchange's audit, if it has one); returns the
-    step summaries written."""
+    """Write the run's measurements (its moments, and the exchange's audit if it has one);
+    returns the step summaries written."""
     steps = summarize(metrics, timeline, origin=origin)
     (directory / STEPS_FILE).write_text("".join(row.model_dump_json() + "\n" for row in steps))
     histograms = directory / HISTOGRAMS_DIR
@@ -431,6 +437,8 @@ def finish_run(
         for name, histogram in tally.histograms.items():
             path = histograms / HistogramKey(key, name).file_name
             path.write_text(encode_histogram(histogram))
+    if moments:
+        _append(directory / MOMENTS_FILE, moments)
     if audit is not None:
         checked = ConservationAudit.model_validate(audit)
         (directory / AUDIT_FILE).write_text(checked.model_dump_json(indent=2))
@@ -474,6 +482,8 @@ class RunResult:
     """Oldest first; empty for a run that sampled none."""
     exchange: tuple[ExchangeSample, ...] = ()
     """Oldest first; empty against a target without the mock's telemetry."""
+    moments: tuple[Moment, ...] = ()
+    """Oldest first; empty for a run from before they were recorded."""
 
     def histogram(self, key: HistogramKey) -> HdrHistogram:
         return decode_histogram(self.histogram_files[key].read_text())
@@ -499,6 +509,7 @@ def read_run(directory: Path) -> RunResult:
         timeline = _samples(directory / TIMELINE_FILE, MarketSample)
         generator = _samples(directory / GENERATOR_FILE, GeneratorSample)
         exchange = _samples(directory / EXCHANGE_FILE, ExchangeSample)
+        moments = _samples(directory / MOMENTS_FILE, Moment)
     except (ProfileError, ValidationError) as exc:
         raise ResultsError(f"{directory}: {exc}") from exc
     histograms = directory / HISTOGRAMS_DIR
@@ -517,6 +528,7 @@ def read_run(directory: Path) -> RunResult:
         timeline=timeline,
         generator=generator,
         exchange=exchange,
+        moments=moments,
     )
 
 

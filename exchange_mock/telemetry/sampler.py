@@ -21,15 +21,12 @@ injected fault slows: the sampler reports the faults, it does not suffer them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from collections.abc import Awaitable
 from decimal import Decimal
 from typing import Protocol, cast
 
 from prometheus_client import Counter
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from exchange_mock.clock import Clock, wall_clock
 from exchange_mock.settings import Role
@@ -49,8 +46,6 @@ from exchange_mock.telemetry.registry import (
     retire,
 )
 from exchange_mock.types import CASH_SCALE, Cash
-
-log = logging.getLogger(__name__)
 
 PUSHED_FIELD = "forceOrder:{symbol}"
 """The feed stats field (`p:feedstats`, see `store/keys.py`) counting forceOrder messages

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import asdict, dataclass
@@ -31,8 +30,6 @@ from redis.exceptions import RedisError
 from exchange_mock.store.keys import Keys
 from exchange_mock.store.outage import every
 from exchange_mock.store.records import Fields
-
-log = logging.getLogger(__name__)
 
 FRESH_INTERVALS = 3
 """An entry older than this many intervals is a process that no longer reports."""

@@ -24,7 +24,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from loadtests.metrics import Outcome, Percentiles
+from loadtests.metrics import OUTCOME_LABELS, Outcome, Percentiles
 from loadtests.profiles import RequestClass
 from loadtests.report.audit import audit_lines
 from loadtests.report.capacity import ScaleOut
@@ -33,7 +33,6 @@ from loadtests.report.picture_plot import picture_figure
 from loadtests.report.picture_svg import picture_svg
 from loadtests.report.plots import (
     LIMIT_NAMES,
-    OUTCOME_LABELS,
     errors_figure,
     exchange_figure,
     feed_figure,

@@ -22,6 +22,7 @@ from loadtests.driver import (
     operator_request,
 )
 from loadtests.profiles import (
+    CrashedRole,
     DepthWithdrawal,
     Fault,
     FaultKind,
@@ -32,6 +33,8 @@ from loadtests.profiles import (
     PriceShock,
     Profile,
     RedisOutage,
+    RedisRestart,
+    RoleCrash,
     Timeline,
 )
 
@@ -94,6 +97,12 @@ def test_each_event_becomes_its_operator_request() -> None:
         OUTAGE,
         {"kind": "redis_outage", "seconds": 5},
     )
+    assert operator_request(RedisRestart(seconds=2)) == (
+        "POST", OUTAGE, {"kind": "redis_restart", "seconds": 2},
+    )  # fmt: skip
+    assert operator_request(RoleCrash(role=CrashedRole.PROJECTOR)) == (
+        "POST", OUTAGE, {"kind": "role_crash", "role": "projector"},
+    )  # fmt: skip
     assert operator_request(OracleMode(mode=OracleSource.INDEX)) == (
         "PUT", ORACLE, {"mode": "index"},
     )  # fmt: skip
