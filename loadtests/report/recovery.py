@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict
 from loadtests.metrics import OUTCOME_LABELS, Outcome
 from loadtests.moments import MOMENT_S, SLOW_MS, Moment, slow_name
 from loadtests.profiles import Outage, RedisOutage, RedisRestart, RequestClass, RoleCrash, Timeline
+from loadtests.report.tables import Table
 from loadtests.report.units import millis, num, seconds
 
 HELD_SHARE = 0.01
@@ -34,6 +35,7 @@ HELD_SHARE = 0.01
 NOT_FAILURES = frozenset({Outcome.SUCCESS, Outcome.REJECTED})
 """Outcomes that show the exchange working."""
 ORDERS = RequestClass.ORDERS.value
+NONE = "—"
 
 
 class Recovery(BaseModel):
@@ -197,3 +199,39 @@ def failures_text(failed: dict[Outcome, int]) -> str:
 def _s(value: float) -> str:
     """Seconds to a tenth, as the moments resolve them: "3.2 s"."""
     return f"{value:.1f} s"
+
+
+RECOVERY_COLUMNS = (
+    "outage",
+    "step",
+    "began",
+    "ended",
+    "orders failing from",
+    "orders succeeded again",
+    "recovered in",
+    "order latency held again",
+    "failed meanwhile",
+)
+
+
+def recovery_table(found: Sequence[Recovery]) -> Table:
+    """Every outage's recovery, times in run seconds and from its end."""
+
+    def at(value: float | None) -> str:
+        return NONE if value is None else f"{value:.1f} s"
+
+    rows = tuple(
+        (
+            recovery.outage.removeprefix("the "),
+            recovery.step,
+            at(recovery.began_s),
+            at(recovery.ended_s),
+            at(recovery.failing_from_s),
+            at(recovery.succeeded_s),
+            NONE if recovery.recovery_s is None else _s(recovery.recovery_s),
+            "held throughout" if recovery.latency_held_s is None else at(recovery.latency_held_s),
+            failures_text(recovery.failed),
+        )
+        for recovery in found
+    )
+    return Table("Time to recover (run seconds)", RECOVERY_COLUMNS, rows)

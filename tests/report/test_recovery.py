@@ -1,0 +1,105 @@
+"""Time to recover, from a run with a known outage: orders refused for its 2 s, then held
+until the exchange answers again 1.2 s after it ended, then fast."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from loadtests.metrics import Metrics, Outcome, SeriesKey, record_request
+from loadtests.moments import Moments
+from loadtests.profiles import Profile, RequestClass, parse_profile
+from loadtests.report.model import load_report
+from loadtests.report.recovery import recoveries, recovery_table
+from loadtests.report.render import to_markdown
+from loadtests.results import finish_run, read_run, start_run
+
+ORIGIN = 1_760_000_000.0
+OUTAGE_AT = 10.0
+BACK_AT = 13.2
+"""When the exchange answers again: the outage (2 s) ended at 12.0."""
+
+PROFILE = """
+name: outage-drill
+description: A 2 s Redis outage between two calm phases.
+baseline: {orders: 10, queries: 10, market_data: 1}
+phases:
+  - {name: before, duration_s: 10, multipliers: {orders: 1, queries: 1, market_data: 1}}
+  - name: waterfall
+    duration_s: 10
+    multipliers: {orders: 1, queries: 1, market_data: 1}
+    events: [{type: redis_outage, seconds: 2}]
+  - {name: after, duration_s: 10, multipliers: {orders: 1, queries: 1, market_data: 1}}
+"""
+
+
+def _answer(intended: float, back_at: float | None) -> tuple[Outcome, float]:
+    """How the drill's exchange answers a request intended at `intended` (run seconds)."""
+    if intended < OUTAGE_AT:
+        return Outcome.SUCCESS, intended + 0.02
+    if intended < OUTAGE_AT + 2:
+        return Outcome.UNAVAILABLE_503, intended + 0.005
+    if back_at is None:
+        return Outcome.TIMEOUT_408, intended + 2.0
+    return Outcome.SUCCESS, max(intended, back_at) + 0.02 * (intended >= back_at)
+
+
+def _drill(back_at: float | None = BACK_AT) -> tuple[Profile, Metrics, Moments]:
+    profile = parse_profile(PROFILE)
+    timeline = profile.timeline()
+    metrics, moments = Metrics(), Moments()
+    for tenth in range(300):
+        intended = tenth / 10
+        window = timeline.window_at(intended)
+        assert window is not None
+        for klass in (RequestClass.ORDERS, RequestClass.QUERIES):
+            outcome, done = _answer(intended, back_at)
+            key = SeriesKey(window.index, window.name, klass.value)
+            record_request(
+                metrics.tally(key), outcome, intended=ORIGIN + intended,
+                sent=ORIGIN + intended, done=ORIGIN + done,
+            )  # fmt: skip
+            moments.record(klass.value, outcome, intended_s=intended, done_s=done)
+    return profile, metrics, moments
+
+
+def test_recovery_is_timed_from_the_first_order_answered_after_the_outage() -> None:
+    profile, _, moments = _drill()
+    [recovery] = recoveries(moments.ordered(), profile.timeline(), order_latency_ms=500)
+    assert (recovery.step, recovery.outage) == ("waterfall", "the 2 s Redis outage")
+    assert (recovery.began_s, recovery.ended_s) == (10.0, 12.0)
+    assert recovery.failing_from_s == pytest.approx(10.0)
+    assert recovery.succeeded_s == pytest.approx(BACK_AT)
+    assert recovery.recovery_s == pytest.approx(1.2)
+    # Orders intended from 12.0 to 12.6 waited more than 500 ms: the outage's third second
+    # broke the ceiling, the fourth (its slowest waited 200 ms) held it again.
+    assert recovery.latency_held_s == pytest.approx(13.0)
+    # Orders and queries refused for 2 s at ten a second each; the waiting ones succeeded.
+    assert recovery.failed == {Outcome.UNAVAILABLE_503: 40}
+
+
+def test_an_exchange_that_never_answers_again_did_not_recover() -> None:
+    profile, _, moments = _drill(back_at=None)
+    [recovery] = recoveries(moments.ordered(), profile.timeline(), order_latency_ms=500)
+    assert not recovery.recovered and recovery.recovery_s is None
+    assert recovery.failed == {Outcome.TIMEOUT_408: 360, Outcome.UNAVAILABLE_503: 40}
+
+
+def test_the_report_and_its_headline_say_how_long_recovery_took(tmp_path: Path) -> None:
+    profile, metrics, moments = _drill()
+    start_run(tmp_path, profile, {"api_workers": 1})
+    finish_run(tmp_path, metrics, profile.timeline(), origin=ORIGIN, moments=moments.ordered())
+    assert read_run(tmp_path).moments == tuple(moments.ordered())
+    report = load_report(tmp_path)
+    line = (
+        "Recovered in 1.2 s after the 2 s Redis outage in waterfall ended (3.2 s after it "
+        "began); order latency within 500 ms again 3.0 s after it began; failed meanwhile: "
+        "40 503 unavailable."
+    )
+    assert line in report.headline
+    markdown = to_markdown(report)
+    assert recovery_table(report.recoveries).markdown() in markdown
+    assert "| 2 s Redis outage | waterfall | 10.0 s | 12.0 s | 10.0 s | 13.2 s | 1.2 s |" in (
+        markdown
+    )
