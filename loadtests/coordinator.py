@@ -18,7 +18,7 @@ import logging
 import time
 import weakref
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from locust.runners import MasterRunner
 from pydantic import ValidationError
 
 from loadtests.accounts import AccountsError
-from loadtests.driver import Driver, fetch_audit, operator_client
+from loadtests.driver import Applied, Driver, fetch_audit, operator_client
 from loadtests.feedwatch import FEED, feed_stats
 from loadtests.generator import FLUSH
 from loadtests.metrics import RETRIES, Metrics, Outcome, Tally
@@ -40,7 +40,7 @@ from loadtests.options import PLAN_ATTRIBUTE, OptionsError, RunPlan, plan_run, r
 from loadtests.pacing import UserSizing
 from loadtests.profiles import ProfileError, RequestClass, Timeline
 from loadtests.progress import Progress, write_progress
-from loadtests.results import PROFILE_FILE, ResultsError, finish_run, start_run
+from loadtests.results import PROFILE_FILE, AppliedEvent, ResultsError, finish_run, start_run
 from loadtests.sampler import start_sampling
 from loadtests.sizing import ClassFeedback, CrowdPlanner, ScheduleLag, schedule_lag
 from loadtests.staleness import READS, STALE_READS
@@ -183,6 +183,20 @@ def fresh_run_dir(path: Path) -> Path:
     return candidate
 
 
+def applied_events(history: Sequence[Applied]) -> list[AppliedEvent]:
+    """The driver's record of the profile's events, as the run directory keeps it."""
+    return [
+        AppliedEvent(
+            at=applied.at,
+            step=applied.step,
+            event=applied.event,
+            status=applied.status.value,
+            detail=applied.detail,
+        )
+        for applied in history
+    ]
+
+
 class Coordinator:
     def __init__(self, environment: Environment) -> None:
         self._env = environment
@@ -295,16 +309,18 @@ class Coordinator:
                 audit = fetch_audit(self._http, sleep=gevent.sleep)
                 self._http.close()
             plan, moments = run.plan, run.moments.ordered()
+            events = [] if self._driver is None else applied_events(self._driver.history)
             try:
                 finish_run(
                     plan.run_dir, run.metrics, run.timeline, origin=plan.origin, audit=audit,
-                    moments=moments,
+                    moments=moments, events=events,
                 )  # fmt: skip
             except ValidationError as exc:
                 log.warning("the target's audit is not one a run records: %s", exc)
                 finish_run(
-                    plan.run_dir, run.metrics, run.timeline, origin=plan.origin, moments=moments
-                )
+                    plan.run_dir, run.metrics, run.timeline, origin=plan.origin,
+                    moments=moments, events=events,
+                )  # fmt: skip
             self._write_progress(done=True)
             log.info("run %s written", plan.run_dir)
             self.run = None

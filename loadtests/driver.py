@@ -17,6 +17,7 @@ target has one) is read once the read model has caught up with the journal.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -72,6 +73,8 @@ class Applied:
     event: Event
     status: Status
     detail: str = ""
+    at: float = 0.0
+    """Run seconds at which the target answered (or the event was skipped)."""
 
 
 def operator_request(event: Event) -> tuple[str, str, dict[str, JsonValue]]:
@@ -144,6 +147,7 @@ class Driver:
     def apply(self, step: str, event: Event) -> Applied:
         method, path, body = operator_request(event)
         applied = self._send(step, event, method, path, body)
+        applied = dataclasses.replace(applied, at=self._clock() - self._origin)
         if applied.status is Status.APPLIED:
             log.info("%s: applied %s", step, _describe(event))
             if isinstance(event, Fault):

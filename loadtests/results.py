@@ -14,6 +14,8 @@
       exchange.jsonl      one ExchangeSample per second, against the mock: its queue, the
                           projector's lag, each process's CPU, requests in flight and shed,
                           Redis round trips (see `exchange_sampler.py`)
+      events.jsonl        one AppliedEvent per profile event the run applied, skipped or had
+                          refused, with when (see `driver.py`)
       moments.jsonl       one Moment per tenth of a second x request class: outcomes and slow
                           requests by intended send time (see `moments.py`), what the report
                           times recoveries from
@@ -65,6 +67,7 @@ from loadtests.metrics import (
 from loadtests.moments import Moment
 from loadtests.pacing import RateSchedule
 from loadtests.profiles import (
+    Event,
     PerClass,
     PhaseWindow,
     Profile,
@@ -93,6 +96,7 @@ TIMELINE_FILE = "timeline.jsonl"
 GENERATOR_FILE = "generator.jsonl"
 EXCHANGE_FILE = "exchange.jsonl"
 MOMENTS_FILE = "moments.jsonl"
+EVENTS_FILE = "events.jsonl"
 LOCUST_CSV_PREFIX = "locust"
 """Pass `--csv <run>/locust` to Locust; its CSVs then land beside the rest."""
 ALL_SYMBOLS = "all"
@@ -286,7 +290,25 @@ class ExchangeSample(BaseModel):
         return self.journal_head - self.projected_seq
 
 
-_Sample = TypeVar("_Sample", MarketSample, GeneratorSample, ExchangeSample, Moment)
+class AppliedEvent(BaseModel):
+    """What became of one profile event against the target, and when."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    at: float
+    """Run seconds at which the target answered (or the event was skipped)."""
+    step: str
+    event: Event
+    status: str
+    """applied, skipped (the target has no such endpoint) or failed (it refused)."""
+    detail: str = ""
+
+    @property
+    def applied(self) -> bool:
+        return self.status == "applied"
+
+
+_Sample = TypeVar("_Sample", MarketSample, GeneratorSample, ExchangeSample, Moment, AppliedEvent)
 
 
 class HistogramKey(NamedTuple):
@@ -426,9 +448,10 @@ def finish_run(
     origin: float,
     audit: Mapping[str, Any] | None = None,
     moments: Sequence[Moment] = (),
+    events: Sequence[AppliedEvent] = (),
 ) -> list[StepSummary]:
-    """Write the run's measurements (its moments, and the exchange's audit if it has one);
-    returns the step summaries written."""
+    """Write the run's measurements (its moments, the events it applied, and the exchange's
+    audit if it has one); returns the step summaries written."""
     steps = summarize(metrics, timeline, origin=origin)
     (directory / STEPS_FILE).write_text("".join(row.model_dump_json() + "\n" for row in steps))
     histograms = directory / HISTOGRAMS_DIR
@@ -439,6 +462,8 @@ def finish_run(
             path.write_text(encode_histogram(histogram))
     if moments:
         _append(directory / MOMENTS_FILE, moments)
+    if events:
+        _append(directory / EVENTS_FILE, events)
     if audit is not None:
         checked = ConservationAudit.model_validate(audit)
         (directory / AUDIT_FILE).write_text(checked.model_dump_json(indent=2))
@@ -484,6 +509,9 @@ class RunResult:
     """Oldest first; empty against a target without the mock's telemetry."""
     moments: tuple[Moment, ...] = ()
     """Oldest first; empty for a run from before they were recorded."""
+    events: tuple[AppliedEvent, ...] | None = None
+    """In the order applied; None for a run that applied none (or from before they were
+    recorded): its events are then only the profile's schedule."""
 
     def histogram(self, key: HistogramKey) -> HdrHistogram:
         return decode_histogram(self.histogram_files[key].read_text())
@@ -510,6 +538,7 @@ def read_run(directory: Path) -> RunResult:
         generator = _samples(directory / GENERATOR_FILE, GeneratorSample)
         exchange = _samples(directory / EXCHANGE_FILE, ExchangeSample)
         moments = _samples(directory / MOMENTS_FILE, Moment)
+        events = _samples(directory / EVENTS_FILE, AppliedEvent) or None
     except (ProfileError, ValidationError) as exc:
         raise ResultsError(f"{directory}: {exc}") from exc
     histograms = directory / HISTOGRAMS_DIR
@@ -529,6 +558,7 @@ def read_run(directory: Path) -> RunResult:
         generator=generator,
         exchange=exchange,
         moments=moments,
+        events=events,
     )
 
 

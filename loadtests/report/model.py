@@ -457,7 +457,7 @@ def build_report(
     bottlenecks = _bottlenecks(words, classes, metrics, verdict_of, thresholds)
     timeline = run.profile.timeline()
     evidence = exchange_evidence(run.exchange, timeline, lambda index: steps[index].label)
-    recovered = recoveries(run.moments, timeline, thresholds.order_latency_p99_ms)
+    recovered = recoveries(run, thresholds.order_latency_p99_ms)
     headline = (
         *_load_machine_line(words),
         *(verdict_of[metric].line for metric in HEADLINE_SLOS),

@@ -3,8 +3,10 @@ crash), how long until orders succeeded again, until order latency held its SLO 
 what failed meanwhile, by kind. Read from the run's moments (`loadtests/moments.py`): outcomes
 by tenth of a second of intended send time.
 
-An outage begins when its phase starts (the driver applies it then) and ends `seconds` later
-(at once for a crash or an immediate restart). From its beginning:
+An outage begins when the target answered the driver's request for it (when its phase starts,
+in a run from before the driver's record was kept) and ends `seconds` later (at once for a
+crash or an immediate restart); one the target refused or lacks the endpoint for was not
+rehearsed, and says so. From its beginning:
 
 - orders fail from the first tenth of a second in which one failed for want of the exchange
   (not a rejection, which is the exchange deciding); none failing means it went unnoticed;
@@ -26,9 +28,10 @@ from pydantic import BaseModel, ConfigDict
 
 from loadtests.metrics import OUTCOME_LABELS, Outcome
 from loadtests.moments import MOMENT_S, SLOW_MS, Moment, slow_name
-from loadtests.profiles import Outage, RedisOutage, RedisRestart, RequestClass, RoleCrash, Timeline
+from loadtests.profiles import Outage, RedisOutage, RedisRestart, RequestClass, RoleCrash
 from loadtests.report.tables import Table
 from loadtests.report.units import millis, num, seconds
+from loadtests.results import RunResult
 
 HELD_SHARE = 0.01
 """The share of a second's orders a p99 ceiling lets be slower than it."""
@@ -60,6 +63,9 @@ class Recovery(BaseModel):
     """The ceiling judged: the SLO's, or the ladder's highest rung below it."""
     failed: dict[Outcome, int]
     """Requests of every class that failed meanwhile, by outcome, most first."""
+    not_rehearsed: str | None = None
+    """Why the outage did not happen (the target refused it, or has no such endpoint); None
+    when it did."""
 
     @property
     def recovered(self) -> bool:
@@ -87,23 +93,54 @@ def describe_outage(event: Outage) -> str:
             return f"the {event.role.value} crash"
 
 
-def recoveries(
-    moments: Sequence[Moment], timeline: Timeline, order_latency_ms: float
-) -> tuple[Recovery, ...]:
-    """Every outage of the run in order, each judged up to the next one's beginning."""
-    outages = [
-        (window.name, window.start, event)
-        for window in timeline.windows
+def recoveries(run: RunResult, order_latency_ms: float) -> tuple[Recovery, ...]:
+    """Every outage of the run in order, each judged up to the next rehearsed one's beginning."""
+    outages = _outages(run)
+    moments = run.moments
+    last = max((m.at + MOMENT_S for m in moments), default=run.profile.timeline().duration)
+    found = []
+    for index, (step, began, event, refused) in enumerate(outages):
+        if refused:
+            found.append(_not_rehearsed(step, began, event, refused))
+            continue
+        later = [other[1] for other in outages[index + 1 :] if not other[3]]
+        horizon = later[0] if later else max(last, began)
+        # From the tenth of a second it began in: whatever the outage failed there is its own.
+        within = [m for m in moments if began + 1e-9 < m.at + MOMENT_S and m.at < horizon]
+        found.append(_recovery(step, began, event, within, horizon, order_latency_ms))
+    return tuple(found)
+
+
+def _outages(run: RunResult) -> list[tuple[str, float, Outage, str]]:
+    """Each outage event: its step, when it began, and why it was not rehearsed ("" if it
+    was); from the driver's record, else from the profile's schedule."""
+    if run.events is not None:
+        return [
+            (e.step, e.at, e.event, "" if e.applied else f"{e.status}: {e.detail}")
+            for e in run.events
+            if isinstance(e.event, Outage)
+        ]
+    return [
+        (window.name, window.start, event, "")
+        for window in run.profile.timeline().windows
         for event in window.phase.events
         if isinstance(event, Outage)
     ]
-    last = max((moment.at + MOMENT_S for moment in moments), default=timeline.duration)
-    found = []
-    for index, (step, began, event) in enumerate(outages):
-        horizon = outages[index + 1][1] if index + 1 < len(outages) else max(last, began)
-        within = [m for m in moments if began - 1e-9 <= m.at < horizon]
-        found.append(_recovery(step, began, event, within, horizon, order_latency_ms))
-    return tuple(found)
+
+
+def _not_rehearsed(step: str, began: float, event: Outage, why: str) -> Recovery:
+    return Recovery(
+        step=step,
+        outage=describe_outage(event),
+        began_s=began,
+        ended_s=began,
+        failing_from_s=None,
+        succeeded_s=None,
+        latency_held_s=None,
+        latency_ceiling_ms=0,
+        failed={},
+        not_rehearsed=why,
+    )
 
 
 def _recovery(
@@ -168,6 +205,8 @@ def _latency_held(orders: Sequence[Moment], began: float, rung_ms: int) -> float
 def headline_line(recovery: Recovery) -> str:
     """One line per outage: "Recovered in 3.2 s after the Redis restart in waterfall: …"."""
     where = f"{recovery.outage} in {recovery.step}"
+    if recovery.not_rehearsed is not None:
+        return f"Not rehearsed: {where} ({recovery.not_rehearsed})."
     lasted = recovery.ended_s > recovery.began_s
     if recovery.failing_from_s is None:
         return f"Recovered at once after {where}: no order failed."
@@ -222,6 +261,13 @@ def recovery_table(found: Sequence[Recovery]) -> Table:
 
     rows = tuple(
         (
+            recovery.outage.removeprefix("the "),
+            recovery.step,
+            at(recovery.began_s),
+            *((f"not rehearsed ({recovery.not_rehearsed})",) + (NONE,) * 5),
+        )
+        if recovery.not_rehearsed is not None
+        else (
             recovery.outage.removeprefix("the "),
             recovery.step,
             at(recovery.began_s),

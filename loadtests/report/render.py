@@ -67,6 +67,7 @@ HEADLINE_SECTIONS = (
     ("Conservation audit", "Run"),
     ("Recovered", RECOVERY_SECTION),
     ("Did not recover", RECOVERY_SECTION),
+    ("Not rehearsed", RECOVERY_SECTION),
 )
 """The section a headline line opening so goes on in; any other line is an SLO's."""
 SLO_SECTION = "SLOs: where each one begins to break"

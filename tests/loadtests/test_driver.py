@@ -120,6 +120,8 @@ def test_events_are_applied_at_their_phase_start_in_order() -> None:
     ]  # fmt: skip
     assert [applied.step for applied in driver.history] == ["calm", "crash", "crash", "crash"]
     assert all(applied.status is Status.APPLIED for applied in driver.history)
+    # When each was in force, in run seconds: what the report times a recovery from.
+    assert [applied.at for applied in driver.history] == [0.0, 15.0, 15.0, 15.0]
 
 
 def test_faults_the_run_injected_are_cleared_at_the_end() -> None:

@@ -3,17 +3,18 @@ until the exchange answers again 1.2 s after it ended, then fast."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from loadtests.metrics import Metrics, Outcome, SeriesKey, record_request
 from loadtests.moments import Moments
-from loadtests.profiles import Profile, RequestClass, parse_profile
+from loadtests.profiles import CrashedRole, RedisOutage, RequestClass, RoleCrash, parse_profile
 from loadtests.report.model import load_report
 from loadtests.report.recovery import recoveries, recovery_table
 from loadtests.report.render import to_markdown
-from loadtests.results import finish_run, read_run, start_run
+from loadtests.results import AppliedEvent, RunResult, finish_run, read_run, start_run
 
 ORIGIN = 1_760_000_000.0
 OUTAGE_AT = 10.0
@@ -45,7 +46,10 @@ def _answer(intended: float, back_at: float | None) -> tuple[Outcome, float]:
     return Outcome.SUCCESS, max(intended, back_at) + 0.02 * (intended >= back_at)
 
 
-def _drill(back_at: float | None = BACK_AT) -> tuple[Profile, Metrics, Moments]:
+def _drill(
+    directory: Path, back_at: float | None = BACK_AT, events: Sequence[AppliedEvent] = ()
+) -> RunResult:
+    """The drill's run directory, read back: every tenth of a second an order and a query."""
     profile = parse_profile(PROFILE)
     timeline = profile.timeline()
     metrics, moments = Metrics(), Moments()
@@ -61,12 +65,17 @@ def _drill(back_at: float | None = BACK_AT) -> tuple[Profile, Metrics, Moments]:
                 sent=ORIGIN + intended, done=ORIGIN + done,
             )  # fmt: skip
             moments.record(klass.value, outcome, intended_s=intended, done_s=done)
-    return profile, metrics, moments
+    start_run(directory, profile, {"api_workers": 1})
+    finish_run(
+        directory, metrics, timeline, origin=ORIGIN, moments=moments.ordered(), events=events
+    )
+    run = read_run(directory)
+    assert run.moments == tuple(moments.ordered())
+    return run
 
 
-def test_recovery_is_timed_from_the_first_order_answered_after_the_outage() -> None:
-    profile, _, moments = _drill()
-    [recovery] = recoveries(moments.ordered(), profile.timeline(), order_latency_ms=500)
+def test_recovery_is_timed_from_the_first_order_answered_after_the_outage(tmp_path: Path) -> None:
+    [recovery] = recoveries(_drill(tmp_path), order_latency_ms=500)
     assert (recovery.step, recovery.outage) == ("waterfall", "the 2 s Redis outage")
     assert (recovery.began_s, recovery.ended_s) == (10.0, 12.0)
     assert recovery.failing_from_s == pytest.approx(10.0)
@@ -79,19 +88,14 @@ def test_recovery_is_timed_from_the_first_order_answered_after_the_outage() -> N
     assert recovery.failed == {Outcome.UNAVAILABLE_503: 40}
 
 
-def test_an_exchange_that_never_answers_again_did_not_recover() -> None:
-    profile, _, moments = _drill(back_at=None)
-    [recovery] = recoveries(moments.ordered(), profile.timeline(), order_latency_ms=500)
+def test_an_exchange_that_never_answers_again_did_not_recover(tmp_path: Path) -> None:
+    [recovery] = recoveries(_drill(tmp_path, back_at=None), order_latency_ms=500)
     assert not recovery.recovered and recovery.recovery_s is None
     assert recovery.failed == {Outcome.TIMEOUT_408: 360, Outcome.UNAVAILABLE_503: 40}
 
 
 def test_the_report_and_its_headline_say_how_long_recovery_took(tmp_path: Path) -> None:
-    profile, metrics, moments = _drill()
-    start_run(tmp_path, profile, {"api_workers": 1})
-    finish_run(tmp_path, metrics, profile.timeline(), origin=ORIGIN, moments=moments.ordered())
-    assert read_run(tmp_path).moments == tuple(moments.ordered())
-    report = load_report(tmp_path)
+    report = load_report(_drill(tmp_path).directory)
     line = (
         "Recovered in 1.2 s after the 2 s Redis outage in waterfall ended (3.2 s after it "
         "began); order latency within 500 ms again 3.0 s after it began; failed meanwhile: "
@@ -102,4 +106,26 @@ def test_the_report_and_its_headline_say_how_long_recovery_took(tmp_path: Path) 
     assert recovery_table(report.recoveries).markdown() in markdown
     assert "| 2 s Redis outage | waterfall | 10.0 s | 12.0 s | 10.0 s | 13.2 s | 1.2 s |" in (
         markdown
+    )
+
+
+def test_the_outage_begins_when_the_target_answered_the_driver(tmp_path: Path) -> None:
+    """The driver's record, not the schedule: applied 0.5 s late, the outage is timed from
+    then, and the refused crash after it is said not to have happened, with the refusal."""
+    outage = RedisOutage(seconds=2)
+    crash = RoleCrash(role=CrashedRole.ENGINE)
+    refusal = "HTTP 400: role_crash: the engine runs in the process that serves the API"
+    events = [
+        AppliedEvent(at=OUTAGE_AT + 0.5, step="waterfall", event=outage, status="applied"),
+        AppliedEvent(at=25.0, step="after", event=crash, status="failed", detail=refusal),
+    ]
+    run = _drill(tmp_path, events=events)
+    applied, refused = recoveries(run, order_latency_ms=500)
+    assert (applied.began_s, applied.ended_s) == (10.5, 12.5)
+    assert applied.recovery_s == pytest.approx(BACK_AT - 12.5)
+    assert applied.failed == {Outcome.UNAVAILABLE_503: 30}
+    assert refused.not_rehearsed == f"failed: {refusal}"
+    assert (
+        f"Not rehearsed: the engine crash in after (failed: {refusal})."
+        in load_report(run.directory).headline
     )
