@@ -14,7 +14,8 @@ rehearsed, and says so. From its beginning:
   tenth: one intended in it may have been answered before the outage took hold;
 - latency holds again at the end of the last whole second, before the next outage or the end
   of the run, in which more than 1% of orders were slower than the SLO's ceiling (judged at the
-  highest rung of the moments' latency ladder not above it);
+  highest rung of the moments' latency ladder not above it); orders intended so close to the
+  next outage that it could have made them that slow are not held against this one;
 - what failed meanwhile: every request class, intended from the outage's beginning until
   orders succeeded again (the rest of the run, when they did not), by outcome.
 """
@@ -107,7 +108,7 @@ def recoveries(run: RunResult, order_latency_ms: float) -> tuple[Recovery, ...]:
         horizon = later[0] if later else max(last, began)
         # From the tenth of a second it began in: whatever the outage failed there is its own.
         within = [m for m in moments if began + 1e-9 < m.at + MOMENT_S and m.at < horizon]
-        found.append(_recovery(step, began, event, within, horizon, order_latency_ms))
+        found.append(_recovery(step, began, event, within, horizon, bool(later), order_latency_ms))
     return tuple(found)
 
 
@@ -149,6 +150,7 @@ def _recovery(
     event: Outage,
     moments: Sequence[Moment],
     horizon: float,
+    next_outage: bool,
     order_latency_ms: float,
 ) -> Recovery:
     duration = 0.0 if isinstance(event, RoleCrash) else event.seconds
@@ -177,7 +179,11 @@ def _recovery(
         ended_s=began + duration,
         failing_from_s=None if failing is None else failing.at,
         succeeded_s=succeeded,
-        latency_held_s=_latency_held(orders, began, rung),
+        latency_held_s=_latency_held(
+            [m for m in orders if not next_outage or m.at + MOMENT_S + rung / 1000 <= horizon],
+            began,
+            rung,
+        ),
         latency_ceiling_ms=rung,
         failed=dict(sorted(failed.items(), key=lambda item: -item[1])),
     )

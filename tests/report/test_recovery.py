@@ -3,14 +3,21 @@ until the exchange answers again 1.2 s after it ended, then fast."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
 from loadtests.metrics import Metrics, Outcome, SeriesKey, record_request
 from loadtests.moments import Moments
-from loadtests.profiles import CrashedRole, RedisOutage, RequestClass, RoleCrash, parse_profile
+from loadtests.profiles import (
+    CrashedRole,
+    RedisOutage,
+    RedisRestart,
+    RequestClass,
+    RoleCrash,
+    parse_profile,
+)
 from loadtests.report.model import load_report
 from loadtests.report.recovery import recoveries, recovery_table
 from loadtests.report.render import to_markdown
@@ -47,7 +54,10 @@ def _answer(intended: float, back_at: float | None) -> tuple[Outcome, float]:
 
 
 def _drill(
-    directory: Path, back_at: float | None = BACK_AT, events: Sequence[AppliedEvent] = ()
+    directory: Path,
+    back_at: float | None = BACK_AT,
+    events: Sequence[AppliedEvent] = (),
+    answer: Callable[[float, float | None], tuple[Outcome, float]] = _answer,
 ) -> RunResult:
     """The drill's run directory, read back: every tenth of a second an order and a query."""
     profile = parse_profile(PROFILE)
@@ -58,7 +68,7 @@ def _drill(
         window = timeline.window_at(intended)
         assert window is not None
         for klass in (RequestClass.ORDERS, RequestClass.QUERIES):
-            outcome, done = _answer(intended, back_at)
+            outcome, done = answer(intended, back_at)
             key = SeriesKey(window.index, window.name, klass.value)
             record_request(
                 metrics.tally(key), outcome, intended=ORIGIN + intended,
@@ -129,3 +139,23 @@ def test_the_outage_begins_when_the_target_answered_the_driver(tmp_path: Path) -
         f"Not rehearsed: the engine crash in after (failed: {refusal})."
         in load_report(run.directory).headline
     )
+
+
+def test_orders_the_next_outage_slowed_are_left_to_it(tmp_path: Path) -> None:
+    """A restart at 14.0 holds the orders intended from 13.5 until 14.8: slow, but not the
+    2 s outage's doing (which refused nothing here), so its latency held throughout; the
+    restart is judged from its own beginning."""
+
+    def answer(intended: float, back_at: float | None) -> tuple[Outcome, float]:
+        return Outcome.SUCCESS, (14.8 if 13.5 <= intended < 14.0 else intended + 0.02)
+
+    outage, restart = RedisOutage(seconds=2), RedisRestart(seconds=0)
+    events = [
+        AppliedEvent(
+            at=OUTAGE_AT, step="waterfall", event=RedisOutage(seconds=2), status="applied"
+        ),
+        AppliedEvent(at=14.0, step="waterfall", event=restart, status="applied"),
+    ]
+    first, second = recoveries(_drill(tmp_path, events=events, answer=answer), 500)
+    assert first.failing_from_s is None and first.latency_held_s is None
+    assert second.began_s == 14.0 and second.latency_held_s is None
