@@ -151,9 +151,7 @@ def test_orders_the_next_outage_slowed_are_left_to_it(tmp_path: Path) -> None:
 
     outage, restart = RedisOutage(seconds=2), RedisRestart(seconds=0)
     events = [
-        AppliedEvent(
-            at=OUTAGE_AT, step="waterfall", event=RedisOutage(seconds=2), status="applied"
-        ),
+        AppliedEvent(at=OUTAGE_AT, step="waterfall", event=outage, status="applied"),
         AppliedEvent(at=14.0, step="waterfall", event=restart, status="applied"),
     ]
     first, second = recoveries(_drill(tmp_path, events=events, answer=answer), 500)
