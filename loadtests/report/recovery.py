@@ -14,8 +14,9 @@ rehearsed, and says so. From its beginning:
   tenth: one intended in it may have been answered before the outage took hold;
 - latency holds again at the end of the last whole second, before the next outage or the end
   of the run, in which more than 1% of orders were slower than the SLO's ceiling (judged at the
-  highest rung of the moments' latency ladder not above it); orders intended so close to the
-  next outage that it could have made them that slow are not held against this one;
+  highest rung of the moments' latency ladder not above it, or the lowest); orders intended so
+  close to the next outage that it could have made them that slow are not held against this
+  one;
 - what failed meanwhile: every request class, intended from the outage's beginning until
   orders succeeded again (the rest of the run, when they did not), by outcome.
 """
@@ -164,11 +165,11 @@ def _recovery(
             if m.tenth > failing.tenth and m.first_success_s is not None
         ]
         succeeded = min(answers, default=None)
-    until = horizon if failing is not None and succeeded is None else succeeded
     failed: dict[Outcome, int] = {}
     if failing is not None:
+        until = horizon if succeeded is None else succeeded
         for moment in moments:
-            if until is None or moment.at <= until:
+            if moment.at <= until:
                 for outcome, n in _failures(moment).items():
                     failed[outcome] = failed.get(outcome, 0) + n
     rung = max((r for r in SLOW_MS if r <= order_latency_ms), default=SLOW_MS[0])
@@ -177,7 +178,7 @@ def _recovery(
         outage=describe_outage(event),
         began_s=began,
         ended_s=began + duration,
-        failing_from_s=None if failing is None else failing.at,
+        failing_from_s=None if failing is None else max(began, failing.at),
         succeeded_s=succeeded,
         latency_held_s=_latency_held(
             [m for m in orders if not next_outage or m.at + MOMENT_S + rung / 1000 <= horizon],
