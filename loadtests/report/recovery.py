@@ -8,9 +8,11 @@ in a run from before the driver's record was kept) and ends `seconds` later (at 
 crash or an immediate restart); one the target refused or lacks the endpoint for was not
 rehearsed, and says so. From its beginning:
 
-- orders fail from the first tenth of a second in which one failed for want of the exchange
-  (not a rejection, which is the exchange deciding); none failing means it went unnoticed;
-- orders succeed again at the earliest answer to an order intended after that first failing
+- orders are disrupted from the first tenth of a second in which one failed for want of the
+  exchange (not a rejection, which is the exchange deciding) or was slower than the order
+  latency SLO's ceiling: a crashed engine restarted within the ack deadline fails nothing, it
+  only holds every order until it is back; none disrupted means the outage went unnoticed;
+- orders succeed again at the earliest answer to an order intended after that first disrupted
   tenth: one intended in it may have been answered before the outage took hold;
 - latency holds again at the end of the last whole second, before the next outage or the end
   of the run, in which more than 1% of orders were slower than the SLO's ceiling (judged at the
@@ -54,10 +56,10 @@ class Recovery(BaseModel):
     """What happened, as the report names it: "the Redis outage", "the engine crash"."""
     began_s: float
     ended_s: float
-    failing_from_s: float | None
-    """Where orders began to fail; None when none did."""
+    disrupted_s: float | None
+    """Where orders began to fail or to be slower than the ceiling; None when none did."""
     succeeded_s: float | None
-    """The first successful answer to an order intended after they began to fail; None when
+    """The first successful answer to an order intended after they were disrupted; None when
     none came before the run ended."""
     latency_held_s: float | None
     """From when order latency held its SLO again; None when it never broke."""
@@ -71,12 +73,12 @@ class Recovery(BaseModel):
 
     @property
     def recovered(self) -> bool:
-        return self.failing_from_s is None or self.succeeded_s is not None
+        return self.disrupted_s is None or self.succeeded_s is not None
 
     @property
     def recovery_s(self) -> float | None:
         """Seconds from the outage's end until orders succeeded again: 0 when none failed."""
-        if self.failing_from_s is None:
+        if self.disrupted_s is None:
             return 0.0
         if self.succeeded_s is None:
             return None
@@ -136,7 +138,7 @@ def _not_rehearsed(step: str, began: float, event: Outage, why: str) -> Recovery
         outage=describe_outage(event),
         began_s=began,
         ended_s=began,
-        failing_from_s=None,
+        disrupted_s=None,
         succeeded_s=None,
         latency_held_s=None,
         latency_ceiling_ms=0,
@@ -156,35 +158,33 @@ def _recovery(
 ) -> Recovery:
     duration = 0.0 if isinstance(event, RoleCrash) else event.seconds
     orders = [m for m in moments if m.series == ORDERS]
-    failing = next((m for m in orders if _failures(m)), None)
+    rung = max((r for r in SLOW_MS if r <= order_latency_ms), default=SLOW_MS[0])
+    # Orders the next outage could have made that slow are not this one's to judge.
+    judged = [m for m in orders if not next_outage or m.at + MOMENT_S + rung / 1000 <= horizon]
+    slow = {m.tenth for m in judged if m.counts.get(slow_name(rung), 0)}
+    disrupted = next((m for m in orders if _failures(m) or m.tenth in slow), None)
     succeeded = None
-    if failing is not None:
+    failed: dict[Outcome, int] = {}
+    if disrupted is not None:
         answers = [
             m.first_success_s
             for m in orders
-            if m.tenth > failing.tenth and m.first_success_s is not None
+            if m.tenth > disrupted.tenth and m.first_success_s is not None
         ]
         succeeded = min(answers, default=None)
-    failed: dict[Outcome, int] = {}
-    if failing is not None:
         until = horizon if succeeded is None else succeeded
         for moment in moments:
             if moment.at <= until:
                 for outcome, n in _failures(moment).items():
                     failed[outcome] = failed.get(outcome, 0) + n
-    rung = max((r for r in SLOW_MS if r <= order_latency_ms), default=SLOW_MS[0])
     return Recovery(
         step=step,
         outage=describe_outage(event),
         began_s=began,
         ended_s=began + duration,
-        failing_from_s=None if failing is None else max(began, failing.at),
+        disrupted_s=None if disrupted is None else max(began, disrupted.at),
         succeeded_s=succeeded,
-        latency_held_s=_latency_held(
-            [m for m in orders if not next_outage or m.at + MOMENT_S + rung / 1000 <= horizon],
-            began,
-            rung,
-        ),
+        latency_held_s=_latency_held(judged, began, rung),
         latency_ceiling_ms=rung,
         failed=dict(sorted(failed.items(), key=lambda item: -item[1])),
     )
@@ -215,8 +215,11 @@ def headline_line(recovery: Recovery) -> str:
     if recovery.not_rehearsed is not None:
         return f"Not rehearsed: {where} ({recovery.not_rehearsed})."
     lasted = recovery.ended_s > recovery.began_s
-    if recovery.failing_from_s is None:
-        return f"Recovered at once after {where}: no order failed."
+    if recovery.disrupted_s is None:
+        return (
+            f"Recovered at once after {where}: no order failed or took longer than "
+            f"{millis(recovery.latency_ceiling_ms)}."
+        )
     recovery_s = recovery.recovery_s
     if recovery_s is None:
         opening = f"Did not recover after {where}: no order succeeded again before the run ended"
@@ -252,7 +255,7 @@ RECOVERY_COLUMNS = (
     "step",
     "began",
     "ended",
-    "orders failing from",
+    "orders disrupted from",
     "orders succeeded again",
     "recovered in",
     "order latency held again",
@@ -279,7 +282,7 @@ def recovery_table(found: Sequence[Recovery]) -> Table:
             recovery.step,
             at(recovery.began_s),
             at(recovery.ended_s),
-            at(recovery.failing_from_s),
+            at(recovery.disrupted_s),
             at(recovery.succeeded_s),
             NONE if recovery.recovery_s is None else _s(recovery.recovery_s),
             "held throughout" if recovery.latency_held_s is None else at(recovery.latency_held_s),

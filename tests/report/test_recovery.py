@@ -88,7 +88,7 @@ def test_recovery_is_timed_from_the_first_order_answered_after_the_outage(tmp_pa
     [recovery] = recoveries(_drill(tmp_path), order_latency_ms=500)
     assert (recovery.step, recovery.outage) == ("waterfall", "the 2 s Redis outage")
     assert (recovery.began_s, recovery.ended_s) == (10.0, 12.0)
-    assert recovery.failing_from_s == pytest.approx(10.0)
+    assert recovery.disrupted_s == pytest.approx(10.0)
     assert recovery.succeeded_s == pytest.approx(BACK_AT)
     assert recovery.recovery_s == pytest.approx(1.2)
     # Orders intended from 12.0 to 12.6 waited more than 500 ms: the outage's third second
@@ -155,5 +155,25 @@ def test_orders_the_next_outage_slowed_are_left_to_it(tmp_path: Path) -> None:
         AppliedEvent(at=14.0, step="waterfall", event=restart, status="applied"),
     ]
     first, second = recoveries(_drill(tmp_path, events=events, answer=answer), 500)
-    assert first.failing_from_s is None and first.latency_held_s is None
+    assert first.disrupted_s is None and first.latency_held_s is None
     assert second.began_s == 14.0 and second.latency_held_s is None
+
+
+def test_a_crash_that_fails_nothing_but_holds_every_order_is_timed_too(tmp_path: Path) -> None:
+    """The engine's process killed and back within the ack deadline: no order fails, each one
+    waits until 13.5; the wait is the disruption, and the first answer after it the recovery."""
+
+    def answer(intended: float, back_at: float | None) -> tuple[Outcome, float]:
+        held = OUTAGE_AT <= intended < 13.5
+        return Outcome.SUCCESS, (13.5 if held else intended + 0.02)
+
+    crash = RoleCrash(role=CrashedRole.ENGINE)
+    events = [AppliedEvent(at=OUTAGE_AT, step="waterfall", event=crash, status="applied")]
+    run = _drill(tmp_path, events=events, answer=answer)
+    [recovery] = recoveries(run, order_latency_ms=500)
+    assert recovery.disrupted_s == pytest.approx(10.0) and recovery.failed == {}
+    assert recovery.recovery_s == pytest.approx(3.5)
+    assert (
+        "Recovered in 3.5 s after the engine crash in waterfall; order latency within 500 ms "
+        "again 3.0 s after it began; failed meanwhile: none."
+    ) in load_report(run.directory).headline
