@@ -24,8 +24,9 @@ from exchange_mock.store.keys import Keys
 
 log = logging.getLogger(__name__)
 
-LISTEN_S = 1.0
-"""How long one wait for an order lasts before the loop looks at `stop` again."""
+LISTEN_S = 0.2
+"""How long one wait for an order lasts before the loop looks at `stop` again: a stopping
+process waits for it."""
 
 
 async def order_crash(redis: Redis, keys: Keys, role: str) -> int:
