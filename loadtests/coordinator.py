@@ -35,12 +35,18 @@ from loadtests.driver import Applied, Driver, fetch_audit, operator_client
 from loadtests.feedwatch import FEED, feed_stats
 from loadtests.generator import FLUSH
 from loadtests.metrics import RETRIES, Metrics, Outcome, Tally
-from loadtests.moments import Moments
 from loadtests.options import PLAN_ATTRIBUTE, OptionsError, RunPlan, plan_run, read_options
 from loadtests.pacing import UserSizing
 from loadtests.profiles import ProfileError, RequestClass, Timeline
 from loadtests.progress import Progress, write_progress
-from loadtests.results import PROFILE_FILE, AppliedEvent, ResultsError, finish_run, start_run
+from loadtests.results import (
+    PROFILE_FILE,
+    AppliedEvent,
+    ResultsError,
+    append_moments,
+    finish_run,
+    start_run,
+)
 from loadtests.sampler import start_sampling
 from loadtests.sizing import ClassFeedback, CrowdPlanner, ScheduleLag, schedule_lag
 from loadtests.staleness import READS, STALE_READS
@@ -135,7 +141,6 @@ class ActiveRun:
         self.plan = plan
         self.timeline = plan.timeline()
         self.metrics = Metrics()
-        self.moments = Moments()
         self.planner = CrowdPlanner(
             self.timeline, UserSizing(expected_latency=plan.options.expected_latency), plan.workers
         )
@@ -147,7 +152,9 @@ class ActiveRun:
         if source in self.finals:
             return
         self.metrics.merge(shipment.metrics)
-        self.moments.merge(shipment.moments)
+        # Straight to the run directory: kept in memory, a long run's moments would grow
+        # without bound; a moment several shipments fill is merged when read back.
+        append_moments(self.plan.run_dir, shipment.moments)
         self._feedback[source] = shipment.feedback
         if shipment.final:
             self.finals.add(source)
@@ -308,18 +315,18 @@ class Coordinator:
                 self._driver.clear_faults()
                 audit = fetch_audit(self._http, sleep=gevent.sleep)
                 self._http.close()
-            plan, moments = run.plan, run.moments.ordered()
+            plan = run.plan
             events = [] if self._driver is None else applied_events(self._driver.history)
             try:
                 finish_run(
                     plan.run_dir, run.metrics, run.timeline, origin=plan.origin, audit=audit,
-                    moments=moments, events=events,
+                    events=events,
                 )  # fmt: skip
             except ValidationError as exc:
                 log.warning("the target's audit is not one a run records: %s", exc)
                 finish_run(
                     plan.run_dir, run.metrics, run.timeline, origin=plan.origin,
-                    moments=moments, events=events,
+                    events=events,
                 )  # fmt: skip
             self._write_progress(done=True)
             log.info("run %s written", plan.run_dir)

@@ -16,8 +16,10 @@
                           Redis round trips (see `exchange_sampler.py`)
       events.jsonl        one AppliedEvent per profile event the run applied, skipped or had
                           refused, with when (see `driver.py`)
-      moments.jsonl       one Moment per tenth of a second x request class: outcomes and slow
-                          requests by intended send time (see `moments.py`), what the report
+      moments.jsonl       Moments: tenths of a second x request class, outcomes and slow
+                          requests by intended send time (see `moments.py`), appended as the
+                          generators report them (a tenth may take several rows, added up
+                          when read back); what the report
                           times recoveries from
       locust_*.csv        Locust's own CSVs, left as Locust writes them (--csv <run>/locust)
 
@@ -64,7 +66,7 @@ from loadtests.metrics import (
     decode_histogram,
     encode_histogram,
 )
-from loadtests.moments import Moment
+from loadtests.moments import Moment, Moments
 from loadtests.pacing import RateSchedule
 from loadtests.profiles import (
     Event,
@@ -447,11 +449,10 @@ def finish_run(
     *,
     origin: float,
     audit: Mapping[str, Any] | None = None,
-    moments: Sequence[Moment] = (),
     events: Sequence[AppliedEvent] = (),
 ) -> list[StepSummary]:
-    """Write the run's measurements (its moments, the events it applied, and the exchange's
-    audit if it has one); returns the step summaries written."""
+    """Write the run's measurements (the events it applied, and the exchange's audit if it has
+    one); returns the step summaries written."""
     steps = summarize(metrics, timeline, origin=origin)
     (directory / STEPS_FILE).write_text("".join(row.model_dump_json() + "\n" for row in steps))
     histograms = directory / HISTOGRAMS_DIR
@@ -460,8 +461,6 @@ def finish_run(
         for name, histogram in tally.histograms.items():
             path = histograms / HistogramKey(key, name).file_name
             path.write_text(encode_histogram(histogram))
-    if moments:
-        _append(directory / MOMENTS_FILE, moments)
     if events:
         _append(directory / EVENTS_FILE, events)
     if audit is not None:
@@ -478,6 +477,12 @@ def append_timeline(directory: Path, samples: Sequence[MarketSample]) -> None:
 def append_generator(directory: Path, sample: GeneratorSample) -> None:
     """Add one second's load-machine sample to the run's generator samples."""
     _append(directory / GENERATOR_FILE, [sample])
+
+
+def append_moments(directory: Path, moments: Sequence[Moment]) -> None:
+    """Add what a generator reported of the run's moments since its last report."""
+    if moments:
+        _append(directory / MOMENTS_FILE, moments)
 
 
 def append_exchange(directory: Path, sample: ExchangeSample) -> None:
@@ -537,7 +542,8 @@ def read_run(directory: Path) -> RunResult:
         timeline = _samples(directory / TIMELINE_FILE, MarketSample)
         generator = _samples(directory / GENERATOR_FILE, GeneratorSample)
         exchange = _samples(directory / EXCHANGE_FILE, ExchangeSample)
-        moments = _samples(directory / MOMENTS_FILE, Moment)
+        moments = Moments()
+        moments.merge(_samples(directory / MOMENTS_FILE, Moment))
         events = _samples(directory / EVENTS_FILE, AppliedEvent) or None
     except (ProfileError, ValidationError) as exc:
         raise ResultsError(f"{directory}: {exc}") from exc
@@ -557,7 +563,7 @@ def read_run(directory: Path) -> RunResult:
         timeline=timeline,
         generator=generator,
         exchange=exchange,
-        moments=moments,
+        moments=tuple(moments.ordered()),
         events=events,
     )
 
