@@ -213,8 +213,8 @@ async def _restart_redis(seconds: float, request: Request) -> None:
     if not context_of(request).settings.redis_embedded:
         raise ExchangeError(
             Code.UNSUPPORTED_OPERATION,
-            "redis_restart restarts only the embedded Redis the exchange started; this one uses "
-            "a Redis of its own (REDIS_URL), which is not the exchange's to restart.",
+            "redis_restart restarts only an embedded Redis started for the exchange; this one "
+            "was given its Redis (REDIS_URL), which is not the exchange's to restart.",
         )
     try:
         await redis_restart(operator_of(request).control, seconds)
