@@ -8,6 +8,7 @@ delay a client sees is the feed's real lag.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from exchange_mock.domain.events import MarginCallIssued, OrderSnapshot
@@ -18,10 +19,12 @@ from exchange_mock.formats import (
     POSITION_SIDE,
     ZERO,
     JsonObject,
+    agg_trade,
     cash_str,
     next_funding_time,
     unit_price,
 )
+from exchange_mock.store.views import TradeView
 from exchange_mock.symbols import SymbolSpec, SymbolTable
 from exchange_mock.types import Cash, Lots, Millis, OrderType, Ticks, TimeInForce
 
@@ -54,6 +57,58 @@ def mark_price_update(spec: SymbolSpec, mark: Mark, funding_interval_ms: int) ->
         "r": cash_str(mark.funding_rate),
         "T": next_funding_time(mark.time, funding_interval_ms),
     }
+
+
+def depth_update(
+    spec: SymbolSpec,
+    first: int,
+    last: int,
+    time: Millis,
+    bids: Sequence[tuple[Ticks, Lots]],
+    asks: Sequence[tuple[Ticks, Lots]],
+) -> JsonObject:
+    """`depthUpdate`, for the diff and the partial book streams alike: `U`..`u` the book update
+    ids the event spans, `pu` the id before them."""
+    price, qty = spec.price_str, spec.qty_str
+    return {
+        "e": "depthUpdate",
+        "E": time,
+        "T": time,
+        "s": spec.symbol,
+        "U": first,
+        "u": last,
+        "pu": first - 1,
+        "b": [[price(ticks), qty(lots)] for ticks, lots in bids],
+        "a": [[price(ticks), qty(lots)] for ticks, lots in asks],
+    }
+
+
+def book_ticker(
+    spec: SymbolSpec,
+    update_id: int,
+    bid: tuple[Ticks, Lots] | None,
+    ask: tuple[Ticks, Lots] | None,
+    time: Millis,
+) -> JsonObject:
+    """`bookTicker`; an empty side shows Binance's zeros, as the REST book ticker does."""
+    bid_price, bid_qty = bid or (0, 0)
+    ask_price, ask_qty = ask or (0, 0)
+    return {
+        "e": "bookTicker",
+        "u": update_id,
+        "E": time,
+        "T": time,
+        "s": spec.symbol,
+        "b": spec.price_str(bid_price),
+        "B": spec.qty_str(bid_qty),
+        "a": spec.price_str(ask_price),
+        "A": spec.qty_str(ask_qty),
+    }
+
+
+def agg_trade_update(spec: SymbolSpec, fills: Sequence[TradeView]) -> JsonObject:
+    """`aggTrade`: the REST aggregate's fields, stamped with its last fill's time."""
+    return {"e": "aggTrade", "E": fills[-1].time, "s": spec.symbol, **agg_trade(spec, fills)}
 
 
 def force_order(spec: SymbolSpec, liquidation: Liquidation) -> JsonObject:

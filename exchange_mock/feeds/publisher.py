@@ -24,8 +24,9 @@ from redis.asyncio import Redis
 from exchange_mock.clock import Clock, wall_clock
 from exchange_mock.domain import codec
 from exchange_mock.faults.kinds import NO_FAULTS, FaultKind, FaultReader
+from exchange_mock.feeds.depth import Message
 from exchange_mock.feeds.marks import Mark
-from exchange_mock.feeds.translator import FeedTranslator, Message
+from exchange_mock.feeds.translator import FeedTranslator
 from exchange_mock.settings import FUNDING_INTERVAL_MS
 from exchange_mock.store import records
 from exchange_mock.store.keys import Keys

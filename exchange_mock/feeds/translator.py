@@ -4,6 +4,9 @@ publisher's loop is only I/O and every feed rule is testable without Redis or a 
 - Marks update the board; the board's beat pushes the mark price streams.
 - Liquidations go through the forceOrder throttle; its snapshots go to the symbol's stream and
   to `!forceOrder@arr`.
+- Book changes go to the depth board (`depth.py`): the diff and partial book streams on their
+  windows, the book tickers at once.
+- A command's trades go out as aggregate trades, grouped as the REST `aggTrades` groups them.
 - Everything else is user data, built per command: events are grouped by the command that
   caused them (the journal's `c` field), because Binance's per-fill order updates are rebuilt
   from a command's trades and its orders' final states.
@@ -15,18 +18,24 @@ from collections.abc import Iterable
 
 import orjson
 
-from exchange_mock.domain.events import Event, MarkPriceUpdated, PositionLiquidated
+from exchange_mock.domain.events import (
+    BookChanged,
+    Event,
+    MarkPriceUpdated,
+    PositionLiquidated,
+    TradeExecuted,
+)
 from exchange_mock.feeds import payloads, streams
+from exchange_mock.feeds.depth import DepthBoard, Message
 from exchange_mock.feeds.marks import Mark, MarkBoard
 from exchange_mock.feeds.throttle import ForceOrderThrottle, Liquidation
 from exchange_mock.feeds.userdata import user_updates
+from exchange_mock.formats import aggregated
 from exchange_mock.settings import FUNDING_INTERVAL_MS
 from exchange_mock.store.keys import Keys
+from exchange_mock.store.views import TradeView
 from exchange_mock.symbols import SymbolSpec, SymbolTable
 from exchange_mock.types import Millis
-
-Message = tuple[str, bytes]
-"""A payload and the pub/sub channel it is published on."""
 
 
 def liquidation_of(spec: SymbolSpec, event: PositionLiquidated) -> Liquidation:
@@ -57,11 +66,14 @@ class FeedTranslator:
         self._funding_interval_ms = funding_interval_ms
         self.marks = MarkBoard()
         self.throttle = ForceOrderThrottle(force_order_interval_ms)
+        self.depth = DepthBoard(keys, symbols)
         self._group: list[Event] = []
         self._group_id: bytes | None = None
 
     def apply(self, command_id: bytes, event: Event) -> list[Message]:
         """Take the next journaled event and the id of the command that caused it."""
+        if isinstance(event, BookChanged):
+            return self.depth.apply(event)
         messages: list[Message] = []
         if command_id != self._group_id:
             messages += self.end_group()
@@ -84,11 +96,16 @@ class FeedTranslator:
         if not events:
             return []
         updates = user_updates(events, self._symbols, self.marks.prices())
-        return [(self._keys.user_feed(account), orjson.dumps(body)) for account, body in updates]
+        messages = self._agg_trades([e for e in events if isinstance(e, TradeExecuted)])
+        messages += [
+            (self._keys.user_feed(account), orjson.dumps(body)) for account, body in updates
+        ]
+        return messages
 
     def due(self, now: Millis) -> list[Message]:
         """forceOrder snapshots of windows that have ended, and the mark streams on their beat."""
         messages = self._force_orders(self.throttle.due(now))
+        messages += self.depth.due(now)
         variants = self.marks.due(now)
         if variants:
             messages += self._mark_prices(variants)
@@ -96,9 +113,26 @@ class FeedTranslator:
 
     def next_due(self, now: Millis) -> Millis:
         """The next time `due` may have something to send."""
-        window_end = self.throttle.next_due()
-        beat = self.marks.next_due(now)
-        return beat if window_end is None else min(beat, window_end)
+        ends = (self.throttle.next_due(), self.depth.next_due(now))
+        return min([self.marks.next_due(now), *(end for end in ends if end is not None)])
+
+    def _agg_trades(self, trades: list[TradeExecuted]) -> list[Message]:
+        """A command's trades per symbol, aggregated as the REST `aggTrades` aggregates them."""
+        views: dict[str, list[TradeView]] = {}
+        for trade in trades:
+            quote = self._symbols.by_name[trade.symbol].notional(trade.price, trade.qty)
+            views.setdefault(trade.symbol, []).append(TradeView.of(trade, quote))
+        messages: list[Message] = []
+        for symbol, symbol_trades in views.items():
+            spec, channel = (
+                self._symbols.by_name[symbol],
+                self._keys.feed(streams.agg_trade(symbol)),
+            )
+            messages += [
+                (channel, orjson.dumps(payloads.agg_trade_update(spec, group)))
+                for group in aggregated(symbol_trades)
+            ]
+        return messages
 
     def _force_orders(self, snapshots: Iterable[Liquidation]) -> list[Message]:
         messages: list[Message] = []

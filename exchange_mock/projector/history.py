@@ -134,10 +134,7 @@ class MarketHistory:
     def trade(self, pipe: Pipeline, trade: TradeExecuted) -> None:
         symbol, price, qty = trade.symbol, trade.price, trade.qty
         quote = self._symbols.by_name[symbol].notional(price, qty)
-        seller_took = trade.taker_side is Side.SELL
-        record = TradeView(
-            trade.trade_id, price, qty, quote, trade.ts, seller_took, trade.taker_order_id
-        )
+        record = TradeView.of(trade, quote)
         self._since_trim[symbol] = self._since_trim.get(symbol, 0) + 1
         trim = self._since_trim[symbol] >= TRIM_EVERY
         if trim:
@@ -153,7 +150,7 @@ class MarketHistory:
         if bar is None or opened or not bar.count:
             # A kline opens at its first trade: a quiet minute's carried price is no trade.
             bar = BarView.flat(minute, price)
-        bought = 0 if seller_took else qty
+        bought = 0 if record.buyer_is_maker else qty
         bar = replace(
             bar,
             high=max(bar.high, price),

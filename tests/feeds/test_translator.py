@@ -7,7 +7,8 @@ from typing import Any
 import orjson
 
 from exchange_mock.domain.events import LeverageChanged, MarkPriceUpdated, PositionLiquidated
-from exchange_mock.feeds.translator import FeedTranslator, Message
+from exchange_mock.feeds.depth import Message
+from exchange_mock.feeds.translator import FeedTranslator
 from exchange_mock.store.keys import Keys
 from exchange_mock.symbols import SymbolTable
 from exchange_mock.types import AccountId, Side

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from decimal import Decimal
 
 from exchange_mock.api.klines import Kline
@@ -118,35 +117,6 @@ def trade(spec: SymbolSpec, view: TradeView) -> JsonObject:
         "time": view.time,
         "isBuyerMaker": view.buyer_is_maker,
     }
-
-
-def agg_trade(spec: SymbolSpec, fills: Sequence[TradeView]) -> JsonObject:
-    """One taker order's consecutive fills at one price, named by its first trade's id."""
-    first, last = fills[0], fills[-1]
-    return {
-        "a": first.trade_id,
-        "p": spec.price_str(first.price),
-        "q": spec.qty_str(sum(fill.qty for fill in fills)),
-        "f": first.trade_id,
-        "l": last.trade_id,
-        "T": first.time,
-        "m": first.buyer_is_maker,
-    }
-
-
-def aggregated(trades: Sequence[TradeView]) -> list[list[TradeView]]:
-    """Trades (oldest first) grouped as Binance aggregates them: consecutive fills of one
-    taker order at one price."""
-    groups: list[list[TradeView]] = []
-    for trade in trades:
-        if groups and (groups[-1][-1].taker_order_id, groups[-1][-1].price) == (
-            trade.taker_order_id,
-            trade.price,
-        ):
-            groups[-1].append(trade)
-        else:
-            groups.append([trade])
-    return groups
 
 
 def kline(spec: SymbolSpec, each: Kline) -> list[int | str]:
