@@ -1,0 +1,186 @@
+"""The book and trade streams of a real exchange process, read with the `websockets` client: a
+local book kept by Binance's documented procedure through a burst of orders ends equal to the
+REST depth level by level, with an unbroken `pu` chain; each stream kind's layout, field by
+field."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections import Counter
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from exchange_mock.accounts import AccountBook
+from exchange_mock.redis_server import EmbeddedRedis, free_port
+from exchange_mock.server import exchange_process
+from loadtests.localbook import LocalBook, Outcome, parse_levels
+from tests.integration.burst import burst
+from tests.integration.conftest import Exchange, exchange_settings, wait_for_books
+from tests.integration.signed import SignedClient
+from tests.integration.wsclient import ClientConnection, connect, next_message, until, ws_url
+
+SYMBOLS = ("BTCUSDT", "ETHUSDT")
+SETTLE_S = 5.0
+
+
+@pytest.fixture(scope="module")
+def exchange(redis_server: EmbeddedRedis, request: pytest.FixtureRequest) -> Iterator[Exchange]:
+    """The makers quote once (their next round is a minute away), so once a test's orders are
+    done the books are quiet, and a snapshot and a stream can be compared at one update id."""
+    prefix = f"it-book-streams-{time.time_ns()}"
+    settings = exchange_settings(redis_server, prefix, port=free_port(), maker_interval_ms=60_000)
+    with exchange_process(settings):
+        url = f"http://127.0.0.1:{settings.port}"
+        wait_for_books(url)
+        yield Exchange(url, settings)
+
+
+async def snapshot(http: httpx.AsyncClient, symbol: str) -> Any:
+    answer = await http.get("/fapi/v1/depth", params={"symbol": symbol, "limit": 1000})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+class Follower:
+    """One connection's diff events, each fed to its symbol's local book, all kept."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.books = {symbol: LocalBook() for symbol in SYMBOLS}
+        self.events: dict[str, list[Any]] = {symbol: [] for symbol in SYMBOLS}
+        self.outcomes: Counter[Outcome] = Counter()
+
+    async def follow(self) -> None:
+        async for raw in self.ws:
+            data = orjson.loads(raw)["data"]
+            self.events[data["s"]].append(data)
+            self.outcomes[self.books[data["s"]].on_event(data)] += 1
+
+    async def joined_at_rest_snapshot(self, http: httpx.AsyncClient, symbol: str) -> Any:
+        """Wait (bounded) until the local book stands at the update id of a fresh REST
+        snapshot, and return that snapshot."""
+        book = self.books[symbol]
+        deadline = time.monotonic() + SETTLE_S
+        while True:
+            rest = await snapshot(http, symbol)
+            if book.update_id == rest["lastUpdateId"]:
+                return rest
+            assert time.monotonic() < deadline, (book.update_id, rest["lastUpdateId"])
+            await asyncio.sleep(0.1)
+
+
+async def test_a_local_book_kept_from_the_diff_stream_equals_the_rest_depth_after_a_burst(
+    exchange: Exchange, accounts: AccountBook
+) -> None:
+    names = "/".join(f"{symbol.lower()}@depth@100ms" for symbol in SYMBOLS)
+    async with (
+        connect(ws_url(exchange.url, f"/stream?streams={names}")) as ws,
+        httpx.AsyncClient(base_url=exchange.url, timeout=30) as http,
+    ):
+        follower = Follower(ws)
+        reader = asyncio.create_task(follower.follow())
+        try:
+            # Subscribed first, then the snapshots: the procedure's steps 1 and 2.
+            for symbol in SYMBOLS:
+                follower.outcomes.update(
+                    follower.books[symbol].on_snapshot(await snapshot(http, symbol))
+                )
+            result = await burst(exchange.url, accounts.traders, orders=150, concurrency=16, seed=3)
+            assert len(result.acknowledged) > 120, result.statuses
+            finals = {
+                symbol: await follower.joined_at_rest_snapshot(http, symbol) for symbol in SYMBOLS
+            }
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+    assert follower.outcomes[Outcome.GAP] == 0, follower.outcomes
+    assert follower.outcomes[Outcome.APPLIED] > 50, follower.outcomes
+    for symbol, rest in finals.items():
+        bids, asks = follower.books[symbol].levels(limit=1000)
+        assert bids == parse_levels(rest["bids"]), symbol
+        assert asks == parse_levels(rest["asks"]), symbol
+        assert len(bids) > 5 and len(asks) > 5
+        events = follower.events[symbol]
+        # Every event of the connection chains to the one before: nothing was skipped.
+        assert all(b["pu"] == a["u"] for a, b in itertools.pairwise(events)), symbol
+        assert all(e["U"] == e["pu"] + 1 and e["u"] >= e["U"] for e in events)
+
+
+DEPTH_FIELDS = ["e", "E", "T", "s", "U", "u", "pu", "b", "a"]
+
+
+def assert_level_list(levels: Any, descending: bool, most: int | None = None) -> None:
+    prices = [Decimal(price) for price, _size in levels]
+    assert prices == sorted(prices, reverse=descending)
+    assert all(Decimal(size) >= 0 for _price, size in levels)
+    assert most is None or len(levels) <= most
+
+
+async def test_each_stream_kind_has_binances_layout(
+    exchange: Exchange, accounts: AccountBook
+) -> None:
+    streams = [
+        "btcusdt@depth",
+        "btcusdt@depth@500ms",
+        "btcusdt@depth5",
+        "btcusdt@depth10@100ms",
+        "btcusdt@depth20@500ms",
+        "btcusdt@bookTicker",
+        "!bookTicker",
+        "btcusdt@aggTrade",
+    ]
+    wanted = set(streams)
+    async with (
+        connect(ws_url(exchange.url, f"/stream?streams={'/'.join(streams)}")) as ws,
+        httpx.AsyncClient(base_url=exchange.url, timeout=30) as http,
+    ):
+        client = SignedClient(http, accounts.traders[0])
+        top = await snapshot(http, "BTCUSDT")
+        best_ask = Decimal(top["asks"][0][0])
+        # A buy through the best ask trades with it and rests the rest one tick above it:
+        # every book stream and the trade stream have something to send.
+        order = await client.ok(
+            "POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="LIMIT",
+            timeInForce="GTC", quantity="0.500", price=str(best_ask + Decimal("0.1")),
+        )  # fmt: skip
+        seen: dict[str, Any] = {}
+        async with asyncio.timeout(5):
+            while set(seen) != wanted:
+                message = (await next_message(ws)).body
+                seen.setdefault(message["stream"], message["data"])
+        await client.ok("DELETE", "/fapi/v1/order", symbol="BTCUSDT", orderId=order["orderId"])
+    for name in (
+        "btcusdt@depth",
+        "btcusdt@depth@500ms",
+        "btcusdt@depth5",
+        "btcusdt@depth10@100ms",
+        "btcusdt@depth20@500ms",
+    ):
+        body = seen[name]
+        assert list(body) == DEPTH_FIELDS, name
+        assert (body["e"], body["s"]) == ("depthUpdate", "BTCUSDT")
+        assert body["pu"] == body["U"] - 1 and body["u"] >= body["U"]
+        assert isinstance(body["E"], int) and body["T"] == body["E"]
+        limit = int(name.partition("@depth")[2].partition("@")[0] or 0) or None
+        assert_level_list(body["b"], descending=True, most=limit)
+        assert_level_list(body["a"], descending=False, most=limit)
+        assert limit != 5 or len(body["b"]) == len(body["a"]) == 5, name
+    ticker = seen["btcusdt@bookTicker"]
+    assert list(ticker) == ["e", "u", "E", "T", "s", "b", "B", "a", "A"]
+    assert (ticker["e"], ticker["s"]) == ("bookTicker", "BTCUSDT")
+    assert Decimal(ticker["b"]) < Decimal(ticker["a"])
+    assert seen["!bookTicker"]["e"] == "bookTicker"
+    trade = seen["btcusdt@aggTrade"]
+    assert list(trade) == ["e", "E", "s", "a", "p", "q", "f", "l", "T", "m"]
+    assert (trade["e"], trade["s"], trade["m"]) == ("aggTrade", "BTCUSDT", False)
+    assert Decimal(trade["p"]) == best_ask
+    assert trade["a"] == trade["f"] <= trade["l"] and trade["T"] <= trade["E"]
