@@ -25,7 +25,7 @@ from loadtests.localbook import LocalBook, Outcome, parse_levels
 from tests.integration.burst import burst
 from tests.integration.conftest import Exchange, exchange_settings, wait_for_books
 from tests.integration.signed import SignedClient
-from tests.integration.wsclient import ClientConnection, connect, next_message, until, ws_url
+from tests.integration.wsclient import ClientConnection, connect, next_message, ws_url
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT")
 SETTLE_S = 5.0
