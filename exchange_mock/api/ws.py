@@ -11,7 +11,7 @@ Both of Binance's layouts, under every route prefix newer clients use (`/public`
   SET_PROPERTY / GET_PROPERTY of `combined`, answered `{"result": ..., "id": n}` or Binance's
   `{"error": {"code", "msg"}, "id": n}`.
 
-Only streams the exchange produces are accepted (`btcusdt@aggTrade` is refused: accepting any
+Only streams the exchange produces are accepted (`btcusdt@depth7` is refused: accepting any
 name would let one client hold any number of subscriptions); a malformed name, or a listen key
 that is unknown or not live, is refused too, and a key that expires while connected is answered
 `listenKeyExpired`. Binance's published limits hold: at most 1024 streams and 10 incoming
