@@ -12,10 +12,11 @@ engine's book):
 - `<symbol>@bookTicker` and `!bookTicker`: at once, whenever the best bid or ask (price or size)
   changes.
 
-Windows are aligned on wall-clock multiples of their length, as the mark streams' beats are.
-Memory stays bounded: one open window per speed and symbol, holding only the levels it touched;
-a slow client is the relay's concern (it is dropped, never buffered without bound). Pure: times
-come in.
+Windows are aligned on multiples of their length, opened by their first change's (journal)
+time and pushed once the clock has passed their end; a change read late joins the window still
+open, so a lagging feed pushes late rather than twice. Memory stays bounded: one open window
+per speed and symbol, holding only the levels it touched; a slow client is the relay's
+concern (it is dropped, never buffered without bound). Pure: times come in.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ Top = tuple[tuple[Ticks, Lots] | None, tuple[Ticks, Lots] | None]
 class _Window:
     """One symbol's changes within one window of one speed."""
 
+    beat: int
+    """The beat (time // speed) the window opened in: it is pushed once that beat is over."""
     first: int
     last: int
     time: Millis
@@ -59,16 +62,15 @@ class DepthBoard:
         self._keys = keys
         self._symbols = symbols
         self._open: dict[int, dict[str, _Window]] = {speed: {} for speed in streams.DEPTH_SPEEDS}
-        self._beats: dict[int, int] = {speed: 0 for speed in streams.DEPTH_SPEEDS}
         self._tops: dict[str, Top] = {}
 
     def apply(self, change: BookChanged) -> list[Message]:
         """Take a change into every speed's open window; the book tickers, if the top moved."""
-        for windows in self._open.values():
+        for speed, windows in self._open.items():
             window = windows.get(change.symbol)
             if window is None:
                 windows[change.symbol] = window = _Window(
-                    change.first_update_id, change.update_id, change.ts, change
+                    change.ts // speed, change.first_update_id, change.update_id, change.ts, change
                 )
             window.add(change)
         top: Top = (
@@ -86,22 +88,22 @@ class DepthBoard:
         ]
 
     def due(self, now: Millis) -> list[Message]:
-        """The windows of every speed whose beat has come, diff and partial books."""
+        """The windows that have ended by `now`, as diff and partial books."""
         messages: list[Message] = []
         for speed, windows in self._open.items():
-            beat = now // speed
-            if beat <= self._beats[speed]:
-                continue
-            self._beats[speed] = beat
-            for symbol, window in windows.items():
-                messages += self._push(symbol, speed, window)
-            windows.clear()
+            ended = [symbol for symbol, window in windows.items() if window.beat < now // speed]
+            for symbol in ended:
+                messages += self._push(symbol, speed, windows.pop(symbol))
         return messages
 
-    def next_due(self, now: Millis) -> Millis | None:
-        """When the next open window's beat comes; None with none open."""
-        beats = [(now // speed + 1) * speed for speed, windows in self._open.items() if windows]
-        return min(beats, default=None)
+    def next_due(self) -> Millis | None:
+        """When the earliest open window ends; None with none open."""
+        ends = [
+            (window.beat + 1) * speed
+            for speed, windows in self._open.items()
+            for window in windows.values()
+        ]
+        return min(ends, default=None)
 
     def _push(self, symbol: str, speed: int, window: _Window) -> list[Message]:
         spec, feed = self._symbols.by_name[symbol], self._keys.feed

@@ -113,7 +113,7 @@ class FeedTranslator:
 
     def next_due(self, now: Millis) -> Millis:
         """The next time `due` may have something to send."""
-        ends = (self.throttle.next_due(), self.depth.next_due(now))
+        ends = (self.throttle.next_due(), self.depth.next_due())
         return min([self.marks.next_due(now), *(end for end in ends if end is not None)])
 
     def _agg_trades(self, trades: list[TradeExecuted]) -> list[Message]:
