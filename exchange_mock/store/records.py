@@ -133,7 +133,7 @@ def load_depth(raw: Raw | None, limit: int) -> DepthView:
 
 TICKER_FIELDS = (
     "last", "open", "high", "low", "volume", "quote_volume",
-    "first_id", "last_id", "count", "open_time", "close_time",
+    "first_id", "last_id", "count", "open_time", "close_time", "last_qty",
 )  # fmt: skip
 """Hash fields of `p:ticker:<symbol>`, all integers; the projector keeps them current."""
 
