@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from exchange_mock.settings import FUNDING_INTERVAL_MS
-from exchange_mock.store.views import TradeView
+from exchange_mock.store.views import TickerView, TradeView
 from exchange_mock.symbols import SymbolSpec
 from exchange_mock.types import CASH_SCALE, Cash, Lots, Millis, Ticks
 
@@ -44,6 +44,20 @@ def mark_ticks(spec: SymbolSpec, mark: Ticks | None) -> Ticks:
     if mark is not None:
         return mark
     return spec.ticks(spec.reference_price) or 0
+
+
+def price_or_zero(spec: SymbolSpec, ticks: Ticks | None) -> str:
+    """No trade yet: Binance's zero price."""
+    return spec.price_str(0 if ticks is None else ticks)
+
+
+def price_change(spec: SymbolSpec, view: TickerView) -> tuple[str, str]:
+    """The ticker's price change since its open, and in percent (three places)."""
+    change, percent = 0, Decimal(0)
+    if view.last_price is not None and view.open_price:
+        change = view.last_price - view.open_price
+        percent = Decimal(change * 100) / view.open_price
+    return spec.price_str(change), str(percent.quantize(Decimal("0.001")))
 
 
 def next_funding_time(now: Millis, interval_ms: int = FUNDING_INTERVAL_MS) -> Millis:

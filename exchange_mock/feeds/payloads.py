@@ -22,10 +22,13 @@ from exchange_mock.formats import (
     agg_trade,
     cash_str,
     next_funding_time,
+    price_change,
+    price_or_zero,
     unit_price,
 )
-from exchange_mock.store.views import TradeView
+from exchange_mock.store.views import BarView, TickerView, TradeView
 from exchange_mock.symbols import SymbolSpec, SymbolTable
+from exchange_mock.trade_stats import MINUTE_MS
 from exchange_mock.types import Cash, Lots, Millis, OrderType, Ticks, TimeInForce
 
 LIQUIDATION_CLIENT_ID = "autoclose-"
@@ -109,6 +112,76 @@ def book_ticker(
 def agg_trade_update(spec: SymbolSpec, fills: Sequence[TradeView]) -> JsonObject:
     """`aggTrade`: the REST aggregate's fields, stamped with its last fill's time."""
     return {"e": "aggTrade", "E": fills[-1].time, "s": spec.symbol, **agg_trade(spec, fills)}
+
+
+def kline(
+    spec: SymbolSpec, bar: BarView, first_id: int, last_id: int, closed: bool, time: Millis
+) -> JsonObject:
+    """`kline` of the one-minute bar; `f`/`L` the first and last trade ids in it."""
+    price, qty = spec.price_str, spec.qty_str
+    return {
+        "e": "kline",
+        "E": time,
+        "s": spec.symbol,
+        "k": {
+            "t": bar.open_time,
+            "T": bar.open_time + MINUTE_MS - 1,
+            "s": spec.symbol,
+            "i": "1m",
+            "f": first_id,
+            "L": last_id,
+            "o": price(bar.open),
+            "c": price(bar.close),
+            "h": price(bar.high),
+            "l": price(bar.low),
+            "v": qty(bar.volume),
+            "n": bar.count,
+            "x": closed,
+            "q": cash_str(bar.quote_volume),
+            "V": qty(bar.taker_buy_volume),
+            "Q": cash_str(bar.taker_buy_quote),
+            "B": ZERO,
+        },
+    }
+
+
+def ticker(spec: SymbolSpec, view: TickerView, last_qty: Lots) -> JsonObject:
+    """`24hrTicker`, the REST ticker's figures (`Q`: the last trade's size)."""
+    change, percent = price_change(spec, view)
+    return {
+        "e": "24hrTicker",
+        "E": view.close_time,
+        "s": spec.symbol,
+        "p": change,
+        "P": percent,
+        "w": unit_price(spec, view.quote_volume, view.volume),
+        "c": price_or_zero(spec, view.last_price),
+        "Q": spec.qty_str(last_qty),
+        "o": price_or_zero(spec, view.open_price),
+        "h": price_or_zero(spec, view.high_price),
+        "l": price_or_zero(spec, view.low_price),
+        "v": spec.qty_str(view.volume),
+        "q": cash_str(view.quote_volume),
+        "O": view.open_time,
+        "C": view.close_time,
+        "F": view.first_trade_id,
+        "L": view.last_trade_id,
+        "n": view.count,
+    }
+
+
+def mini_ticker(spec: SymbolSpec, view: TickerView) -> JsonObject:
+    return {
+        "e": "24hrMiniTicker",
+        "E": view.close_time,
+        "s": spec.symbol,
+        "c": price_or_zero(spec, view.last_price),
+        "o": price_or_zero(spec, view.open_price),
+        "h": price_or_zero(spec, view.high_price),
+        "l": price_or_zero(spec, view.low_price),
+        "v": spec.qty_str(view.volume),
+        "q": cash_str(view.quote_volume),
+    }
 
 
 def force_order(spec: SymbolSpec, liquidation: Liquidation) -> JsonObject:

@@ -6,7 +6,8 @@ publisher's loop is only I/O and every feed rule is testable without Redis or a 
   to `!forceOrder@arr`.
 - Book changes go to the depth board (`depth.py`): the diff and partial book streams on their
   windows, the book tickers at once.
-- A command's trades go out as aggregate trades, grouped as the REST `aggTrades` groups them.
+- A command's trades go out as aggregate trades, grouped as the REST `aggTrades` groups them,
+  and move the klines and tickers (`tickers.py`).
 - Everything else is user data, built per command: events are grouped by the command that
   caused them (the journal's `c` field), because Binance's per-fill order updates are rebuilt
   from a command's trades and its orders' final states.
@@ -29,6 +30,7 @@ from exchange_mock.feeds import payloads, streams
 from exchange_mock.feeds.depth import DepthBoard, Message
 from exchange_mock.feeds.marks import Mark, MarkBoard
 from exchange_mock.feeds.throttle import ForceOrderThrottle, Liquidation
+from exchange_mock.feeds.tickers import TradeBoard
 from exchange_mock.feeds.userdata import user_updates
 from exchange_mock.formats import aggregated
 from exchange_mock.settings import FUNDING_INTERVAL_MS
@@ -67,6 +69,7 @@ class FeedTranslator:
         self.marks = MarkBoard()
         self.throttle = ForceOrderThrottle(force_order_interval_ms)
         self.depth = DepthBoard(keys, symbols)
+        self.trades = TradeBoard(keys, symbols)
         self._group: list[Event] = []
         self._group_id: bytes | None = None
 
@@ -82,7 +85,11 @@ class FeedTranslator:
             mark = Mark(event.price, event.ts, event.index, event.funding_rate)
             self.marks.update(event.symbol, mark)
             return messages
-        if isinstance(event, PositionLiquidated):
+        if isinstance(event, TradeExecuted):
+            spec = self._symbols.by_name[event.symbol]
+            view = TradeView.of(event, spec.notional(event.price, event.qty))
+            messages += self.trades.add(event.symbol, view)
+        elif isinstance(event, PositionLiquidated):
             liquidation = liquidation_of(self._symbols.by_name[event.symbol], event)
             messages += self._force_orders(self.throttle.offer(liquidation))
         self._group.append(event)
@@ -106,6 +113,7 @@ class FeedTranslator:
         """forceOrder snapshots of windows that have ended, and the mark streams on their beat."""
         messages = self._force_orders(self.throttle.due(now))
         messages += self.depth.due(now)
+        messages += self.trades.due(now)
         variants = self.marks.due(now)
         if variants:
             messages += self._mark_prices(variants)
@@ -113,7 +121,7 @@ class FeedTranslator:
 
     def next_due(self, now: Millis) -> Millis:
         """The next time `due` may have something to send."""
-        ends = (self.throttle.next_due(), self.depth.next_due())
+        ends = (self.throttle.next_due(), self.depth.next_due(), self.trades.next_due(now))
         return min([self.marks.next_due(now), *(end for end in ends if end is not None)])
 
     def _agg_trades(self, trades: list[TradeExecuted]) -> list[Message]:

@@ -1,0 +1,135 @@
+"""The trade-driven market streams, kept from the journal's trades, carried on from the read
+model's figures when the feed starts (`trade_stats` builds both, so they agree with REST):
+
+- `<symbol>@kline_1m`: the minute's bar every 250 ms while trades change it, and once more,
+  closed (`x` true), when its minute is over;
+- `<symbol>@ticker` and `<symbol>@miniTicker` every 2 s, `!ticker@arr` and `!miniTicker@arr`
+  every second, each with the symbols whose ticker changed since that stream's last push.
+
+`E` is the time of the last trade counted (a closing bar's: the end of its minute). Beats fall
+on wall-clock multiples of their period, as the mark streams' do; a stream with nothing changed
+sends nothing. Memory: one ticker and one bar per symbol. Pure: times come in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import orjson
+
+from exchange_mock.feeds import payloads, streams
+from exchange_mock.feeds.depth import Message
+from exchange_mock.store import records
+from exchange_mock.store.keys import Keys
+from exchange_mock.store.views import BarView, TradeView
+from exchange_mock.symbols import SymbolTable
+from exchange_mock.trade_stats import MINUTE_MS, add_to_bar, add_to_ticker
+from exchange_mock.types import Millis
+
+KLINE_MS = 250
+TICKER_MS = 2_000
+ALL_TICKERS_MS = 1_000
+
+
+@dataclass(slots=True)
+class Bar:
+    """The bar being streamed, with what the read model's bar does not keep."""
+
+    bar: BarView
+    first_id: int = -1
+    last_id: int = -1
+    time: Millis = 0
+    """When its last trade happened."""
+    open: bool = False
+    """Changed since the feed began, and its closing push still to come."""
+
+
+class TradeBoard:
+    def __init__(self, keys: Keys, symbols: SymbolTable) -> None:
+        self._keys = keys
+        self._symbols = symbols
+        self.tickers: dict[str, dict[str, int]] = {}
+        self.bars: dict[str, Bar] = {}
+        self._changed: dict[int, set[str]] = {
+            KLINE_MS: set(),
+            TICKER_MS: set(),
+            ALL_TICKERS_MS: set(),
+        }
+        self._beats: dict[int, int] = dict.fromkeys(self._changed, 0)
+
+    def load(self, tickers: Mapping[str, dict[str, int]], bars: Mapping[str, BarView]) -> None:
+        """Carry on from the read model's figures (closed bars are not pushed again)."""
+        self.tickers.update({symbol: dict(ticker) for symbol, ticker in tickers.items()})
+        self.bars.update({symbol: Bar(bar) for symbol, bar in bars.items()})
+
+    def add(self, symbol: str, trade: TradeView) -> list[Message]:
+        """Count a trade; the bar it ends, closed, if it opens a new minute."""
+        add_to_ticker(self.tickers.setdefault(symbol, {}), trade)
+        messages = []
+        current = self.bars.get(symbol)
+        bar = add_to_bar(None if current is None else current.bar, trade)
+        if current is None or bar.count == 1:  # the trade opened a bar
+            if current is not None and current.open:
+                messages.append(self._closed(symbol, current))
+            current = self.bars[symbol] = Bar(bar, first_id=trade.trade_id)
+        current.bar, current.last_id, current.time = bar, trade.trade_id, trade.time
+        current.open = True
+        for changed in self._changed.values():
+            changed.add(symbol)
+        return messages
+
+    def due(self, now: Millis) -> list[Message]:
+        messages: list[Message] = []
+        for symbol, current in self.bars.items():
+            if current.open and now >= current.bar.open_time + MINUTE_MS:
+                messages.append(self._closed(symbol, current))
+                self._changed[KLINE_MS].discard(symbol)
+        for period in self._changed:
+            beat = now // period
+            if beat > self._beats[period]:
+                self._beats[period] = beat
+                messages += self._push(period)
+        return messages
+
+    def next_due(self, now: Millis) -> Millis | None:
+        periods = [period for period, changed in self._changed.items() if changed]
+        ends = [current.bar.open_time + MINUTE_MS for current in self.bars.values() if current.open]
+        return min([(now // period + 1) * period for period in periods] + ends, default=None)
+
+    def _closed(self, symbol: str, current: Bar) -> Message:
+        current.open = False
+        return self._kline(symbol, current, closed=True)
+
+    def _kline(self, symbol: str, current: Bar, closed: bool) -> Message:
+        spec = self._symbols.by_name[symbol]
+        time = current.bar.open_time + MINUTE_MS if closed else current.time
+        body = payloads.kline(spec, current.bar, current.first_id, current.last_id, closed, time)
+        return self._keys.feed(streams.kline(symbol)), orjson.dumps(body)
+
+    def _push(self, period: int) -> list[Message]:
+        changed = sorted(self._changed[period])
+        self._changed[period].clear()
+        if not changed:
+            return []
+        if period == KLINE_MS:
+            return [self._kline(symbol, self.bars[symbol], closed=False) for symbol in changed]
+        full, mini = [], []
+        for symbol in changed:
+            spec, view = (
+                self._symbols.by_name[symbol],
+                records.ticker_view(symbol, self.tickers[symbol]),
+            )
+            full.append(payloads.ticker(spec, view, self.tickers[symbol].get("last_qty", 0)))
+            mini.append(payloads.mini_ticker(spec, view))
+        feed = self._keys.feed
+        if period == ALL_TICKERS_MS:
+            return [
+                (feed(streams.ALL_TICKERS), orjson.dumps(full)),
+                (feed(streams.ALL_MINI_TICKERS), orjson.dumps(mini)),
+            ]
+        messages = []
+        for symbol, each, small in zip(changed, full, mini, strict=True):
+            messages.append((feed(streams.ticker(symbol)), orjson.dumps(each)))
+            messages.append((feed(streams.mini_ticker(symbol)), orjson.dumps(small)))
+        return messages
