@@ -137,6 +137,11 @@ async def test_each_stream_kind_has_binances_layout(
         "btcusdt@bookTicker",
         "!bookTicker",
         "btcusdt@aggTrade",
+        "btcusdt@kline_1m",
+        "btcusdt@ticker",
+        "btcusdt@miniTicker",
+        "!ticker@arr",
+        "!miniTicker@arr",
     ]
     wanted = set(streams)
     async with (
@@ -153,11 +158,12 @@ async def test_each_stream_kind_has_binances_layout(
             timeInForce="GTC", quantity="0.500", price=str(best_ask + Decimal("0.1")),
         )  # fmt: skip
         seen: dict[str, Any] = {}
-        async with asyncio.timeout(5):
+        async with asyncio.timeout(6):
             while set(seen) != wanted:
                 message = (await next_message(ws)).body
                 seen.setdefault(message["stream"], message["data"])
         await client.ok("DELETE", "/fapi/v1/order", symbol="BTCUSDT", orderId=order["orderId"])
+        rest_ticker = (await http.get("/fapi/v1/ticker/24hr", params={"symbol": "BTCUSDT"})).json()
     for name in (
         "btcusdt@depth",
         "btcusdt@depth@500ms",
@@ -184,3 +190,30 @@ async def test_each_stream_kind_has_binances_layout(
     assert (trade["e"], trade["s"], trade["m"]) == ("aggTrade", "BTCUSDT", False)
     assert Decimal(trade["p"]) == best_ask
     assert trade["a"] == trade["f"] <= trade["l"] and trade["T"] <= trade["E"]
+    kline = seen["btcusdt@kline_1m"]
+    assert list(kline) == ["e", "E", "s", "k"] and kline["e"] == "kline"
+    assert list(kline["k"]) == [
+        "t", "T", "s", "i", "f", "L", "o", "c", "h", "l", "v", "n", "x", "q", "V", "Q", "B",
+    ]  # fmt: skip
+    assert (kline["k"]["i"], kline["k"]["x"], kline["k"]["T"] - kline["k"]["t"]) == (
+        "1m",
+        False,
+        59_999,
+    )
+    assert kline["k"]["f"] <= trade["f"] <= trade["l"] <= kline["k"]["L"]
+    ticker = seen["btcusdt@ticker"]
+    assert list(ticker) == [
+        "e", "E", "s", "p", "P", "w", "c", "Q", "o", "h", "l", "v", "q", "O", "C", "F", "L", "n",
+    ]  # fmt: skip
+    # Built by the same running statistics as the REST ticker, it agrees with it.
+    assert (ticker["c"], ticker["v"], ticker["n"], ticker["L"]) == (
+        rest_ticker["lastPrice"],
+        rest_ticker["volume"],
+        rest_ticker["count"],
+        rest_ticker["lastId"],
+    )
+    assert seen["!ticker@arr"][0]["e"] == "24hrTicker"
+    mini = seen["btcusdt@miniTicker"]
+    assert list(mini) == ["e", "E", "s", "c", "o", "h", "l", "v", "q"]
+    assert (mini["e"], mini["c"]) == ("24hrMiniTicker", ticker["c"])
+    assert seen["!miniTicker@arr"][0]["e"] == "24hrMiniTicker"
