@@ -1,4 +1,5 @@
-"""Binance's WebSocket streams: market streams (mark price, liquidations) and user data.
+"""Binance's WebSocket streams: market streams (book, trades, tickers, marks, liquidations)
+and user data.
 
 Both of Binance's layouts, under every route prefix newer clients use (`/public`, `/market`,
 `/private`) and under none:
