@@ -47,6 +47,9 @@ SPREAD_TICKS = 200
 MAX_OPEN = 150
 """An account cancels its oldest order first once it has this many open on a symbol."""
 ROUNDS = 3
+BATCH = 64
+"""Commands per engine round when the book changes are read after each round, as the runner
+reads them for the depth streams."""
 
 
 def record(symbols: SymbolTable, count: int, seed: int) -> list[Command]:
@@ -145,12 +148,22 @@ def main() -> None:
         for command in commands:
             handle(command)
 
+    def run_with_book_changes() -> None:
+        engine = Engine(symbols, LEVERAGE)
+        handle, book_changes = engine.handle, engine.book_changes
+        for start in range(0, len(commands), BATCH):
+            events = []
+            for command in commands[start : start + BATCH]:
+                events += handle(command)[0]
+            book_changes(events)
+
     def run_baseline() -> None:
         handle = BareBook().handle
         for command in commands:
             handle(command)
 
     engine_s = best_of(ROUNDS, run_engine)
+    changes_s = best_of(ROUNDS, run_with_book_changes)
     baseline_s = best_of(ROUNDS, run_baseline)
     engine = engines[-1]
     levels = [
@@ -162,6 +175,10 @@ def main() -> None:
     print(f"  engine    {n / engine_s:>12,.0f} commands/s   {engine_s / n * 1e6:6.2f} µs each")
     print(f"  floor     {n / baseline_s:>12,.0f} commands/s   {baseline_s / n * 1e6:6.2f} µs each")
     print(f"  ratio     {engine_s / baseline_s:>12.1f}x the floor")
+    print(
+        f"  + book changes every {BATCH} commands {n / changes_s:>9,.0f} commands/s"
+        f"   {changes_s / engine_s:.2f}x the engine alone"
+    )
     print(f"  end state: {sum(levels)} price levels resting; audit balanced: {balanced}")
 
 

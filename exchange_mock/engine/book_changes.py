@@ -17,6 +17,7 @@ from exchange_mock.domain.events import (
     BookChanged,
     Event,
     OrderAccepted,
+    OrderSnapshot,
     OrderUpdated,
     TradeExecuted,
 )
@@ -24,6 +25,7 @@ from exchange_mock.engine.book import BookSide
 from exchange_mock.engine.contract import Contract
 from exchange_mock.types import Millis, OrderType, Side, Ticks
 
+_ORDER_EVENTS = (OrderAccepted, OrderUpdated)
 BEST_LEVELS = 20
 """Best levels each change carries: Binance's largest partial book stream."""
 
@@ -41,18 +43,23 @@ def book_changes(contracts: Mapping[str, Contract], events: Iterable[Event]) -> 
     """One `BookChanged` per symbol whose book `events` (a whole batch's, in order) touched."""
     touched: dict[str, _Touched] = {}
     for event in events:
-        match event:
-            case OrderAccepted(order=order) | OrderUpdated(order=order):
-                entry = touched.setdefault(order.symbol, _Touched())
-                entry.ids += 1
-                entry.time = max(entry.time, order.update_time)
-                # Only limit orders rest; a maker's level is named by its own update.
-                if order.type is OrderType.LIMIT and order.price is not None:
-                    entry.prices[order.side].add(order.price)
-            case TradeExecuted(symbol=symbol, ts=ts):
-                entry = touched.setdefault(symbol, _Touched())
-                entry.ids += 1
-                entry.time = max(entry.time, ts)
+        # isinstance with a tuple, not `match`: this runs over every event the engine journals.
+        order: OrderSnapshot | None
+        if isinstance(event, _ORDER_EVENTS):
+            order = event.order
+            symbol, time = order.symbol, order.update_time
+        elif isinstance(event, TradeExecuted):
+            symbol, time, order = event.symbol, event.ts, None
+        else:
+            continue
+        entry = touched.get(symbol)
+        if entry is None:
+            entry = touched[symbol] = _Touched()
+        entry.ids += 1
+        entry.time = max(entry.time, time)
+        # Only limit orders rest; a maker's level is named by its own update.
+        if order is not None and order.type is OrderType.LIMIT and order.price is not None:
+            entry.prices[order.side].add(order.price)
     changes = []
     for symbol, entry in touched.items():
         book = contracts[symbol].book
