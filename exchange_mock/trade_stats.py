@@ -8,13 +8,20 @@ from __future__ import annotations
 from dataclasses import replace
 
 from exchange_mock.store.views import BarView, TradeView
-from exchange_mock.types import Millis
+from exchange_mock.types import Millis, Ticks
 
 MINUTE_MS = 60_000
 
 
 def minute_of(ts: Millis) -> Millis:
     return ts - ts % MINUTE_MS
+
+
+def open_ticker(ticker: dict[str, int], price: Ticks, ts: Millis) -> None:
+    """A contract's first price is the one it lists at (the genesis mark's index), as a real
+    venue always has a last price: its ticker starts there, not from zero."""
+    ticker.update(last=price, open=price, high=price, low=price, open_time=ts, close_time=ts)
+    ticker.update(volume=0, quote_volume=0, count=0)
 
 
 def add_to_ticker(ticker: dict[str, int], trade: TradeView) -> None:

@@ -4,7 +4,8 @@ and user data.
 Both of Binance's layouts, under every route prefix newer clients use (`/public`, `/market`,
 `/private`) and under none:
 
-- raw: `/ws/<stream>`, `/ws/<a>/<b>`: each message is the payload itself;
+- raw: `/ws/<stream>`, `/ws/<a>/<b>`: each message is the payload itself (`/ws/0`, as ccxt
+  connects, subscribes nothing);
 - combined: `/stream?streams=<a>/<b>`: each message is `{"stream": name, "data": payload}`;
 - user data: the listen key as a stream (`/ws/<listenKey>`), or `?listenKey=` on any route
   (`/private/ws?listenKey=...`);
@@ -335,7 +336,10 @@ async def _perform(context: WsContext, subscriber: Subscriber, request: dict[str
 
 
 def _split(streams_path: str) -> list[str]:
-    return [name for name in streams_path.split("/") if name]
+    """The stream names a path or `streams=` joins with `/`. A segment of digits alone names a
+    connection, not a stream (ccxt opens `/ws/0`, `/ws/1`, ... and subscribes with SUBSCRIBE):
+    Binance accepts it and subscribes nothing, so the exchange does the same."""
+    return [name for name in streams_path.split("/") if name and not name.isdigit()]
 
 
 async def raw_streams(websocket: WebSocket) -> None:

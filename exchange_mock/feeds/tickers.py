@@ -1,10 +1,12 @@
 """The trade-driven market streams, kept from the journal's trades, carried on from the read
 model's figures when the feed starts (`trade_stats` builds both, so they agree with REST):
 
-- `<symbol>@kline_1m`: the minute's bar every 250 ms while trades change it, and once more,
-  closed (`x` true), when its minute is over;
-- `<symbol>@ticker` and `<symbol>@miniTicker` every 2 s, `!ticker@arr` and `!miniTicker@arr`
-  every second, each with the symbols whose ticker changed since that stream's last push.
+- `<symbol>@kline_1m`: the minute's bar every 250 ms while trades change it, once more, closed
+  (`x` true), when its minute is over, and every 2 s in any case (a quiet minute's bar is flat
+  at the last close);
+- `<symbol>@ticker` and `<symbol>@miniTicker` every 2 s, changed or not (a client watching a
+  quiet market still hears from it), from the listing on; `!ticker@arr` and `!miniTicker@arr`
+  every second, with the symbols whose ticker changed since the last push.
 
 `E` is the time of the last trade counted (a closing bar's: the end of its minute). Beats fall
 on wall-clock multiples of their period, as the mark streams' do; a stream with nothing changed
@@ -24,8 +26,8 @@ from exchange_mock.store import records
 from exchange_mock.store.keys import Keys
 from exchange_mock.store.views import BarView, TradeView
 from exchange_mock.symbols import SymbolTable
-from exchange_mock.trade_stats import MINUTE_MS, add_to_bar, add_to_ticker
-from exchange_mock.types import Millis
+from exchange_mock.trade_stats import MINUTE_MS, add_to_bar, add_to_ticker, minute_of, open_ticker
+from exchange_mock.types import Millis, Ticks
 
 KLINE_MS = 250
 TICKER_MS = 2_000
@@ -63,6 +65,13 @@ class TradeBoard:
         self.tickers.update({symbol: dict(ticker) for symbol, ticker in tickers.items()})
         self.bars.update({symbol: Bar(bar) for symbol, bar in bars.items()})
 
+    def open(self, symbol: str, price: Ticks, ts: Millis) -> None:
+        """The contract's listing price (as the projector opens its ticker), if it has none."""
+        ticker = self.tickers.setdefault(symbol, {})
+        if not ticker:
+            open_ticker(ticker, price, ts)
+        self.bars.setdefault(symbol, Bar(BarView.flat(minute_of(ts), price), time=ts))
+
     def add(self, symbol: str, trade: TradeView) -> list[Message]:
         """Count a trade; the bar it ends, closed, if it opens a new minute."""
         add_to_ticker(self.tickers.setdefault(symbol, {}), trade)
@@ -90,10 +99,26 @@ class TradeBoard:
             if beat > self._beats[period]:
                 self._beats[period] = beat
                 messages += self._push(period)
+                if period == TICKER_MS:
+                    messages += self._current_klines(now)
+        return messages
+
+    def _current_klines(self, now: Millis) -> list[Message]:
+        """Each symbol's kline of the minute `now` is in, traded in or not (a quiet minute's bar
+        is flat at the last close): a client watching a quiet market still hears from it."""
+        minute = minute_of(now)
+        messages = []
+        for symbol, traded in self.bars.items():
+            shown = traded
+            if traded.bar.open_time < minute:
+                shown = Bar(BarView.flat(minute, traded.bar.close), time=minute)
+            messages.append(self._kline(symbol, shown, closed=False))
         return messages
 
     def next_due(self, now: Millis) -> Millis | None:
         periods = [period for period, changed in self._changed.items() if changed]
+        if any(self.tickers.values()):
+            periods.append(TICKER_MS)
         ends = [current.bar.open_time + MINUTE_MS for current in self.bars.values() if current.open]
         return min([(now // period + 1) * period for period in periods] + ends, default=None)
 
@@ -110,6 +135,8 @@ class TradeBoard:
     def _push(self, period: int) -> list[Message]:
         changed = sorted(self._changed[period])
         self._changed[period].clear()
+        if period == TICKER_MS:
+            changed = sorted(symbol for symbol, ticker in self.tickers.items() if ticker)
         if not changed:
             return []
         if period == KLINE_MS:

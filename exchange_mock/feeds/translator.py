@@ -84,6 +84,8 @@ class FeedTranslator:
         if isinstance(event, MarkPriceUpdated):
             mark = Mark(event.price, event.ts, event.index, event.funding_rate)
             self.marks.update(event.symbol, mark)
+            listing = event.price if event.index is None else event.index
+            self.trades.open(event.symbol, listing, event.ts)
             return messages
         if isinstance(event, TradeExecuted):
             spec = self._symbols.by_name[event.symbol]

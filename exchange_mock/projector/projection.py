@@ -41,7 +41,7 @@ from exchange_mock.store import records
 from exchange_mock.store.keys import Keys
 from exchange_mock.store.views import TradeView
 from exchange_mock.symbols import SymbolTable
-from exchange_mock.trade_stats import add_to_ticker
+from exchange_mock.trade_stats import add_to_ticker, open_ticker
 from exchange_mock.types import OPEN_STATUSES, AccountId
 
 
@@ -178,11 +178,9 @@ class Projection:
         self._account(pipe, order.account, seq, order.update_time, fields)
 
     def _open_ticker(self, pipe: Pipeline, symbol: str, price: int, ts: int) -> None:
-        """A contract's first price is the one it lists at, the genesis mark's index, as a real
-        venue always has a last price: tickers and klines start there, not from zero."""
+        """The listing: tickers and klines start at the genesis mark's index."""
         ticker = self._tickers.setdefault(symbol, {})
-        ticker.update(last=price, open=price, high=price, low=price, open_time=ts, close_time=ts)
-        ticker.update(volume=0, quote_volume=0, count=0)
+        open_ticker(ticker, price, ts)
         self._write_ticker(pipe, symbol, ticker)
         self._history.open(pipe, symbol, price, ts)
 

@@ -53,9 +53,14 @@ def test_the_minutes_kline_goes_out_on_its_beat_in_binances_layout() -> None:
 def test_a_bar_is_pushed_closed_once_when_its_minute_ends_or_the_next_one_trades() -> None:
     board = TradeBoard(KEYS, SYMBOLS)
     board.add("BTCUSDT", trade(1, 1_225_000, 1, T0 + 10))
-    closed = by_stream(board.due(T0 + 60_000))["btcusdt@kline_1m"]
+    closed, current = [
+        orjson.loads(body) for channel, body in board.due(T0 + 60_000) if "kline" in channel
+    ]
     assert closed["k"]["x"] is True and closed["E"] == T0 + 60_000
-    assert board.due(T0 + 120_000) == []
+    # The 2 s beat then shows the new minute, flat at the close, no trade in it yet.
+    assert (current["k"]["t"], current["k"]["x"], current["k"]["n"]) == (T0 + 60_000, False, 0)
+    assert current["k"]["o"] == current["k"]["c"] == closed["k"]["c"]
+    assert not by_stream(board.due(T0 + 120_000))["btcusdt@kline_1m"]["k"]["x"], "closed once"
     board.add("BTCUSDT", trade(2, 1_225_000, 1, T0 + 120_010))
     [(channel, body)] = board.add("BTCUSDT", trade(3, 1_225_000, 1, T0 + 180_005))
     ended = orjson.loads(body)
@@ -100,5 +105,22 @@ def test_tickers_carry_on_from_the_read_model_and_push_only_changed_symbols() ->
     assert every_two["btcusdt@ticker"]["c"] == every_two["!ticker@arr"][0]["c"] == "123100.00"
     assert every_two["btcusdt@miniTicker"]["c"] == "123100.00"
     assert by_stream(board.due(T0 + 3_000)) == {}, "nothing changed since"
+    # Each symbol's own ticker beats on, changed or not: a quiet market is still heard from.
+    quiet = by_stream(board.due(T0 + 4_000))
+    assert set(quiet) == {"btcusdt@ticker", "btcusdt@miniTicker", "btcusdt@kline_1m"}
+    assert quiet["btcusdt@ticker"] == every_two["btcusdt@ticker"]
     # The loaded bar carried a quiet minute's price: the trade opened the kline afresh.
     assert board.bars["BTCUSDT"].bar.open == 1_230_000
+
+
+def test_a_listed_contract_has_a_ticker_before_its_first_trade() -> None:
+    board = TradeBoard(KEYS, SYMBOLS)
+    board.open("ETHUSDT", 435_000, T0)
+    board.open("ETHUSDT", 999_999, T0 + 5)  # a later mark: the listing price stays
+    ticker = by_stream(board.due(T0 + 2_000))["ethusdt@ticker"]
+    assert (ticker["c"], ticker["o"], ticker["v"], ticker["n"]) == (
+        "4350.00",
+        "4350.00",
+        "0.000",
+        0,
+    )

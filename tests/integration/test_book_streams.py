@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+import ccxt.pro
 import httpx
 import orjson
 import pytest
@@ -157,11 +158,19 @@ async def test_each_stream_kind_has_binances_layout(
             "POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="LIMIT",
             timeInForce="GTC", quantity="0.500", price=str(best_ask + Decimal("0.1")),
         )  # fmt: skip
+        # The first message of each stream, but the newest ticker: tickers and klines also beat
+        # on a quiet market, so the first may predate the order's trades.
         seen: dict[str, Any] = {}
+        traded = 0
         async with asyncio.timeout(6):
-            while set(seen) != wanted:
+            while set(seen) != wanted or seen["btcusdt@ticker"]["L"] < traded:
                 message = (await next_message(ws)).body
-                seen.setdefault(message["stream"], message["data"])
+                stream, data = message["stream"], message["data"]
+                if stream == "btcusdt@aggTrade":
+                    traded = max(traded, data["l"])
+                if stream in ("btcusdt@ticker", "btcusdt@miniTicker"):
+                    seen[stream] = data
+                seen.setdefault(stream, data)
         await client.ok("DELETE", "/fapi/v1/order", symbol="BTCUSDT", orderId=order["orderId"])
         rest_ticker = (await http.get("/fapi/v1/ticker/24hr", params={"symbol": "BTCUSDT"})).json()
     for name in (
@@ -200,7 +209,9 @@ async def test_each_stream_kind_has_binances_layout(
         False,
         59_999,
     )
-    assert kline["k"]["f"] <= trade["f"] <= trade["l"] <= kline["k"]["L"]
+    assert kline["k"]["f"] <= kline["k"]["L"] and Decimal(kline["k"]["l"]) <= Decimal(
+        kline["k"]["h"]
+    )
     ticker = seen["btcusdt@ticker"]
     assert list(ticker) == [
         "e", "E", "s", "p", "P", "w", "c", "Q", "o", "h", "l", "v", "q", "O", "C", "F", "L", "n",
@@ -217,3 +228,43 @@ async def test_each_stream_kind_has_binances_layout(
     assert list(mini) == ["e", "E", "s", "c", "o", "h", "l", "v", "q"]
     assert (mini["e"], mini["c"]) == ("24hrMiniTicker", ticker["c"])
     assert seen["!miniTicker@arr"][0]["e"] == "24hrMiniTicker"
+
+
+async def test_ccxt_pro_keeps_its_order_book_and_watches_tickers_and_klines(
+    exchange: Exchange, accounts: AccountBook
+) -> None:
+    """ccxt's own streaming client, unmodified, pointed at the mock by URL overrides only: it
+    opens `/public/ws/0` and subscribes; its order book (its own local book procedure) ends
+    equal to the REST depth, and its ticker and kline watches are answered on a quiet market."""
+    base = exchange.url
+    rest = {name: f"{base}/fapi/{version}" for name, version in REST_URLS.items()}
+    client = ccxt.pro.binanceusdm(
+        {
+            "urls": {"api": {**rest, "ws": {"linear": ws_url(base, "/ws")}}},
+            "options": {"fetchCurrencies": False},
+        }
+    )
+    try:
+        async with asyncio.timeout(15):
+            book, ticker, bars = await asyncio.gather(
+                client.watch_order_book("BTC/USDT:USDT"),
+                client.watch_ticker("BTC/USDT:USDT"),
+                client.watch_ohlcv("BTC/USDT:USDT", "1m"),
+            )
+            async with httpx.AsyncClient(base_url=base) as http:
+                final = await snapshot(http, "BTCUSDT")
+            while book["nonce"] < final["lastUpdateId"]:
+                book = await client.watch_order_book("BTC/USDT:USDT")
+    finally:
+        await client.close()
+    assert book["nonce"] == final["lastUpdateId"]
+    assert book["bids"] == [[float(p), float(q)] for p, q in final["bids"]]
+    assert book["asks"] == [[float(p), float(q)] for p, q in final["asks"]]
+    assert ticker["symbol"] == "BTC/USDT:USDT" and ticker["last"] > 0
+    assert bars and bars[-1][4] > 0
+
+
+REST_URLS = {
+    "fapiPublic": "v1", "fapiPublicV2": "v2", "fapiPublicV3": "v3",
+    "fapiPrivate": "v1", "fapiPrivateV2": "v2", "fapiPrivateV3": "v3",
+}  # fmt: skip
