@@ -8,9 +8,9 @@ model's figures when the feed starts (`trade_stats` builds both, so they agree w
   quiet market still hears from it), from the listing on; `!ticker@arr` and `!miniTicker@arr`
   every second, with the symbols whose ticker changed since the last push.
 
-`E` is the time of the last trade counted (a closing bar's: the end of its minute). Beats fall
-on wall-clock multiples of their period, as the mark streams' do; a stream with nothing changed
-sends nothing. Memory: one ticker and one bar per symbol. Pure: times come in.
+`E` is the time of the last trade counted (a closing or quiet bar's: the end or the start of
+its minute). Beats fall on wall-clock multiples of their period, as the mark streams' do.
+Memory: one ticker and one bar per symbol. Pure: times come in.
 """
 
 from __future__ import annotations
@@ -53,12 +53,9 @@ class TradeBoard:
         self._symbols = symbols
         self.tickers: dict[str, dict[str, int]] = {}
         self.bars: dict[str, Bar] = {}
-        self._changed: dict[int, set[str]] = {
-            KLINE_MS: set(),
-            TICKER_MS: set(),
-            ALL_TICKERS_MS: set(),
-        }
-        self._beats: dict[int, int] = dict.fromkeys(self._changed, 0)
+        self._changed: dict[int, set[str]] = {KLINE_MS: set(), ALL_TICKERS_MS: set()}
+        """Per period: the symbols changed since that period's stream last pushed."""
+        self._beats: dict[int, int] = dict.fromkeys((KLINE_MS, TICKER_MS, ALL_TICKERS_MS), 0)
 
     def load(self, tickers: Mapping[str, dict[str, int]], bars: Mapping[str, BarView]) -> None:
         """Carry on from the read model's figures (closed bars are not pushed again)."""
@@ -89,19 +86,42 @@ class TradeBoard:
         return messages
 
     def due(self, now: Millis) -> list[Message]:
+        """Bars whose minute is over, closed; then each stream whose beat has come."""
         messages: list[Message] = []
         for symbol, current in self.bars.items():
             if current.open and now >= current.bar.open_time + MINUTE_MS:
                 messages.append(self._closed(symbol, current))
                 self._changed[KLINE_MS].discard(symbol)
-        for period in self._changed:
-            beat = now // period
-            if beat > self._beats[period]:
-                self._beats[period] = beat
-                messages += self._push(period)
-                if period == TICKER_MS:
-                    messages += self._current_klines(now)
+        if self._beat(KLINE_MS, now):
+            changed = self._take(KLINE_MS)
+            messages += [self._kline(symbol, self.bars[symbol], closed=False) for symbol in changed]
+        if self._beat(ALL_TICKERS_MS, now):
+            messages += self._tickers(self._take(ALL_TICKERS_MS), together=True)
+        if self._beat(TICKER_MS, now):
+            listed = sorted(symbol for symbol, ticker in self.tickers.items() if ticker)
+            messages += self._tickers(listed, together=False)
+            messages += self._current_klines(now)
         return messages
+
+    def next_due(self, now: Millis) -> Millis | None:
+        periods = [period for period, changed in self._changed.items() if changed]
+        if self.bars or any(self.tickers.values()):
+            periods.append(TICKER_MS)
+        ends = [current.bar.open_time + MINUTE_MS for current in self.bars.values() if current.open]
+        return min([(now // period + 1) * period for period in periods] + ends, default=None)
+
+    def _beat(self, period: int, now: Millis) -> bool:
+        """Whether `now` is past the beat `period`'s streams last pushed on (it is, now)."""
+        beat = now // period
+        if beat <= self._beats[period]:
+            return False
+        self._beats[period] = beat
+        return True
+
+    def _take(self, period: int) -> list[str]:
+        changed = sorted(self._changed[period])
+        self._changed[period].clear()
+        return changed
 
     def _current_klines(self, now: Millis) -> list[Message]:
         """Each symbol's kline of the minute `now` is in, traded in or not (a quiet minute's bar
@@ -115,13 +135,6 @@ class TradeBoard:
             messages.append(self._kline(symbol, shown, closed=False))
         return messages
 
-    def next_due(self, now: Millis) -> Millis | None:
-        periods = [period for period, changed in self._changed.items() if changed]
-        if any(self.tickers.values()):
-            periods.append(TICKER_MS)
-        ends = [current.bar.open_time + MINUTE_MS for current in self.bars.values() if current.open]
-        return min([(now // period + 1) * period for period in periods] + ends, default=None)
-
     def _closed(self, symbol: str, current: Bar) -> Message:
         current.open = False
         return self._kline(symbol, current, closed=True)
@@ -132,31 +145,25 @@ class TradeBoard:
         body = payloads.kline(spec, current.bar, current.first_id, current.last_id, closed, time)
         return self._keys.feed(streams.kline(symbol)), orjson.dumps(body)
 
-    def _push(self, period: int) -> list[Message]:
-        changed = sorted(self._changed[period])
-        self._changed[period].clear()
-        if period == TICKER_MS:
-            changed = sorted(symbol for symbol, ticker in self.tickers.items() if ticker)
-        if not changed:
+    def _tickers(self, symbols: list[str], together: bool) -> list[Message]:
+        """The symbols' tickers and mini tickers: in one array each (`!ticker@arr`,
+        `!miniTicker@arr`) or on each symbol's own streams."""
+        if not symbols:
             return []
-        if period == KLINE_MS:
-            return [self._kline(symbol, self.bars[symbol], closed=False) for symbol in changed]
         full, mini = [], []
-        for symbol in changed:
-            spec, view = (
-                self._symbols.by_name[symbol],
-                records.ticker_view(symbol, self.tickers[symbol]),
-            )
-            full.append(payloads.ticker(spec, view, self.tickers[symbol].get("last_qty", 0)))
+        for symbol in symbols:
+            spec, ticker = self._symbols.by_name[symbol], self.tickers[symbol]
+            view = records.ticker_view(symbol, ticker)
+            full.append(payloads.ticker(spec, view, ticker.get("last_qty", 0)))
             mini.append(payloads.mini_ticker(spec, view))
         feed = self._keys.feed
-        if period == ALL_TICKERS_MS:
+        if together:
             return [
                 (feed(streams.ALL_TICKERS), orjson.dumps(full)),
                 (feed(streams.ALL_MINI_TICKERS), orjson.dumps(mini)),
             ]
         messages = []
-        for symbol, each, small in zip(changed, full, mini, strict=True):
+        for symbol, each, small in zip(symbols, full, mini, strict=True):
             messages.append((feed(streams.ticker(symbol)), orjson.dumps(each)))
             messages.append((feed(streams.mini_ticker(symbol)), orjson.dumps(small)))
         return messages
