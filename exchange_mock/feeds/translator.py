@@ -71,6 +71,7 @@ class FeedTranslator:
         self.depth = DepthBoard(keys, symbols)
         self.trades = TradeBoard(keys, symbols)
         self._group: list[Event] = []
+        self._group_trades: list[tuple[str, TradeView]] = []
         self._group_id: bytes | None = None
 
     def apply(self, command_id: bytes, event: Event) -> list[Message]:
@@ -90,6 +91,7 @@ class FeedTranslator:
         if isinstance(event, TradeExecuted):
             spec = self._symbols.by_name[event.symbol]
             view = TradeView.of(event, spec.notional(event.price, event.qty))
+            self._group_trades.append((event.symbol, view))
             messages += self.trades.add(event.symbol, view)
         elif isinstance(event, PositionLiquidated):
             liquidation = liquidation_of(self._symbols.by_name[event.symbol], event)
@@ -102,17 +104,19 @@ class FeedTranslator:
         command's events begin, or when the journal has nothing more for now (the engine
         journals each batch of commands atomically, so a caught-up reader has whole commands)."""
         events, self._group, self._group_id = self._group, [], None
+        trades, self._group_trades = self._group_trades, []
         if not events:
             return []
         updates = user_updates(events, self._symbols, self.marks.prices())
-        messages = self._agg_trades([e for e in events if isinstance(e, TradeExecuted)])
+        messages = self._agg_trades(trades)
         messages += [
             (self._keys.user_feed(account), orjson.dumps(body)) for account, body in updates
         ]
         return messages
 
     def due(self, now: Millis) -> list[Message]:
-        """forceOrder snapshots of windows that have ended, and the mark streams on their beat."""
+        """forceOrder snapshots and book windows that have ended, and the trade and mark
+        streams on their beats."""
         messages = self._force_orders(self.throttle.due(now))
         messages += self.depth.due(now)
         messages += self.trades.due(now)
@@ -126,12 +130,11 @@ class FeedTranslator:
         ends = (self.throttle.next_due(), self.depth.next_due(), self.trades.next_due(now))
         return min([self.marks.next_due(now), *(end for end in ends if end is not None)])
 
-    def _agg_trades(self, trades: list[TradeExecuted]) -> list[Message]:
+    def _agg_trades(self, trades: list[tuple[str, TradeView]]) -> list[Message]:
         """A command's trades per symbol, aggregated as the REST `aggTrades` aggregates them."""
         views: dict[str, list[TradeView]] = {}
-        for trade in trades:
-            quote = self._symbols.by_name[trade.symbol].notional(trade.price, trade.qty)
-            views.setdefault(trade.symbol, []).append(TradeView.of(trade, quote))
+        for symbol, trade in trades:
+            views.setdefault(symbol, []).append(trade)
         messages: list[Message] = []
         for symbol, symbol_trades in views.items():
             spec, channel = (
