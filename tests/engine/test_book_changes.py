@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import random
+from collections import Counter
+
 from exchange_mock.domain.commands import CancelOrder, Command, FundAccount, UpdateMarkPrice
-from exchange_mock.domain.events import Event
+from exchange_mock.domain.events import Event, PositionAutoDeleveraged, PositionLiquidated
 from exchange_mock.domain.replies import Done
 from exchange_mock.engine import Engine
 from exchange_mock.engine.book_changes import BEST_LEVELS
 from exchange_mock.symbols import SymbolTable
 from exchange_mock.types import AccountId, OrderId, Side
-from tests.engine.commands import BTC, limit, market, ok, usdt
+from tests.engine.commands import BTC, ETH, limit, market, ok, usdt
+from tests.engine.test_core import burst, burst_engine
 
 A, B = AccountId(1), AccountId(2)
 MARK = 1_225_000
@@ -82,3 +86,38 @@ def test_every_touched_level_is_reported_and_the_best_twenty_after_it(
     assert len(change.bids) == BEST_LEVELS + 5
     assert change.best_bids == change.bids[:BEST_LEVELS]
     assert engine.book_changes([]) == []
+
+
+def test_a_book_kept_from_the_changes_alone_is_the_engines_through_liquidations(
+    symbols: SymbolTable,
+) -> None:
+    """The promise the depth streams rest on: batch after batch of every kind of command
+    (liquidations by the book, ADL, cancels of the liquidated), a book built from the changes
+    alone equals the engine's, level by level, and the ids chain without a hole."""
+    engine = burst_engine(symbols)
+    mirrors: dict[str, tuple[dict[int, int], dict[int, int]]] = {BTC: ({}, {}), ETH: ({}, {})}
+    last = {BTC: 0, ETH: 0}
+    rng = random.Random(5)
+    batch: list[Event] = []
+    commands, size, kinds = 0, 1, Counter[type]()
+    for _command, events, _reply in burst(engine, 2, 3_000):
+        batch += events
+        kinds.update(type(event) for event in events)
+        commands += 1
+        if commands < size:
+            continue
+        for change in engine.book_changes(batch):
+            assert change.first_update_id == last[change.symbol] + 1
+            last[change.symbol] = change.update_id
+            sides = (change.bids, change.asks)
+            for mirror, levels in zip(mirrors[change.symbol], sides, strict=True):
+                mirror.update(levels)
+            update_id, bids, asks = engine.depth(change.symbol, 10**6)
+            assert change.update_id == update_id
+            assert (change.best_bids, change.best_asks) == (tuple(bids[:20]), tuple(asks[:20]))
+        for symbol, (bids, asks) in mirrors.items():
+            _, book_bids, book_asks = engine.depth(symbol, 10**6)
+            assert sorted((p, q) for p, q in bids.items() if q) == sorted(book_bids)
+            assert sorted((p, q) for p, q in asks.items() if q) == sorted(book_asks)
+        batch, commands, size = [], 0, rng.randint(1, 30)
+    assert kinds[PositionLiquidated] > 5 and kinds[PositionAutoDeleveraged]
