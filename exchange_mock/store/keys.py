@@ -80,6 +80,8 @@ Layout (all under the settings' `key_prefix`, `p` below):
 | p:scenario                   | hash    | operator   | `oracle:<symbol or asset>` -> spot/index, |
 |                              |         |            | `depth_pct`: read by the market agents    |
 | p:shocks                     | list    | operator   | venue shocks (JSON) for the market agents |
+| p:crash:<role>               | pub/sub | operator   | an order to crash the process running     |
+|                              |         |            | `<role>` (`faults/role_crash.py`)         |
 | p:vitals                     | hash    | every      | process id -> its last vitals (JSON): its |
 |                              |         | process    | roles, CPU, requests in flight and shed,  |
 |                              |         |            | Redis round trips (`telemetry/vitals.py`) |
@@ -235,3 +237,6 @@ class Keys:
     @property
     def vitals(self) -> str:
         return f"{self.prefix}:vitals"
+
+    def crash(self, role: str) -> str:
+        return f"{self.prefix}:crash:{role}"
