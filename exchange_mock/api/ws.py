@@ -1,9 +1,11 @@
-"""Binance's WebSocket streams: market streams (mark price, liquidations) and user data.
+"""Binance's WebSocket streams: market streams (book, trades, tickers, marks, liquidations)
+and user data.
 
 Both of Binance's layouts, under every route prefix newer clients use (`/public`, `/market`,
 `/private`) and under none:
 
-- raw: `/ws/<stream>`, `/ws/<a>/<b>`: each message is the payload itself;
+- raw: `/ws/<stream>`, `/ws/<a>/<b>`: each message is the payload itself (`/ws/0`, as ccxt
+  connects, subscribes nothing);
 - combined: `/stream?streams=<a>/<b>`: each message is `{"stream": name, "data": payload}`;
 - user data: the listen key as a stream (`/ws/<listenKey>`), or `?listenKey=` on any route
   (`/private/ws?listenKey=...`);
@@ -11,7 +13,7 @@ Both of Binance's layouts, under every route prefix newer clients use (`/public`
   SET_PROPERTY / GET_PROPERTY of `combined`, answered `{"result": ..., "id": n}` or Binance's
   `{"error": {"code", "msg"}, "id": n}`.
 
-Only streams the exchange produces are accepted (`btcusdt@aggTrade` is refused: accepting any
+Only streams the exchange produces are accepted (`btcusdt@depth7` is refused: accepting any
 name would let one client hold any number of subscriptions); a malformed name, or a listen key
 that is unknown or not live, is refused too, and a key that expires while connected is answered
 `listenKeyExpired`. Binance's published limits hold: at most 1024 streams and 10 incoming
@@ -355,7 +357,10 @@ async def _perform(context: WsContext, subscriber: Subscriber, request: dict[str
 
 
 def _split(streams_path: str) -> list[str]:
-    return [name for name in streams_path.split("/") if name]
+    """The stream names a path or `streams=` joins with `/`. A segment of digits alone names a
+    connection, not a stream (ccxt opens `/ws/0`, `/ws/1`, ... and subscribes with SUBSCRIBE):
+    Binance accepts it and subscribes nothing, so the exchange does the same."""
+    return [name for name in streams_path.split("/") if name and not name.isdigit()]
 
 
 async def raw_streams(websocket: WebSocket) -> None:
