@@ -6,7 +6,8 @@ Layout (all under the settings' `key_prefix`, `p` below):
 |------------------------------|---------|------------|-------------------------------------------|
 | p:orders                     | stream  | API        | commands, one entry each (field `m`)      |
 | p:journal                    | stream  | engine     | events; entry id `<seq>-0`; fields `m`    |
-|                              |         |            | (the event), `c` (the command's id) and   |
+|                              |         |            | (the event), `c` (the command's id;       |
+|                              |         |            | `books` for a batch's `BookChanged`s) and |
 |                              |         |            | `t` (when it was journaled, ms)           |
 | p:engine:cursor              | string  | engine     | last command id applied (same MULTI)      |
 | p:journal:head               | string  | engine     | last journal seq written (same MULTI)     |
@@ -79,6 +80,8 @@ Layout (all under the settings' `key_prefix`, `p` below):
 | p:scenario                   | hash    | operator   | `oracle:<symbol or asset>` -> spot/index, |
 |                              |         |            | `depth_pct`: read by the market agents    |
 | p:shocks                     | list    | operator   | venue shocks (JSON) for the market agents |
+| p:crash:<role>               | pub/sub | operator   | an order to crash the process running     |
+|                              |         |            | `<role>` (`faults/role_crash.py`)         |
 | p:vitals                     | hash    | every      | process id -> its last vitals (JSON): its |
 |                              |         | process    | roles, CPU, requests in flight and shed,  |
 |                              |         |            | Redis round trips (`telemetry/vitals.py`) |
@@ -234,3 +237,6 @@ class Keys:
     @property
     def vitals(self) -> str:
         return f"{self.prefix}:vitals"
+
+    def crash(self, role: str) -> str:
+        return f"{self.prefix}:crash:{role}"
