@@ -174,10 +174,7 @@ def headline(
 def _knee_line(words: StepWords, saturation: Saturation | None) -> str:
     if saturation is None:
         if words.ramp:
-            return (
-                "Saturation knee: not sought, as the load generator was the limit at every "
-                "step"
-            )
+            return "Saturation knee: not sought, as the load generator was the limit at every step"
         return "Saturation knee: not sought, as the load does not rise step by step"
     return _knee_found(words, saturation) + _left_out(words, saturation.left_out)
 

@@ -87,7 +87,9 @@ def test_ctrl_c_stops_the_whole_set_and_reports_the_runs_that_finished(
         "--client-ips", "8",
     ]  # fmt: skip
     log = (tmp_path / "stampede.log").open("wb")
-    stampede = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    stampede = subprocess.Popen(
+        command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         sleep_until(wait_for_origin(out / "run-2", timeout_s=60) + 0.5)
         os.killpg(stampede.pid, signal.SIGINT)
