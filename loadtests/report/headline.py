@@ -171,6 +171,15 @@ def headline(
     )
 
 
+def interrupted_line(finished: int, planned: int) -> str:
+    """The first line of a set's report when Ctrl-C stopped the set short of its runs."""
+    covers = "the one" if finished == 1 else f"the {finished}"
+    return (
+        f"The set was interrupted after {finished} of {planned} runs: this report covers "
+        f"{covers} that finished; the run Ctrl-C stopped is kept beside them, not judged"
+    )
+
+
 def _knee_line(words: StepWords, saturation: Saturation | None) -> str:
     if saturation is None:
         if words.ramp:
