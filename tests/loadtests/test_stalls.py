@@ -94,8 +94,9 @@ def test_reads_go_stale_while_the_projector_stalls_and_not_otherwise(
     assert steady.reads >= 3 * probes and stalled.reads >= 2 * probes
     assert steady.inconsistent_reads == stalled.inconsistent_reads == 0
     # A read sent right after its fill's ack can still beat the projector by a few
-    # milliseconds: the read model is eventually consistent even when nothing is wrong.
-    assert steady.stale_rate is not None and steady.stale_rate < 0.1, steady
+    # milliseconds: the read model is eventually consistent even when nothing is wrong. On a
+    # busy machine that is one read in ten or so, a few of the steady phase's couple of dozen.
+    assert steady.stale_rate is not None and steady.stale_rate < 0.25, steady
     assert steady.stale_age_ms is None or steady.stale_age_ms.max < 50, steady
     assert stalled.stale_rate is not None and stalled.stale_rate >= 0.8, stalled
     assert stalled.stale_age_ms is not None, stalled
