@@ -83,7 +83,8 @@ def build_report(
 
     Raises `ResultsError` when steps.jsonl lacks a request class's row for a step: a run that
     finished writes one for every step, measured or not. Raises `ValueError`, naming the run,
-    when a run to fit has no api_workers in settings.json or is not a step ramp, when two ran
+    when a run to fit has no api_workers in settings.json, is not a step ramp or had the load
+    generator as its limit at every step, when two ran
     at one worker count, or when fewer than three counts are given.
     """
     baseline, classes, steps, ramp, saturation = load_axis(run)
@@ -192,7 +193,8 @@ def _scale_out(
             )
         if saturation is None:
             raise ValueError(
-                f"{name} is not a step ramp, so it has no sustainable rate to fit scale-out to"
+                f"{name} is not a step ramp, or the load generator was the limit at every "
+                "step, so it has no sustainable rate to fit scale-out to"
             )
         if workers in placed:
             raise ValueError(

@@ -227,6 +227,11 @@ def _capacity_line(
     verdicts: dict[str, SloVerdict],
     surge: Surge,
 ) -> str:
+    if plan is None and words.ramp:
+        return (
+            "Capacity: not estimated, as the load generator was the limit at every step; run "
+            "the load from more cores or machines"
+        )
     if plan is None:
         return "Capacity: not estimated from this profile; a step ramp measures it"
     needs = (

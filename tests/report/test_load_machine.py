@@ -226,3 +226,24 @@ def test_capacity_leaves_out_the_top_steps_where_the_generator_was_the_limit(
         "Saturation knee: not reached up to 20× (the highest step judged); every step judged "
         "was served; left out 50× and 100×, where the load generator was the limit"
     )
+
+
+def test_a_ramp_the_generator_limited_at_every_step_plans_no_capacity(
+    edited_run: Callable[..., Path],
+) -> None:
+    run = edited_run()
+    duration = load_profile(str(run / "profile.yaml")).timeline().duration
+    for second in range(1, int(duration) + 1):
+        append_generator(run, GeneratorSample(at=second, host_cpu=99.0, runner_cpu={"local": 20.0}))
+
+    report = load_report(run)
+
+    assert report.saturation is None and report.capacity is None
+    assert (
+        "Saturation knee: not sought, as the load generator was the limit at every step"
+        in report.headline
+    )
+    assert (
+        "Capacity: not estimated, as the load generator was the limit at every step; run the "
+        "load from more cores or machines"
+    ) in report.headline
