@@ -46,8 +46,8 @@ def delivery_in(year: int, month: int) -> Millis:
 
 
 def _quarter_after(year: int, month: int, quarters: int) -> tuple[int, int]:
-    """The quarter month `quarters` quarters after the quarter month (year, month)."""
-    index = year * 4 + QUARTER_MONTHS.index(month) + quarters
+    """The last month of the quarter `quarters` quarters after the one (year, month) is in."""
+    index = year * 4 + (month - 1) // 3 + quarters
     return index // 4, QUARTER_MONTHS[index % 4]
 
 
@@ -56,7 +56,7 @@ def quarterly_delivery(now: Millis, contract_type: ContractType) -> Millis:
     delivery strictly after `now` for the current quarter, the one after that for the next.
     At the delivery instant itself the contract has delivered and the calendar has rolled."""
     today = datetime.fromtimestamp(now / 1000, UTC)
-    year, month = today.year, QUARTER_MONTHS[(today.month - 1) // 3]
+    year, month = _quarter_after(today.year, today.month, 0)
     if delivery_in(year, month) <= now:
         year, month = _quarter_after(year, month, 1)
     return delivery_in(*_quarter_after(year, month, contract_type.quarters_ahead))
