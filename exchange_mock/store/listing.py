@@ -18,7 +18,8 @@ from exchange_mock.store.keys import Keys
 from exchange_mock.symbols import SymbolTable
 from exchange_mock.types import Millis
 
-_CALENDAR = TypeAdapter(dict[ContractType, int])
+CALENDAR = TypeAdapter(dict[ContractType, int])
+"""`p:listing`: each quarterly contract type's delivery date (ms), as JSON."""
 
 
 async def settle_listing(redis: Redis, keys: Keys, table: SymbolTable, now: Millis) -> SymbolTable:
@@ -27,9 +28,9 @@ async def settle_listing(redis: Redis, keys: Keys, table: SymbolTable, now: Mill
     if not table.quarterlies:
         return table
     proposed = table.deliveries(now)
-    await redis.set(keys.listing, _CALENDAR.dump_json(proposed), nx=True)
-    stored = _CALENDAR.validate_json(await redis.get(keys.listing) or b"{}")
+    await redis.set(keys.listing, CALENDAR.dump_json(proposed), nx=True)
+    stored = CALENDAR.validate_json(await redis.get(keys.listing) or b"{}")
     if proposed.keys() - stored.keys():
         stored = {**proposed, **stored}
-        await redis.set(keys.listing, _CALENDAR.dump_json(stored))
+        await redis.set(keys.listing, CALENDAR.dump_json(stored))
     return table.listed(stored)
