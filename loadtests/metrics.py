@@ -21,6 +21,7 @@ from hdrh.histogram import HdrHistogram
 from pydantic import BaseModel, ConfigDict
 
 from loadtests.pacing import is_late
+from loadtests.recorded import Recorded
 
 LOWEST = 1
 HIGHEST = 600_000_000
@@ -158,14 +159,14 @@ def decode_histogram(text: str) -> HdrHistogram:
 def percentiles_of(histogram: HdrHistogram, unit: float = 1.0) -> Percentiles | None:
     """p50/p90/p99/p99.9/max divided by `unit` (1000 turns microseconds into milliseconds);
     None for an empty histogram, which has no percentiles."""
-    if histogram.get_total_count() == 0:
+    recorded = Recorded(histogram)
+    if recorded.total == 0:
         return None
-    values = histogram.get_percentile_to_value_dict([50, 90, 99, 99.9])
     return Percentiles(
-        p50=values[50] / unit,
-        p90=values[90] / unit,
-        p99=values[99] / unit,
-        p99_9=values[99.9] / unit,
+        p50=recorded.value_at_percentile(50) / unit,
+        p90=recorded.value_at_percentile(90) / unit,
+        p99=recorded.value_at_percentile(99) / unit,
+        p99_9=recorded.value_at_percentile(99.9) / unit,
         max=histogram.get_max_value() / unit,
     )
 

@@ -57,6 +57,7 @@ from loadtests.coordinator import ActiveRun, coordinator_of
 from loadtests.feedwatch import FEED, FEED_EVENTS, FEED_LAG_US, LIQUIDATIONS
 from loadtests.metrics import CORRECTED_US, LATE_SENDS, RAW_US, Metrics, Outcome
 from loadtests.profiles import RequestClass, Timeline
+from loadtests.recorded import Recorded
 from loadtests.staleness import (
     INCONSISTENT_READS,
     MOVED_READS,
@@ -151,9 +152,8 @@ class _Buckets:
     def add(self, histogram: HdrHistogram | None, unit: float) -> None:
         if histogram is None:
             return
-        for item in histogram.get_recorded_iterator():
-            value = item.value_iterated_to * unit
-            count = item.count_at_value_iterated_to
+        for recorded_value, count in Recorded(histogram):
+            value = recorded_value * unit
             self._counts[bisect.bisect_left(self._bounds, value)] += count
             self._sum += value * count
 

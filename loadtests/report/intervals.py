@@ -22,6 +22,8 @@ from typing import Final
 from hdrh.histogram import HdrHistogram
 from pydantic import BaseModel, ConfigDict
 
+from loadtests.recorded import Recorded
+
 CONFIDENCE: Final = 0.95
 Z: Final = 1.959963984540054
 """The standard normal quantile for a two-sided 95% interval."""
@@ -86,15 +88,15 @@ def quantile_ranks(n: int, q: float) -> tuple[int, int]:
 def percentile_estimate(histogram: HdrHistogram, q: float, unit: float = 1.0) -> Estimate | None:
     """The `q`-quantile (0.99 for p99) of the values `histogram` recorded, divided by `unit`,
     with its order-statistic interval; None for an empty histogram."""
-    n = int(histogram.get_total_count())
+    recorded = Recorded(histogram)
+    n = recorded.total
     if n == 0:
         return None
     lower, upper = quantile_ranks(n, q)
-    value = histogram.get_value_at_percentile(q * 100)
-    low = _value_at_rank(histogram, lower) if lower > 0 else 0
-    high = _value_at_rank(histogram, upper) if upper <= n else None
+    low = recorded.value_at_rank(lower) if lower > 0 else 0
+    high = recorded.value_at_rank(upper) if upper <= n else None
     return Estimate(
-        value=value / unit,
+        value=recorded.value_at_percentile(q * 100) / unit,
         low=low / unit,
         high=None if high is None else high / unit,
         samples=n,
@@ -104,22 +106,7 @@ def percentile_estimate(histogram: HdrHistogram, q: float, unit: float = 1.0) ->
 def count_above(histogram: HdrHistogram, threshold: float) -> int:
     """How many recorded values exceed `threshold` (in the histogram's unit), to the
     histogram's precision: values in the bucket holding `threshold` count as not above it."""
-    limit = histogram.get_highest_equivalent_value(max(0, math.floor(threshold)))
-    return sum(
-        item.count_at_value_iterated_to
-        for item in histogram.get_recorded_iterator()
-        if item.value_iterated_to > limit
-    )
-
-
-def _value_at_rank(histogram: HdrHistogram, rank: int) -> int:
-    """The `rank`-th smallest recorded value (1-based), as the highest value of its bucket, as
-    hdrh reports percentiles."""
-    for item in histogram.get_recorded_iterator():
-        if item.total_count_to_this_value >= rank:
-            value: int = histogram.get_highest_equivalent_value(item.value_iterated_to)
-            return value
-    raise ValueError(f"rank {rank} beyond the {histogram.get_total_count()} values recorded")
+    return Recorded(histogram).count_above(threshold)
 
 
 def _log_binomial_pmf(n: int, p: float, k: int) -> float:
