@@ -89,7 +89,10 @@ class MarketAgent:
             funding_interval_ms=settings.funding_period_ms,
         )
         policy = QuotePolicy.from_settings(settings)
-        self._quoters = {spec.symbol: Quoter(spec, policy) for spec in symbols.symbols}
+        self._quoters = {
+            spec.symbol: Quoter(spec, policy.for_contract(spec, settings.maker_dated_levels))
+            for spec in symbols.symbols
+        }
         self._depth = 1.0
         self._sequence = 0
         self._resting: dict[tuple[AccountId, str], list[OrderId]] = {}
