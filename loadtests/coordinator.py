@@ -18,7 +18,7 @@ import logging
 import time
 import weakref
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from locust.runners import MasterRunner
 from pydantic import ValidationError
 
 from loadtests.accounts import AccountsError
-from loadtests.driver import Driver, fetch_audit, operator_client
+from loadtests.driver import Applied, Driver, fetch_audit, operator_client
 from loadtests.feedwatch import FEED, feed_stats
 from loadtests.generator import FLUSH
 from loadtests.metrics import RETRIES, Metrics, Outcome, Tally
@@ -39,7 +39,14 @@ from loadtests.options import PLAN_ATTRIBUTE, OptionsError, RunPlan, plan_run, r
 from loadtests.pacing import UserSizing
 from loadtests.profiles import ProfileError, RequestClass, Timeline
 from loadtests.progress import Progress, write_progress
-from loadtests.results import PROFILE_FILE, ResultsError, finish_run, start_run
+from loadtests.results import (
+    PROFILE_FILE,
+    AppliedEvent,
+    ResultsError,
+    append_moments,
+    finish_run,
+    start_run,
+)
 from loadtests.sampler import start_sampling
 from loadtests.sizing import ClassFeedback, CrowdPlanner, ScheduleLag, schedule_lag
 from loadtests.staleness import READS, STALE_READS
@@ -145,6 +152,9 @@ class ActiveRun:
         if source in self.finals:
             return
         self.metrics.merge(shipment.metrics)
+        # Straight to the run directory: kept in memory, a long run's moments would grow
+        # without bound; a moment several shipments fill is merged when read back.
+        append_moments(self.plan.run_dir, shipment.moments)
         self._feedback[source] = shipment.feedback
         if shipment.final:
             self.finals.add(source)
@@ -178,6 +188,20 @@ def fresh_run_dir(path: Path) -> Path:
         n += 1
         candidate = path.with_name(f"{path.name}-{n}")
     return candidate
+
+
+def applied_events(history: Sequence[Applied]) -> list[AppliedEvent]:
+    """The driver's record of the profile's events, as the run directory keeps it."""
+    return [
+        AppliedEvent(
+            at=applied.at,
+            step=applied.step,
+            event=applied.event,
+            status=applied.status.value,
+            detail=applied.detail,
+        )
+        for applied in history
+    ]
 
 
 class Coordinator:
@@ -292,11 +316,18 @@ class Coordinator:
                 audit = fetch_audit(self._http, sleep=gevent.sleep)
                 self._http.close()
             plan = run.plan
+            events = [] if self._driver is None else applied_events(self._driver.history)
             try:
-                finish_run(plan.run_dir, run.metrics, run.timeline, origin=plan.origin, audit=audit)
+                finish_run(
+                    plan.run_dir, run.metrics, run.timeline, origin=plan.origin, audit=audit,
+                    events=events,
+                )  # fmt: skip
             except ValidationError as exc:
                 log.warning("the target's audit is not one a run records: %s", exc)
-                finish_run(plan.run_dir, run.metrics, run.timeline, origin=plan.origin)
+                finish_run(
+                    plan.run_dir, run.metrics, run.timeline, origin=plan.origin,
+                    events=events,
+                )  # fmt: skip
             self._write_progress(done=True)
             log.info("run %s written", plan.run_dir)
             self.run = None

@@ -5,7 +5,8 @@ mode, injected faults) applied when the phase starts, through the mock's operato
     POST /stampede/admin/shock   {"symbol", "pct" | "notional", "venue"?}
     PUT  /stampede/admin/depth   {"pct"}
     PUT  /stampede/admin/oracle  {"mode", "symbol"?}
-    POST /stampede/admin/outage  {"kind": "redis_outage", "seconds"}
+    POST /stampede/admin/outage  {"kind": "redis_outage" | "redis_restart", "seconds"}
+                                 {"kind": "role_crash", "role"}
 
 A target without an operator API (a real venue's staging, or a mock without that endpoint yet)
 still gets the load: an endpoint answering 404 or 405, or a refused connection, skips the event
@@ -16,6 +17,7 @@ target has one) is read once the read model has caught up with the journal.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -34,6 +36,8 @@ from loadtests.profiles import (
     OracleMode,
     PriceShock,
     RedisOutage,
+    RedisRestart,
+    RoleCrash,
     Timeline,
 )
 
@@ -69,6 +73,8 @@ class Applied:
     event: Event
     status: Status
     detail: str = ""
+    at: float = 0.0
+    """Run seconds at which the target answered (or the event was skipped)."""
 
 
 def operator_request(event: Event) -> tuple[str, str, dict[str, JsonValue]]:
@@ -89,8 +95,10 @@ def operator_request(event: Event) -> tuple[str, str, dict[str, JsonValue]]:
             return "PUT", DEPTH, {"pct": event.pct}
         case OracleMode():
             return "PUT", ORACLE, {"mode": event.mode.value}
-        case RedisOutage():
+        case RedisOutage() | RedisRestart():
             return "POST", OUTAGE, {"kind": event.type, "seconds": event.seconds}
+        case RoleCrash():
+            return "POST", OUTAGE, {"kind": event.type, "role": event.role.value}
 
 
 def operator_client(host: str, token: str | None, timeout_s: float = 5.0) -> httpx.Client:
@@ -139,6 +147,7 @@ class Driver:
     def apply(self, step: str, event: Event) -> Applied:
         method, path, body = operator_request(event)
         applied = self._send(step, event, method, path, body)
+        applied = dataclasses.replace(applied, at=self._clock() - self._origin)
         if applied.status is Status.APPLIED:
             log.info("%s: applied %s", step, _describe(event))
             if isinstance(event, Fault):

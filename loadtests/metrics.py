@@ -67,7 +67,9 @@ class Outcome(StrEnum):
     """503 "Unknown error, please check your request or try again later.", or any 503 not known
     to be safe: the request may have executed."""
     UNAVAILABLE_503 = "unavailable_503"
-    """503 "Service Unavailable.": the request did not execute."""
+    """503 "Service Unavailable.", or 503 -1001 "Internal error; unable to process your
+    request. Please try again." (the venue lost its store or a part behind the API): the
+    request did not execute, and the client may send it again."""
     THROTTLED_1008 = "throttled_1008"
     """-1008, system-level throttling: refused before execution."""
     CLIENT_TIMEOUT = "client_timeout"
@@ -75,7 +77,26 @@ class Outcome(StrEnum):
     OTHER = "other"
 
 
+OUTCOME_LABELS: dict[Outcome, str] = {
+    Outcome.SUCCESS: "success",
+    Outcome.REJECTED: "rejected",
+    Outcome.RATE_LIMITED_429: "429 rate limited",
+    Outcome.BANNED_418: "418 banned",
+    Outcome.TIMEOUT_408: "408 / -1007 timeout",
+    Outcome.EXPIRED_1021: "-1021 past recvWindow",
+    Outcome.UNAVAILABLE_503_UNKNOWN: "503 unknown",
+    Outcome.UNAVAILABLE_503: "503 unavailable",
+    Outcome.THROTTLED_1008: "-1008 throttled",
+    Outcome.CLIENT_TIMEOUT: "client timeout",
+    Outcome.CONNECTION_ERROR: "connection error",
+    Outcome.OTHER: "other",
+}
+"""Each outcome as the report names it."""
+
 SERVICE_UNAVAILABLE_MSG = "Service Unavailable."
+INTERNAL_ERROR_CODE = -1001
+"""Binance's DISCONNECTED: "Internal error; unable to process your request. Please try
+again." Refused, not executed."""
 
 
 def classify(
@@ -102,7 +123,9 @@ def classify(
     if body_code == -1008:
         return Outcome.THROTTLED_1008
     if status == 503:
-        if body_msg is not None and body_msg.startswith(SERVICE_UNAVAILABLE_MSG):
+        if body_code == INTERNAL_ERROR_CODE or (
+            body_msg is not None and body_msg.startswith(SERVICE_UNAVAILABLE_MSG)
+        ):
             return Outcome.UNAVAILABLE_503
         return Outcome.UNAVAILABLE_503_UNKNOWN
     if status is not None and 200 <= status < 300:

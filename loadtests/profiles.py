@@ -153,8 +153,34 @@ class RedisOutage(_Strict):
     seconds: float = Field(gt=0, le=600)
 
 
+class RedisRestart(_Strict):
+    """The mock's embedded Redis shuts down, stays down `seconds` of wall time (not scaled),
+    and starts again on its port from its append-only file: every client is dropped, and
+    nothing it acknowledged is lost. A mock on a Redis of the user's own refuses it."""
+
+    type: Literal["redis_restart"] = "redis_restart"
+    seconds: float = Field(default=0, ge=0, le=600)
+
+
+class CrashedRole(StrEnum):
+    ENGINE = "engine"
+    PROJECTOR = "projector"
+
+
+class RoleCrash(_Strict):
+    """The mock's process running `role` is killed (SIGKILL) and started again by its
+    supervisor, and recovers from the journal. The mock needs its roles in a process of their
+    own (`--workers 2` or more); in one process it refuses, since nothing would restart it."""
+
+    type: Literal["role_crash"] = "role_crash"
+    role: CrashedRole
+
+
+Outage = RedisOutage | RedisRestart | RoleCrash
+"""The events after which the report measures how long the exchange took to recover."""
+
 Event = Annotated[
-    PriceShock | DepthWithdrawal | OracleMode | Fault | RedisOutage, Field(discriminator="type")
+    PriceShock | DepthWithdrawal | OracleMode | Fault | Outage, Field(discriminator="type")
 ]
 """Something a phase does to the exchange when it starts."""
 

@@ -14,6 +14,13 @@
       exchange.jsonl      one ExchangeSample per second, against the mock: its queue, the
                           projector's lag, each process's CPU, requests in flight and shed,
                           Redis round trips (see `exchange_sampler.py`)
+      events.jsonl        one AppliedEvent per profile event the run applied, skipped or had
+                          refused, with when (see `driver.py`)
+      moments.jsonl       Moments: tenths of a second x request class, outcomes and slow
+                          requests by intended send time (see `moments.py`), appended as the
+                          generators report them (a tenth may take several rows, added up
+                          when read back); what the report
+                          times recoveries from
       locust_*.csv        Locust's own CSVs, left as Locust writes them (--csv <run>/locust)
 
 `start_run` writes what is known before the load starts, so even a run that dies part-way says
@@ -59,8 +66,10 @@ from loadtests.metrics import (
     decode_histogram,
     encode_histogram,
 )
+from loadtests.moments import Moment, Moments
 from loadtests.pacing import RateSchedule
 from loadtests.profiles import (
+    Event,
     PerClass,
     PhaseWindow,
     Profile,
@@ -88,6 +97,8 @@ AUDIT_FILE = "audit.json"
 TIMELINE_FILE = "timeline.jsonl"
 GENERATOR_FILE = "generator.jsonl"
 EXCHANGE_FILE = "exchange.jsonl"
+MOMENTS_FILE = "moments.jsonl"
+EVENTS_FILE = "events.jsonl"
 LOCUST_CSV_PREFIX = "locust"
 """Pass `--csv <run>/locust` to Locust; its CSVs then land beside the rest."""
 ALL_SYMBOLS = "all"
@@ -281,7 +292,25 @@ class ExchangeSample(BaseModel):
         return self.journal_head - self.projected_seq
 
 
-_Sample = TypeVar("_Sample", MarketSample, GeneratorSample, ExchangeSample)
+class AppliedEvent(BaseModel):
+    """What became of one profile event against the target, and when."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    at: float
+    """Run seconds at which the target answered (or the event was skipped)."""
+    step: str
+    event: Event
+    status: str
+    """applied, skipped (the target has no such endpoint) or failed (it refused)."""
+    detail: str = ""
+
+    @property
+    def applied(self) -> bool:
+        return self.status == "applied"
+
+
+_Sample = TypeVar("_Sample", MarketSample, GeneratorSample, ExchangeSample, Moment, AppliedEvent)
 
 
 class HistogramKey(NamedTuple):
@@ -420,9 +449,10 @@ def finish_run(
     *,
     origin: float,
     audit: Mapping[str, Any] | None = None,
+    events: Sequence[AppliedEvent] = (),
 ) -> list[StepSummary]:
-    """Write the run's measurements (and the exchange's audit, if it has one); returns the
-    step summaries written."""
+    """Write the run's measurements (the events it applied, and the exchange's audit if it has
+    one); returns the step summaries written."""
     steps = summarize(metrics, timeline, origin=origin)
     (directory / STEPS_FILE).write_text("".join(row.model_dump_json() + "\n" for row in steps))
     histograms = directory / HISTOGRAMS_DIR
@@ -431,6 +461,8 @@ def finish_run(
         for name, histogram in tally.histograms.items():
             path = histograms / HistogramKey(key, name).file_name
             path.write_text(encode_histogram(histogram))
+    if events:
+        _append(directory / EVENTS_FILE, events)
     if audit is not None:
         checked = ConservationAudit.model_validate(audit)
         (directory / AUDIT_FILE).write_text(checked.model_dump_json(indent=2))
@@ -445,6 +477,12 @@ def append_timeline(directory: Path, samples: Sequence[MarketSample]) -> None:
 def append_generator(directory: Path, sample: GeneratorSample) -> None:
     """Add one second's load-machine sample to the run's generator samples."""
     _append(directory / GENERATOR_FILE, [sample])
+
+
+def append_moments(directory: Path, moments: Sequence[Moment]) -> None:
+    """Add what a generator reported of the run's moments since its last report."""
+    if moments:
+        _append(directory / MOMENTS_FILE, moments)
 
 
 def append_exchange(directory: Path, sample: ExchangeSample) -> None:
@@ -474,6 +512,11 @@ class RunResult:
     """Oldest first; empty for a run that sampled none."""
     exchange: tuple[ExchangeSample, ...] = ()
     """Oldest first; empty against a target without the mock's telemetry."""
+    moments: tuple[Moment, ...] = ()
+    """Oldest first; empty for a run from before they were recorded."""
+    events: tuple[AppliedEvent, ...] | None = None
+    """In the order applied; None for a run that applied none (or from before they were
+    recorded): its events are then only the profile's schedule."""
 
     def histogram(self, key: HistogramKey) -> HdrHistogram:
         return decode_histogram(self.histogram_files[key].read_text())
@@ -499,6 +542,9 @@ def read_run(directory: Path) -> RunResult:
         timeline = _samples(directory / TIMELINE_FILE, MarketSample)
         generator = _samples(directory / GENERATOR_FILE, GeneratorSample)
         exchange = _samples(directory / EXCHANGE_FILE, ExchangeSample)
+        moments = Moments()
+        moments.merge(_samples(directory / MOMENTS_FILE, Moment))
+        events = _samples(directory / EVENTS_FILE, AppliedEvent) or None
     except (ProfileError, ValidationError) as exc:
         raise ResultsError(f"{directory}: {exc}") from exc
     histograms = directory / HISTOGRAMS_DIR
@@ -517,6 +563,8 @@ def read_run(directory: Path) -> RunResult:
         timeline=timeline,
         generator=generator,
         exchange=exchange,
+        moments=tuple(moments.ordered()),
+        events=events,
     )
 
 

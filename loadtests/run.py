@@ -150,6 +150,7 @@ def embedded_exchange(
     with redis_url(None) as url:
         settings = Settings(
             redis_url=url,
+            redis_embedded=True,
             port=free_port(),
             accounts=accounts,
             trusted_proxies=frozenset({"127.0.0.1"}),

@@ -28,3 +28,36 @@ async def redis(redis_server: EmbeddedRedis) -> AsyncIterator[Redis]:
 def key_prefix(request: pytest.FixtureRequest) -> str:
     """A key namespace per test, so tests share one server without sharing state."""
     return f"t{abs(hash(request.node.nodeid)) % 10**10}"
+
+
+LOAD = frozenset(
+    {
+        "tests/conformance/test_ccxt_suite.py",
+        "tests/deploy/test_stack_on_loopback.py",
+        "tests/integration/test_conservation.py",
+        "tests/integration/test_exchange_rate_limits.py",
+        "tests/integration/test_fault_injection.py",
+        "tests/integration/test_load_shedding.py",
+        "tests/integration/test_outages.py",
+        "tests/integration/test_restart.py",
+        "tests/integration/test_workers.py",
+        "tests/loadtests/test_liquidations.py",
+        "tests/loadtests/test_locust_run.py",
+        "tests/loadtests/test_rate_limits.py",
+        "tests/loadtests/test_repeats.py",
+        "tests/loadtests/test_stalls.py",
+        "tests/loadtests/test_starved_generator.py",
+        "tests/loadtests/test_web_ui.py",
+    }
+)
+"""Modules whose assertions ride on time under load (a run's latency, a deadline, a recovery):
+run in parallel (pytest -n), they take turns on one worker, so no two of them share the CPU."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under `--dist loadgroup`, a module's tests stay together on one worker, so a module's
+    fixtures (a running mock, a finished run) are built once; the modules in `LOAD` share one
+    group."""
+    for item in items:
+        module = item.path.relative_to(config.rootpath).as_posix()
+        item.add_marker(pytest.mark.xdist_group("load" if module in LOAD else module))

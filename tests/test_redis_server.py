@@ -11,7 +11,7 @@ from pathlib import Path
 
 import redis
 
-from exchange_mock.redis_server import EmbeddedRedis, redis_url
+from exchange_mock.redis_server import EmbeddedRedis, debug_from_loopback, redis_url
 
 
 def _alive(pid: int) -> bool:
@@ -74,3 +74,19 @@ def test_server_dies_with_a_crashed_owner() -> None:
     while _alive(child_pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(child_pid)
+
+
+def test_redis_7_is_told_to_take_debug_from_loopback_and_older_ones_are_not(
+    tmp_path: Path,
+) -> None:
+    """A rehearsed restart is `DEBUG RESTART`, which Redis 7 refuses unless told at start; an
+    older Redis knows no such option and would refuse to start with it."""
+
+    def server(version: str) -> str:
+        path = tmp_path / f"redis-server-{version}"
+        path.write_text(f"#!/bin/sh\necho 'Redis server v={version} sha=00000000:0'\n")
+        path.chmod(0o755)
+        return str(path)
+
+    assert debug_from_loopback(server("7.2.4")) == ["--enable-debug-command", "local"]
+    assert debug_from_loopback(server("6.2.14")) == []

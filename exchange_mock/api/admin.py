@@ -12,7 +12,13 @@ see `admin_auth.py`) the faults and the state of the pipeline:
 - `DELETE /stampede/admin/faults`: clear every fault;
 - `POST /stampede/admin/outage` with `{"kind": "redis_outage", "seconds": ...}`: Redis drops
   every client and refuses new ones for that long (`faults/redis_outage.py`); answered once it
-  is in force.
+  is in force. `{"kind": "redis_restart", "seconds": ...}`: the embedded Redis goes down for
+  that long (0 by default) and starts again from its append-only file
+  (`faults/redis_restart.py`); refused on a Redis the exchange did not start.
+  `{"kind": "role_crash", "role": "engine" | "projector"}`: the process running the role is
+  SIGKILLed and its supervisor starts it again (`faults/role_crash.py`); refused when this
+  process runs the role too (one process: nothing would start it again), or when no process
+  running it listens.
 
 A fault change is in force in the process that answers it by the time the answer leaves; it
 reaches the exchange's other processes within milliseconds (a Redis notice), and within
@@ -32,16 +38,18 @@ from exchange_mock.api.context import context_of, operator_of
 from exchange_mock.api.middleware import Edge
 from exchange_mock.errors import Code, ExchangeError
 from exchange_mock.faults.board import Faults
-from exchange_mock.faults.kinds import FaultKind, check
+from exchange_mock.faults.kinds import CRASHABLE_ROLES, FaultKind, OutageKind, check
 from exchange_mock.faults.redis_outage import MAX_SECONDS, redis_outage
+from exchange_mock.faults.redis_restart import RestartRefused, redis_restart
+from exchange_mock.faults.role_crash import order_crash
 from exchange_mock.formats import MARGIN_ASSET, cash_str
+from exchange_mock.settings import Role
 from exchange_mock.store.audit import AuditReport, audit
 from exchange_mock.store.backlog import backlog
 from exchange_mock.store.footprint import footprint
 from exchange_mock.symbols import SymbolTable
 from exchange_mock.telemetry.vitals import read_vitals
 
-REDIS_OUTAGE = "redis_outage"
 CASH_FIELDS = ("seeded", "balances", "entry_costs", "fees", "insurance_fund")
 COLLATERAL_FIELDS = ("collateral_seeded", "collateral_held", "fund_collateral")
 
@@ -51,7 +59,10 @@ operator = APIRouter(prefix="/admin", dependencies=[Depends(require_admin)])
 
 class OutageRequest(BaseModel):
     kind: str
-    seconds: float
+    seconds: float = 0.0
+    """How long Redis stays away (redis_outage, redis_restart)."""
+    role: str | None = None
+    """The role whose process crashes (role_crash)."""
 
 
 class FaultChange(BaseModel):
@@ -158,18 +169,33 @@ async def clear_faults(request: Request) -> dict[str, Faults]:
     return {"faults": {}}
 
 
-@operator.post("/outage", summary="Rehearse an outage: redis_outage for `seconds`")
+@operator.post("/outage", summary="Rehearse an outage: redis_outage, redis_restart, role_crash")
 async def post_outage(outage: OutageRequest, request: Request) -> dict[str, object]:
-    if outage.kind != REDIS_OUTAGE:
+    try:
+        kind = OutageKind(outage.kind)
+    except ValueError:
+        known = ", ".join(kind.value for kind in OutageKind)
         raise ExchangeError(
-            Code.INVALID_PARAMETER, f"Unknown outage kind {outage.kind!r}; known: {REDIS_OUTAGE}."
-        )
-    if not 0 < outage.seconds <= MAX_SECONDS:
+            Code.INVALID_PARAMETER, f"Unknown outage kind {outage.kind!r}; known: {known}."
+        ) from None
+    if kind is OutageKind.ROLE_CRASH:
+        return await _crash_role(outage.role, request)
+    restart = kind is OutageKind.REDIS_RESTART
+    if not 0 <= outage.seconds <= MAX_SECONDS or (outage.seconds == 0 and not restart):
+        more = "at least 0" if restart else "more than 0"
         raise ExchangeError(
-            Code.INVALID_PARAMETER, f"An outage lasts more than 0 and at most {MAX_SECONDS} s."
+            Code.INVALID_PARAMETER, f"A {kind} lasts {more} and at most {MAX_SECONDS:g} s."
         )
+    if kind is OutageKind.REDIS_RESTART:
+        await _restart_redis(outage.seconds, request)
+    else:
+        await _hold_redis_outage(outage.seconds, request)
+    return {"kind": kind.value, "seconds": outage.seconds}
+
+
+async def _hold_redis_outage(seconds: float, request: Request) -> None:
     begun = asyncio.Event()
-    held = asyncio.create_task(redis_outage(operator_of(request).control, outage.seconds, begun))
+    held = asyncio.create_task(redis_outage(operator_of(request).control, seconds, begun))
     # Held by the app until it ends: the event loop keeps only weak references to tasks.
     outages: set[asyncio.Task[None]] = request.app.state.outages
     outages.add(held)
@@ -181,7 +207,44 @@ async def post_outage(outage: OutageRequest, request: Request) -> dict[str, obje
     waiting.cancel()
     if held.done():
         held.result()
-    return {"kind": outage.kind, "seconds": outage.seconds}
+
+
+async def _restart_redis(seconds: float, request: Request) -> None:
+    if not context_of(request).settings.redis_embedded:
+        raise ExchangeError(
+            Code.UNSUPPORTED_OPERATION,
+            "redis_restart restarts only an embedded Redis started for the exchange; this one "
+            "was given its Redis (REDIS_URL), which is not the exchange's to restart.",
+        )
+    try:
+        await redis_restart(operator_of(request).control, seconds)
+    except RestartRefused as refused:
+        raise ExchangeError(
+            Code.UNSUPPORTED_OPERATION, f"Redis refused to restart: {refused}."
+        ) from None
+
+
+async def _crash_role(role: str | None, request: Request) -> dict[str, object]:
+    if role not in CRASHABLE_ROLES:
+        known = ", ".join(sorted(CRASHABLE_ROLES))
+        raise ExchangeError(
+            Code.INVALID_PARAMETER, f"role_crash needs a role to crash, one of: {known}."
+        )
+    if Role(role) in context_of(request).settings.roles:
+        raise ExchangeError(
+            Code.UNSUPPORTED_OPERATION,
+            f"role_crash: the {role} runs in the process that serves the API, which nothing "
+            "would start again; run the roles in a process of their own (--workers 2 or more) "
+            "to rehearse a crash.",
+        )
+    ops = operator_of(request)
+    if not await order_crash(ops.control, ops.keys, role):
+        raise ExchangeError(
+            Code.UNSUPPORTED_OPERATION,
+            f"role_crash: no process running the {role} listens for the order (it may be "
+            "starting again after a crash); try again shortly.",
+        )
+    return {"kind": OutageKind.ROLE_CRASH.value, "role": role}
 
 
 router.include_router(operator)

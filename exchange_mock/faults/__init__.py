@@ -11,6 +11,9 @@ stale reads that follow emerge from the pipeline itself.
 - `pacing`: how the engine's and the projector's loops obey a pause and their delays.
 - `latency`: a Redis connection that adds latency by class of operation.
 - `stale`: a read path that serves positions and balances from a lagging copy.
+- `redis_outage`, `redis_restart`, `role_crash`: outages an operator rehearses, events rather
+  than levels (`POST /stampede/admin/outage`): Redis refusing every client for a while, the
+  embedded Redis restarted from its append-only file, a role's process killed and restarted.
 
 The API's own faults (unavailable, unknown error, added latency) are applied by the edge
 middleware, `api/middleware.py`; any other component reads a fault with

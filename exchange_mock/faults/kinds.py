@@ -81,3 +81,21 @@ class FixedFaults:
 
 
 NO_FAULTS = FixedFaults()
+
+
+class OutageKind(StrEnum):
+    """Outages an operator rehearses (`POST /stampede/admin/outage`): events, not levels, so
+    they are not on the fault board; each ends on its own and the exchange recovers by itself."""
+
+    REDIS_OUTAGE = "redis_outage"
+    """Redis drops every client and refuses new ones for `seconds` (`redis_outage.py`)."""
+    REDIS_RESTART = "redis_restart"
+    """The embedded Redis shuts down, stays down `seconds`, and starts again on its port from
+    its append-only file (`redis_restart.py`)."""
+    ROLE_CRASH = "role_crash"
+    """The process running `role` (engine or projector) is killed (SIGKILL) and started again by
+    its supervisor (`role_crash.py`)."""
+
+
+CRASHABLE_ROLES = frozenset({"engine", "projector"})
+"""The roles a `role_crash` may name."""

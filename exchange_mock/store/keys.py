@@ -82,6 +82,8 @@ Layout (all under the settings' `key_prefix`, `p` below):
 | p:listing                    | string  | first      | the delivery date of each quarterly       |
 |                              |         | process    | contract type (JSON), fixed when the      |
 |                              |         |            | exchange first starts (`listing.py`)      |
+| p:crash:<role>               | pub/sub | operator   | an order to crash the process running     |
+|                              |         |            | `<role>` (`faults/role_crash.py`)         |
 | p:vitals                     | hash    | every      | process id -> its last vitals (JSON): its |
 |                              |         | process    | roles, CPU, requests in flight and shed,  |
 |                              |         |            | Redis round trips (`telemetry/vitals.py`) |
@@ -241,3 +243,6 @@ class Keys:
     @property
     def vitals(self) -> str:
         return f"{self.prefix}:vitals"
+
+    def crash(self, role: str) -> str:
+        return f"{self.prefix}:crash:{role}"

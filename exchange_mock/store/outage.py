@@ -6,6 +6,7 @@ again once Redis answers: every loop begins by reading where it stands from Redi
 the engine rebuilds itself from the journal), so a rerun resumes and never applies anything
 twice. Retries back off, jittered so a restarted Redis is not met by every process at once, and
 capped so recovery follows soon after Redis does. An outage is logged once, and so is its end.
+A loop that only samples (`every`) does not restart: it skips the samples Redis cannot take.
 
 Redis out of memory (it runs with a limit and no eviction) refuses writes but answers: loops
 treat it as an outage, and the API as an overload, so nothing crashes and nothing stored
@@ -125,3 +126,21 @@ async def keep_running(
                 attempt += 1
         if not stop.is_set():
             outage.back()
+
+
+async def every(
+    name: str, interval_s: float, sample: Callable[[], Awaitable[None]], stop: asyncio.Event
+) -> None:
+    """Call `sample()` every `interval_s` until `stop` is set. Redis being unreachable skips a
+    sample and is logged once per outage; any other Redis error skips one with a warning. A
+    sampler (metrics, vitals) loses a second, never its loop."""
+    outage = OutageLog(name)
+    while not stop.is_set():
+        try:
+            await sample()
+            outage.back()
+        except REDIS_DOWN as error:
+            outage.lost(error)
+        except RedisError:
+            log.warning("%s: sample failed, sampling again later", name, exc_info=True)
+        await pause(stop, interval_s)

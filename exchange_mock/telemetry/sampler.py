@@ -21,22 +21,19 @@ injected fault slows: the sampler reports the faults, it does not suffer them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from collections.abc import Awaitable
 from decimal import Decimal
 from typing import Protocol, cast
 
 from prometheus_client import Counter
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from exchange_mock.clock import Clock, wall_clock
 from exchange_mock.settings import Role
 from exchange_mock.store import records
 from exchange_mock.store.backlog import backlog
 from exchange_mock.store.keys import Keys
-from exchange_mock.store.outage import REDIS_DOWN, OutageLog
+from exchange_mock.store.outage import every
 from exchange_mock.store.readmodel import ReadModel
 from exchange_mock.store.records import Fields
 from exchange_mock.symbols import SymbolTable
@@ -49,8 +46,6 @@ from exchange_mock.telemetry.registry import (
     retire,
 )
 from exchange_mock.types import CASH_SCALE, Cash
-
-log = logging.getLogger(__name__)
 
 PUSHED_FIELD = "forceOrder:{symbol}"
 """The feed stats field (`p:feedstats`, see `store/keys.py`) counting forceOrder messages
@@ -120,19 +115,8 @@ class PipelineSampler:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sample until `stop` is set; Redis being unreachable only skips a sample."""
-        outage = OutageLog("metrics")
         try:
-            while not stop.is_set():
-                try:
-                    await self.sample()
-                    outage.back()
-                except REDIS_DOWN as error:
-                    outage.lost(error)
-                except RedisError:
-                    log.warning("metrics: sample failed, sampling again later", exc_info=True)
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._interval_s):
-                        await stop.wait()
+            await every("metrics", self._interval_s, self.sample, stop)
         finally:
             retire()
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import asdict, dataclass
@@ -29,10 +28,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from exchange_mock.store.keys import Keys
-from exchange_mock.store.outage import REDIS_DOWN, OutageLog
+from exchange_mock.store.outage import every
 from exchange_mock.store.records import Fields
-
-log = logging.getLogger(__name__)
 
 FRESH_INTERVALS = 3
 """An entry older than this many intervals is a process that no longer reports."""
@@ -158,23 +155,15 @@ class VitalsReporter:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Report until `stop` is set, then withdraw; Redis being unreachable skips a sample."""
-        outage = OutageLog("vitals")
         try:
-            while not stop.is_set():
-                try:
-                    entry = {self._process: orjson.dumps(asdict(self.sample()))}
-                    await self._redis.hset(self._keys.vitals, mapping=entry)  # type: ignore[misc]
-                    outage.back()
-                except REDIS_DOWN as error:
-                    outage.lost(error)
-                except RedisError:
-                    log.warning("vitals: report failed, reporting again later", exc_info=True)
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._interval_s):
-                        await stop.wait()
+            await every("vitals", self._interval_s, self._report, stop)
         finally:
             with contextlib.suppress(RedisError):
                 await self._redis.hdel(self._keys.vitals, self._process)  # type: ignore[misc]
+
+    async def _report(self) -> None:
+        entry = {self._process: orjson.dumps(asdict(self.sample()))}
+        await self._redis.hset(self._keys.vitals, mapping=entry)  # type: ignore[misc]
 
 
 async def read_vitals(redis: Redis, keys: Keys, now_ms: int, interval_ms: int) -> list[Vitals]:

@@ -20,7 +20,6 @@ from enum import StrEnum
 from itertools import pairwise
 
 import numpy as np
-from kneed import KneeLocator
 
 DEFAULT_TOLERANCE = 0.95
 """Achieved/offered below this is falling behind: 5% of the offered load is not being served."""
@@ -112,6 +111,10 @@ def _knee(points: Sequence[StepRate], tolerance: float) -> StepRate | None:
     y = np.array([point.achieved for point in points])
     if y.max() == y.min():
         return None  # a flat curve has no bend, and Kneedle's normalisation would divide by 0
+    # Imported here, not at the top: kneed pulls in scipy, seconds of start-up that every Locust
+    # process would pay for a report only the end of a run writes.
+    from kneed import KneeLocator  # noqa: PLC0415
+
     # online=True collects every candidate instead of stopping at the first, which with noisy
     # data is often a ripple before the real bend.
     locator = KneeLocator(x, y, curve="concave", direction="increasing", online=True)

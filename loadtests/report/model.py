@@ -71,6 +71,7 @@ from loadtests.report.capacity import (
 from loadtests.report.intervals import Estimate
 from loadtests.report.judging import judge_runs
 from loadtests.report.knee import KneeStatus, Saturation, find_saturation
+from loadtests.report.recovery import Recovery, headline_line, recoveries
 from loadtests.report.samples import StaleShare, StepSamples, step_samples
 from loadtests.report.slo import (
     Bound,
@@ -340,6 +341,8 @@ class Report(BaseModel):
     (and in a report.json written before it was sampled)."""
     evidence: ExchangeEvidence | None = None
     """What `exchange` says held the load back; None without it."""
+    recoveries: tuple[Recovery, ...] = ()
+    """How the exchange came back from each outage the run rehearsed (`recovery.py`)."""
 
     def verdict(self, metric: str) -> SloVerdict:
         return next(verdict for verdict in self.verdicts if verdict.metric == metric)
@@ -454,9 +457,11 @@ def build_report(
     bottlenecks = _bottlenecks(words, classes, metrics, verdict_of, thresholds)
     timeline = run.profile.timeline()
     evidence = exchange_evidence(run.exchange, timeline, lambda index: steps[index].label)
+    recovered = recoveries(run, thresholds.order_latency_p99_ms)
     headline = (
         *_load_machine_line(words),
         *(verdict_of[metric].line for metric in HEADLINE_SLOS),
+        *(headline_line(recovery) for recovery in recovered),
         _knee_line(words, saturation),
         _capacity_line(words, capacity, verdict_of, surge),
         *_scale_out_line(capacity),
@@ -487,6 +492,7 @@ def build_report(
         timeline=run.timeline,
         exchange=run.exchange,
         evidence=evidence,
+        recoveries=recovered,
     )
 
 

@@ -25,16 +25,17 @@ from plotly.subplots import make_subplots
 from loadtests.metrics import (
     ORDER_COUNT_1M,
     ORDER_COUNT_10S,
+    OUTCOME_LABELS,
     USED_WEIGHT_1M,
     Outcome,
 )
 from loadtests.profiles import (
     DepthWithdrawal,
-    Fault,
+    Event,
     OracleMode,
+    Outage,
     PriceShock,
     Profile,
-    RedisOutage,
     RequestClass,
     Timeline,
 )
@@ -48,6 +49,7 @@ from loadtests.report.bottleneck import (
 from loadtests.report.capacity import ScaleOut
 from loadtests.report.cascade import PriceKind, by_symbol, liquidation_rates, price_moves
 from loadtests.report.model import LOAD_CLASSES, Report, by_step, percentile
+from loadtests.report.recovery import describe_outage
 from loadtests.report.units import millis, multiple, num, rate, share
 from loadtests.results import ExchangeSample, MarketSample
 
@@ -59,20 +61,6 @@ CLASS_COLORS = {
     RequestClass.ORDERS: "#1f77b4",
     RequestClass.QUERIES: "#d62728",
     RequestClass.MARKET_DATA: "#2ca02c",
-}
-OUTCOME_LABELS = {
-    Outcome.SUCCESS: "success",
-    Outcome.REJECTED: "rejected",
-    Outcome.RATE_LIMITED_429: "429 rate limited",
-    Outcome.BANNED_418: "418 banned",
-    Outcome.TIMEOUT_408: "408 / -1007 timeout",
-    Outcome.EXPIRED_1021: "-1021 past recvWindow",
-    Outcome.UNAVAILABLE_503_UNKNOWN: "503 unknown",
-    Outcome.UNAVAILABLE_503: "503 unavailable",
-    Outcome.THROTTLED_1008: "-1008 throttled",
-    Outcome.CLIENT_TIMEOUT: "client timeout",
-    Outcome.CONNECTION_ERROR: "connection error",
-    Outcome.OTHER: "other",
 }
 OUTCOME_COLORS = {
     Outcome.REJECTED: "#bab0ac",
@@ -615,7 +603,7 @@ def _draw_cascade(figure: go.Figure, samples: Sequence[MarketSample]) -> None:
     figure.update_yaxes(title_text="per second", rangemode="tozero", row=3, col=1)
 
 
-def _event_text(event: PriceShock | DepthWithdrawal | OracleMode | Fault | RedisOutage) -> str:
+def _event_text(event: Event) -> str:
     if isinstance(event, PriceShock):
         size = f"{event.pct:+g}%" if event.pct is not None else f"{event.notional:+,} USDT"
         return f"{event.symbol} {size}"
@@ -623,8 +611,8 @@ def _event_text(event: PriceShock | DepthWithdrawal | OracleMode | Fault | Redis
         return f"depth -{event.pct:g}%"
     if isinstance(event, OracleMode):
         return f"oracle: {event.mode.value}"
-    if isinstance(event, RedisOutage):
-        return f"Redis outage {event.seconds:g} s"
+    if isinstance(event, Outage):
+        return describe_outage(event).removeprefix("the ")
     return f"{event.kind.value} {event.value:g}"
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from loadtests.metrics import Outcome, Percentiles
+from loadtests.metrics import OUTCOME_LABELS, Outcome, Percentiles
 from loadtests.profiles import RequestClass
 from loadtests.report.audit import audit_lines
 from loadtests.report.capacity import ScaleOut
@@ -33,7 +33,6 @@ from loadtests.report.picture_plot import picture_figure
 from loadtests.report.picture_svg import picture_svg
 from loadtests.report.plots import (
     LIMIT_NAMES,
-    OUTCOME_LABELS,
     errors_figure,
     exchange_figure,
     feed_figure,
@@ -44,6 +43,7 @@ from loadtests.report.plots import (
     throughput_figure,
     timeline_figure,
 )
+from loadtests.report.recovery import recovery_table
 from loadtests.report.run_picture import run_picture
 from loadtests.report.run_settings import run_settings
 from loadtests.report.tables import Table
@@ -55,6 +55,7 @@ HTML_FILE = "report.html"
 JSON_FILE = "report.json"
 MARKDOWN_FILE = "report.md"
 PICTURE_FILE = "report-timeline.svg"
+RECOVERY_SECTION = "Outages and recovery"
 HEADLINE_SECTIONS = (
     ("Stale", "Stale position reads"),
     ("Rate limit", "Rate limits"),
@@ -64,6 +65,9 @@ HEADLINE_SECTIONS = (
     ("Scale", "Capacity"),
     ("Likely bottleneck", "Likely bottleneck"),
     ("Conservation audit", "Run"),
+    ("Recovered", RECOVERY_SECTION),
+    ("Did not recover", RECOVERY_SECTION),
+    ("Not rehearsed", RECOVERY_SECTION),
 )
 """The section a headline line opening so goes on in; any other line is an SLO's."""
 SLO_SECTION = "SLOs: where each one begins to break"
@@ -346,6 +350,8 @@ def sections(report: Report, *, draw: bool = True) -> list[Section]:
         else Section("Liquidation feed", (Text("The feed saw no liquidations in this run."),))
     )
     found.append(Section("Rate limits", (*plots(rate_limit_figure), rate_limit_table(report))))
+    if report.recoveries:
+        found.append(Section(RECOVERY_SECTION, (recovery_table(report.recoveries),)))
     if not report.ramp:
         found.append(_timeline_section(report, plots))
     found.append(_run_section(report))

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from loadtests.accounts import ApiAccount, share
 from loadtests.metrics import Metrics, MetricsWire, SeriesKey, Tally
+from loadtests.moments import Moment, Moments
 from loadtests.options import RunPlan
 from loadtests.pacing import Pacer, RateSchedule
 from loadtests.profiles import RequestClass
@@ -44,6 +45,7 @@ class Shipment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     metrics: MetricsWire
+    moments: list[Moment] = []
     feedback: dict[RequestClass, ClassFeedback]
     final: bool = False
     """The generator's last report of the run: nothing more will come."""
@@ -77,6 +79,8 @@ class LoadContext:
         self.clock_offset_ms = connection.clock_offset_ms
         self.clock = clock
         self.metrics = Metrics()
+        self.moments = Moments()
+        """Outcomes by tenth of a second, for the report's times to recover."""
         self._stride, self._offset = stride, offset
         self.traders = share(plan.accounts.traders, stride=stride, offset=offset)
         self.probes: tuple[ApiAccount, ...] = plan.accounts.probes[offset::stride]
@@ -168,7 +172,12 @@ class LoadContext:
         the run: users claim nothing more, and nothing more is shipped."""
         if final:
             self.stopped = self.shipped_final = True
-        return Shipment(metrics=self.metrics.drain(), feedback=self.feedback(), final=final)
+        return Shipment(
+            metrics=self.metrics.drain(),
+            moments=self.moments.drain(),
+            feedback=self.feedback(),
+            final=final,
+        )
 
 
 _contexts: weakref.WeakKeyDictionary[object, LoadContext] = weakref.WeakKeyDictionary()

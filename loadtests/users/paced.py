@@ -155,4 +155,8 @@ class PacedUser(FastHttpUser):
         attempts: int,
     ) -> None:
         record_request(tally, outcome, intended=intended, sent=sent, done=done, attempts=attempts)
+        origin = self.load.plan.origin
+        self.load.moments.record(
+            self.request_class.value, outcome, intended_s=intended - origin, done_s=done - origin
+        )
         self.load.finished(self.request_class, done - sent)

@@ -405,7 +405,12 @@ def prometheus(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             achieved = (
                 f'rate(stampede_harness_requests_total{{outcome="success"}}[{RATE_INTERVAL}]) > 0'
             )
-            _wait(lambda: _has_data(url, achieved), 30, "the run's rate in Prometheus")
+            _wait(
+                lambda: _has_data(url, achieved),
+                30,
+                "the run's rate in Prometheus",
+                lambda: _targets(url),
+            )
             yield url
         finally:
             process.terminate()

@@ -5,8 +5,6 @@ lost or applied twice, and money is still conserved."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -235,11 +233,12 @@ def roles_processes(pid: int) -> list[int]:
     return found
 
 
-async def test_the_roles_process_killed_under_workers_is_started_again(
+async def test_a_rehearsed_role_crash_under_workers_kills_the_roles_process_and_it_recovers(
     own_redis: EmbeddedRedis, exchange_log: IO[bytes]
 ) -> None:
-    """`--workers 2`: the engine's process SIGKILLed mid-burst is restarted by the exchange, and
-    recovers from the journal: orders flow again, nothing lost or doubled."""
+    """`--workers 2`, `POST /stampede/admin/outage {"kind": "role_crash", "role": "engine"}`
+    mid-burst: the engine's process is SIGKILLed, started again by the exchange, and recovers
+    from the journal: orders flow again, nothing lost or doubled, audit passes, health is 200."""
     settings = exchange_settings(
         own_redis, "workers", port=free_port(), api_workers=2, ack_timeout_ms=ACK_TIMEOUT_MS
     )
@@ -248,23 +247,75 @@ async def test_the_roles_process_killed_under_workers_is_started_again(
         await asyncio.to_thread(wait_for_books, url)
         [roles] = roles_processes(process.pid)
         traders = AccountBook.from_settings(settings).traders[:-1]
-        running = asyncio.create_task(burst(url, traders, orders=600, concurrency=8, seed=6))
+        running = asyncio.create_task(burst(url, traders, orders=250, concurrency=8, seed=6))
         await asyncio.sleep(0.5)
-        os.kill(roles, signal.SIGKILL)
+        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+            crash = await http.post(
+                "/stampede/admin/outage", json={"kind": "role_crash", "role": "engine"}
+            )
+            nameless = await http.post("/stampede/admin/outage", json={"kind": "role_crash"})
+        assert crash.status_code == 200, crash.text
+        assert (nameless.status_code, nameless.json()["code"]) == (400, -1130), nameless.text
         recovered_s = await orders_flow_again(url, settings)
         result = await running
         assert [roles] != roles_processes(process.pid)
         await check_books(settings, result, RECOVERY_BOUND_S)
+        assert (await health(url)).status_code == 200
     assert recovered_s < RECOVERY_BOUND_S
+    assert result.statuses.get(200, 0) > 100, result.statuses
     assert 500 not in result.statuses, result.statuses
-    assert "stampede-roles exited" in logged(exchange_log)
+    log = logged(exchange_log)
+    assert "ordered to crash (engine): SIGKILL" in log, log
+    assert "stampede-roles exited (-9)" in log, log
+
+
+async def test_a_rehearsed_redis_restart_keeps_every_acknowledged_order(
+    own_redis: EmbeddedRedis, exchange_log: IO[bytes]
+) -> None:
+    """`POST /stampede/admin/outage {"kind": "redis_restart", "seconds": 1}` after a burst and
+    during another, on a Redis started for the exchange: Redis goes down for a second and comes
+    back from its append-only file on its port; requests meanwhile answer 503 -1001, every loop
+    resumes, every acknowledged order is still journaled and the books balance."""
+    settings = exchange_settings(
+        own_redis, "restart", port=free_port(), redis_embedded=True,
+        ack_timeout_ms=ACK_TIMEOUT_MS, redis_timeout_ms=REDIS_TIMEOUT_MS,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{settings.port}"
+    accounts = AccountBook.from_settings(settings)
+    with exchange_process(settings, exchange_log):
+        await asyncio.to_thread(wait_for_books, url)
+        traders = accounts.traders[:-1]
+        before = await burst(url, traders, orders=150, concurrency=8)
+        running = asyncio.create_task(burst(url, traders, orders=300, concurrency=8, seed=2))
+        await asyncio.sleep(0.3)
+        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+            restart = await http.post(
+                "/stampede/admin/outage", json={"kind": "redis_restart", "seconds": 1}
+            )
+            during = await SignedClient(http, accounts.traders[-1]).send(
+                "GET", "/fapi/v3/positionRisk"
+            )
+        assert restart.status_code == 200, restart.text
+        assert (during.status_code, during.json()["code"]) == (503, -1001), during.text
+        recovered_s = await orders_flow_again(url, settings)
+        result = await running
+        await check_books(settings, before, RECOVERY_BOUND_S)
+        await check_books(settings, result, RECOVERY_BOUND_S)
+        back = await health(url)
+    assert recovered_s < RECOVERY_BOUND_S
+    assert before.statuses.get(200, 0) > 100, before.statuses
+    assert 500 not in result.statuses, result.statuses
+    assert back.status_code == 200 and set(back.json()["roles"].values()) == {"running"}, back.text
+    log = logged(exchange_log)
+    assert "engine: Redis reachable again" in log and "Traceback" not in log, log
 
 
 async def test_a_rehearsed_redis_outage_refuses_then_recovers(
     exchange: Settings, exchange_log: IO[bytes]
 ) -> None:
     """`POST /stampede/admin/outage`: Redis drops and refuses every client for 2 s; the API
-    answers 503 -1001 meanwhile, and orders flow again after it."""
+    answers 503 -1001 meanwhile, and orders flow again after it. A crash or a restart this
+    exchange could not come back from is refused in Binance's terms."""
     url = f"http://127.0.0.1:{exchange.port}"
     trader = AccountBook.from_settings(exchange).traders[0]
     async with httpx.AsyncClient(base_url=url, timeout=10) as http:
@@ -274,9 +325,18 @@ async def test_a_rehearsed_redis_outage_refuses_then_recovers(
         assert started.status_code == 200, started.text
         during = await SignedClient(http, trader).send("GET", "/fapi/v3/positionRisk")
         unknown = await http.post("/stampede/admin/outage", json={"kind": "meteor", "seconds": 1})
+        assert await orders_flow_again(url, exchange) < RECOVERY_BOUND_S
+        # One process, on a Redis of the test's own: neither is the exchange's to restart.
+        crash = await http.post(
+            "/stampede/admin/outage", json={"kind": "role_crash", "role": "engine"}
+        )
+        restart = await http.post("/stampede/admin/outage", json={"kind": "redis_restart"})
     assert (during.status_code, during.json()["code"]) == (503, -1001), during.text
     assert unknown.status_code == 400, unknown.text
-    assert await orders_flow_again(url, exchange) < RECOVERY_BOUND_S
+    assert (crash.status_code, crash.json()["code"]) == (400, -1020), crash.text
+    assert "--workers 2" in crash.json()["msg"], crash.text
+    assert (restart.status_code, restart.json()["code"]) == (400, -1020), restart.text
+    assert "REDIS_URL" in restart.json()["msg"], restart.text
     assert (await health(url)).status_code == 200
     log = logged(exchange_log)
     assert "Redis outage over" in log and "Traceback" not in log, log

@@ -52,6 +52,12 @@ class FakeSession:
         (408, b'{"code":-1007,"msg":"Timeout"}', Outcome.TIMEOUT_408),
         (503, b'{"code":-1008,"msg":"throttled"}', Outcome.THROTTLED_1008),
         (503, b'{"code":-1000,"msg":"Service Unavailable."}', Outcome.UNAVAILABLE_503),
+        (
+            503,
+            b'{"code":-1001,"msg":"Internal error; unable to process your request. Please '
+            b'try again."}',
+            Outcome.UNAVAILABLE_503,
+        ),
         (503, b'{"code":-1000,"msg":"Unknown error, please..."}', Outcome.UNAVAILABLE_503_UNKNOWN),
         (502, b"<html>bad gateway</html>", Outcome.OTHER),
     ],

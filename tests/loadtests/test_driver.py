@@ -22,6 +22,7 @@ from loadtests.driver import (
     operator_request,
 )
 from loadtests.profiles import (
+    CrashedRole,
     DepthWithdrawal,
     Fault,
     FaultKind,
@@ -32,6 +33,8 @@ from loadtests.profiles import (
     PriceShock,
     Profile,
     RedisOutage,
+    RedisRestart,
+    RoleCrash,
     Timeline,
 )
 
@@ -94,6 +97,12 @@ def test_each_event_becomes_its_operator_request() -> None:
         OUTAGE,
         {"kind": "redis_outage", "seconds": 5},
     )
+    assert operator_request(RedisRestart(seconds=2)) == (
+        "POST", OUTAGE, {"kind": "redis_restart", "seconds": 2},
+    )  # fmt: skip
+    assert operator_request(RoleCrash(role=CrashedRole.PROJECTOR)) == (
+        "POST", OUTAGE, {"kind": "role_crash", "role": "projector"},
+    )  # fmt: skip
     assert operator_request(OracleMode(mode=OracleSource.INDEX)) == (
         "PUT", ORACLE, {"mode": "index"},
     )  # fmt: skip
@@ -111,6 +120,8 @@ def test_events_are_applied_at_their_phase_start_in_order() -> None:
     ]  # fmt: skip
     assert [applied.step for applied in driver.history] == ["calm", "crash", "crash", "crash"]
     assert all(applied.status is Status.APPLIED for applied in driver.history)
+    # When each was in force, in run seconds: what the report times a recovery from.
+    assert [applied.at for applied in driver.history] == [0.0, 15.0, 15.0, 15.0]
 
 
 def test_faults_the_run_injected_are_cleared_at_the_end() -> None:

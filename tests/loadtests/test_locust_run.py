@@ -87,7 +87,7 @@ def test_a_run_leaves_its_whole_directory(local_run: RunResult) -> None:
     files = _files(local_run)
     expected = {
         "profile.yaml", "settings.json", "steps.jsonl", "histograms", "audit.json",
-        "timeline.jsonl", "generator.jsonl", "exchange.jsonl", "progress.json",
+        "timeline.jsonl", "generator.jsonl", "exchange.jsonl", "moments.jsonl", "progress.json",
         "locust_stats.csv", "locust_stats_history.csv",
         "locust_failures.csv", "locust_exceptions.csv",
     }  # fmt: skip
@@ -212,7 +212,18 @@ def _master_and_workers(target: Target, profile: Path, run_dir: Path) -> None:
             process.wait(timeout=30)
 
 
+def _moments_add_up(run: RunResult) -> None:
+    """Every request is in a moment of its class too, whichever process made it: what the
+    report times recoveries on is the run's whole load."""
+    for series in CLASSES:
+        in_moments = sum(m.requests for m in run.moments if m.series == series)
+        in_steps = sum(row.requests for row in run.steps if row.series == series and not row.symbol)
+        assert in_moments == in_steps > 0, series
+
+
 def _same_results(local: RunResult, other: RunResult) -> None:
+    _moments_add_up(local)
+    _moments_add_up(other)
     assert _files(other) == _files(local)
     local_rows, other_rows = _rows(local), _rows(other)
     assert set(other_rows) == set(local_rows)

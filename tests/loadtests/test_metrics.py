@@ -27,6 +27,7 @@ from loadtests.metrics import (
 
 UNKNOWN = "Unknown error, please check your request or try again later."
 RECV_WINDOW = "Timestamp for this request is outside of the recvWindow."
+INTERNAL = "Internal error; unable to process your request. Please try again."
 
 
 @pytest.mark.parametrize(
@@ -42,6 +43,8 @@ RECV_WINDOW = "Timestamp for this request is outside of the recvWindow."
         (503, -1007, "Timeout", None, Outcome.TIMEOUT_408),
         (503, -1000, UNKNOWN, None, Outcome.UNAVAILABLE_503_UNKNOWN),
         (503, None, "Service Unavailable.", None, Outcome.UNAVAILABLE_503),
+        # Binance's "internal error, try again", as the venue answers while its store is down.
+        (503, -1001, INTERNAL, None, Outcome.UNAVAILABLE_503),
         (503, None, None, None, Outcome.UNAVAILABLE_503_UNKNOWN),
         (503, -1008, "Server is currently overloaded", None, Outcome.THROTTLED_1008),
         (400, -2019, "Margin is insufficient.", None, Outcome.REJECTED),

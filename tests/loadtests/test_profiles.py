@@ -140,6 +140,22 @@ def test_the_knee_finding_ramp_liquidates_nobody_and_a_profile_opens_no_crowd_un
             "phases.1.events.0.fault.kind",
             "Input should be",
         ),
+        (
+            _with(
+                "    ramp_s: 100\n",
+                "    ramp_s: 100\n    events: [{type: role_crash, role: makers}]\n",
+            ),
+            "phases.1.events.0.role_crash.role",
+            "'engine' or 'projector'",
+        ),
+        (
+            _with(
+                "    ramp_s: 100\n",
+                "    ramp_s: 100\n    events: [{type: redis_restart, seconds: -1}]\n",
+            ),
+            "phases.1.events.0.redis_restart.seconds",
+            "greater than or equal to 0",
+        ),
     ],
 )
 def test_an_invalid_profile_is_refused_naming_the_field(

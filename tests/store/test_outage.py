@@ -8,8 +8,9 @@ import random
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 
-from exchange_mock.store.outage import Backoff, OutageLog, keep_running
+from exchange_mock.store.outage import Backoff, OutageLog, every, keep_running
 
 
 def test_backoff_doubles_with_jitter_up_to_its_cap() -> None:
@@ -44,3 +45,33 @@ async def test_other_errors_end_the_loop(redis: Redis) -> None:
 
     with pytest.raises(ValueError):
         await keep_running("loop", run, asyncio.Event(), redis)
+
+
+async def test_a_sampler_skips_what_redis_cannot_take_and_keeps_sampling(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two samples lost to an outage (logged once, and its end once), one to a refused
+    command (a warning): the loop samples on until stopped."""
+    failures: list[Exception] = [
+        RedisConnectionError("Connection refused"),
+        RedisConnectionError("Connection refused"),
+        ResponseError("WRONGTYPE"),
+    ]
+    taken = 0
+    stop = asyncio.Event()
+
+    async def sample() -> None:
+        nonlocal taken
+        if failures:
+            raise failures.pop(0)
+        taken += 1
+        if taken == 2:
+            stop.set()
+
+    async with asyncio.timeout(5):
+        await every("metrics", 0.001, sample, stop)
+    messages = [record.getMessage() for record in caplog.records]
+    assert taken == 2
+    assert sum("Redis unreachable" in m for m in messages) == 1, messages
+    assert sum("Redis reachable again" in m for m in messages) == 1, messages
+    assert sum("sample failed" in m for m in messages) == 1, messages
