@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import cast
 
 import orjson
@@ -101,7 +101,7 @@ async def pubsub_subscriber(
 
 
 async def measure(
-    redis_url: str, ws_url: str, channel: str, payload: bytes
+    redis_url: str, ws_url: str, channel: str, payload: bytes, client_counts: Sequence[int]
 ) -> tuple[float, dict[int, float]]:
     """The bare subscriber's rate, then the WebSocket rate for each number of clients."""
     redis = Redis.from_url(redis_url)
@@ -120,7 +120,7 @@ async def measure(
         floor = await sustained_rate(publish, tally, 1)
         stop.set()
         await bare
-        for clients in CLIENTS:
+        for clients in client_counts:
             tally, joined = Tally(), asyncio.Queue[None]()
             tasks = [
                 asyncio.create_task(websocket_client(ws_url, tally, joined)) for _ in range(clients)
@@ -152,28 +152,34 @@ def sample_payload() -> bytes:
     return orjson.dumps(force_order(spec, liquidation))
 
 
-def main() -> None:
+def fan_out(stream: str, payload: bytes, client_counts: Sequence[int]) -> None:
+    """Measure `payload` published on `stream` against the bare floor, and print the figures."""
     console = Console()
-    payload = sample_payload()
     with EmbeddedRedis() as redis:
         settings = bench_settings(redis.url)
         keys = Keys(settings.key_prefix)
         with exchange_process(settings):
-            ws_url = f"ws://127.0.0.1:{settings.port}/ws/{STREAM}"
-            floor, best = 0.0, dict.fromkeys(CLIENTS, 0.0)
+            ws_url = f"ws://127.0.0.1:{settings.port}/ws/{stream}"
+            floor, best = 0.0, dict.fromkeys(client_counts, 0.0)
             for _ in range(ROUNDS):
-                bare, delivered = uvloop.run(measure(redis.url, ws_url, keys.feed(STREAM), payload))
+                bare, delivered = uvloop.run(
+                    measure(redis.url, ws_url, keys.feed(stream), payload, client_counts)
+                )
                 floor = max(floor, bare)
-                best = {clients: max(best[clients], delivered[clients]) for clients in CLIENTS}
+                best = {clients: max(best[clients], delivered[clients]) for clients in best}
             dropped = uvloop.run(slow_consumers_dropped(redis.url, keys))
-    console.print(f"{len(payload)}-byte payloads, batches of {BATCH}, best of {ROUNDS} rounds")
-    console.print(f"bare pub/sub, 1 subscriber: {floor:7.0f} msg/s")
+    console.print(f"{stream}: {len(payload)}-byte payloads, batches of {BATCH}, best of {ROUNDS}")
+    console.print(f"bare pub/sub, 1 subscriber: {floor:7.0f} msg/s  {1e6 / floor:6.1f} µs/msg")
     for clients, rate in best.items():
         console.print(
-            f"WebSocket, {clients:2} clients: {rate:7.0f} msg/s delivered "
-            f"({rate / clients:5.0f} each)  [bold]ratio {rate / floor:.2f}[/bold]"
+            f"WebSocket, {clients:3} clients: {rate:7.0f} msg/s ({rate / clients:5.0f} each)"
+            f" {1e6 / rate:6.1f} µs/msg  [bold]ratio {rate / floor:.2f}[/bold]"
         )
     console.print(f"clients dropped as slow consumers: {dropped}")
+
+
+def main() -> None:
+    fan_out(STREAM, sample_payload(), CLIENTS)
 
 
 if __name__ == "__main__":

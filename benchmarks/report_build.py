@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from loadtests.recorded import Recorded
-from loadtests.report.model import load_report
+from loadtests.report.build import load_report
 from loadtests.results import read_run
 
 RUN = Path(__file__).parent.parent / "tests" / "fixtures" / "runs" / "step-ramp-small"

@@ -22,7 +22,7 @@ from typing import Any
 from flask import Response, abort, send_from_directory
 from locust.web import WebUI
 
-from loadtests.report.model import load_report
+from loadtests.report.build import load_report
 from loadtests.report.render import write_report
 from loadtests.results import ResultsError
 

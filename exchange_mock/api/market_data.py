@@ -16,7 +16,7 @@ from exchange_mock.api import klines, wire
 from exchange_mock.api.context import ApiContext, Context
 from exchange_mock.api.params import invalid, query_params
 from exchange_mock.errors import Code, ExchangeError
-from exchange_mock.formats import JsonObject
+from exchange_mock.formats import JsonObject, agg_trade, aggregated
 from exchange_mock.symbols import SymbolSpec
 
 router = APIRouter(tags=["market data"])
@@ -154,8 +154,8 @@ async def agg_trades(request: Request, ctx: Context) -> Response:
         first, last = _agg_span(start, end)
         every = await ctx.reads.trades(spec.symbol, None, None)
         trades = [each for each in every if first <= each.time <= last]
-    groups = wire.market_data.aggregated([each for each in trades if each.time >= oldest])
-    return wire.json_response([wire.market_data.agg_trade(spec, g) for g in groups[:limit]])
+    groups = aggregated([each for each in trades if each.time >= oldest])
+    return wire.json_response([agg_trade(spec, g) for g in groups[:limit]])
 
 
 @router.get("/fapi/v1/klines", summary="Klines (symbol, interval, startTime, endTime, limit)")

@@ -1,9 +1,11 @@
-"""Binance's WebSocket streams: market streams (mark price, liquidations) and user data.
+"""Binance's WebSocket streams: market streams (book, trades, tickers, marks, liquidations)
+and user data.
 
 Both of Binance's layouts, under every route prefix newer clients use (`/public`, `/market`,
 `/private`) and under none:
 
-- raw: `/ws/<stream>`, `/ws/<a>/<b>`: each message is the payload itself;
+- raw: `/ws/<stream>`, `/ws/<a>/<b>`: each message is the payload itself (`/ws/0`, as ccxt
+  connects, subscribes nothing);
 - combined: `/stream?streams=<a>/<b>`: each message is `{"stream": name, "data": payload}`;
 - user data: the listen key as a stream (`/ws/<listenKey>`), or `?listenKey=` on any route
   (`/private/ws?listenKey=...`);
@@ -11,14 +13,15 @@ Both of Binance's layouts, under every route prefix newer clients use (`/public`
   SET_PROPERTY / GET_PROPERTY of `combined`, answered `{"result": ..., "id": n}` or Binance's
   `{"error": {"code", "msg"}, "id": n}`.
 
-Only streams the exchange produces are accepted (`btcusdt@aggTrade` is refused: accepting any
+Only streams the exchange produces are accepted (`btcusdt@depth7` is refused: accepting any
 name would let one client hold any number of subscriptions); a malformed name, or a listen key
 that is unknown or not live, is refused too, and a key that expires while connected is answered
 `listenKeyExpired`. Binance's published limits hold: at most 1024 streams and 10 incoming
 messages per second per connection, a client over the latter being disconnected, and at most
-`ws_connections_per_5m` connection attempts per client address (Spot's 300 by default). Messages
-reach each connection through this process's `FeedRelay`, so whichever worker a client lands on
-it sees every event. A client that falls a bounded queue behind is closed (see `feeds.relay`).
+`ws_connections_per_5m` connection attempts per client address (Spot's 300 by default), one
+past it refused before the upgrade with HTTP 429 -1003. Messages reach each connection through
+this process's `FeedRelay`, so whichever worker a client lands on it sees every event. A client
+that falls a bounded queue behind is closed (see `feeds.relay`).
 """
 
 from __future__ import annotations
@@ -35,8 +38,9 @@ from fastapi import APIRouter, FastAPI
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
 from exchange_mock.api.client_ip import client_ip
+from exchange_mock.api.errors import error_response
 from exchange_mock.clock import Clock, wall_clock
-from exchange_mock.errors import StampedeError
+from exchange_mock.errors import Code, StampedeError
 from exchange_mock.feeds import payloads, streams
 from exchange_mock.feeds.relay import POLICY_VIOLATION, FeedRelay, Subscriber
 from exchange_mock.store.listenkeys import ListenKeys
@@ -55,6 +59,8 @@ MAX_MESSAGES_PER_S = 10
 """Binance's limit of incoming messages per connection per second; past it, a disconnect."""
 TOO_MANY_MESSAGES = f"Too many messages; current limit is {MAX_MESSAGES_PER_S} per second."
 TOO_MANY_CONNECTIONS = "Too many connection attempts from this IP; try again later."
+DENIAL_RESPONSE = "websocket.http.response"
+"""The ASGI extension that lets a WebSocket route answer the handshake with an HTTP response."""
 EXPIRY_CHECK_MS = 5_000
 """The longest a connection goes without checking its listen keys: an expiry is pushed at most
 this late, and a connection without one costs no Redis round trip at all."""
@@ -150,16 +156,15 @@ async def serve(websocket: WebSocket, combined: bool, names: list[str]) -> None:
     """
     context = ws_context_of(websocket)
     listen_key = websocket.query_params.get("listenKey")
+    if not await context.attempts.admit(_client(context, websocket)):
+        await refuse_over_cap(websocket, TOO_MANY_CONNECTIONS)
+        return
     try:
-        if not await context.attempts.admit(_client(context, websocket)):
-            raise InvalidStream(TOO_MANY_CONNECTIONS)
         wanted = await context.resolve([*names, *([listen_key] if listen_key else [])])
         if len(wanted) > MAX_STREAMS:
             raise InvalidStream(f"Invalid request: more than {MAX_STREAMS} streams")
     except InvalidStream as refused:
-        # Accepted first, so the client reads the reason in the close frame, not an HTTP 403.
-        await websocket.accept()
-        await websocket.close(code=POLICY_VIOLATION, reason=str(refused))
+        await _close_with_reason(websocket, str(refused))
         return
     relay = context.relay
     subscriber = relay.attach(combined)
@@ -179,6 +184,24 @@ async def serve(websocket: WebSocket, combined: bool, names: list[str]) -> None:
                     await task
     finally:
         relay.detach(subscriber)
+
+
+async def refuse_over_cap(websocket: WebSocket, msg: str) -> None:
+    """Turn away a client over a connection cap before the upgrade, as the REST limits do: HTTP
+    429 with Binance's body, where the ASGI server supports denial responses (uvicorn does).
+    Elsewhere a close before the accept would read as a bare 403, so the connection is accepted
+    and closed with the reason instead."""
+    if DENIAL_RESPONSE in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(error_response(429, Code.TOO_MANY_REQUESTS, msg))
+    else:
+        await _close_with_reason(websocket, msg)
+
+
+async def _close_with_reason(websocket: WebSocket, reason: str) -> None:
+    """Accept, then close 1008 with `reason`: the client reads why in the close frame, where a
+    close before the accept would give it only an HTTP 403."""
+    await websocket.accept()
+    await websocket.close(code=POLICY_VIOLATION, reason=reason)
 
 
 def _client(context: WsContext, websocket: WebSocket) -> str:
@@ -334,7 +357,10 @@ async def _perform(context: WsContext, subscriber: Subscriber, request: dict[str
 
 
 def _split(streams_path: str) -> list[str]:
-    return [name for name in streams_path.split("/") if name]
+    """The stream names a path or `streams=` joins with `/`. A segment of digits alone names a
+    connection, not a stream (ccxt opens `/ws/0`, `/ws/1`, ... and subscribes with SUBSCRIBE):
+    Binance accepts it and subscribes nothing, so the exchange does the same."""
+    return [name for name in streams_path.split("/") if name and not name.isdigit()]
 
 
 async def raw_streams(websocket: WebSocket) -> None:

@@ -291,6 +291,24 @@ class AdlQuantilesUpdated:
     ts: Millis
 
 
+@dataclass(frozen=True, slots=True)
+class BookChanged:
+    """What one batch of commands did to a symbol's book, journaled after the batch's own
+    events: the levels it touched at their new sizes (0: gone), best first, and the best levels
+    after it. `first_update_id`..`update_id` are the book's update ids the batch spanned, the
+    ids the depth snapshot carries, so the depth streams and that snapshot join as Binance's
+    documented local book procedure expects."""
+
+    symbol: str
+    first_update_id: int
+    update_id: int
+    bids: tuple[tuple[Ticks, Lots], ...]
+    asks: tuple[tuple[Ticks, Lots], ...]
+    best_bids: tuple[tuple[Ticks, Lots], ...]
+    best_asks: tuple[tuple[Ticks, Lots], ...]
+    ts: Millis
+
+
 Event = (
     AccountFunded
     | LeverageChanged
@@ -311,4 +329,5 @@ Event = (
     | MarginCallIssued
     | MarginCallLifted
     | AdlQuantilesUpdated
+    | BookChanged
 )

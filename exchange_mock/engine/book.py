@@ -84,6 +84,11 @@ class BookSide:
         best = keys[max(len(keys) - limit, 0) :]
         return [(levels[key].price, levels[key].qty) for key in reversed(best)]
 
+    def size(self, price: Ticks) -> Lots:
+        """What rests at `price` (0 when nothing does)."""
+        level = self.levels.get(self.sign * price)
+        return 0 if level is None else level.qty
+
     def orders(self) -> Iterator[Order]:
         """Every resting order in priority: best level first, oldest first within a level."""
         for level in self.crossing(None):

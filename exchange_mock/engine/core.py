@@ -13,7 +13,7 @@ quantiles, whose events follow in the same command.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import assert_never
 
 from exchange_mock.collateral import CollateralSpec
@@ -30,9 +30,10 @@ from exchange_mock.domain.commands import (
     UpdateCollateralPrice,
     UpdateMarkPrice,
 )
-from exchange_mock.domain.events import Event
+from exchange_mock.domain.events import BookChanged, Event
 from exchange_mock.engine.adl import REFRESH_MS
 from exchange_mock.engine.audit import Audit, audit
+from exchange_mock.engine.book_changes import book_changes
 from exchange_mock.engine.checks import RiskChecks
 from exchange_mock.engine.deposits import Deposits
 from exchange_mock.engine.funding import Funding
@@ -110,6 +111,10 @@ class Engine:
         replay(self._state, event)
 
     # -- reads ----------------------------------------------------------------------------------
+
+    def book_changes(self, events: Iterable[Event]) -> list[BookChanged]:
+        """What a batch whose events were `events` did to the books (see `book_changes`)."""
+        return book_changes(self._state.contracts, events)
 
     def depth(
         self, symbol: str, limit: int

@@ -10,6 +10,7 @@ from exchange_mock.domain.events import (
     AccountFunded,
     AdlQuantilesUpdated,
     BalanceChanged,
+    BookChanged,
     CollateralConverted,
     CollateralDeposited,
     CollateralPriceUpdated,
@@ -108,6 +109,8 @@ def replay(state: State, event: Event) -> None:
                     published.pop(entry.account, None)
         case PositionAutoDeleveraged():
             pass  # its PositionChanged and BalanceChanged carry the state
+        case BookChanged():
+            pass  # a read of the books the order and trade events before it rebuilt
         case _:
             assert_never(event)
 

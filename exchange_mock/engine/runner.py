@@ -27,7 +27,7 @@ from redis.asyncio import Redis
 from exchange_mock.clock import Clock, wall_clock
 from exchange_mock.domain import codec
 from exchange_mock.domain.commands import Command
-from exchange_mock.domain.events import Event, OrderAccepted, OrderUpdated, TradeExecuted
+from exchange_mock.domain.events import Event
 from exchange_mock.domain.replies import Rejected, Reply
 from exchange_mock.engine.core import Engine
 from exchange_mock.errors import Code
@@ -44,20 +44,11 @@ DEPTH_INTERVAL_S = 0.05
 """Book snapshots are published at most this often per symbol, and whenever the engine idles."""
 GENESIS = b"genesis"
 """The command id journaled with the events of the genesis commands (funding, first marks)."""
+BOOKS = b"books"
+"""The command id journaled with a batch's `BookChanged` events, which no one command caused."""
 
 Envelope = tuple[bytes, Command | None, tuple[str, str] | None]
 """A command as taken from the stream: its id, the command (None if malformed), reply address."""
-
-
-def _book_touched(event: Event) -> str | None:
-    """The symbol whose book an event changed (a liquidation can touch books other than the
-    command's own), so its depth snapshot is republished."""
-    match event:
-        case OrderAccepted(order=order) | OrderUpdated(order=order):
-            return order.symbol
-        case TradeExecuted(symbol=symbol):
-            return symbol
-    return None
 
 
 def _unpack(entry: streams.Entry) -> Envelope:
@@ -168,12 +159,15 @@ class EngineRunner:
                 for event in events:
                     self.seq += 1
                     journal.append((self.seq, event, command_id))
-                    symbol = _book_touched(event)
-                    if symbol is not None:
-                        self._dirty.add(symbol)
             if reply_to is not None:
                 worker, rid = reply_to
                 replies[worker].append((rid, reply))
+        # A liquidation can touch books other than its command's own: the batch's events say
+        # which, and the depth streams and snapshots follow them.
+        for change in self._engine.book_changes([event for _seq, event, _c in journal]):
+            self.seq += 1
+            journal.append((self.seq, change, BOOKS))
+            self._dirty.add(change.symbol)
         journaled_at = self._clock()
         pipe = self._redis.pipeline(transaction=True)
         for seq, event, command_id in journal:

@@ -8,6 +8,7 @@ delay a client sees is the feed's real lag.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from exchange_mock.domain.events import MarginCallIssued, OrderSnapshot
@@ -18,11 +19,16 @@ from exchange_mock.formats import (
     POSITION_SIDE,
     ZERO,
     JsonObject,
+    agg_trade,
     cash_str,
     next_funding_time,
+    price_change,
+    price_or_zero,
     unit_price,
 )
+from exchange_mock.store.views import BarView, TickerView, TradeView
 from exchange_mock.symbols import SymbolSpec, SymbolTable
+from exchange_mock.trade_stats import MINUTE_MS
 from exchange_mock.types import Cash, Lots, Millis, OrderType, Ticks, TimeInForce
 
 LIQUIDATION_CLIENT_ID = "autoclose-"
@@ -54,6 +60,128 @@ def mark_price_update(spec: SymbolSpec, mark: Mark, funding_interval_ms: int) ->
         # A rate in 1e-8 units has the scale of cash, so it prints the same way.
         "r": cash_str(mark.funding_rate),
         "T": next_funding_time(mark.time, funding_interval_ms) if spec.funds else 0,
+    }
+
+
+def depth_update(
+    spec: SymbolSpec,
+    first: int,
+    last: int,
+    time: Millis,
+    bids: Sequence[tuple[Ticks, Lots]],
+    asks: Sequence[tuple[Ticks, Lots]],
+) -> JsonObject:
+    """`depthUpdate`, for the diff and the partial book streams alike: `U`..`u` the book update
+    ids the event spans, `pu` the id before them."""
+    price, qty = spec.price_str, spec.qty_str
+    return {
+        "e": "depthUpdate",
+        "E": time,
+        "T": time,
+        "s": spec.symbol,
+        "U": first,
+        "u": last,
+        "pu": first - 1,
+        "b": [[price(ticks), qty(lots)] for ticks, lots in bids],
+        "a": [[price(ticks), qty(lots)] for ticks, lots in asks],
+    }
+
+
+def book_ticker(
+    spec: SymbolSpec,
+    update_id: int,
+    bid: tuple[Ticks, Lots] | None,
+    ask: tuple[Ticks, Lots] | None,
+    time: Millis,
+) -> JsonObject:
+    """`bookTicker`; an empty side shows Binance's zeros, as the REST book ticker does."""
+    bid_price, bid_qty = bid or (0, 0)
+    ask_price, ask_qty = ask or (0, 0)
+    return {
+        "e": "bookTicker",
+        "u": update_id,
+        "E": time,
+        "T": time,
+        "s": spec.symbol,
+        "b": spec.price_str(bid_price),
+        "B": spec.qty_str(bid_qty),
+        "a": spec.price_str(ask_price),
+        "A": spec.qty_str(ask_qty),
+    }
+
+
+def agg_trade_update(spec: SymbolSpec, fills: Sequence[TradeView]) -> JsonObject:
+    """`aggTrade`: the REST aggregate's fields, stamped with its last fill's time."""
+    return {"e": "aggTrade", "E": fills[-1].time, "s": spec.symbol, **agg_trade(spec, fills)}
+
+
+def kline(
+    spec: SymbolSpec, bar: BarView, first_id: int, last_id: int, closed: bool, time: Millis
+) -> JsonObject:
+    """`kline` of the one-minute bar; `f`/`L` the first and last trade ids in it."""
+    price, qty = spec.price_str, spec.qty_str
+    return {
+        "e": "kline",
+        "E": time,
+        "s": spec.symbol,
+        "k": {
+            "t": bar.open_time,
+            "T": bar.open_time + MINUTE_MS - 1,
+            "s": spec.symbol,
+            "i": "1m",
+            "f": first_id,
+            "L": last_id,
+            "o": price(bar.open),
+            "c": price(bar.close),
+            "h": price(bar.high),
+            "l": price(bar.low),
+            "v": qty(bar.volume),
+            "n": bar.count,
+            "x": closed,
+            "q": cash_str(bar.quote_volume),
+            "V": qty(bar.taker_buy_volume),
+            "Q": cash_str(bar.taker_buy_quote),
+            "B": ZERO,
+        },
+    }
+
+
+def ticker(spec: SymbolSpec, view: TickerView, last_qty: Lots) -> JsonObject:
+    """`24hrTicker`, the REST ticker's figures (`Q`: the last trade's size)."""
+    change, percent = price_change(spec, view)
+    return {
+        "e": "24hrTicker",
+        "E": view.close_time,
+        "s": spec.symbol,
+        "p": change,
+        "P": percent,
+        "w": unit_price(spec, view.quote_volume, view.volume),
+        "c": price_or_zero(spec, view.last_price),
+        "Q": spec.qty_str(last_qty),
+        "o": price_or_zero(spec, view.open_price),
+        "h": price_or_zero(spec, view.high_price),
+        "l": price_or_zero(spec, view.low_price),
+        "v": spec.qty_str(view.volume),
+        "q": cash_str(view.quote_volume),
+        "O": view.open_time,
+        "C": view.close_time,
+        "F": view.first_trade_id,
+        "L": view.last_trade_id,
+        "n": view.count,
+    }
+
+
+def mini_ticker(spec: SymbolSpec, view: TickerView) -> JsonObject:
+    return {
+        "e": "24hrMiniTicker",
+        "E": view.close_time,
+        "s": spec.symbol,
+        "c": price_or_zero(spec, view.last_price),
+        "o": price_or_zero(spec, view.open_price),
+        "h": price_or_zero(spec, view.high_price),
+        "l": price_or_zero(spec, view.low_price),
+        "v": spec.qty_str(view.volume),
+        "q": cash_str(view.quote_volume),
     }
 
 

@@ -24,11 +24,13 @@ from redis.asyncio import Redis
 from exchange_mock.clock import Clock, wall_clock
 from exchange_mock.domain import codec
 from exchange_mock.faults.kinds import NO_FAULTS, FaultKind, FaultReader
+from exchange_mock.feeds.depth import Message
 from exchange_mock.feeds.marks import Mark
-from exchange_mock.feeds.translator import FeedTranslator, Message
+from exchange_mock.feeds.translator import FeedTranslator
 from exchange_mock.settings import FUNDING_INTERVAL_MS
 from exchange_mock.store import records
 from exchange_mock.store.keys import Keys
+from exchange_mock.store.readmodel import ReadModel
 from exchange_mock.store.records import Fields
 from exchange_mock.store.streams import IDLE_BLOCK_MS, entry_seq, journal_id, read_after
 from exchange_mock.symbols import SymbolTable
@@ -55,6 +57,7 @@ class FeedPublisher:
         self._batch = batch
         self._faults = faults
         self._clock = clock
+        self._symbols = symbols
         self.translator = FeedTranslator(
             keys, symbols, force_order_interval_ms, funding_interval_ms
         )
@@ -70,7 +73,7 @@ class FeedPublisher:
         """Follow the journal from its head (or where it stopped) until `stop` is set."""
         head = int(await self._redis.get(self._keys.journal_head) or 0)
         self.seq = min(self.seq, head) if self.seq else head
-        await self._load_marks()
+        await self._load_read_model()
         while not stop.is_set():
             now = self._clock()
             wait_ms = max(1, min(IDLE_BLOCK_MS, self.translator.next_due(now) - now))
@@ -101,14 +104,21 @@ class FeedPublisher:
                 return
             await asyncio.sleep(min(HOLD_SLICE_S, left_s))
 
-    async def _load_marks(self) -> None:
-        """Start from the read model's marks, so the mark streams beat before the next change."""
+    async def _load_read_model(self) -> None:
+        """Start from the read model's marks, so the mark streams beat before the next change,
+        and, the first time, from its tickers and bars, so the streamed figures carry on from
+        REST's (to within the trades the projector had still to apply; after a lost connection
+        the feed's own figures are the newer)."""
         marks = await cast(Awaitable[Fields], self._redis.hgetall(self._keys.marks))
         for symbol, raw in marks.items():
             view = records.load_mark_view(symbol.decode(), raw)
             if view.price is not None:
                 mark = Mark(view.price, view.time, view.index, view.funding_rate)
                 self.translator.marks.update(view.symbol, mark)
+        trades = self.translator.trades
+        if not trades.tickers:
+            reads, names = ReadModel(self._redis, self._keys), self._symbols.by_name
+            trades.load(await reads.tickers(names), await reads.bars_now(names))
 
     async def _publish(self, messages: Sequence[Message]) -> None:
         """Publish, count, and record how far the journal was read (the journal is trimmed

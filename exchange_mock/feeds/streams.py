@@ -13,8 +13,16 @@ from collections.abc import Iterable
 
 ALL_MARK_PRICES = "!markPrice@arr"
 ALL_FORCE_ORDERS = "!forceOrder@arr"
+ALL_BOOK_TICKERS = "!bookTicker"
+ALL_TICKERS = "!ticker@arr"
+ALL_MINI_TICKERS = "!miniTicker@arr"
 FAST = "@1s"
 """The suffix of the once-a-second variant of the mark price streams."""
+
+DEPTH_SPEEDS = {100: "@100ms", 250: "", 500: "@500ms"}
+"""The depth streams' windows (ms) and the suffix naming each: 250 ms is the plain name."""
+PARTIAL_DEPTHS = (5, 10, 20)
+"""The partial book streams' sizes."""
 
 MAX_NAME = 200
 _NAME = re.compile(rf"[A-Za-z0-9!@_.\-]{{1,{MAX_NAME}}}")
@@ -33,13 +41,43 @@ def force_order(symbol: str) -> str:
     return f"{symbol.lower()}@forceOrder"
 
 
+def depth(symbol: str, speed_ms: int, levels: int | None = None) -> str:
+    """The diff stream (`levels` None) or the partial book of the best `levels`."""
+    return f"{symbol.lower()}@depth{levels or ''}{DEPTH_SPEEDS[speed_ms]}"
+
+
+def book_ticker(symbol: str) -> str:
+    return f"{symbol.lower()}@bookTicker"
+
+
+def agg_trade(symbol: str) -> str:
+    return f"{symbol.lower()}@aggTrade"
+
+
+def kline(symbol: str) -> str:
+    """The one-minute kline stream (the only interval produced)."""
+    return f"{symbol.lower()}@kline_1m"
+
+
+def ticker(symbol: str) -> str:
+    return f"{symbol.lower()}@ticker"
+
+
+def mini_ticker(symbol: str) -> str:
+    return f"{symbol.lower()}@miniTicker"
+
+
 def produced(symbols: Iterable[str]) -> frozenset[str]:
     """Every market stream the feeds publish, normalized: the only ones a client may subscribe
     to, so that a client cannot make the exchange hold a subscription for any name it likes."""
-    names = {ALL_FORCE_ORDERS, all_mark_prices(fast=False), all_mark_prices(fast=True)}
+    names = {ALL_FORCE_ORDERS, ALL_BOOK_TICKERS, ALL_TICKERS, ALL_MINI_TICKERS}
+    names |= {all_mark_prices(fast=False), all_mark_prices(fast=True)}
     for symbol in symbols:
         names |= {mark_price(symbol, fast=False), mark_price(symbol, fast=True)}
-        names.add(force_order(symbol))
+        names |= {force_order(symbol), book_ticker(symbol), agg_trade(symbol), kline(symbol)}
+        names |= {ticker(symbol), mini_ticker(symbol)}
+        for speed in DEPTH_SPEEDS:
+            names |= {depth(symbol, speed, levels) for levels in (None, *PARTIAL_DEPTHS)}
     return frozenset(names)
 
 

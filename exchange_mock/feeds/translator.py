@@ -4,6 +4,10 @@ publisher's loop is only I/O and every feed rule is testable without Redis or a 
 - Marks update the board; the board's beat pushes the mark price streams.
 - Liquidations go through the forceOrder throttle; its snapshots go to the symbol's stream and
   to `!forceOrder@arr`.
+- Book changes go to the depth board (`depth.py`): the diff and partial book streams on their
+  windows, the book tickers at once.
+- A command's trades go out as aggregate trades, grouped as the REST `aggTrades` groups them,
+  and move the klines and tickers (`tickers.py`).
 - Everything else is user data, built per command: events are grouped by the command that
   caused them (the journal's `c` field), because Binance's per-fill order updates are rebuilt
   from a command's trades and its orders' final states.
@@ -15,18 +19,25 @@ from collections.abc import Iterable
 
 import orjson
 
-from exchange_mock.domain.events import Event, MarkPriceUpdated, PositionLiquidated
+from exchange_mock.domain.events import (
+    BookChanged,
+    Event,
+    MarkPriceUpdated,
+    PositionLiquidated,
+    TradeExecuted,
+)
 from exchange_mock.feeds import payloads, streams
+from exchange_mock.feeds.depth import DepthBoard, Message
 from exchange_mock.feeds.marks import Mark, MarkBoard
 from exchange_mock.feeds.throttle import ForceOrderThrottle, Liquidation
+from exchange_mock.feeds.tickers import TradeBoard
 from exchange_mock.feeds.userdata import user_updates
+from exchange_mock.formats import aggregated
 from exchange_mock.settings import FUNDING_INTERVAL_MS
 from exchange_mock.store.keys import Keys
+from exchange_mock.store.views import TradeView
 from exchange_mock.symbols import SymbolSpec, SymbolTable
 from exchange_mock.types import Millis
-
-Message = tuple[str, bytes]
-"""A payload and the pub/sub channel it is published on."""
 
 
 def liquidation_of(spec: SymbolSpec, event: PositionLiquidated) -> Liquidation:
@@ -57,11 +68,16 @@ class FeedTranslator:
         self._funding_interval_ms = funding_interval_ms
         self.marks = MarkBoard()
         self.throttle = ForceOrderThrottle(force_order_interval_ms)
+        self.depth = DepthBoard(keys, symbols)
+        self.trades = TradeBoard(keys, symbols)
         self._group: list[Event] = []
+        self._group_trades: list[tuple[str, TradeView]] = []
         self._group_id: bytes | None = None
 
     def apply(self, command_id: bytes, event: Event) -> list[Message]:
         """Take the next journaled event and the id of the command that caused it."""
+        if isinstance(event, BookChanged):
+            return self.depth.apply(event)
         messages: list[Message] = []
         if command_id != self._group_id:
             messages += self.end_group()
@@ -69,8 +85,15 @@ class FeedTranslator:
         if isinstance(event, MarkPriceUpdated):
             mark = Mark(event.price, event.ts, event.index, event.funding_rate)
             self.marks.update(event.symbol, mark)
+            listing = event.price if event.index is None else event.index
+            self.trades.open(event.symbol, listing, event.ts)
             return messages
-        if isinstance(event, PositionLiquidated):
+        if isinstance(event, TradeExecuted):
+            spec = self._symbols.by_name[event.symbol]
+            view = TradeView.of(event, spec.notional(event.price, event.qty))
+            self._group_trades.append((event.symbol, view))
+            messages += self.trades.add(event.symbol, view)
+        elif isinstance(event, PositionLiquidated):
             liquidation = liquidation_of(self._symbols.by_name[event.symbol], event)
             messages += self._force_orders(self.throttle.offer(liquidation))
         self._group.append(event)
@@ -81,14 +104,22 @@ class FeedTranslator:
         command's events begin, or when the journal has nothing more for now (the engine
         journals each batch of commands atomically, so a caught-up reader has whole commands)."""
         events, self._group, self._group_id = self._group, [], None
+        trades, self._group_trades = self._group_trades, []
         if not events:
             return []
         updates = user_updates(events, self._symbols, self.marks.prices())
-        return [(self._keys.user_feed(account), orjson.dumps(body)) for account, body in updates]
+        messages = self._agg_trades(trades)
+        messages += [
+            (self._keys.user_feed(account), orjson.dumps(body)) for account, body in updates
+        ]
+        return messages
 
     def due(self, now: Millis) -> list[Message]:
-        """forceOrder snapshots of windows that have ended, and the mark streams on their beat."""
+        """forceOrder snapshots and book windows that have ended, and the trade and mark
+        streams on their beats."""
         messages = self._force_orders(self.throttle.due(now))
+        messages += self.depth.due(now)
+        messages += self.trades.due(now)
         variants = self.marks.due(now)
         if variants:
             messages += self._mark_prices(variants)
@@ -96,9 +127,25 @@ class FeedTranslator:
 
     def next_due(self, now: Millis) -> Millis:
         """The next time `due` may have something to send."""
-        window_end = self.throttle.next_due()
-        beat = self.marks.next_due(now)
-        return beat if window_end is None else min(beat, window_end)
+        ends = (self.throttle.next_due(), self.depth.next_due(), self.trades.next_due(now))
+        return min([self.marks.next_due(now), *(end for end in ends if end is not None)])
+
+    def _agg_trades(self, trades: list[tuple[str, TradeView]]) -> list[Message]:
+        """A command's trades per symbol, aggregated as the REST `aggTrades` aggregates them."""
+        views: dict[str, list[TradeView]] = {}
+        for symbol, trade in trades:
+            views.setdefault(symbol, []).append(trade)
+        messages: list[Message] = []
+        for symbol, symbol_trades in views.items():
+            spec, channel = (
+                self._symbols.by_name[symbol],
+                self._keys.feed(streams.agg_trade(symbol)),
+            )
+            messages += [
+                (channel, orjson.dumps(payloads.agg_trade_update(spec, group)))
+                for group in aggregated(symbol_trades)
+            ]
+        return messages
 
     def _force_orders(self, snapshots: Iterable[Liquidation]) -> list[Message]:
         messages: list[Message] = []

@@ -29,6 +29,7 @@ from exchange_mock.store import records
 from exchange_mock.store.keys import Keys
 from exchange_mock.store.views import BarView, FillView, FundingView, IncomeView, TradeView
 from exchange_mock.symbols import SymbolTable
+from exchange_mock.trade_stats import add_to_bar, minute_of
 from exchange_mock.types import (
     ADL_CLIENT_ORDER_ID,
     OPEN_STATUSES,
@@ -43,7 +44,6 @@ from exchange_mock.types import (
     TimeInForce,
 )
 
-MINUTE_MS = 60_000
 TRIM_EVERY = 64
 """Trades between two trims of a symbol's trade history."""
 INCOME_PER_EVENT = 4
@@ -60,10 +60,6 @@ FUND_FLOW_INCOME = {
 class HistoryBounds:
     window_ms: int
     rows: int
-
-
-def minute_of(ts: Millis) -> Millis:
-    return ts - ts % MINUTE_MS
 
 
 class Appends:
@@ -134,10 +130,7 @@ class MarketHistory:
     def trade(self, pipe: Pipeline, trade: TradeExecuted) -> None:
         symbol, price, qty = trade.symbol, trade.price, trade.qty
         quote = self._symbols.by_name[symbol].notional(price, qty)
-        seller_took = trade.taker_side is Side.SELL
-        record = TradeView(
-            trade.trade_id, price, qty, quote, trade.ts, seller_took, trade.taker_order_id
-        )
+        record = TradeView.of(trade, quote)
         self._since_trim[symbol] = self._since_trim.get(symbol, 0) + 1
         trim = self._since_trim[symbol] >= TRIM_EVERY
         if trim:
@@ -145,26 +138,11 @@ class MarketHistory:
         key = self._keys.trades(symbol)
         self._appends.add(key, records.dump_trade(record), trade.trade_id, trim=trim)
 
-        minute = minute_of(trade.ts)
         bar = self._bars.get(symbol)
-        opened = bar is None or minute > bar.open_time
+        opened = bar is None or minute_of(trade.ts) > bar.open_time
         if bar is not None and opened and symbol in self._unwritten:
             self._write_bar(pipe, symbol, opened=False)  # the minute before, as it closed
-        if bar is None or opened or not bar.count:
-            # A kline opens at its first trade: a quiet minute's carried price is no trade.
-            bar = BarView.flat(minute, price)
-        bought = 0 if seller_took else qty
-        bar = replace(
-            bar,
-            high=max(bar.high, price),
-            low=min(bar.low, price),
-            close=price,
-            volume=bar.volume + qty,
-            quote_volume=bar.quote_volume + quote,
-            count=bar.count + 1,
-            taker_buy_volume=bar.taker_buy_volume + bought,
-            taker_buy_quote=bar.taker_buy_quote + (quote if bought else 0),
-        )
+        bar = add_to_bar(bar, record)
         self._bars[symbol] = bar
         if opened:
             self._write_bar(pipe, symbol, opened=True)

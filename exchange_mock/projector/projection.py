@@ -39,7 +39,9 @@ from exchange_mock.projector.open_interest import OpenInterest
 from exchange_mock.projector.open_orders import OpenOrders
 from exchange_mock.store import records
 from exchange_mock.store.keys import Keys
+from exchange_mock.store.views import TradeView
 from exchange_mock.symbols import SymbolTable
+from exchange_mock.trade_stats import add_to_ticker, open_ticker
 from exchange_mock.types import OPEN_STATUSES, AccountId
 
 
@@ -176,31 +178,16 @@ class Projection:
         self._account(pipe, order.account, seq, order.update_time, fields)
 
     def _open_ticker(self, pipe: Pipeline, symbol: str, price: int, ts: int) -> None:
-        """A contract's first price is the one it lists at, the genesis mark's index, as a real
-        venue always has a last price: tickers and klines start there, not from zero."""
+        """The listing: tickers and klines start at the genesis mark's index."""
         ticker = self._tickers.setdefault(symbol, {})
-        ticker.update(last=price, open=price, high=price, low=price, open_time=ts, close_time=ts)
-        ticker.update(volume=0, quote_volume=0, count=0)
+        open_ticker(ticker, price, ts)
         self._write_ticker(pipe, symbol, ticker)
         self._history.open(pipe, symbol, price, ts)
 
     def _trade(self, pipe: Pipeline, trade: TradeExecuted) -> None:
         ticker = self._tickers.setdefault(trade.symbol, {})
-        if not ticker:
-            ticker.update(open=trade.price, open_time=trade.ts)
-            ticker.update(high=trade.price, low=trade.price, volume=0, quote_volume=0, count=0)
-        if "first_id" not in ticker:
-            ticker["first_id"] = trade.trade_id
-        ticker["last"] = trade.price
-        ticker["high"] = max(ticker["high"], trade.price)
-        ticker["low"] = min(ticker["low"], trade.price)
-        ticker["volume"] += trade.qty
-        ticker["quote_volume"] += self._symbols.by_name[trade.symbol].notional(
-            trade.price, trade.qty
-        )
-        ticker["count"] += 1
-        ticker["last_id"] = trade.trade_id
-        ticker["close_time"] = trade.ts
+        quote = self._symbols.by_name[trade.symbol].notional(trade.price, trade.qty)
+        add_to_ticker(ticker, TradeView.of(trade, quote))
         self._write_ticker(pipe, trade.symbol, ticker)
 
     def _write_ticker(self, pipe: Pipeline, symbol: str, ticker: dict[str, int]) -> None:

@@ -22,9 +22,7 @@ from exchange_mock.projector.open_orders import OpenOrders
 from exchange_mock.projector.projection import Projection
 from exchange_mock.store.keys import Keys
 from exchange_mock.store.readmodel import ReadModel
-from exchange_mock.store.records import Fields, load_bar, parse_ticker
 from exchange_mock.store.streams import IDLE_BLOCK_MS, entry_seq, journal_id, read_after
-from exchange_mock.store.views import BarView
 from exchange_mock.symbols import SymbolTable
 from exchange_mock.types import AccountId
 
@@ -54,24 +52,6 @@ class Projector:
         self._order_retention_ms = order_retention_ms
         self.seq = 0
 
-    async def _load_tickers(self) -> dict[str, dict[str, int]]:
-        tickers: dict[str, dict[str, int]] = {}
-        for spec in self._symbols.symbols:
-            fields = await cast(
-                Awaitable[Fields], self._redis.hgetall(self._keys.ticker(spec.symbol))
-            )
-            tickers[spec.symbol] = parse_ticker(fields)
-        return tickers
-
-    async def _load_bars(self) -> dict[str, BarView]:
-        """Each symbol's newest one-minute bar, which the next trade may extend."""
-        bars: dict[str, BarView] = {}
-        for spec in self._symbols.symbols:
-            newest = await self._redis.zrange(self._keys.klines(spec.symbol), -1, -1)
-            if newest:
-                bars[spec.symbol] = load_bar(newest[0])
-        return bars
-
     async def _load_accounts(self) -> tuple[OpenOrders, OpenInterest]:
         """The open orders' margin and every position's size, from the read model."""
         reads = ReadModel(self._redis, self._keys)
@@ -92,12 +72,15 @@ class Projector:
     async def run(self, stop: asyncio.Event) -> None:
         """Follow the journal until `stop` is set."""
         self.seq = int(await self._redis.get(self._keys.projector_seq) or 0)
-        history = MarketHistory(self._keys, self._symbols, self._bounds, await self._load_bars())
+        reads, names = ReadModel(self._redis, self._keys), self._symbols.by_name
+        history = MarketHistory(
+            self._keys, self._symbols, self._bounds, await reads.bars_now(names)
+        )
         open_orders, interest = await self._load_accounts()
         projection = Projection(
             self._keys,
             self._symbols,
-            await self._load_tickers(),
+            await reads.tickers(names),
             open_orders,
             history,
             AccountHistory(self._keys, self._symbols, self._bounds),

@@ -6,7 +6,8 @@ Layout (all under the settings' `key_prefix`, `p` below):
 |------------------------------|---------|------------|-------------------------------------------|
 | p:orders                     | stream  | API        | commands, one entry each (field `m`)      |
 | p:journal                    | stream  | engine     | events; entry id `<seq>-0`; fields `m`    |
-|                              |         |            | (the event), `c` (the command's id) and   |
+|                              |         |            | (the event), `c` (the command's id;       |
+|                              |         |            | `books` for a batch's `BookChanged`s) and |
 |                              |         |            | `t` (when it was journaled, ms)           |
 | p:engine:cursor              | string  | engine     | last command id applied (same MULTI)      |
 | p:journal:head               | string  | engine     | last journal seq written (same MULTI)     |

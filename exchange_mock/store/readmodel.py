@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from typing import cast
 
 from redis.asyncio import Redis
@@ -153,6 +153,29 @@ class ReadModel:
 
     async def depth(self, symbol: str, limit: int) -> DepthView:
         return records.load_depth(await self._redis.get(self._keys.depth(symbol)), limit)
+
+    async def tickers(self, symbols: Iterable[str]) -> dict[str, dict[str, int]]:
+        """Each symbol's ticker fields as integers (none before its first trade): the running
+        figures the projector and the feeds carry on from when they start."""
+        pipe = self._redis.pipeline(transaction=False)
+        names = list(symbols)
+        for symbol in names:
+            pipe.hgetall(self._keys.ticker(symbol))
+        found = await pipe.execute()
+        return {symbol: records.parse_ticker(f) for symbol, f in zip(names, found, strict=True)}
+
+    async def bars_now(self, symbols: Iterable[str]) -> dict[str, BarView]:
+        """Each symbol's newest one-minute bar (if any), which the next trade may extend."""
+        pipe = self._redis.pipeline(transaction=False)
+        names = list(symbols)
+        for symbol in names:
+            pipe.zrange(self._keys.klines(symbol), -1, -1)
+        found = await pipe.execute()
+        return {
+            symbol: records.load_bar(newest[0])
+            for symbol, newest in zip(names, found, strict=True)
+            if newest
+        }
 
     async def ticker(self, symbol: str) -> TickerView:
         fields = await cast(Awaitable[Fields], self._redis.hgetall(self._keys.ticker(symbol)))

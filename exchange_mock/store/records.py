@@ -133,7 +133,7 @@ def load_depth(raw: Raw | None, limit: int) -> DepthView:
 
 TICKER_FIELDS = (
     "last", "open", "high", "low", "volume", "quote_volume",
-    "first_id", "last_id", "count", "open_time", "close_time",
+    "first_id", "last_id", "count", "open_time", "close_time", "last_qty",
 )  # fmt: skip
 """Hash fields of `p:ticker:<symbol>`, all integers; the projector keeps them current."""
 
@@ -144,7 +144,11 @@ def parse_ticker(fields: Mapping[Any, Any]) -> dict[str, int]:
 
 
 def load_ticker(symbol: str, fields: Mapping[Any, Any]) -> TickerView:
-    values = parse_ticker(fields)
+    return ticker_view(symbol, parse_ticker(fields))
+
+
+def ticker_view(symbol: str, values: Mapping[str, int]) -> TickerView:
+    """The ticker's integer fields (`TICKER_FIELDS`, those set) as the view the wire reads."""
     return TickerView(
         symbol=symbol,
         last_price=values.get("last"),

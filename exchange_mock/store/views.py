@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from exchange_mock.types import AccountId, Cash, Lots, Millis, Ticks
+from exchange_mock.domain.events import TradeExecuted
+from exchange_mock.types import AccountId, Cash, Lots, Millis, Side, Ticks
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,15 @@ class TradeView:
     buyer_is_maker: bool
     taker_order_id: int
     """The order that took the liquidity: its fills at one price make one aggregate trade."""
+
+    @classmethod
+    def of(cls, trade: TradeExecuted, quote: Cash) -> TradeView:
+        """The journal's trade as the history keeps it, `quote` its notional."""
+        seller_took = trade.taker_side is Side.SELL
+        return cls(
+            trade.trade_id, trade.price, trade.qty, quote, trade.ts, seller_took,
+            trade.taker_order_id,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

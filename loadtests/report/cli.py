@@ -15,11 +15,12 @@ import typer
 import yaml
 from rich.console import Console
 
+from loadtests.report.build import load_report
 from loadtests.report.compare import compare as compare_reports
 from loadtests.report.compare_page import write_compare
-from loadtests.report.model import Report, load_report
 from loadtests.report.render import write_report
 from loadtests.report.run_index import write_index
+from loadtests.report.schema import Report
 
 SLO_HELP = "An SLO file; the thresholds it names replace the shipped ones (loadtests/slo.yaml)."
 SCALE_OUT_HELP = (

@@ -30,8 +30,8 @@ from pydantic import JsonValue
 
 from loadtests.report.capacity import CapacityPlan
 from loadtests.report.intervals import Estimate
-from loadtests.report.model import Report, SloVerdict
 from loadtests.report.run_settings import setting
+from loadtests.report.schema import Report, SloVerdict
 from loadtests.report.slo import Bound
 from loadtests.report.tables import Table
 from loadtests.report.units import change, estimate_text, multiple, rate

@@ -8,10 +8,10 @@ from html import escape
 from pathlib import Path
 
 from loadtests.report.compare import Comparison
-from loadtests.report.model import Report
 from loadtests.report.picture_plot import picture_figure
 from loadtests.report.render import html_page, plot_html
 from loadtests.report.run_picture import run_picture
+from loadtests.report.schema import Report
 
 
 def compare_html(comparison: Comparison, before: Report, after: Report) -> str:

@@ -48,8 +48,9 @@ from loadtests.report.bottleneck import (
 )
 from loadtests.report.capacity import ScaleOut
 from loadtests.report.cascade import PriceKind, by_symbol, liquidation_rates, price_moves
-from loadtests.report.model import LOAD_CLASSES, Report, by_step, percentile
+from loadtests.report.load_axis import LOAD_CLASSES
 from loadtests.report.recovery import describe_outage
+from loadtests.report.schema import Report, by_step, percentile
 from loadtests.report.units import millis, multiple, num, rate, share
 from loadtests.results import ExchangeSample, MarketSample
 

@@ -28,7 +28,6 @@ from loadtests.metrics import OUTCOME_LABELS, Outcome, Percentiles
 from loadtests.profiles import RequestClass
 from loadtests.report.audit import audit_lines
 from loadtests.report.capacity import ScaleOut
-from loadtests.report.model import LOAD_MACHINE_BUSY_PCT, Report, cpu, percentile
 from loadtests.report.picture_plot import picture_figure
 from loadtests.report.picture_svg import picture_svg
 from loadtests.report.plots import (
@@ -46,8 +45,9 @@ from loadtests.report.plots import (
 from loadtests.report.recovery import recovery_table
 from loadtests.report.run_picture import run_picture
 from loadtests.report.run_settings import run_settings
+from loadtests.report.schema import LOAD_MACHINE_BUSY_PCT, Report, percentile
 from loadtests.report.tables import Table
-from loadtests.report.units import millis, multiple, num, rate, share
+from loadtests.report.units import cpu, millis, multiple, num, rate, share
 from loadtests.report.verdict_tables import marked, slo_table, staleness_table, steps_table
 from loadtests.results import StepSummary
 

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from loadtests.report.model import HEADLINE_SLOS, Report, load_report
+from loadtests.report.build import load_report
+from loadtests.report.headline import HEADLINE_SLOS
 from loadtests.report.render import HTML_FILE, html_page, plot_html, write_report
 from loadtests.report.run_picture import short_label
+from loadtests.report.schema import Report
 from loadtests.report.units import moment, multiple
 from loadtests.results import STEPS_FILE
 from loadtests.run_set import is_run_set

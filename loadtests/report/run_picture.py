@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 from loadtests.profiles import RequestClass
 from loadtests.report.cascade import liquidation_rates
-from loadtests.report.model import HEADLINE_SLOS, Report, percentile
+from loadtests.report.headline import HEADLINE_SLOS
 from loadtests.report.plots import CLASS_COLORS
+from loadtests.report.schema import Report, percentile
 from loadtests.report.slo import Judgement
 
 Point = tuple[float, float | None]

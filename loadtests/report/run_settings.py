@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pydantic import JsonValue
 
 from loadtests.profiles import Profile, RequestClass
-from loadtests.report.model import Report
+from loadtests.report.schema import Report
 from loadtests.report.units import moment, multiple, num, rate, seconds
 
 LONGEST_SETTING = 80

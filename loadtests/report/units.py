@@ -38,6 +38,11 @@ def share(value: float) -> str:
     return f"{percent:.2g}%"
 
 
+def cpu(percent: float) -> str:
+    """A CPU figure as the report prints it: 97%, 4.5%."""
+    return share(percent / 100)
+
+
 def millis(value: float) -> str:
     """A duration given in milliseconds: "320 ms", "2.4 s"."""
     if value >= 1000:

@@ -6,7 +6,7 @@ microsecond race with the projector from positions minutes old.
 from __future__ import annotations
 
 from loadtests.report.intervals import Estimate
-from loadtests.report.model import Report, SloVerdict
+from loadtests.report.schema import Report, SloVerdict
 from loadtests.report.slo import Bound, Judgement
 from loadtests.report.tables import Table
 from loadtests.report.units import estimate_text, measure, millis, share, span

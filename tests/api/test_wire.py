@@ -18,7 +18,7 @@ from exchange_mock.api import wire
 from exchange_mock.api.filters import place_order
 from exchange_mock.api.params import Params
 from exchange_mock.api.ratelimit import RateLimitTable
-from exchange_mock.formats import cash_str
+from exchange_mock.formats import agg_trade, aggregated, cash_str
 from exchange_mock.store.views import (
     AccountView,
     DepthView,
@@ -459,7 +459,7 @@ def test_aggregate_trades_are_one_taker_orders_consecutive_fills_at_one_price() 
         TradeView(3, 1_225_010, 1, 0, 10, False, 7),  # same order, next level
         TradeView(4, 1_225_010, 1, 0, 11, True, 8),  # another order
     ]
-    groups = wire.market_data.aggregated(trades)
+    groups = aggregated(trades)
     assert [[t.trade_id for t in g] for g in groups] == [[1, 2], [3], [4]]
-    first = wire.market_data.agg_trade(BTC, groups[0])
+    first = agg_trade(BTC, groups[0])
     assert (first["a"], first["f"], first["l"], first["q"], first["m"]) == (1, 1, 2, "0.005", False)

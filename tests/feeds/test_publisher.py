@@ -18,13 +18,14 @@ from exchange_mock.domain.events import (
     LeverageChanged,
     PositionChanged,
     PositionLiquidated,
+    TradeExecuted,
 )
 from exchange_mock.faults.kinds import FaultKind, FixedFaults
 from exchange_mock.feeds.publisher import FeedPublisher
 from exchange_mock.store import records, streams
 from exchange_mock.store.keys import Keys
 from exchange_mock.symbols import SymbolTable
-from exchange_mock.types import AccountId, Side
+from exchange_mock.types import AccountId, OrderId, Side, TradeId
 
 SYMBOLS = SymbolTable.load()
 
@@ -159,6 +160,34 @@ async def test_marks_beat_from_the_read_model_before_the_journal_changes_them(
         assert (update["s"], update["E"], update["p"], update["i"], update["r"]) == (
             "BTCUSDT", 77, "122500.00000000", "122400.00000000", "-0.00002500",
         )  # fmt: skip
+    finally:
+        stop.set()
+        await task
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+
+async def test_tickers_carry_on_from_the_read_models_when_the_feed_starts(
+    redis: Redis, key_prefix: str
+) -> None:
+    keys = Keys(key_prefix)
+    # As the projector left it: six trades before this feed started.
+    ticker = {"last": 1_224_000, "open": 1_220_000, "high": 1_226_000, "low": 1_219_000,
+              "volume": 10, "quote_volume": 12_220_000, "first_id": 1, "last_id": 6,
+              "count": 6, "open_time": 5, "close_time": 9}  # fmt: skip
+    await redis.hset(keys.ticker("BTCUSDT"), mapping=ticker)
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(keys.feed("!ticker@arr"))
+    publisher = FeedPublisher(redis, keys, SYMBOLS, 64, 1_000)
+    stop, task = await started(publisher)
+    try:
+        trade = TradeExecuted(
+            "BTCUSDT", TradeId(7), 1_230_000, 2, Side.BUY, OrderId(9), OrderId(3),
+            AccountId(1), AccountId(2), int(time.time() * 1000),
+        )  # fmt: skip
+        await Journal(redis, keys).append(b"1-0", [trade])
+        ((pushed,),) = await received(pubsub, 1, timeout_s=3)
+        assert (pushed["n"], pushed["F"], pushed["L"], pushed["v"]) == (7, 1, 7, "0.012")
+        assert (pushed["o"], pushed["c"], pushed["h"]) == ("122000.00", "123000.00", "123000.00")
     finally:
         stop.set()
         await task

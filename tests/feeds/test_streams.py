@@ -13,6 +13,22 @@ def test_names_are_built_as_binance_names_them() -> None:
     assert streams.mark_price("BTCUSDT", fast=True) == "btcusdt@markPrice@1s"
     assert streams.all_mark_prices(fast=True) == "!markPrice@arr@1s"
     assert streams.force_order("ETHUSDT") == "ethusdt@forceOrder"
+    assert streams.depth("BTCUSDT", 100) == "btcusdt@depth@100ms"
+    assert streams.depth("BTCUSDT", 250) == "btcusdt@depth"
+    assert streams.depth("BTCUSDT", 500, 20) == "btcusdt@depth20@500ms"
+    assert streams.depth("BTCUSDT", 250, 5) == "btcusdt@depth5"
+    assert streams.book_ticker("ETHUSDT") == "ethusdt@bookTicker"
+    assert streams.agg_trade("ETHUSDT") == "ethusdt@aggTrade"
+
+
+def test_every_book_and_trade_stream_of_every_symbol_is_produced() -> None:
+    produced = streams.produced(["BTCUSDT"])
+    depths = {
+        f"btcusdt@depth{n}{s}" for n in ("", "5", "10", "20") for s in ("", "@100ms", "@500ms")
+    }
+    assert depths <= produced
+    assert {"btcusdt@bookTicker", "!bookTicker", "btcusdt@aggTrade"} <= produced
+    assert "btcusdt@depth7" not in produced and "btcusdt@depth@1000ms" not in produced
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from pathlib import Path
 from exchange_mock.redis_server import EmbeddedRedis
 from exchange_mock.settings import Role
 from loadtests.metrics import CORRECTED_US, RAW_US, Percentiles, new_histogram, percentiles_of
-from loadtests.report.model import load_report
+from loadtests.report.build import load_report
 from loadtests.results import RunResult, StepSummary, read_run
 from tests.loadtests.runs import (
     RUN_TIMEOUT_S,

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from exchange_mock.redis_server import EmbeddedRedis
-from loadtests.report.model import load_report
+from loadtests.report.build import load_report
 from loadtests.report.slo import Judgement
 from tests.loadtests.runs import (
     RUN_TIMEOUT_S,

@@ -14,7 +14,8 @@ import pytest
 
 from loadtests.metrics import Metrics, Outcome, SeriesKey, record_request
 from loadtests.profiles import RequestClass, load_profile
-from loadtests.report.model import Report, load_report
+from loadtests.report.build import load_report
+from loadtests.report.schema import Report
 from loadtests.report.slo import OBJECTIVES, Bound, Objective
 from loadtests.results import STEPS_FILE, MarketSample, append_timeline, finish_run, start_run
 from tests.fixtures.make_runs import RUNS_DIR

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from loadtests.report.audit import INTERNAL_UNITS, audit_lines
-from loadtests.report.model import Report
+from loadtests.report.schema import Report
 from loadtests.results import ConservationAudit
 
 CHECKS = {"passed": True, "quiet": True, "cash_conserved": True, "positions_balanced": True}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from loadtests.profiles import load_profile
 from loadtests.report.bottleneck import exchange_evidence
-from loadtests.report.model import load_report
+from loadtests.report.build import load_report
 from loadtests.report.render import to_html, to_markdown
 from loadtests.results import ExchangeSample, ProcessSample, append_exchange
 

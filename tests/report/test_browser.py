@@ -23,11 +23,12 @@ import pytest
 import websockets
 
 from loadtests.report.audit import CASH, COLLATERAL
+from loadtests.report.build import load_report
 from loadtests.report.compare import compare
 from loadtests.report.compare_page import write_compare
-from loadtests.report.model import Report, load_report
 from loadtests.report.render import write_report
 from loadtests.report.run_index import write_index
+from loadtests.report.schema import Report
 from tests.fixtures.make_runs import RUNS_DIR
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

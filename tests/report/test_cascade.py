@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from loadtests.report.build import load_report
 from loadtests.report.cascade import PriceKind, by_symbol, liquidation_rates, price_moves
-from loadtests.report.model import load_report
 from loadtests.results import MarketSample
 
 

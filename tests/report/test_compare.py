@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from loadtests.report.build import load_report
 from loadtests.report.compare import Comparison, Movement, Verdict, compare
-from loadtests.report.model import Report, load_report
+from loadtests.report.schema import Report
 from tests.fixtures.make_runs import RUNS, write_run
 
 TIMEOUTS_BREAK_AT = "timeouts (408 / -1007, -1021, no answer) breaks at"

@@ -4,9 +4,9 @@ import re
 
 from loadtests.report.compare import compare
 from loadtests.report.compare_page import compare_html
-from loadtests.report.model import Report
 from loadtests.report.picture_plot import picture_figure
 from loadtests.report.run_picture import run_picture
+from loadtests.report.schema import Report
 
 
 def test_the_two_pictures_share_their_axes(one_worker: Report, four_workers: Report) -> None:

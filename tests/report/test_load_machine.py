@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from loadtests.profiles import load_profile
-from loadtests.report.model import LOAD_MACHINE_BUSY_PCT, load_report
+from loadtests.report.build import load_report
 from loadtests.report.render import read_report, to_html, to_markdown, write_report
+from loadtests.report.schema import LOAD_MACHINE_BUSY_PCT
 from loadtests.results import GeneratorSample, append_generator, read_run
 from tests.report.conftest import ONE_WORKER
 

@@ -11,7 +11,7 @@ from loadtests.cli import DEMO_PROFILE, DEMO_SECONDS
 from loadtests.metrics import Metrics
 from loadtests.options import scaled_profile
 from loadtests.profiles import load_profile
-from loadtests.report.model import load_report
+from loadtests.report.build import load_report
 from loadtests.report.render import to_markdown
 from loadtests.results import finish_run, start_run
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from loadtests.report.build import load_report
 from loadtests.report.capacity import ScaleOut
-from loadtests.report.model import Report, load_report
 from loadtests.report.plots import (
     errors_figure,
     latency_figure,
@@ -14,6 +14,7 @@ from loadtests.report.plots import (
     throughput_figure,
     timeline_figure,
 )
+from loadtests.report.schema import Report
 from loadtests.report.usl import UslFit
 
 

@@ -18,7 +18,7 @@ from loadtests.profiles import (
     RoleCrash,
     parse_profile,
 )
-from loadtests.report.model import load_report
+from loadtests.report.build import load_report
 from loadtests.report.recovery import recoveries, recovery_table
 from loadtests.report.render import to_markdown
 from loadtests.results import (

@@ -5,7 +5,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-from loadtests.report.model import Report, load_report
+from loadtests.report.build import load_report
 from loadtests.report.render import (
     HTML_FILE,
     JSON_FILE,
@@ -15,6 +15,7 @@ from loadtests.report.render import (
     to_markdown,
     write_report,
 )
+from loadtests.report.schema import Report
 
 
 def test_the_three_files_are_written_into_a_new_directory(

@@ -3,9 +3,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from loadtests.report.model import Report, load_report
+from loadtests.report.build import load_report
 from loadtests.report.picture_svg import picture_svg
 from loadtests.report.run_picture import Mark, run_picture
+from loadtests.report.schema import Report
 
 SVG = "{http://www.w3.org/2000/svg}"
 

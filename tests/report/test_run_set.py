@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.report.model import load_report
+from loadtests.report.build import load_report
 from loadtests.results import ResultsError
 from loadtests.run_set import is_run_set, run_directory
 from tests.fixtures.make_runs import RUNS_DIR

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from loadtests.report.model import Report
 from loadtests.report.run_settings import run_settings, setting
+from loadtests.report.schema import Report
 
 
 def _shown(report: Report, settings: dict[str, object]) -> Report:

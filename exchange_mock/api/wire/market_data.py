@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from decimal import Decimal
-
 from exchange_mock.api.klines import Kline
-from exchange_mock.formats import JsonObject, cash_str, mark_ticks, next_funding_time, unit_price
+from exchange_mock.formats import (
+    JsonObject,
+    cash_str,
+    mark_ticks,
+    next_funding_time,
+    price_change,
+    price_or_zero,
+    unit_price,
+)
 from exchange_mock.settings import FUNDING_INTERVAL_MS
 from exchange_mock.store.views import (
     DepthView,
@@ -17,7 +22,7 @@ from exchange_mock.store.views import (
     TradeView,
 )
 from exchange_mock.symbols import SymbolSpec
-from exchange_mock.types import Millis, Ticks
+from exchange_mock.types import Millis
 
 INTEREST_RATE = "0.00010000"
 """Binance's fixed interest component of funding (0.01% per 8 hours)."""
@@ -50,25 +55,17 @@ def book_ticker(spec: SymbolSpec, view: DepthView) -> JsonObject:
     }
 
 
-def _price_or_zero(spec: SymbolSpec, ticks: Ticks | None) -> str:
-    """No trade yet: Binance's zero price."""
-    return spec.price_str(0 if ticks is None else ticks)
-
-
 def ticker_24hr(spec: SymbolSpec, view: TickerView) -> JsonObject:
-    change, percent = 0, Decimal(0)
-    if view.last_price is not None and view.open_price:
-        change = view.last_price - view.open_price
-        percent = Decimal(change * 100) / view.open_price
+    change, percent = price_change(spec, view)
     return {
         "symbol": spec.symbol,
-        "priceChange": spec.price_str(change),
-        "priceChangePercent": str(percent.quantize(Decimal("0.001"))),
+        "priceChange": change,
+        "priceChangePercent": percent,
         "weightedAvgPrice": unit_price(spec, view.quote_volume, view.volume),
-        "lastPrice": _price_or_zero(spec, view.last_price),
-        "openPrice": _price_or_zero(spec, view.open_price),
-        "highPrice": _price_or_zero(spec, view.high_price),
-        "lowPrice": _price_or_zero(spec, view.low_price),
+        "lastPrice": price_or_zero(spec, view.last_price),
+        "openPrice": price_or_zero(spec, view.open_price),
+        "highPrice": price_or_zero(spec, view.high_price),
+        "lowPrice": price_or_zero(spec, view.low_price),
         "volume": spec.qty_str(view.volume),
         "quoteVolume": cash_str(view.quote_volume),
         "openTime": view.open_time,
@@ -82,7 +79,7 @@ def ticker_24hr(spec: SymbolSpec, view: TickerView) -> JsonObject:
 def ticker_price(spec: SymbolSpec, view: TickerView) -> JsonObject:
     return {
         "symbol": spec.symbol,
-        "price": _price_or_zero(spec, view.last_price),
+        "price": price_or_zero(spec, view.last_price),
         "time": view.close_time,
     }
 
@@ -119,35 +116,6 @@ def trade(spec: SymbolSpec, view: TradeView) -> JsonObject:
         "time": view.time,
         "isBuyerMaker": view.buyer_is_maker,
     }
-
-
-def agg_trade(spec: SymbolSpec, fills: Sequence[TradeView]) -> JsonObject:
-    """One taker order's consecutive fills at one price, named by its first trade's id."""
-    first, last = fills[0], fills[-1]
-    return {
-        "a": first.trade_id,
-        "p": spec.price_str(first.price),
-        "q": spec.qty_str(sum(fill.qty for fill in fills)),
-        "f": first.trade_id,
-        "l": last.trade_id,
-        "T": first.time,
-        "m": first.buyer_is_maker,
-    }
-
-
-def aggregated(trades: Sequence[TradeView]) -> list[list[TradeView]]:
-    """Trades (oldest first) grouped as Binance aggregates them: consecutive fills of one
-    taker order at one price."""
-    groups: list[list[TradeView]] = []
-    for trade in trades:
-        if groups and (groups[-1][-1].taker_order_id, groups[-1][-1].price) == (
-            trade.taker_order_id,
-            trade.price,
-        ):
-            groups[-1].append(trade)
-        else:
-            groups.append([trade])
-    return groups
 
 
 def kline(spec: SymbolSpec, each: Kline) -> list[int | str]:

@@ -9,17 +9,13 @@ from typing import Any
 import pytest
 
 from loadtests.metrics import USED_WEIGHT_1M
+from loadtests.report.build import load_report
 from loadtests.report.capacity import Limit
+from loadtests.report.headline import HEADLINE_SLOS
 from loadtests.report.knee import KneeStatus
-from loadtests.report.model import (
-    BINANCE_LIMITS,
-    HEADLINE_SLOS,
-    SERVED,
-    Component,
-    Report,
-    by_step,
-    load_report,
-)
+from loadtests.report.load_axis import SERVED
+from loadtests.report.rate_limits import BINANCE_LIMITS
+from loadtests.report.schema import Component, Report, by_step
 from loadtests.report.slo import OBJECTIVES
 from loadtests.results import AUDIT_FILE, SETTINGS_FILE, ResultsError
 from tests.fixtures.make_runs import RUNS_DIR, write_runs
