@@ -10,7 +10,7 @@ often the book had to be rebuilt, and how far the book's top stood from the REST
   the stream, and reconnections all cost one.
 - The top of the book is checked against each REST depth read the market-data users make, at
   the moment its answer arrives: how many reads saw a different best bid or ask, and by how
-  many ticks the further of the two sides was off.
+  many ticks the further of the two sides was off (0 when they agreed).
 
 Tallies are kept per symbol (the `symbol` of a `SeriesKey` in the `depth_stream` series); the
 overall figures pool them.
@@ -34,7 +34,8 @@ DEPTH_RESYNCS = "depth_resyncs"
 TOP_SAMPLES = "top_samples"
 TOP_DIFFERENT = "top_different"
 TOP_OFF_TICKS = "top_off_ticks"
-"""Histogram: ticks between the local and the REST top, the further side, per differing read."""
+"""Histogram: ticks between the local and the REST top, the further side, per read compared
+(0 when they agree), so its percentiles say how far off a bot's view of the touch was."""
 
 
 class Top(NamedTuple):
@@ -61,9 +62,8 @@ def record_resync(tally: Tally) -> None:
 def record_top(tally: Tally, local: Top, rest: Top, tick: Decimal) -> None:
     """One REST depth read's top compared with the local book's at the same moment."""
     tally.count(TOP_SAMPLES)
-    if local == rest:
-        return
-    tally.count(TOP_DIFFERENT)
+    if local != rest:
+        tally.count(TOP_DIFFERENT)
     if local.bid is None or rest.bid is None or local.ask is None or rest.ask is None:
         return  # a side one book has and the other lacks is off by no number of ticks
     off = max(abs(local.bid - rest.bid), abs(local.ask - rest.ask)) / tick

@@ -179,7 +179,7 @@ class StepSummary(BaseModel):
     top_different: int = 0
     """Those whose best bid or ask differed from the local book's."""
     top_off_ticks: Percentiles | None = None
-    """By how many ticks the differing reads' further side was off."""
+    """By how many ticks the compared reads' further side was off (0 where they agreed)."""
 
     used_weight_max: int | None
     """Highest X-MBX-USED-WEIGHT-1M seen: how close the step came to the weight limit."""

@@ -30,13 +30,13 @@ def test_lag_is_receive_time_minus_event_time_and_gaps_count_apart() -> None:
     assert stats.lag_ms.max == pytest.approx(60, rel=1e-3)
 
 
-def test_a_top_equal_to_rest_counts_as_a_sample_and_nothing_else() -> None:
+def test_a_top_equal_to_rest_counts_as_a_sample_off_by_no_ticks() -> None:
     tally = Tally()
     top = Top(Decimal("100.0"), Decimal("100.1"))
     record_top(tally, top, Top(Decimal("100.0"), Decimal("100.1")), TICK)
     stats = depth_stats([tally])
     assert (stats.top_samples, stats.top_different, stats.top_different_rate) == (1, 0, 0)
-    assert stats.top_off_ticks is None
+    assert stats.top_off_ticks is not None and stats.top_off_ticks.max == 0
 
 
 def test_a_differing_top_is_off_by_its_further_side_in_ticks() -> None:
