@@ -13,11 +13,10 @@ Run: .venv/bin/python benchmarks/report_build.py
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+from harness import best_of
 from hdrh.histogram import HdrHistogram
 from rich.console import Console
 from rich.table import Table
@@ -30,16 +29,6 @@ RUN = Path(__file__).parent.parent / "tests" / "fixtures" / "runs" / "step-ramp-
 ROUNDS = 3
 PERCENTILES = (50.0, 90.0, 99.0, 99.9)
 THRESHOLD_US = 250_000
-
-
-def best_of(work: Callable[[], object]) -> float:
-    """The fastest of `ROUNDS` timings, in seconds: the least disturbed by the machine."""
-    timings = []
-    for _ in range(ROUNDS):
-        start = time.perf_counter()
-        work()
-        timings.append(time.perf_counter() - start)
-    return min(timings)
 
 
 def hdrh_reads(histograms: list[HdrHistogram]) -> None:
@@ -85,11 +74,11 @@ def main() -> None:
         ("percentiles and a count", hdrh_reads, recorded_reads),
         ("(value, count) pairs", hdrh_pairs, recorded_pairs),
     ):
-        slow_s = best_of(partial(slow, histograms))
-        fast_s = best_of(partial(fast, histograms))
+        slow_s = best_of(ROUNDS, partial(slow, histograms))
+        fast_s = best_of(ROUNDS, partial(fast, histograms))
         table.add_row(name, f"{slow_s:.3f}", f"{fast_s:.4f}", f"{slow_s / fast_s:.0f}×")
     Console().print(table)
-    Console().print(f"load_report of {RUN.name}: {best_of(lambda: load_report(RUN)):.2f} s")
+    Console().print(f"load_report of {RUN.name}: {best_of(ROUNDS, lambda: load_report(RUN)):.2f} s")
 
 
 if __name__ == "__main__":
