@@ -58,6 +58,8 @@ class DepthFollower:
             SNAPSHOT, "GET", "/fapi/v1/depth", (("symbol", symbol), ("limit", SNAPSHOT_LIMIT))
         )
         self._fetching = False
+        self._top: tuple[int | None, Top | None] = (None, None)
+        """The top as of an update id: reads between two events do not walk the book again."""
         self.snapshots = 0
 
     def running(self) -> bool:
@@ -98,10 +100,14 @@ class DepthFollower:
 
     def top(self) -> Top | None:
         """The book's best bid and ask; None while it is being rebuilt."""
-        if not self.book.synced:
+        book = self.book
+        if not book.synced:
             return None
-        bids, asks = self.book.bids, self.book.asks
-        return Top(max(bids) if bids else None, min(asks) if asks else None)
+        at, top = self._top
+        if top is None or at != book.update_id:
+            top = Top(max(book.bids) if book.bids else None, min(book.asks) if book.asks else None)
+            self._top = (book.update_id, top)
+        return top
 
 
 _followers: weakref.WeakKeyDictionary[LoadContext, dict[str, DepthFollower]] = (

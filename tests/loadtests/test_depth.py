@@ -79,11 +79,12 @@ def test_a_book_joins_its_snapshot_and_follows_an_unbroken_chain() -> None:
     venue = Venue(SNAPSHOTS[:1])
     follower = _follower(venue, load, FakeClock())
     assert follower.top() is None
-    for event in EVENTS[:2]:
-        follower.message(orjson.dumps(event), RECEIVED)
+    follower.message(orjson.dumps(EVENTS[0]), RECEIVED)
     assert [dict(call.params) for call in venue.calls] == [
         {"symbol": "BTCUSDT", "limit": SNAPSHOT_LIMIT}
     ]
+    assert follower.top() == Top(Decimal("100.0"), Decimal("100.2"))
+    follower.message(orjson.dumps(EVENTS[1]), RECEIVED)
     assert follower.top() == Top(Decimal("100.0"), Decimal("100.1"))
     stats = depth_stats([load.tally(DEPTH, RECEIVED, "BTCUSDT")])
     assert (stats.events, stats.gaps, stats.resyncs) == (2, 0, 0)
