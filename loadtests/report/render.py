@@ -32,6 +32,7 @@ from loadtests.report.picture_plot import picture_figure
 from loadtests.report.picture_svg import picture_svg
 from loadtests.report.plots import (
     LIMIT_NAMES,
+    depth_figure,
     errors_figure,
     exchange_figure,
     feed_figure,
@@ -361,7 +362,8 @@ def sections(report: Report, *, draw: bool = True) -> list[Section]:
         else Section("Liquidation feed", (Text("The feed saw no liquidations in this run."),))
     )
     if report.measured_depth:
-        found.append(Section("Depth stream and local books", (depth_note(), depth_table(report))))
+        section = (*plots(depth_figure), depth_note(), depth_table(report))
+        found.append(Section("Depth stream and local books", section))
     found.append(Section("Rate limits", (*plots(rate_limit_figure), rate_limit_table(report))))
     if report.recoveries:
         found.append(Section(RECOVERY_SECTION, (recovery_table(report.recoveries),)))

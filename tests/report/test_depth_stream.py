@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtests.report.build import load_report
+from loadtests.report.plots import depth_figure
 from loadtests.report.render import to_markdown
 from loadtests.report.schema import Report
 from loadtests.report.slo import Judgement
@@ -34,6 +35,15 @@ def test_the_depth_table_shows_each_steps_lag_gaps_resyncs_and_top(one_worker: R
     section = section[: section.index("\n## ", 1)]
     assert "| 0 | x1 | 400 | 40.8 ms | 72.8 ms | 0 | 0 | 0% | 0 |" in section
     assert "| 5 | x50 | 400 | 708 ms | 1.26 s | 12 | 12 | 50% | 3 |" in section
+
+
+def test_the_depth_figure_draws_lag_against_its_slo_and_the_shares_of_gaps(
+    one_worker: Report,
+) -> None:
+    traces = {trace.name: trace for trace in depth_figure(one_worker).data}
+    assert {"lag p50", "lag p99", "SLO lag p99 500 ms", "SLO gaps 1%"} <= set(traces)
+    assert traces["gaps ÷ events"].y[X50] == 12 / 400
+    assert traces["REST reads whose top differed"].y[X50] == 0.5
 
 
 def _before_depth(row: dict[str, Any]) -> dict[str, Any] | None:
