@@ -47,6 +47,7 @@ from exchange_mock.settings import Crowd, Role, Settings
 from exchange_mock.store import scripts
 from exchange_mock.store.bus import CommandBus, Shedding
 from exchange_mock.store.keys import Keys
+from exchange_mock.store.listing import settle_listing
 from exchange_mock.store.outage import OutageLog, keep_running
 from exchange_mock.store.pool import BoundedPool
 from exchange_mock.store.scenario import ScenarioBoard
@@ -92,6 +93,7 @@ class Node:
         self.settings = settings
         self.keys = Keys(settings.key_prefix)
         self.symbols = SymbolTable.load(settings.symbols_file)
+        """The contracts; the quarterlies are dated on entering (`store/listing.py`)."""
         self.accounts = AccountBook.from_settings(settings)
         timeout_s = settings.redis_timeout_ms / 1000
         self.control = Redis.from_url(
@@ -146,6 +148,7 @@ class Node:
 
     async def __aenter__(self) -> Node:
         settings, roles = self.settings, self.settings.roles
+        self.symbols = await settle_listing(self.control, self.keys, self.symbols, wall_clock())
         if Role.ENGINE in roles:
             # One engine per exchange, so its start is when the configured faults take over.
             await self.fault_board.replace(settings.faults)

@@ -232,6 +232,13 @@ class Settings(BaseSettings):
     makers: int = Field(default=2, ge=0, description="Market-maker accounts quoting every book.")
     maker_balance: Decimal = Field(default=Decimal(50_000_000), gt=0)
     maker_levels: int = Field(default=10, ge=1, description="Quote levels per side per maker.")
+    maker_dated_levels: int = Field(
+        default=2,
+        ge=1,
+        description="Quote levels per side per maker on a dated (quarterly) contract, at most "
+        "`maker_levels`: thinner than a perpetual's book, as on Binance, and a fifth of the "
+        "requoting a perpetual costs the exchange.",
+    )
     maker_spread_bps: int = Field(default=2, ge=1, description="Half-spread of the inner quote.")
     maker_step_bps: int = Field(default=2, ge=1, description="Distance between quote levels.")
     maker_notional: Decimal = Field(

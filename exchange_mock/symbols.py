@@ -7,14 +7,19 @@ means Binance's notation never leaks inward and float never touches money.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from exchange_mock.delivery import ContractType, dated_symbol, listing_date, quarterly_delivery
 from exchange_mock.errors import ConfigError
 from exchange_mock.tables import ShippedTable
-from exchange_mock.types import CASH_SCALE, PPM, Cash, Lots, Ticks
+from exchange_mock.types import CASH_SCALE, PPM, Cash, Lots, Millis, Ticks
+
+Deliveries = Mapping[ContractType, Millis]
+"""The delivery date of each quarterly contract type the exchange lists."""
 
 
 def to_ppm(rate: Decimal) -> int:
@@ -43,11 +48,17 @@ class Bracket(BaseModel):
 
 
 class SymbolSpec(BaseModel):
-    """One perpetual contract: its filters, fees and margin tiers, as Binance publishes them."""
+    """One contract, perpetual or dated: its filters, fees and margin tiers, as Binance
+    publishes them."""
 
     model_config = ConfigDict(frozen=True)
 
     symbol: str
+    pair: str = ""
+    """The underlying pair; a perpetual's is its own name (set when left empty)."""
+    contract_type: ContractType = ContractType.PERPETUAL
+    delivery_date: Millis | None = None
+    """When a dated contract delivers; None for a perpetual."""
     base_asset: str
     quote_asset: str
     onboard_date: int
@@ -82,9 +93,35 @@ class SymbolSpec(BaseModel):
             )
             floor, prev_mmr = tier.notional_cap, tier.mmr
         object.__setattr__(self, "brackets", tuple(derived))
+        if not self.pair:
+            object.__setattr__(self, "pair", self.symbol)
+        if (self.delivery_date is None) != (self.contract_type is ContractType.PERPETUAL):
+            raise ConfigError(f"{self.symbol}: a delivery date is for dated contracts only")
         if (self.tick_size * self.step_size * CASH_SCALE) % 1:
             raise ConfigError(f"{self.symbol}: tick × step is finer than the cash unit")
         return self
+
+    @property
+    def funds(self) -> bool:
+        """Whether the contract pays funding: perpetuals do, dated contracts deliver instead."""
+        return self.delivery_date is None
+
+    def delivered(self, now: Millis) -> bool:
+        """Whether a dated contract has reached its delivery: from then on it takes no orders."""
+        return self.delivery_date is not None and now >= self.delivery_date
+
+    def dated(self, contract_type: ContractType, delivery: Millis) -> SymbolSpec:
+        """This perpetual's quarterly delivering at `delivery`, with its filters, fees and
+        brackets."""
+        return self.model_copy(
+            update={
+                "symbol": dated_symbol(self.symbol, delivery),
+                "pair": self.symbol,
+                "contract_type": contract_type,
+                "delivery_date": delivery,
+                "onboard_date": listing_date(delivery),
+            }
+        )
 
     # -- conversions between the wire's decimals and the engine's integers --------------------
 
@@ -138,12 +175,59 @@ def to_cash(amount: Decimal) -> Cash:
     return int((amount * CASH_SCALE).to_integral_value())
 
 
+class QuarterlySeries(BaseModel):
+    """A perpetual's dated siblings: which quarterly contract types are listed on its pair."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pair: str
+    contract_types: tuple[ContractType, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _dated_only(self) -> QuarterlySeries:
+        if ContractType.PERPETUAL in self.contract_types:
+            raise ConfigError(f"{self.pair}: a quarterly series lists dated contracts only")
+        return self
+
+
 class SymbolTable(ShippedTable):
-    """Every listed contract, by name."""
+    """Every listed contract, by name.
+
+    As shipped, the table holds the perpetuals and the quarterly series to date; `listed`
+    dates them, once the exchange knows its delivery calendar (`store/listing.py`)."""
 
     shipped = "symbols.yaml"
 
     symbols: tuple[SymbolSpec, ...] = Field(min_length=1)
+    quarterlies: tuple[QuarterlySeries, ...] = ()
+
+    @model_validator(mode="after")
+    def _series_on_perpetuals(self) -> SymbolTable:
+        perpetuals = {s.symbol for s in self.symbols if s.contract_type is ContractType.PERPETUAL}
+        for series in self.quarterlies:
+            if series.pair not in perpetuals:
+                raise ConfigError(f"quarterly series on {series.pair}: no such perpetual")
+        return self
+
+    @property
+    def perpetuals(self) -> tuple[SymbolSpec, ...]:
+        return tuple(s for s in self.symbols if s.contract_type is ContractType.PERPETUAL)
+
+    def deliveries(self, now: Millis) -> dict[ContractType, Millis]:
+        """The delivery date of every contract type the series list, as the calendar stands
+        at `now`."""
+        types = {kind for series in self.quarterlies for kind in series.contract_types}
+        return {kind: quarterly_delivery(now, kind) for kind in sorted(types)}
+
+    def listed(self, deliveries: Deliveries) -> SymbolTable:
+        """Every contract the exchange trades: the perpetuals, then the dated contracts of each
+        series delivering on `deliveries`."""
+        dated = tuple(
+            self.by_name[series.pair].dated(kind, deliveries[kind])
+            for series in self.quarterlies
+            for kind in series.contract_types
+        )
+        return SymbolTable(symbols=(*self.symbols, *dated))
 
     @cached_property
     def by_name(self) -> dict[str, SymbolSpec]:

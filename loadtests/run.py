@@ -42,7 +42,7 @@ from loadtests.options import CLIENT_IPS
 from loadtests.profiles import ProfileError, load_profile
 from loadtests.progress import Progress as RunProgress
 from loadtests.progress import read_progress
-from loadtests.run_set import run_directory
+from loadtests.run_set import run_directory, set_aside, write_plan
 
 LOCUSTFILE = Path(loadtests.__file__).parent / "locustfile.py"
 ACCOUNTS_FILE = "accounts.json"
@@ -207,8 +207,10 @@ def locust_command(options: RunOptions, host: str, accounts_file: Path) -> list[
     return command
 
 
-def run_load(options: RunOptions, console: Console) -> Path:
-    """Run the profile; return the run directory (complete, or partial after Ctrl-C)."""
+def run_load(options: RunOptions, console: Console) -> bool:
+    """Run the profile into `options.out`; True when it ran to its end, False when Ctrl-C
+    stopped it (the directory then holds a usable, partial run)."""
+    interrupted = False
     options.out.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         host = options.target
@@ -241,23 +243,44 @@ def run_load(options: RunOptions, console: Console) -> Path:
                 )
                 locust.wait()
         except KeyboardInterrupt:
+            interrupted = True
             console.print("[yellow]interrupted: stopping the load, keeping what was measured")
             locust.send_signal(signal.SIGINT)
             locust.wait(timeout=60)
         if locust.returncode not in (0, 1):
             console.print(f"[red]locust exited with {locust.returncode}; see {log.name}")
-    return options.out
+    return not interrupted
 
 
 def run_repeats(options: RunOptions, repeat: int, console: Console) -> Path:
     """Run the profile `repeat` times into one set of runs at `options.out` (see `run_set.py`),
-    each against a fresh embedded mock (or the same target); return the set's directory. Once
-    is a plain run directory."""
+    each against a fresh embedded mock (or the same target); return the directory to report
+    on. Once is a plain run directory.
+
+    Ctrl-C stops the whole set, not just the run it lands in: the runs that finished stay the
+    set, and the one it stopped is set aside (`set_aside`). Stopped in the first run, there is
+    no finished run to judge, so that partial run is what is reported on, as for a single run.
+    """
     if repeat == 1:
-        return run_load(options, console)
+        run_load(options, console)
+        return options.out
+    write_plan(options.out, repeat)
     for number in range(1, repeat + 1):
         console.print(f"run {number} of {repeat}")
-        run_load(dataclasses.replace(options, out=run_directory(options.out, number)), console)
+        run = run_directory(options.out, number)
+        try:
+            finished = run_load(dataclasses.replace(options, out=run), console)
+        except KeyboardInterrupt:  # while the mock started or stopped, outside the load
+            finished = False
+        if finished:
+            continue
+        if number == 1:
+            return run
+        set_aside(run)
+        console.print(
+            f"[yellow]the set stops after {number - 1} of {repeat} runs; its report covers those"
+        )
+        break
     return options.out
 
 

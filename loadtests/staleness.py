@@ -16,10 +16,12 @@ a read of zero, more than a period after the first fill, as inconsistent).
 
 The venue may move a probe's position itself: auto-deleveraging closes profitable positions when
 a cascade exhausts the insurance fund, and it did on October 10-11, 2025. A read that shows a
-state the probe never planned counts as **moved by the venue**, not judged, only when the venue
-itself reports closing part of this probe's position (a liquidation or auto-deleveraging order
-in `/fapi/v1/forceOrders`) that no earlier read was explained by; the walk then goes on from the
-position it found. Any other unplanned state is **inconsistent**: a read model that applied a
+state the probe never planned, or an older state of its walk, counts as **moved by the venue**,
+not judged, only when the venue itself reports closing part of this probe's position (a
+liquidation or auto-deleveraging order in `/fapi/v1/forceOrders`) that no earlier read was
+explained by; the walk then goes on from the position it found. A forced close of whole units
+lands on an older state exactly, so without the venue's record it would pass for a read model
+seconds behind. Any other unplanned state is **inconsistent**: a read model that applied a
 later fill but missed an earlier one shows exactly such a state, with a recent `updateTime`,
 and that is the anomaly the probe exists to catch.
 
@@ -149,11 +151,11 @@ class StalenessTracker:
         """The order in flight was refused and will never fill."""
         self._probe(account, symbol).pending = None
 
-    def explains(self, account: str, symbol: str, position: Decimal) -> bool:
-        """Whether `position` is a state the probe planned: the order in flight's or a recent
-        one. Only a read it does not explain needs the venue's record of forced orders."""
+    def fresh(self, account: str, symbol: str, *, sent_at: float, position: Decimal) -> bool:
+        """Whether the walk alone shows a read sent at `sent_at` fresh. Only a read it does not
+        needs the venue's record of forced orders to be judged."""
         probe = self._probe(account, symbol)
-        return position == probe.pending or any(state == position for state, _ in probe.history)
+        return position == probe.pending or self._judge(probe, sent_at, position) is FRESH
 
     def observe(
         self,
@@ -170,16 +172,28 @@ class StalenessTracker:
         probe = self._probe(account, symbol)
         if position == probe.pending:
             return FRESH
+        verdict = self._judge(probe, sent_at, position)
         # Not where the walk has it, and the venue says it closed part of it since the last
         # move it explained: the venue moved it (after the probe's fill, or before it while
-        # the order was in flight).
-        closed = venue_closed_ms is not None and venue_closed_ms > probe.closed_ms
-        if closed and venue_closed_ms is not None and not self.explains(account, symbol, position):
+        # the order was in flight). That holds for an older state of the walk too: a forced
+        # close of a unit or two takes the position back to exactly such a state, and judging
+        # it stale would date a venue's move as a read model's lag, from the ack of a fill
+        # the read model applied long ago.
+        if (
+            venue_closed_ms is not None
+            and venue_closed_ms > probe.closed_ms
+            and verdict.kind is not ReadKind.FRESH
+        ):
             probe.closed_ms = venue_closed_ms
             # The walk goes on from here: older states no longer describe this position.
             probe.history.clear()
             probe.history.append((probe.position, sent_at))
             return MOVED
+        return verdict
+
+    @staticmethod
+    def _judge(probe: _Probe, sent_at: float, position: Decimal) -> ReadVerdict:
+        """The read against the walk alone: fresh, stale by its age, or inconsistent."""
         oldest_missing: float | None = None
         # Newest state first: the first match is the most recent state the read could show.
         # Every newer state acked before the send is a fill the read misses; acks come in

@@ -1,5 +1,6 @@
 """Funding: at the end of each funding interval, every open position in the symbol pays or
-receives its notional at the mark × the interval's rate (positive: longs pay shorts).
+receives its notional at the mark × the interval's rate (positive: longs pay shorts). Only
+perpetuals fund: a dated contract converges on its index by delivering, so funding it is a no-op.
 
 Longs and shorts hold the same size, so the payments cancel exactly before rounding. Each is
 rounded against its account (a payer pays a cash unit more, a receiver gets one less), so what
@@ -39,6 +40,8 @@ class Funding:
         contract = state.contracts.get(command.symbol)
         if contract is None:
             return [], INVALID_SYMBOL
+        if contract.spec.delivery_date is not None:
+            return [], Done()
         if command.funding_time <= contract.funded_until:
             return [], _SETTLED
         contract.funded_until = command.funding_time

@@ -23,7 +23,7 @@ from exchange_mock.engine.contract import Contract
 from exchange_mock.engine.matching import Fill, plan
 from exchange_mock.engine.orders import Order
 from exchange_mock.engine.positions import Account, Position
-from exchange_mock.engine.refusals import INVALID_SYMBOL, Outcome
+from exchange_mock.engine.refusals import INVALID_SYMBOL, NOT_TRADING, Outcome
 from exchange_mock.engine.settlement import Settlement
 from exchange_mock.engine.state import State
 from exchange_mock.errors import Code
@@ -57,6 +57,8 @@ class Trading:
         contract = state.contracts.get(command.symbol)
         if contract is None:
             return [], INVALID_SYMBOL
+        if contract.spec.delivered(command.ts):
+            return [], NOT_TRADING
         account = state.account(command.account)
         position = account.position(contract)
         makers = contract.book.side(command.side.opposite)

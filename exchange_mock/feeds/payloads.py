@@ -47,7 +47,8 @@ def _price8(spec: SymbolSpec, ticks: Ticks) -> str:
 def mark_price_update(spec: SymbolSpec, mark: Mark, funding_interval_ms: int) -> JsonObject:
     """`markPriceUpdate`. The index also stands for the estimated settlement price (for a
     perpetual, an estimate of the index); the mark stands for both where the engine published
-    no index. `T` is the end of the funding interval the mark falls in."""
+    no index. `T` is the end of the funding interval the mark falls in (0 for a dated contract,
+    which pays no funding: its `r` is 0 too)."""
     index = _price8(spec, mark.price if mark.index is None else mark.index)
     return {
         "e": "markPriceUpdate",
@@ -58,7 +59,7 @@ def mark_price_update(spec: SymbolSpec, mark: Mark, funding_interval_ms: int) ->
         "P": index,
         # A rate in 1e-8 units has the scale of cash, so it prints the same way.
         "r": cash_str(mark.funding_rate),
-        "T": next_funding_time(mark.time, funding_interval_ms),
+        "T": next_funding_time(mark.time, funding_interval_ms) if spec.funds else 0,
     }
 
 

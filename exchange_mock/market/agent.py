@@ -1,8 +1,9 @@
 """The market agent: each round it moves the simulated venues, publishes the oracle's marks and
-collateral prices, and has the market makers requote every book. Makers are background
-accounts trading through the same command bus as any client, so their orders are journaled,
-margined and conserved like everyone's; marks reach the engine as `UpdateMarkPrice` commands,
-so the engine stays pure and a replay sees the same marks.
+collateral prices, and has the market makers requote every book but a delivered contract's
+(which takes no orders). Makers are background accounts trading through the same command bus
+as any client, so their orders are journaled, margined and conserved like everyone's; marks
+reach the engine as `UpdateMarkPrice` commands, so the engine stays pure and a replay sees the
+same marks.
 
 Each round also applies the operator's knobs (`store/scenario.py`): oracle modes, depth
 withdrawal, and venue shocks.
@@ -88,7 +89,10 @@ class MarketAgent:
             funding_interval_ms=settings.funding_period_ms,
         )
         policy = QuotePolicy.from_settings(settings)
-        self._quoters = {spec.symbol: Quoter(spec, policy) for spec in symbols.symbols}
+        self._quoters = {
+            spec.symbol: Quoter(spec, policy.for_contract(spec, settings.maker_dated_levels))
+            for spec in symbols.symbols
+        }
         self._depth = 1.0
         self._sequence = 0
         self._resting: dict[tuple[AccountId, str], list[OrderId]] = {}
@@ -128,7 +132,11 @@ class MarketAgent:
         books = await self._books()
         await asyncio.gather(*(self._bus.submit(c) for c in self.oracle.observe(now, books)))
         await asyncio.gather(
-            *(self._requote(spec, books[spec.symbol]) for spec in self._symbols.symbols)
+            *(
+                self._requote(spec, books[spec.symbol])
+                for spec in self._symbols.symbols
+                if not spec.delivered(now)
+            )
         )
 
     def _apply(self, scenario: Scenario) -> None:
@@ -158,7 +166,7 @@ class MarketAgent:
         symbol = spec.symbol
         last = self.oracle.marks[symbol] if book.last is None else book.last * float(spec.tick_size)
         quoter = self._quoters[symbol]
-        quoter.update(last, self.oracle.indexes[symbol])
+        quoter.update(last, self.oracle.indexes[spec.pair])
         await asyncio.gather(
             *(
                 self._requote_one(spec, maker, quoter.ladder(self._depth, offset))

@@ -1,9 +1,9 @@
 """What the risk side adds to an empty journal: the insurance fund's seed, the traders'
 collateral deposits, the operator's shock account (funded, and at 1x so its cap allows the
-largest dumps), and, when configured, a crowd of leveraged positions in every contract for a
-shock to liquidate.
+largest dumps), and, when configured, a crowd of leveraged positions in every perpetual for a
+shock to liquidate (the dated contracts have none: the cascades replayed are the perpetuals').
 
-Ids follow the configured accounts: the shock account first, then each contract's crowd (its
+Ids follow the configured accounts: the shock account first, then each perpetual's crowd (its
 holders, then its traders), in the symbol table's order. Every process derives them without
 sharing state; the crowd's accounts have no API keys, as no client trades for them.
 """
@@ -51,7 +51,7 @@ def risk_genesis(
     if crowd is not None:
         rng = random.Random(seed)
         margin = table.assets[0] if table.assets else None
-        for number, spec in enumerate(symbols.symbols):
+        for number, spec in enumerate(symbols.perpetuals):
             first = AccountId(shocker + 1 + number * crowd.size)
             commands += open_crowd(crowd, spec, first, rng, ts, margin)
     return commands

@@ -9,9 +9,10 @@ The oracle mode is set per symbol and per collateral asset:
 - `index`: the mark is the median of Binance's three components over the capped multi-venue
   index, and collateral is priced at its capped index within [floor, redemption rate].
 
-Funding follows the marks: when a symbol's funding interval ends, its mark is followed by a
+Funding follows the marks: when a perpetual's funding interval ends, its mark is followed by a
 `SettleFunding` at the rate the interval's premium average came to. Intervals are aligned on
 multiples of their length since the epoch (Binance's 00:00, 08:00 and 16:00 UTC at 8 hours).
+A dated contract is priced from its pair's index and pays no funding: its rate stays 0.
 
 It keeps no clock: callers step it with the time, the live agent with the wall clock, the
 simulation with its own.
@@ -85,7 +86,7 @@ class Oracle:
                 raise ConfigError(f"index {index.name} needs a reference price")
             self.venues[index.name] = VenueSet(index, float(reference), rng, now_ms)
         for spec in symbols.symbols:
-            if spec.symbol not in self.venues:
+            if spec.pair not in self.venues:
                 raise ConfigError(f"{spec.symbol} has no venues to price it")
         for asset in collateral.assets:
             if asset.index not in self.venues:
@@ -147,7 +148,7 @@ class Oracle:
 
     def _mark(self, spec: SymbolSpec, now_ms: Millis, book: OwnBook | None) -> list[Command]:
         symbol = spec.symbol
-        index = self._index(symbol, now_ms)
+        index = self._index(spec.pair, now_ms)
         tick = float(spec.tick_size)
         mid = last = None
         if book is not None:
@@ -161,11 +162,12 @@ class Oracle:
         else:
             mark = model.mark(now_ms, index, last)
         self.marks[symbol] = mark
-        funding = round(model.funding * RATE_SCALE)
+        dated = spec.delivery_date is not None
+        funding = 0 if dated else round(model.funding * RATE_SCALE)
         commands: list[Command] = [
             UpdateMarkPrice(symbol, to_ticks(spec, mark), now_ms, to_ticks(spec, index), funding)
         ]
-        if ended is not None:
+        if ended is not None and not dated:
             funding_time, rate = ended
             commands.append(SettleFunding(symbol, round(rate * RATE_SCALE), funding_time, now_ms))
         return commands

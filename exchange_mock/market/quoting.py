@@ -22,7 +22,7 @@ lots.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from exchange_mock.settings import Settings
 from exchange_mock.symbols import SymbolSpec
@@ -61,6 +61,10 @@ class QuotePolicy:
             notional=float(settings.maker_notional),
             calm_bps=max(1.0, float(settings.maker_volatility_bps)),
         )
+
+    def for_contract(self, spec: SymbolSpec, dated_levels: int) -> QuotePolicy:
+        """A dated contract's book is quoted thinner: at most `dated_levels` levels."""
+        return self if spec.funds else replace(self, levels=min(self.levels, dated_levels))
 
 
 class Quoter:

@@ -80,6 +80,9 @@ Layout (all under the settings' `key_prefix`, `p` below):
 | p:scenario                   | hash    | operator   | `oracle:<symbol or asset>` -> spot/index, |
 |                              |         |            | `depth_pct`: read by the market agents    |
 | p:shocks                     | list    | operator   | venue shocks (JSON) for the market agents |
+| p:listing                    | string  | first      | the delivery date of each quarterly       |
+|                              |         | process    | contract type (JSON), fixed when the      |
+|                              |         |            | exchange first starts (`listing.py`)      |
 | p:crash:<role>               | pub/sub | operator   | an order to crash the process running     |
 |                              |         |            | `<role>` (`faults/role_crash.py`)         |
 | p:vitals                     | hash    | every      | process id -> its last vitals (JSON): its |
@@ -233,6 +236,10 @@ class Keys:
     @property
     def shocks(self) -> str:
         return f"{self.prefix}:shocks"
+
+    @property
+    def listing(self) -> str:
+        return f"{self.prefix}:listing"
 
     @property
     def vitals(self) -> str:

@@ -19,7 +19,7 @@ from loadtests.depthwatch import DEPTH
 from loadtests.feedwatch import FEED
 from loadtests.report.bottleneck import exchange_evidence
 from loadtests.report.capacity import OCTOBER_2025, Surge, fit_scale_out, plan_capacity
-from loadtests.report.headline import headline, slo_verdict
+from loadtests.report.headline import headline, interrupted_line, slo_verdict
 from loadtests.report.judging import judge_runs
 from loadtests.report.knee import Saturation
 from loadtests.report.load_axis import load_axis, step_row
@@ -33,7 +33,7 @@ from loadtests.report.step_words import StepWords
 from loadtests.report.symptoms import likely_bottlenecks
 from loadtests.report.usl import UslFit
 from loadtests.results import RunResult, read_run
-from loadtests.run_set import is_run_set, read_set
+from loadtests.run_set import is_run_set, planned_runs, read_set
 
 
 def load_report(
@@ -46,7 +46,8 @@ def load_report(
     """The report of the run in `directory` (or of the set of runs there, pooled), judged by
     the shipped SLOs with `slo` laid over; `scale_out` names runs of a step ramp at other API
     worker counts to size the surge in workers with."""
-    first, *repeats = read_set(directory) if is_run_set(directory) else (read_run(directory),)
+    runs = read_set(directory) if is_run_set(directory) else (read_run(directory),)
+    first, *repeats = runs
     report = build_report(
         first,
         SloThresholds.load(slo),
@@ -54,6 +55,15 @@ def load_report(
         scale_out=[read_run(other) for other in scale_out],
         repeats=repeats,
     )
+    planned = planned_runs(directory)
+    if planned is not None and planned > len(runs):
+        return report.model_copy(
+            update={
+                "run": directory.name,
+                "runs_planned": planned,
+                "headline": (interrupted_line(len(runs), planned), *report.headline),
+            }
+        )
     return report.model_copy(update={"run": directory.name}) if repeats else report
 
 
@@ -74,7 +84,8 @@ def build_report(
 
     Raises `ResultsError` when steps.jsonl lacks a request class's row for a step: a run that
     finished writes one for every step, measured or not. Raises `ValueError`, naming the run,
-    when a run to fit has no api_workers in settings.json or is not a step ramp, when two ran
+    when a run to fit has no api_workers in settings.json, is not a step ramp or had the load
+    generator as its limit at every step, when two ran
     at one worker count, or when fewer than three counts are given.
     """
     baseline, classes, steps, ramp, saturation = load_axis(run)
@@ -185,7 +196,8 @@ def _scale_out(
             )
         if saturation is None:
             raise ValueError(
-                f"{name} is not a step ramp, so it has no sustainable rate to fit scale-out to"
+                f"{name} is not a step ramp, or the load generator was the limit at every "
+                "step, so it has no sustainable rate to fit scale-out to"
             )
         if workers in placed:
             raise ValueError(

@@ -7,13 +7,17 @@ so its rate is compared with that capacity in requests per second. Given a Unive
 Scalability Law fit over runs at several API worker counts, the plan also says how many workers
 would hold the surge, or that none would.
 
+Steps where the load generator, not the venue, was the limit (`Saturation.left_out`) say
+nothing about the venue: the knee, the plateau, the scale-out fit and the last step that held
+every SLO are all taken from the other steps, and an assumption names the steps left out.
+
 Every premise behind the numbers is returned as a sentence in `CapacityPlan.assumptions`, so
 the report can print them next to the numbers they qualify.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -148,6 +152,7 @@ def plan_capacity(
         _load_terms(baseline, surge, surge_rate),
         "The step ramp multiplies orders and queries alike, so a step's multiple is its "
         "offered rate over the 1x rate.",
+        *_left_out_terms(saturation.left_out),
         why,
     ]
     if surge.order_multiple != surge.query_multiple:
@@ -192,7 +197,11 @@ def _today(
         )
     elif saturation.falls_behind is None:
         limit = Limit.TESTED_RANGE
-        why = f"The run kept up at every step, so {num(rate)} req/s is a lower bound on capacity."
+        judged = " it could judge" if saturation.left_out else ""
+        why = (
+            f"The run kept up at every step{judged}, so {num(rate)} req/s is a lower bound on "
+            "capacity."
+        )
     else:
         limit = Limit.PLATEAU
         why = (
@@ -201,13 +210,27 @@ def _today(
         )
     if slos is None or (breach := slos.first_breach) is None:
         return rate, limit, None, why
-    held = slos.last_held
+    # The last step before the breach that the venue, not the generator, set: a step the
+    # generator held back was offered less than its rate says, so it shows no rate held.
+    held = next(
+        (
+            step
+            for step in reversed(slos.steps[: breach.step.index])
+            if step.index not in saturation.left_out
+        ),
+        None,
+    )
     if held is None:
+        before = (
+            "The first step already broke"
+            if breach.step.index == 0
+            else f"Every step before step {breach.step.index} was generator-bound, and it broke"
+        )
         return (
             0.0,
             Limit.SLO,
             breach.objective,
-            f"The first step already broke the {breach.objective.label} SLO: no tested rate held.",
+            f"{before} the {breach.objective.label} SLO: no tested rate held.",
         )
     if held.offered_rate >= rate:
         return rate, limit, None, why
@@ -225,6 +248,23 @@ def fit_scale_out(runs: Mapping[int, Saturation]) -> UslFit:
     judged by its sustainable rate, the same measure `plan_capacity` compares with a surge."""
     workers = sorted(runs)
     return fit_usl(workers, [runs[count].sustainable.achieved for count in workers])
+
+
+def _left_out_terms(left_out: Sequence[int]) -> list[str]:
+    if not left_out:
+        return []
+    which = f"Step {left_out[0]} was" if len(left_out) == 1 else f"Steps {_listed(left_out)} were"
+    return [
+        f"{which} left out of the capacity plan: the load generator, not the venue, was the "
+        "limit there (its CPU near saturation, or behind its schedule with senders free), so "
+        "what such a step served measures the load machine. Run the load from more cores or "
+        "machines to judge those loads."
+    ]
+
+
+def _listed(items: Sequence[int]) -> str:
+    names = [str(item) for item in items]
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _load_terms(baseline: Baseline, surge: Surge, surge_rate: float) -> str:

@@ -175,18 +175,40 @@ def headline(
     )
 
 
+def interrupted_line(finished: int, planned: int) -> str:
+    """The first line of a set's report when Ctrl-C stopped the set short of its runs."""
+    covers = "the one" if finished == 1 else f"the {finished}"
+    return (
+        f"The set was interrupted after {finished} of {planned} runs: this report covers "
+        f"{covers} that finished; the run Ctrl-C stopped is kept beside them, not judged"
+    )
+
+
 def _knee_line(words: StepWords, saturation: Saturation | None) -> str:
     if saturation is None:
+        if words.ramp:
+            return "Saturation knee: not sought, as the load generator was the limit at every step"
         return "Saturation knee: not sought, as the load does not rise step by step"
+    return _knee_found(words, saturation) + _left_out(words, saturation.left_out)
+
+
+def _knee_found(words: StepWords, saturation: Saturation) -> str:
     knee = saturation.knee
     if knee is not None:
         return (
             f"Saturation knee {words.at(knee.step)}: {rate(knee.achieved)} served; past it, "
             f"at most {rate(saturation.plateau.achieved)}"
         )
+    judged = len(words.steps) - len(saturation.left_out)
     if saturation.status is KneeStatus.TOO_FEW_STEPS:
-        return f"Saturation knee: {len(words.steps)} steps are too few to find one"
+        return f"Saturation knee: {judged} steps are too few to find one"
     behind = saturation.falls_behind
+    if behind is None and saturation.left_out:
+        top = max(i for i in range(len(words.steps)) if i not in saturation.left_out)
+        return (
+            f"Saturation knee: not reached up to {words.steps[top].label} (the highest step "
+            "judged); every step judged was served"
+        )
     if behind is None:
         return f"Saturation knee: not reached {words.highest()}; every step was served"
     return (
@@ -195,12 +217,25 @@ def _knee_line(words: StepWords, saturation: Saturation | None) -> str:
     )
 
 
+def _left_out(words: StepWords, left_out: Sequence[int]) -> str:
+    if not left_out:
+        return ""
+    labels = [words.steps[index].label for index in left_out]
+    listed = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    return f"; left out {listed}, where the load generator was the limit"
+
+
 def _capacity_line(
     words: StepWords,
     plan: CapacityPlan | None,
     verdicts: dict[str, SloVerdict],
     surge: Surge,
 ) -> str:
+    if plan is None and words.ramp:
+        return (
+            "Capacity: not estimated, as the load generator was the limit at every step; run "
+            "the load from more cores or machines"
+        )
     if plan is None:
         return "Capacity: not estimated from this profile; a step ramp measures it"
     needs = (

@@ -61,6 +61,9 @@ class Saturation:
     falls_behind: StepRate | None
     """The first step whose achieved/offered ratio is below the tolerance."""
     tolerance: float
+    left_out: tuple[int, ...] = ()
+    """Steps not judged because the load generator, not the system, was the limit there: what
+    they achieved measures the load machine."""
 
     @property
     def sustainable(self) -> StepRate:
@@ -74,24 +77,29 @@ def find_saturation(
     achieved: Sequence[float],
     *,
     tolerance: float = DEFAULT_TOLERANCE,
+    generator_bound: Sequence[bool] = (),
 ) -> Saturation:
     """Knee, plateau and first shortfall of one step ramp.
 
     `offered[i]` and `achieved[i]` are step i's mean rates. A step with a non-finite rate (not
-    measured) is left out, keeping the other steps' indices. Offered rates must rise from step to
-    step; a ramp that comes back down would fold the curve onto itself.
+    measured), or marked in `generator_bound` (the load generator was the limit there), is left
+    out, keeping the other steps' indices. Offered rates must rise from step to step; a ramp
+    that comes back down would fold the curve onto itself.
     """
     if len(offered) != len(achieved):
         raise ValueError("offered and achieved need one rate per step each")
+    if generator_bound and len(generator_bound) != len(offered):
+        raise ValueError("generator_bound needs one flag per step")
     if not 0 < tolerance <= 1:
         raise ValueError("tolerance is a share of the offered load, in (0, 1]")
+    left_out = tuple(step for step, bound in enumerate(generator_bound) if bound)
     points = [
         StepRate(step, float(rate_in), float(rate_out))
         for step, (rate_in, rate_out) in enumerate(zip(offered, achieved, strict=True))
-        if math.isfinite(rate_in) and math.isfinite(rate_out)
+        if math.isfinite(rate_in) and math.isfinite(rate_out) and step not in left_out
     ]
     if not points:
-        raise ValueError("no step has both an offered and an achieved rate")
+        raise ValueError("no step has both an offered and an achieved rate the system set")
     if points[0].offered < 0 or any(
         later.offered <= earlier.offered for earlier, later in pairwise(points)
     ):
@@ -100,10 +108,12 @@ def find_saturation(
     plateau = max(points, key=lambda point: point.achieved)
     falls_behind = next((p for p in points if p.achieved < tolerance * p.offered), None)
     if len(points) < MIN_STEPS:
-        return Saturation(KneeStatus.TOO_FEW_STEPS, None, plateau, falls_behind, tolerance)
+        return Saturation(
+            KneeStatus.TOO_FEW_STEPS, None, plateau, falls_behind, tolerance, left_out
+        )
     knee = _knee(points, tolerance)
     status = KneeStatus.FOUND if knee is not None else KneeStatus.NOT_FOUND
-    return Saturation(status, knee, plateau, falls_behind, tolerance)
+    return Saturation(status, knee, plateau, falls_behind, tolerance, left_out)
 
 
 def _knee(points: Sequence[StepRate], tolerance: float) -> StepRate | None:

@@ -69,7 +69,14 @@ def load_axis(run: RunResult) -> LoadAxis:
         _step(index, classes, offered[index], baseline, ramp, peaks[index], lag_tolerance)
         for index in range(count)
     )
-    saturation = find_saturation(offered, [s.served_rate for s in steps]) if ramp else None
+    # A step the load generator held back measures the load machine, not the venue: the knee
+    # and the capacity are read from the others, and from none when every step was held back.
+    bound = [step.generator_bound for step in steps]
+    saturation = (
+        find_saturation(offered, [s.served_rate for s in steps], generator_bound=bound)
+        if ramp and not all(bound)
+        else None
+    )
     return LoadAxis(baseline, classes, steps, ramp, saturation)
 
 

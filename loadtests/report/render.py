@@ -66,6 +66,7 @@ HEADLINE_SECTIONS = (
     ("Scale", "Capacity"),
     ("Likely bottleneck", "Likely bottleneck"),
     ("Conservation audit", "Run"),
+    ("The set was interrupted", "Run"),
     ("Recovered", RECOVERY_SECTION),
     ("Did not recover", RECOVERY_SECTION),
     ("Not rehearsed", RECOVERY_SECTION),

@@ -156,6 +156,9 @@ class Report(BaseModel):
     runs: tuple[str, ...] = ()
     """For a set of runs, each run's directory name; the SLO verdicts pool them all. Empty for
     one run; the default keeps a report.json written before sets readable."""
+    runs_planned: int | None = None
+    """How many runs a set was asked for when Ctrl-C stopped it short of them; the report
+    covers the runs that finished. None for a set that ran them all, and for one run."""
     profile: Profile
     settings: dict[str, JsonValue]
     ramp: bool

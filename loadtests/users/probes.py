@@ -212,7 +212,7 @@ class Probe:
             account, symbol = self._account.name, self._symbol
             planned = self._tracker.position(account, symbol)
             closed = None
-            if not self._tracker.explains(account, symbol, position):
+            if not self._tracker.fresh(account, symbol, sent_at=sent, position=position):
                 closed = self._venue_closed()
             verdict = self._tracker.observe(
                 account, symbol, sent_at=sent, position=position, venue_closed_ms=closed

@@ -112,7 +112,9 @@ def test_each_runner_has_its_own_tests_and_settings_beside_them(tmp_path: Path) 
 
 
 @pytest.mark.timeout(300)
-def test_a_real_run_passes_a_working_method_and_fails_a_broken_one(tmp_path: Path) -> None:
+def test_a_real_run_passes_the_markets_and_a_working_method_and_fails_a_broken_one(
+    tmp_path: Path,
+) -> None:
     # fetchStatus is Binance's spot-side `sapi` status: with the scope not taking it out, the
     # suite's call reaches the closed port and the runner must report the method broken.
     scope = Scope(out_of_scope={}, ccxt_defects={})
@@ -123,6 +125,8 @@ def test_a_real_run_passes_a_working_method_and_fails_a_broken_one(tmp_path: Pat
         )
 
     outcomes = {result.method: result.outcome for result in results}
+    # ccxt checks every market type binanceusdm has: futures too, the dated quarterlies.
+    assert outcomes["loadMarkets"] is Outcome.PASSED
     assert outcomes["fetchOrderBook"] is Outcome.PASSED
     assert outcomes["fetchStatus"] is Outcome.FAILED
     assert (tmp_path / "build" / "logs" / "fetchOrderBook.log").exists()

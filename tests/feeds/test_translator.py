@@ -133,3 +133,15 @@ def test_the_mark_streams_announce_the_configured_funding_time() -> None:
     feed.apply(b"1", MarkPriceUpdated("BTCUSDT", 1_225_005, T0 + 500))
     update = dict(decoded(feed.due(T0 + 1_000)))["t:feed:btcusdt@markPrice@1s"]
     assert update["T"] == (T0 + 500) // 60_000 * 60_000 + 60_000
+
+
+def test_a_dated_contracts_mark_stream_shows_no_funding() -> None:
+    listed = SYMBOLS.listed(SYMBOLS.deliveries(T0))
+    [dated, *_] = [spec.symbol for spec in listed.symbols if not spec.funds]
+    feed = FeedTranslator(KEYS, listed, 1_000)
+    feed.apply(b"1", MarkPriceUpdated(dated, 1_226_000, T0 - 300, index=1_224_990))
+
+    update = dict(decoded(feed.due(T0)))[f"t:feed:{dated.lower()}@markPrice@1s"]
+
+    assert (update["s"], update["r"], update["T"]) == (dated, "0.00000000", 0)
+    assert update["i"] == "122499.00000000"

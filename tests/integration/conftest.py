@@ -30,11 +30,18 @@ def exchange_settings(redis_server: EmbeddedRedis, prefix: str, **overrides: obj
     return Settings(**values)  # type: ignore[arg-type]
 
 
+def trading_symbols(base_url: str) -> list[str]:
+    """The contracts the exchange lists as trading, in its exchangeInfo's order: the perpetuals,
+    then the quarterlies its calendar dated."""
+    info = httpx.get(f"{base_url}/fapi/v1/exchangeInfo").raise_for_status().json()
+    return [each["symbol"] for each in info["symbols"] if each["status"] == "TRADING"]
+
+
 def wait_for_books(base_url: str, timeout_s: float = 15.0) -> None:
-    """Block until the market makers have quoted both sides of every book."""
+    """Block until the market makers have quoted both sides of every trading contract's book."""
     deadline = time.monotonic() + timeout_s
     with httpx.Client(base_url=base_url) as http:
-        for symbol in ("BTCUSDT", "ETHUSDT"):
+        for symbol in trading_symbols(base_url):
             while True:
                 depth = http.get("/fapi/v1/depth", params={"symbol": symbol, "limit": 5})
                 if depth.status_code == 200 and depth.json()["bids"] and depth.json()["asks"]:

@@ -21,7 +21,7 @@ from exchange_mock.accounts import AccountBook
 from exchange_mock.feeds.relay import SLOW_CONSUMER
 from exchange_mock.formats import next_funding_time
 from exchange_mock.store.keys import Keys
-from tests.integration.conftest import Exchange
+from tests.integration.conftest import Exchange, trading_symbols
 from tests.integration.signed import SignedClient
 from tests.integration.wsclient import connect, next_message, request, until, ws_url
 
@@ -74,9 +74,11 @@ async def test_combined_streams_wrap_each_message_with_its_stream_name_under_eve
     results = await asyncio.gather(
         *(combined_messages(ws_url(exchange.url, prefix + query)) for prefix in prefixes)
     )
+    listed = set(trading_symbols(exchange.url))
+    assert {"BTCUSDT", "ETHUSDT"} < listed  # and the dated BTCUSDT quarterlies
     for seen in results:
         assert seen["btcusdt@markPrice@1s"]["s"] == "BTCUSDT"
-        assert {m["s"] for m in seen["!markPrice@arr@1s"]} == {"BTCUSDT", "ETHUSDT"}
+        assert {m["s"] for m in seen["!markPrice@arr@1s"]} == listed
 
 
 async def test_raw_streams_joined_in_the_path_each_arrive_unwrapped(exchange: Exchange) -> None:

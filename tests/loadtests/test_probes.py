@@ -113,6 +113,7 @@ def test_a_read_that_misses_an_acknowledged_fill_is_stale_by_its_age() -> None:
         {
             "probe:positionRisk": [_positions(HELD), _positions(HELD)],
             "probe:order": [_order("FILLED", UNIT)],
+            "probe:forceOrders": [_reply([])],  # the venue closed nothing: the read is stale
         }
     )
     probe.run()
@@ -142,6 +143,29 @@ def test_a_position_the_venue_deleveraged_is_not_judged_and_the_walk_goes_on_fro
     _cycle(probe)  # fills one more unit: the position is the venue's half plus it
     assert _queries(load) == {READS: 2, MOVED_READS: 1}, "both fills read fresh"
     assert [c.name for c in client.calls].count("probe:forceOrders") == 1, "asked only once"
+
+
+def test_a_forced_close_back_to_an_earlier_state_is_moved_not_stale() -> None:
+    """Auto-deleveraging takes one unit off two, leaving the position where the walk was a
+    fill ago: with the venue's record of it, the read is the venue's move, not a read model
+    missing the second fill."""
+    probe, _, load = _probe(
+        {
+            "probe:positionRisk": [
+                _positions(UNIT, updated_ms=5_000),
+                _positions(2 * UNIT, updated_ms=6_000),
+                _positions(UNIT, updated_ms=7_000),  # one unit auto-deleveraged
+            ],
+            "probe:order": [_order("FILLED", UNIT, 5_000), _order("FILLED", UNIT, 6_000)],
+            "probe:forceOrders": [
+                _reply([{"clientOrderId": "adl_autoclose", "updateTime": 7_000}])
+            ],
+        }
+    )
+    _cycle(probe)
+    _cycle(probe)
+    probe.read()
+    assert _queries(load) == {READS: 2, MOVED_READS: 1}
 
 
 def test_a_read_that_applied_a_later_fill_but_missed_an_earlier_one_is_inconsistent() -> None:

@@ -59,9 +59,25 @@ def _row(run: RunResult, step: str, series: str) -> StepSummary:
     )
 
 
+PROBE_INTERVAL_S = 0.3
+"""Longer than the 250 ms staleness tolerance, so a probe's cycle (this pause, then an order
+and a read) always is: see the truth in the test below."""
+
+
 def test_reads_go_stale_while_the_projector_stalls_and_not_otherwise(
     redis_server: EmbeddedRedis, tmp_path: Path
 ) -> None:
+    """The projector stops for the whole `stalled` phase. The share of its reads stale beyond
+    the tolerance is then known exactly, from how a probe reads: at once after each fill.
+
+    A probe's first fill in the phase is the first its reads miss, and its read right after
+    misses that fill alone, by a few milliseconds: within the tolerance. Every later read in the
+    phase misses it too, acknowledged at least one cycle earlier, and a cycle is longer than
+    the tolerance: beyond it. So each probe has exactly one read within the tolerance, and the
+    truth is (reads − probes) ÷ reads. A share of time (1 − 250 ms ÷ 2 s = 87.5%) is not it:
+    reads are not spread evenly over the phase but come a cycle apart from the first missed
+    fill on, and with a cycle shorter than the tolerance a probe's second read is within it too.
+    """
     light = {"orders": 5, "queries": 5, "market_data": 5}
     profile = profile_file(tmp_path, "projector-stall", light, [
         "{name: steady, duration_s: 3, multipliers: {orders: 1, queries: 1, market_data: 1}}",
@@ -71,27 +87,34 @@ def test_reads_go_stale_while_the_projector_stalls_and_not_otherwise(
     with mock_exchange(redis_server, tmp_path, apart=[Role.PROJECTOR]) as target:
         run = _run_with_stall(
             target, Role.PROJECTOR, profile, tmp_path / "run", (3.0, 5.0),
-            "--probe-interval", "0.05",
+            "--probe-interval", str(PROBE_INTERVAL_S),
         )  # fmt: skip
     steady, stalled = _row(run, "steady", "queries"), _row(run, "stalled", "queries")
-    assert steady.reads >= 10 and stalled.reads >= 10
+    probes = run.settings["probe_accounts"] * len(run.settings["symbols"])
+    assert steady.reads >= 3 * probes and stalled.reads >= 2 * probes
     assert steady.inconsistent_reads == stalled.inconsistent_reads == 0
     # A read sent right after its fill's ack can still beat the projector by a few
-    # milliseconds: the read model is eventually consistent even when nothing is wrong.
-    assert steady.stale_rate is not None and steady.stale_rate < 0.1, steady
+    # milliseconds: the read model is eventually consistent even when nothing is wrong. On a
+    # busy machine that is one read in ten or so, a few of the steady phase's couple of dozen.
+    assert steady.stale_rate is not None and steady.stale_rate < 0.25, steady
     assert steady.stale_age_ms is None or steady.stale_age_ms.max < 50, steady
     assert stalled.stale_rate is not None and stalled.stale_rate >= 0.8, stalled
-    assert stalled.stale_age_ms is not None and stalled.stale_age_ms.max >= 1000, stalled
+    assert stalled.stale_age_ms is not None, stalled
+    assert stalled.stale_age_ms.max >= 2 * PROBE_INTERVAL_S * 1000, stalled
     assert steady.journal_lag_events is not None and stalled.journal_lag_events is not None
     assert stalled.journal_lag_events.p50 > steady.journal_lag_events.p99
     # Judged with the 250 ms tolerance, the steady phase's races with the projector are no
-    # stale reads at all, while most of the stall's reads miss a fill older than that: the
-    # stall breaks the SLO beyond doubt, and fewer of its reads count than miss a fill at all.
+    # stale reads at all; the stall's share is the truth above, inside its interval.
     report = load_report(tmp_path / "run")
     beyond = report.verdict("stale_read_rate").estimates
     assert beyond[0] is not None and beyond[0].value == 0
-    assert beyond[1] is not None and beyond[1].low > 0.5, beyond[1]
-    assert beyond[1].value <= stalled.stale_rate
+    measured = beyond[1]
+    assert measured is not None and measured.samples == stalled.reads
+    truth = (stalled.reads - probes) / stalled.reads
+    assert measured.low <= truth <= measured.high, (truth, measured)
+    # A fill landing within the milliseconds the stop takes can move one probe's count by a
+    # read; the measurement is otherwise the truth itself.
+    assert abs(measured.value - truth) * stalled.reads <= 1 + 1e-9, (truth, measured)
     assert report.verdict("stale_read_rate").begins_at == 1
 
 

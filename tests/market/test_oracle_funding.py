@@ -70,3 +70,30 @@ def test_marks_do_not_settle_an_interval_before_the_oracle_has_seen_one_begin() 
     agent = oracle()
     first = observe(agent, 31)
     assert not any(isinstance(c, SettleFunding) for c in first)
+
+
+def test_a_dated_contract_is_marked_on_its_pairs_index_and_pays_no_funding() -> None:
+    table = SymbolTable.load()
+    listed = table.listed(table.deliveries(T0))
+    dated = [s.symbol for s in listed.symbols if not s.funds]
+    agent = Oracle(
+        listed,
+        VenueTable.load(),
+        CollateralTable.load(),
+        random.Random(3),
+        T0,
+        funding_interval_ms=MINUTE,
+    )
+    books = {**PREMIUM, **dict.fromkeys(dated, PREMIUM["BTCUSDT"])}
+
+    commands = []
+    for second in range(1, 31):
+        agent.step(T0 + second * 1_000)
+        commands += agent.observe(T0 + second * 1_000, books)
+
+    settled = {c.symbol for c in commands if isinstance(c, SettleFunding)}
+    assert settled == {"BTCUSDT", "ETHUSDT"}
+    last = {c.symbol: c for c in commands if isinstance(c, UpdateMarkPrice)}
+    assert dated and all(last[symbol].funding_rate == 0 for symbol in dated)
+    assert {last[symbol].index for symbol in dated} == {last["BTCUSDT"].index}
+    assert last["BTCUSDT"].funding_rate > 10_000

@@ -67,3 +67,17 @@ def test_makers_are_staggered_by_their_offset() -> None:
     assert [(s, p - (1 if s is Side.SELL else -1)) for s, p, _ in second] == [
         (s, p) for s, p, _ in first
     ]
+
+
+def test_a_dated_contract_is_quoted_thinner_with_the_same_inner_levels() -> None:
+    table = SymbolTable.load()
+    [dated, *_] = [s for s in table.listed(table.deliveries(0)).symbols if not s.funds]
+    thin = Quoter(dated, POLICY.for_contract(dated, 2))
+    thin.update(100_000.0, None)
+
+    quotes = thin.ladder(1.0, 0)
+
+    assert len(quotes) == 4  # two levels a side, not ten
+    assert bids(quotes) == bids(quoter().ladder(1.0, 0))[:2]
+    assert POLICY.for_contract(BTC, 2) is POLICY
+    assert POLICY.for_contract(dated, 50).levels == POLICY.levels

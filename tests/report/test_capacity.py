@@ -105,6 +105,53 @@ def test_an_slo_broken_at_the_first_step_leaves_no_capacity() -> None:
     assert not plan.lower_bound
 
 
+GENERATOR_BOUND_FROM_12X = [multiple >= 12 for multiple in MULTIPLES]
+"""The load generator was the limit from step 11 (12x) up: it served what it could send."""
+GENERATOR_LIMITED = [min(rate, 1150.0) for rate in OFFERED]
+
+
+def test_steps_where_the_generator_was_the_limit_set_no_knee_and_are_named() -> None:
+    # Judged whole, the generator's own ceiling at 1150 req/s reads as the venue's knee.
+    assert find_saturation(OFFERED, GENERATOR_LIMITED).status is KneeStatus.FOUND
+    saturation = find_saturation(
+        OFFERED, GENERATOR_LIMITED, generator_bound=GENERATOR_BOUND_FROM_12X
+    )
+
+    plan = plan_capacity(saturation, BASELINE)
+
+    assert saturation.left_out == tuple(range(11, 20))
+    assert saturation.knee is None and saturation.falls_behind is None
+    assert (plan.limit, plan.sustainable_rate, plan.ceiling_rate) == (
+        Limit.TESTED_RANGE,
+        1100,
+        1100,
+    )
+    assert plan.lower_bound
+    assert (
+        "Steps 11, 12, 13, 14, 15, 16, 17, 18 and 19 were left out of the capacity plan: the load "
+        "generator, not the venue, was the limit there"
+    ) in " ".join(plan.assumptions)
+    assert "kept up at every step it could judge, so 1,100 req/s is a lower bound" in " ".join(
+        plan.assumptions
+    )
+
+
+def test_a_generator_bound_step_before_a_breach_is_no_rate_held() -> None:
+    """Stale reads break at step 6 (7x); steps 4 and 5 were generator-bound, offered less than
+    their rates say, so the rate held is step 3's."""
+    bound = [index in (4, 5) for index in range(len(OFFERED))]
+    stale = [0.5 if index >= 6 else 0.0 for index in range(len(OFFERED))]
+    slos = evaluate(
+        SloThresholds.load(), exact({"stale_read_rate": stale}), MULTIPLES, OFFERED, bound
+    )
+    saturation = find_saturation(OFFERED, OFFERED, generator_bound=bound)
+
+    plan = plan_capacity(saturation, BASELINE, slos=slos)
+
+    assert (plan.limit, plan.sustainable_rate) == (Limit.SLO, 400)
+    assert "Steps 4 and 5 were left out" in " ".join(plan.assumptions)
+
+
 def test_slos_that_held_change_nothing() -> None:
     held = evaluate(SloThresholds.load(), {}, MULTIPLES, OFFERED)
 

@@ -4,12 +4,14 @@ headline's caution where it came near saturation."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from loadtests.profiles import load_profile
 from loadtests.report.build import load_report
+from loadtests.report.capacity import Limit
 from loadtests.report.render import read_report, to_html, to_markdown, write_report
 from loadtests.report.schema import LOAD_MACHINE_BUSY_PCT
 from loadtests.results import GeneratorSample, append_generator, read_run
@@ -191,3 +193,57 @@ def test_the_lag_tolerance_is_the_runs_own(cascade_run: Path) -> None:
 
     assert not any(step.generator_bound for step in report.steps)
     assert report.verdict("timeout_rate").begins_at == 2
+
+
+def test_capacity_leaves_out_the_top_steps_where_the_generator_was_the_limit(
+    edited_run: Callable[..., Path], lenient_slo: Path
+) -> None:
+    """The one-worker ramp's knee at 20x is found from how 50x and 100x fell behind. Had the
+    load machine been saturated in those two steps, they would say nothing about the venue:
+    no knee, and what was served up to 20x is a lower bound, with the two steps named."""
+    run = edited_run()
+    timeline = load_profile(str(run / "profile.yaml")).timeline()
+    top = {"x50", "x100"}
+    for second in range(1, int(timeline.duration) + 1):
+        window = timeline.window_at(second - 0.5)
+        assert window is not None
+        host = 99.0 if window.name in top else 40.0
+        append_generator(run, GeneratorSample(at=second, host_cpu=host, runner_cpu={"local": 20.0}))
+
+    report = load_report(run, lenient_slo)
+
+    assert [step.generator_bound for step in report.steps] == [False] * 5 + [True] * 2
+    assert report.saturation is not None and report.saturation.left_out == (5, 6)
+    assert report.saturation.knee is None
+    plan = report.capacity
+    assert plan is not None and plan.limit is Limit.TESTED_RANGE and plan.lower_bound
+    assert plan.sustainable_rate == pytest.approx(138.8)
+    assert plan.ceiling_rate == plan.sustainable_rate
+    assert "Steps 5 and 6 were left out of the capacity plan" in " ".join(plan.assumptions)
+    assert report.headline[0].startswith("Load generator was the limit at 50×")
+    knee = next(line for line in report.headline if line.startswith("Saturation knee"))
+    assert knee == (
+        "Saturation knee: not reached up to 20× (the highest step judged); every step judged "
+        "was served; left out 50× and 100×, where the load generator was the limit"
+    )
+
+
+def test_a_ramp_the_generator_limited_at_every_step_plans_no_capacity(
+    edited_run: Callable[..., Path],
+) -> None:
+    run = edited_run()
+    duration = load_profile(str(run / "profile.yaml")).timeline().duration
+    for second in range(1, int(duration) + 1):
+        append_generator(run, GeneratorSample(at=second, host_cpu=99.0, runner_cpu={"local": 20.0}))
+
+    report = load_report(run)
+
+    assert report.saturation is None and report.capacity is None
+    assert (
+        "Saturation knee: not sought, as the load generator was the limit at every step"
+        in report.headline
+    )
+    assert (
+        "Capacity: not estimated, as the load generator was the limit at every step; run the "
+        "load from more cores or machines"
+    ) in report.headline

@@ -49,14 +49,16 @@ def _symbol_filters(spec: SymbolSpec) -> list[JsonObject]:
     ]
 
 
-def _symbol_info(spec: SymbolSpec) -> JsonObject:
+def _symbol_info(spec: SymbolSpec, now: Millis) -> JsonObject:
+    """A delivered contract stays listed as DELIVERING: the mock refuses its orders but does not
+    settle its positions, so they stay to be seen."""
     return {
         "symbol": spec.symbol,
-        "pair": spec.symbol,
-        "contractType": "PERPETUAL",
-        "deliveryDate": PERPETUAL_DELIVERY_DATE,
+        "pair": spec.pair,
+        "contractType": spec.contract_type.value,
+        "deliveryDate": spec.delivery_date or PERPETUAL_DELIVERY_DATE,
         "onboardDate": spec.onboard_date,
-        "status": "TRADING",
+        "status": "DELIVERING" if spec.delivered(now) else "TRADING",
         "baseAsset": spec.base_asset,
         "quoteAsset": spec.quote_asset,
         "marginAsset": spec.quote_asset,
@@ -88,7 +90,7 @@ def exchange_info(
             {"asset": asset, "marginAvailable": True, "autoAssetExchange": ZERO}
             for asset in margin_assets
         ],
-        "symbols": [_symbol_info(spec) for spec in symbols.symbols],
+        "symbols": [_symbol_info(spec, server_time) for spec in symbols.symbols],
     }
 
 

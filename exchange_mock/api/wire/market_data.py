@@ -90,7 +90,8 @@ def premium_index(
     """The mark and the index it came from; the index also stands for the settlement estimate
     (for a perpetual, an estimate of the index). `lastFundingRate` is, as on Binance, the rate
     the current interval's premium comes to so far: what its settlement would charge now. The
-    mark stands in for the index before the engine has published one."""
+    mark stands in for the index before the engine has published one. A dated contract pays no
+    funding: its rates are 0 and its next funding time 0, as Binance shows them."""
     mark = mark_ticks(spec, view.price)
     index = spec.price_str(mark if view.index is None else view.index)
     return {
@@ -100,8 +101,8 @@ def premium_index(
         "estimatedSettlePrice": index,
         # A rate in 1e-8 units has the scale of cash, so it prints the same way.
         "lastFundingRate": cash_str(view.funding_rate),
-        "interestRate": INTEREST_RATE,
-        "nextFundingTime": next_funding_time(now, funding_interval_ms),
+        "interestRate": INTEREST_RATE if spec.funds else cash_str(0),
+        "nextFundingTime": next_funding_time(now, funding_interval_ms) if spec.funds else 0,
         "time": view.time or now,
     }
 
