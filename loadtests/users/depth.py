@@ -81,20 +81,22 @@ class DepthFollower:
             self._spawn(self.resync)
 
     def resync(self) -> None:
-        """Fetch snapshots until the book holds one (or the run ends); a failed fetch is tried
-        again after a growing pause."""
+        """Fetch snapshots until the book holds one (or the run ends). A failed fetch, or a
+        snapshot older than the stream (a REST book behind it), is tried again after a growing
+        pause: a venue whose REST lags is not asked for a heavy snapshot in a tight loop."""
         pause = RECONNECT_S[0]
         try:
             while self.book.needs_snapshot and self.running():
                 reply = self._client.send(self._snapshot)
-                if not reply.ok:
-                    self._sleep(pause)
-                    pause = min(pause * 2, RECONNECT_S[1])
-                    continue
-                if self.snapshots:
-                    record_resync(self._load.tally(DEPTH, self._load.clock(), self.symbol))
-                self.snapshots += 1
-                self.book.on_snapshot(reply.json())
+                if reply.ok:
+                    if self.snapshots:
+                        record_resync(self._load.tally(DEPTH, self._load.clock(), self.symbol))
+                    self.snapshots += 1
+                    self.book.on_snapshot(reply.json())
+                    if not self.book.needs_snapshot:
+                        return
+                self._sleep(pause)
+                pause = min(pause * 2, RECONNECT_S[1])
         finally:
             self._fetching = False
 

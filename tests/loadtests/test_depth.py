@@ -113,6 +113,21 @@ def test_a_failed_snapshot_is_asked_again_after_a_growing_pause() -> None:
     assert depth_stats([load.tally(DEPTH, RECEIVED, "BTCUSDT")]).resyncs == 0
 
 
+def test_a_snapshot_older_than_the_stream_is_asked_again_after_a_pause() -> None:
+    """The first event buffered is update 2: a snapshot at 0 cannot join it, one at 2 can."""
+    load = LoadContext(two_phase_plan(origin=1000), btc_connection(), clock=FakeClock(RECEIVED))
+    clock = FakeClock()
+    behind = _snapshot(0, [["100.0", "1"]], [["100.2", "1"]])
+    follower = _follower(
+        Venue([behind, _snapshot(2, [["99.9", "1"]], [["100.1", "1"]])]), load, clock
+    )
+    follower.message(orjson.dumps(EVENTS[1]), RECEIVED)
+    assert clock.sleeps == [RECONNECT_S[0]]
+    assert follower.snapshots == 2 and follower.top() == Top(Decimal("99.9"), Decimal("100.1"))
+    stats = depth_stats([load.tally(DEPTH, RECEIVED, "BTCUSDT")])
+    assert (stats.gaps, stats.resyncs) == (0, 1)
+
+
 def test_the_stream_is_binances_diff_stream_at_100ms() -> None:
     assert depth_stream("BTCUSDT") == "btcusdt@depth@100ms"
 
