@@ -131,16 +131,17 @@ async def keep_running(
 async def every(
     name: str, interval_s: float, sample: Callable[[], Awaitable[None]], stop: asyncio.Event
 ) -> None:
-    """Call `sample()` every `interval_s` until `stop` is set. Redis being unreachable skips a
-    sample and is logged once per outage; any other Redis error skips one with a warning. A
+    """Call `sample()` every `interval_s` until `stop` is set. Redis unreachable or full skips
+    a sample and is logged once per outage; any other Redis error skips one with a warning. A
     sampler (metrics, vitals) loses a second, never its loop."""
     outage = OutageLog(name)
     while not stop.is_set():
         try:
             await sample()
             outage.back()
-        except REDIS_DOWN as error:
-            outage.lost(error)
-        except RedisError:
-            log.warning("%s: sample failed, sampling again later", name, exc_info=True)
+        except RedisError as error:
+            if isinstance(error, REDIS_DOWN) or out_of_memory(error):
+                outage.lost(error)
+            else:
+                log.warning("%s: sample failed, sampling again later", name, exc_info=True)
         await pause(stop, interval_s)

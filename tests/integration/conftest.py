@@ -18,6 +18,9 @@ from exchange_mock.settings import Settings
 
 
 def exchange_settings(redis_server: EmbeddedRedis, prefix: str, **overrides: object) -> Settings:
+    """The tests' exchange: small, quick makers, and no snapshots unless a test asks for them.
+    These tests look for every acknowledged order in the journal, and a snapshot trims it: on a
+    busy machine a module's exchange outlives the minute between two."""
     values: dict[str, object] = {
         "redis_url": redis_server.url,
         "key_prefix": prefix,
@@ -25,6 +28,7 @@ def exchange_settings(redis_server: EmbeddedRedis, prefix: str, **overrides: obj
         "accounts": 40,
         "makers": 2,
         "maker_interval_ms": 200,
+        "snapshot_interval_ms": 0,
         **overrides,
     }
     return Settings(**values)  # type: ignore[arg-type]

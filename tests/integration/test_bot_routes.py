@@ -4,6 +4,7 @@ keeps (one-way, cross) refused away from with Binance's codes."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from decimal import Decimal
 
@@ -140,6 +141,9 @@ async def test_open_interest_is_the_long_lots_held_and_kept_in_snapshots(
     """After the tests above: 0.002 BTC bought by one trader and 0.05 ETH sold by another,
     each against a maker, and nothing else traded in this module."""
     expected = {"BTCUSDT": Decimal("0.002"), "ETHUSDT": Decimal("0.05")}
+    async with asyncio.timeout(10):  # the read model may lag the fills a little
+        while not (await http.get("/stampede/audit")).json().get("quiet"):
+            await asyncio.sleep(0.05)
     for symbol, lots in expected.items():
         now = (await http.get("/fapi/v1/openInterest", params={"symbol": symbol})).json()
         assert (Decimal(now["openInterest"]), now["symbol"]) == (lots, symbol)

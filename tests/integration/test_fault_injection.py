@@ -23,7 +23,8 @@ from exchange_mock.store.keys import Keys
 from tests.integration.conftest import exchange_settings, wait_for_books
 from tests.integration.signed import SignedClient
 
-ACK_TIMEOUT_MS = 1_000
+ACK_TIMEOUT_MS = 2_000
+"""Far beyond the engine delays below, so a busy machine does not turn a slow ack into a 408."""
 DELAY_MS = 200
 FAULTS = "/stampede/admin/faults"
 

@@ -124,7 +124,7 @@ async def test_new_orders_are_shed_while_reduce_only_orders_still_execute(
 async def test_past_the_concurrency_cap_requests_are_refused_at_once(
     http: httpx.AsyncClient,
 ) -> None:
-    await fault(http, "api_delay_ms", 1_000)
+    await fault(http, "api_delay_ms", 2_000)
 
     async def timed_ping() -> tuple[httpx.Response, float]:
         started = time.perf_counter()
@@ -139,8 +139,8 @@ async def test_past_the_concurrency_cap_requests_are_refused_at_once(
     served = [seconds for response, seconds in outcomes if response.status_code == 200]
     refused = [(r, seconds) for r, seconds in outcomes if r.status_code == 503]
     assert in_flight == CAPACITY
-    assert len(served) == CAPACITY and min(served) >= 1
+    assert len(served) == CAPACITY and min(served) >= 2
     assert len(refused) == 20
     assert all(r.json() == {"code": -1000, "msg": "Service Unavailable."} for r, _ in refused)
-    assert max(seconds for _, seconds in refused) < 0.5
+    assert max(seconds for _, seconds in refused) < 1
     await reported(http, "requests_shed", 20)

@@ -287,7 +287,7 @@ def test_an_interrupted_run_still_leaves_a_complete_directory(
     )
     sleep_until(wait_for_origin(run_dir) + 2)
     locust.send_signal(stop)
-    assert locust.wait(timeout=30) in (0, 1)
+    assert locust.wait(timeout=60) in (0, 1)
     wait_until(lambda: progress_done(run_dir), 5, "the final progress")
     partial = read_run(run_dir)
     rows = _rows(partial)

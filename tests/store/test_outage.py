@@ -8,7 +8,7 @@ import random
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import OutOfMemoryError, ResponseError
 
 from exchange_mock.store.outage import Backoff, OutageLog, every, keep_running
 
@@ -75,3 +75,26 @@ async def test_a_sampler_skips_what_redis_cannot_take_and_keeps_sampling(
     assert sum("Redis unreachable" in m for m in messages) == 1, messages
     assert sum("Redis reachable again" in m for m in messages) == 1, messages
     assert sum("sample failed" in m for m in messages) == 1, messages
+
+
+async def test_a_sampler_on_a_full_redis_logs_it_once_without_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A full Redis is an outage a rehearsal makes on purpose: one line, no stack."""
+    failures: list[Exception] = [
+        OutOfMemoryError("command not allowed when used memory > 'maxmemory'."),
+        ResponseError("OOM command not allowed when used memory > 'maxmemory'. script: x"),
+    ]
+    stop = asyncio.Event()
+
+    async def sample() -> None:
+        if failures:
+            raise failures.pop(0)
+        stop.set()
+
+    async with asyncio.timeout(5):
+        await every("vitals", 0.001, sample, stop)
+    assert not [record for record in caplog.records if record.exc_info]
+    messages = [record.getMessage() for record in caplog.records]
+    assert sum("Redis unreachable" in m for m in messages) == 1, messages
+    assert sum("Redis reachable again" in m for m in messages) == 1, messages
