@@ -49,6 +49,7 @@ from pydantic import (
     field_validator,
 )
 
+from loadtests.depthwatch import depth_stats
 from loadtests.feedwatch import feed_stats
 from loadtests.metrics import (
     CORRECTED_US,
@@ -115,8 +116,9 @@ class StepSummary(BaseModel):
     """One step (phase) of a run for one series: a request class, or the liquidation feed.
 
     Rows for a request class carry rates, outcomes, latency and (for queries) staleness; rows
-    for the feed carry its lag and completeness. `symbol` is None for the row covering every
-    symbol; per-symbol rows follow it where the series was kept per symbol.
+    for the feed carry its lag and completeness; rows for the depth stream its lag, gaps,
+    resyncs and how the local book's top compared with REST reads. `symbol` is None for the
+    row covering every symbol; per-symbol rows follow it where the series was kept per symbol.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -165,6 +167,19 @@ class StepSummary(BaseModel):
     feed_lag_ms: Percentiles | None
     negative_feed_lags: int
     """Feed events stamped later than they arrived: a clock skew, recorded as zero lag."""
+
+    depth_gaps: int = 0
+    """Depth-stream events that broke the local book's update-id chain (`depth_stream` rows,
+    whose feed fields hold the stream's events and lag; see `depthwatch.py`). These fields
+    default so that rows written before they were measured read back."""
+    depth_resyncs: int = 0
+    """Snapshots a local book was rebuilt from after its first."""
+    top_samples: int = 0
+    """REST depth reads compared with the local book's top."""
+    top_different: int = 0
+    """Those whose best bid or ask differed from the local book's."""
+    top_off_ticks: Percentiles | None = None
+    """By how many ticks the compared reads' further side was off (0 where they agreed)."""
 
     used_weight_max: int | None
     """Highest X-MBX-USED-WEIGHT-1M seen: how close the step came to the weight limit."""
@@ -386,7 +401,7 @@ def _summary(
     counts, peaks = tally.counts, tally.peaks
     outcomes = {outcome: counts.get(outcome, 0) for outcome in Outcome}
     reads, stale = counts.get(READS, 0), counts.get(STALE_READS, 0)
-    feed = feed_stats([tally])
+    feed, depth = feed_stats([tally]), depth_stats([tally])
     return StepSummary(
         step=window.name,
         index=window.index,
@@ -418,6 +433,11 @@ def _summary(
         completeness=feed.completeness,
         feed_lag_ms=feed.lag_ms,
         negative_feed_lags=feed.negative_lags,
+        depth_gaps=depth.gaps,
+        depth_resyncs=depth.resyncs,
+        top_samples=depth.top_samples,
+        top_different=depth.top_different,
+        top_off_ticks=depth.top_off_ticks,
         used_weight_max=peaks.get(USED_WEIGHT_1M),
         order_count_10s_max=peaks.get(ORDER_COUNT_10S),
         order_count_1m_max=peaks.get(ORDER_COUNT_1M),

@@ -28,6 +28,10 @@ counters from zero, as Prometheus expects of a restarted counter.
 | `stampede_harness_feed_liquidations_total{symbol}`  | true liquidations, as far as the     |
 |                                                     | harness learned them                 |
 | `stampede_harness_feed_completeness_ratio`          | liquidation events seen ÷ true ones  |
+| `stampede_harness_depth_gaps_total{symbol}`,        | depth-stream updates missed by the   |
+|   `_depth_resyncs_total{symbol}`                    | local books, and snapshots rebuilt   |
+|                                                     | from (their lag and events are the   |
+|                                                     | feed's, `stream="depth_stream"`)     |
 | `stampede_harness_step_index{phase}`,               | where the run is, and the load       |
 |   `_load_multiplier{class}`, `_elapsed_seconds`,    | multiple the profile applies now     |
 |   `_duration_seconds`, `_users`, `_run_active`      |                                      |
@@ -54,6 +58,7 @@ from prometheus_client.core import (
 )
 
 from loadtests.coordinator import ActiveRun, coordinator_of
+from loadtests.depthwatch import DEPTH, DEPTH_GAPS, DEPTH_RESYNCS
 from loadtests.feedwatch import FEED, FEED_EVENTS, FEED_LAG_US, LIQUIDATIONS
 from loadtests.metrics import CORRECTED_US, LATE_SENDS, RAW_US, Metrics, Outcome
 from loadtests.profiles import RequestClass, Timeline
@@ -208,6 +213,9 @@ def run_families(
     }
     feed_lag: dict[tuple[str, ...], _Buckets] = {(LIQUIDATION_STREAM,): _Buckets()}
     truth: dict[tuple[str, ...], float] = {(symbol,): 0 for symbol in symbols}
+    depth: dict[str, dict[tuple[str, ...], float]] = {
+        name: {(symbol,): 0 for symbol in symbols} for name in (DEPTH_GAPS, DEPTH_RESYNCS)
+    }
     for key, tally in metrics.items():
         counts, histograms = tally.counts, tally.histograms
         if key.series in classes:
@@ -226,6 +234,9 @@ def run_families(
             feed_lag.setdefault((stream,), _Buckets()).add(histograms[FEED_LAG_US], US)
         if key.series == FEED and key.symbol is not None:
             truth[(key.symbol,)] = truth.get((key.symbol,), 0) + counts.get(LIQUIDATIONS, 0)
+        if key.series == DEPTH and key.symbol is not None:
+            for name, by_symbol in depth.items():
+                by_symbol[(key.symbol,)] = by_symbol.get((key.symbol,), 0) + counts.get(name, 0)
 
     yield from _position(timeline, elapsed, users)
     yield _counter(
@@ -274,6 +285,11 @@ def run_families(
         ("symbol",),
         truth,
     )
+    for name, documentation in (
+        (DEPTH_GAPS, "Depth-stream updates the local books found missing (pu ≠ previous u)."),
+        (DEPTH_RESYNCS, "Snapshots the local books were rebuilt from after their first."),
+    ):
+        yield _counter(f"stampede_harness_{name}", documentation, ("symbol",), depth[name])
     seen = sum(v for (stream, _), v in feed_events.items() if stream == LIQUIDATION_STREAM)
     known = sum(truth.values())
     yield GaugeMetricFamily(

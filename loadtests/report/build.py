@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
+from loadtests.depthwatch import DEPTH
 from loadtests.feedwatch import FEED
 from loadtests.report.bottleneck import exchange_evidence
 from loadtests.report.capacity import OCTOBER_2025, Surge, fit_scale_out, plan_capacity
@@ -89,6 +90,7 @@ def build_report(
     """
     baseline, classes, steps, ramp, saturation = load_axis(run)
     feed = tuple(step_row(run.steps, FEED, index) for index in range(len(steps)))
+    depth = tuple(step_row(run.steps, DEPTH, index) for index in range(len(steps)))
     scale_out_runs: tuple[ScalePoint, ...] = ()
     usl = None
     if scale_out:
@@ -136,6 +138,7 @@ def build_report(
         steps=steps,
         classes=classes,
         feed=feed,
+        depth=depth,
         metrics=metrics,
         staleness=tuple(step.stale_shape() for step in judged.samples),
         stale_tolerance_ms=thresholds.stale_tolerance_ms,

@@ -45,6 +45,8 @@ _WORDING = {
     "rate_limited_rate": _Wording("Rate limiting", "begins", None),
     "feed_lag_p99_ms": _Wording("Feed lag SLO", "broken", None),
     "feed_completeness": _Wording("Feed completeness SLO", "broken", None),
+    "depth_lag_p99_ms": _Wording("Depth stream lag SLO", "broken", None),
+    "depth_gap_rate": _Wording("Depth stream gaps", "begin", None),
     "error_rate": _Wording("Errors", "begin", None),
 }
 HEADLINE_SLOS = (
@@ -53,6 +55,8 @@ HEADLINE_SLOS = (
     "rate_limited_rate",
     "order_latency_p99_ms",
     "feed_lag_p99_ms",
+    "depth_gap_rate",
+    "depth_lag_p99_ms",
 )
 """The objectives the headline always names, broken or not; the rest are in the SLO table."""
 LATENCY_SLOS = ("order_latency_p99_ms", "query_latency_p99_ms", "timeout_rate")

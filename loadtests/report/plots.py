@@ -388,6 +388,57 @@ def feed_figure(report: Report) -> go.Figure:
     return _layout(figure, "Liquidation feed", height=HEIGHT * 1.3)
 
 
+def depth_figure(report: Report) -> go.Figure:
+    """The depth stream as local books lived on it: how late, how often a gap forced a resync,
+    and how often the book's top was not the venue's."""
+    labels = _labels(report)
+    figure = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.1,
+        subplot_titles=["depth stream lag (receive − event time)", "gaps and differing tops"],
+    )
+    rows = report.depth
+    for which, width in PERCENTILE_WIDTHS:
+        figure.add_scatter(
+            x=labels,
+            y=[None if row is None else percentile(row.feed_lag_ms, which) for row in rows],
+            name=f"lag {which}",
+            mode="lines+markers",
+            line={"color": "#8c564b", "width": width},
+            row=1,
+            col=1,
+        )
+    lag = report.verdict("depth_lag_p99_ms").threshold
+    _level(figure, labels, lag, f"SLO lag p99 {millis(lag)}", row=1, col=1)
+    figure.add_bar(
+        x=labels,
+        y=[None if row is None else _ratio(row.depth_gaps, row.feed_events) for row in rows],
+        name="gaps ÷ events",
+        marker_color="#d62728",
+        row=2,
+        col=1,
+    )
+    figure.add_bar(
+        x=labels,
+        y=[None if row is None else _ratio(row.top_different, row.top_samples) for row in rows],
+        name="REST reads whose top differed",
+        marker_color="#7f7f7f",
+        row=2,
+        col=1,
+    )
+    gaps = report.verdict("depth_gap_rate").threshold
+    _level(figure, labels, gaps, f"SLO gaps {share(gaps)}", row=2, col=1)
+    figure.update_yaxes(LOG_AXIS, title_text="ms", row=1, col=1)
+    figure.update_yaxes(title_text="share", tickformat=".0%", range=[0, 1.05], row=2, col=1)
+    return _layout(figure, "Depth stream", height=HEIGHT * 1.3)
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
 def rate_limit_figure(report: Report) -> go.Figure:
     """The highest usage any client saw of each limit, against the limit itself."""
     labels = _labels(report)

@@ -32,6 +32,7 @@ from loadtests.report.picture_plot import picture_figure
 from loadtests.report.picture_svg import picture_svg
 from loadtests.report.plots import (
     LIMIT_NAMES,
+    depth_figure,
     errors_figure,
     exchange_figure,
     feed_figure,
@@ -99,6 +100,17 @@ CLASS_COLUMNS = (
     "late sends",
 )
 STALENESS_COLUMNS = ("stale", "stale age p99", "journal lag p99", "inconsistent", "moved by venue")
+DEPTH_COLUMNS = (
+    "#",
+    "step",
+    "events",
+    "lag p50",
+    "lag p99",
+    "gaps",
+    "resyncs",
+    "top differs",
+    "ticks off p99",
+)
 FAILURES_COLUMN = "did not succeed"
 """Last, as the one cell that may wrap."""
 FEED_COLUMNS = (
@@ -350,6 +362,9 @@ def sections(report: Report, *, draw: bool = True) -> list[Section]:
         if report.measured_feed
         else Section("Liquidation feed", (Text("The feed saw no liquidations in this run."),))
     )
+    if report.measured_depth:
+        section = (*plots(depth_figure), depth_note(), depth_table(report))
+        found.append(Section("Depth stream and local books", section))
     found.append(Section("Rate limits", (*plots(rate_limit_figure), rate_limit_table(report))))
     if report.recoveries:
         found.append(Section(RECOVERY_SECTION, (recovery_table(report.recoveries),)))
@@ -581,6 +596,35 @@ def feed_table(report: Report) -> Table:
         if row is not None
     )
     return Table("Liquidation feed (all symbols)", FEED_COLUMNS, rows)
+
+
+def depth_note() -> Text:
+    return Text(
+        "Each load-generating process keeps a local book per symbol from the diff depth "
+        "stream, as a bot does: a REST snapshot, then the stream's updates, rebuilt from a new "
+        "snapshot when an update goes missing (a gap). Each REST depth read is compared with "
+        "the local book's best bid and ask as it arrives: how often a bot's streamed view of "
+        "the touch differed from the venue's, and by how many ticks."
+    )
+
+
+def depth_table(report: Report) -> Table:
+    rows = tuple(
+        (
+            str(row.index),
+            marked(report, row.index, row.step),
+            num(row.feed_events),
+            _opt(percentile(row.feed_lag_ms, "p50"), millis),
+            _opt(percentile(row.feed_lag_ms, "p99"), millis),
+            num(row.depth_gaps),
+            num(row.depth_resyncs),
+            _opt(row.top_different / row.top_samples if row.top_samples else None, share),
+            _opt(percentile(row.top_off_ticks, "p99"), num),
+        )
+        for row in report.depth
+        if row is not None
+    )
+    return Table("Depth stream (all symbols and processes)", DEPTH_COLUMNS, rows)
 
 
 def rate_limit_table(report: Report) -> Table:

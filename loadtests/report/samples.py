@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from hdrh.histogram import HdrHistogram
 from pydantic import BaseModel, ConfigDict
 
+from loadtests.depthwatch import DEPTH
 from loadtests.feedwatch import FEED, FEED_LAG_US
 from loadtests.metrics import CORRECTED_US, Outcome, new_histogram
 from loadtests.profiles import RequestClass
@@ -40,7 +41,7 @@ class StaleShare(BaseModel):
 
 @dataclass(slots=True)
 class StepSamples:
-    """One step's measurements of every request class, the feed and the probe reads."""
+    """One step's measurements of every request class, the feeds and the probe reads."""
 
     outcomes: Counter[Outcome] = field(default_factory=Counter)
     """Every request class's outcomes, added."""
@@ -56,6 +57,10 @@ class StepSamples:
     liquidations: int = 0
     feed_lag: HdrHistogram = field(default_factory=new_histogram)
     """Liquidation feed lag, µs, every symbol."""
+    depth_events: int = 0
+    depth_gaps: int = 0
+    depth_lag: HdrHistogram = field(default_factory=new_histogram)
+    """Diff depth stream lag, µs, every symbol and load-generating process."""
 
     def add(self, other: StepSamples) -> None:
         self.outcomes.update(other.outcomes)
@@ -67,6 +72,9 @@ class StepSamples:
         self.feed_events += other.feed_events
         self.liquidations += other.liquidations
         self.feed_lag.add(other.feed_lag)
+        self.depth_events += other.depth_events
+        self.depth_gaps += other.depth_gaps
+        self.depth_lag.add(other.depth_lag)
 
     @property
     def requests(self) -> int:
@@ -113,6 +121,15 @@ class StepSamples:
             return None
         return wilson(min(self.feed_events, self.liquidations), self.liquidations)
 
+    def depth_lag_p99_ms(self) -> Estimate | None:
+        return percentile_estimate(self.depth_lag, P99, unit=1000)
+
+    def depth_gap_rate(self) -> Estimate | None:
+        """Gaps ÷ depth events received; None when the stream was not followed."""
+        if not self.depth_events:
+            return None
+        return wilson(min(self.depth_gaps, self.depth_events), self.depth_events)
+
 
 def step_samples(run: RunResult) -> tuple[StepSamples, ...]:
     """Each step of `run`'s profile, from its step rows (every symbol) and histograms."""
@@ -126,6 +143,9 @@ def step_samples(run: RunResult) -> tuple[StepSamples, ...]:
         if row.series == FEED:
             samples.feed_events += row.feed_events
             samples.liquidations += row.liquidations
+        elif row.series == DEPTH:
+            samples.depth_events += row.feed_events
+            samples.depth_gaps += row.depth_gaps
         elif row.series in _REQUEST_SERIES:
             samples.outcomes.update(row.outcomes)
             samples.reads += row.reads
@@ -141,6 +161,8 @@ def step_samples(run: RunResult) -> tuple[StepSamples, ...]:
             target = samples.stale_ages
         elif key.name == FEED_LAG_US and series == FEED:
             target = samples.feed_lag
+        elif key.name == FEED_LAG_US and series == DEPTH:
+            target = samples.depth_lag
         else:
             continue
         target.add(run.histogram(key))

@@ -168,6 +168,9 @@ class Report(BaseModel):
     """Every step's row per request class, all symbols."""
     feed: tuple[StepSummary | None, ...]
     """Every step's liquidation-feed row, all symbols; None where the feed saw nothing."""
+    depth: tuple[StepSummary | None, ...] = ()
+    """Every step's diff depth stream row, all symbols; None where the stream was not
+    followed. The default keeps a report.json written before it was measured readable."""
     metrics: dict[str, tuple[float | None, ...]]
     """The per-step series the SLOs judge, keyed by objective metric."""
     staleness: tuple[tuple[StaleShare, ...], ...] = ()
@@ -220,6 +223,12 @@ class Report(BaseModel):
     def measured_feed(self) -> bool:
         """Whether the liquidation feed saw anything: a step ramp without shocks may not."""
         return any(row is not None for row in self.feed)
+
+    @property
+    def measured_depth(self) -> bool:
+        """Whether local books followed the depth stream: runs from before they did have
+        no rows."""
+        return any(row is not None for row in self.depth)
 
     @property
     def scale_out(self) -> ScaleOut | None:

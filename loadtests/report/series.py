@@ -49,6 +49,8 @@ def slo_estimates(
         "rate_limited_rate": lambda step: step.share(RATE_LIMITED),
         "feed_lag_p99_ms": StepSamples.feed_lag_p99_ms,
         "feed_completeness": StepSamples.feed_completeness,
+        "depth_lag_p99_ms": StepSamples.depth_lag_p99_ms,
+        "depth_gap_rate": StepSamples.depth_gap_rate,
         "error_rate": lambda step: step.share(ERRORS),
     }
     return {metric: tuple(map(value, samples)) for metric, value in judged.items()}

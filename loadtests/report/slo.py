@@ -62,6 +62,10 @@ OBJECTIVES: tuple[Objective, ...] = (
     Objective("rate_limited_rate", "rate limiting (429 + 418)", "share", Bound.CEILING),
     Objective("feed_lag_p99_ms", "liquidation feed lag p99", "ms", Bound.CEILING),
     Objective("feed_completeness", "liquidation feed completeness", "share", Bound.FLOOR),
+    # A generator short of CPU reads its sockets late, and one that falls far enough behind is
+    # dropped by the venue (a gap): where it was the limit, neither is the venue's alone.
+    Objective("depth_lag_p99_ms", "depth stream lag p99", "ms", Bound.CEILING, True),
+    Objective("depth_gap_rate", "depth stream gaps", "share", Bound.CEILING, True),
     Objective("error_rate", "other errors", "share", Bound.CEILING),
 )
 
@@ -106,6 +110,15 @@ class SloThresholds(BaseModel):
     )
     feed_completeness: float = Field(
         ge=0, le=1, description="Minimum share of true liquidations the feed showed."
+    )
+    depth_lag_p99_ms: float = Field(
+        gt=0, description="p99 of diff depth event receive time − event time."
+    )
+    depth_gap_rate: float = Field(
+        ge=0,
+        le=1,
+        description="Share of diff depth events that broke a local book's update-id chain, "
+        "forcing a resync from a REST snapshot.",
     )
     error_rate: float = Field(
         ge=0,

@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import Metric
 
 from loadtests.coordinator import ActiveRun, coordinator_of
+from loadtests.depthwatch import DEPTH, record_depth_event, record_resync
 from loadtests.feedwatch import FEED, record_event, record_liquidations
 from loadtests.metrics import Metrics, Outcome, SeriesKey, record_request
 from loadtests.staleness import INCONSISTENT_READS, READS, STALE_AGE_US, STALE_READS
@@ -112,6 +113,25 @@ def test_feed_lag_events_truth_and_completeness() -> None:
     assert value(registry, lag, stream="mark_price", le="0.1") == 1
     assert value(registry, "stampede_harness_feed_liquidations_total", symbol="BTCUSDT") == 4
     assert value(registry, "stampede_harness_feed_completeness_ratio") == 0.25
+
+
+def test_depth_stream_gaps_resyncs_and_lag_per_symbol() -> None:
+    metrics = Metrics()
+    for step in (CALM, SURGE):
+        depth = metrics.tally(SeriesKey(*step, DEPTH, "BTCUSDT"))
+        record_depth_event(depth, event_time_ms=10_000, received_at=10.03, gap=True)
+        record_resync(depth)
+    record_depth_event(depth, event_time_ms=10_000, received_at=10.03)
+    registry = scrape(metrics, elapsed=15)
+    assert value(registry, "stampede_harness_depth_gaps_total", symbol="BTCUSDT") == 2
+    assert value(registry, "stampede_harness_depth_resyncs_total", symbol="BTCUSDT") == 2
+    events = "stampede_harness_feed_events_total"
+    assert value(registry, events, stream=DEPTH, symbol="BTCUSDT") == 3
+    lag = "stampede_harness_feed_lag_seconds_bucket"
+    assert value(registry, lag, stream=DEPTH, le="0.05") == 3
+    # Before any gap, the series are there at zero.
+    empty = scrape(Metrics(), elapsed=1)
+    assert value(empty, "stampede_harness_depth_gaps_total", symbol="BTCUSDT") == 0
 
 
 def test_before_any_liquidation_the_feed_series_exist_and_completeness_is_undefined() -> None:

@@ -161,6 +161,22 @@ def test_the_feeds_are_heard_with_their_lag(local_run: RunResult) -> None:
         assert "mark_price.BTCUSDT.feed_lag_us" in _histograms(local_run, step)
 
 
+def test_the_depth_stream_keeps_local_books_in_step_with_rest(local_run: RunResult) -> None:
+    """A healthy venue: each symbol's book follows the diff stream without a gap, its lag is
+    measured, and the market-data users' REST depth reads are compared with it."""
+    rows = _rows(local_run)
+    for step in ("calm", "surge"):
+        for symbol in ("BTCUSDT", "ETHUSDT"):
+            depth = rows[(step, "depth_stream", symbol)]
+            assert depth.feed_events >= 10 and depth.feed_lag_ms is not None, depth
+            assert depth.depth_gaps == 0 and depth.depth_resyncs == 0, depth
+            assert depth.feed_lag_ms.p50 < 1000, depth
+        pooled = rows[(step, "depth_stream", None)]
+        assert pooled.top_samples > 0 and pooled.top_off_ticks is not None, pooled
+        assert 0 <= pooled.top_different <= pooled.top_samples
+        assert "depth_stream.BTCUSDT.feed_lag_us" in _histograms(local_run, step)
+
+
 def test_retries_are_counted_in_the_step_and_class_that_made_them(
     target: Target, tmp_path: Path
 ) -> None:

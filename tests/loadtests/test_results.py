@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 from pydantic import JsonValue
 
-from loadtests.feedwatch import FEED, record_event, record_liquidations
+from loadtests.depthwatch import (
+    DEPTH,
+    TOP_OFF_TICKS,
+    Top,
+    record_depth_event,
+    record_resync,
+    record_top,
+)
+from loadtests.feedwatch import FEED, FEED_LAG_US, record_event, record_liquidations
 from loadtests.metrics import (
     CORRECTED_US,
     Metrics,
@@ -134,6 +142,43 @@ def test_steps_written_before_retries_were_counted_read_as_no_retries(
     older = row.model_dump(mode="json", exclude={"retries"})
     (tmp_path / "steps.jsonl").write_text(json.dumps(older) + "\n")
     assert read_run(tmp_path).steps[0].retries == 0
+
+
+def test_a_depth_stream_row_carries_its_lag_gaps_resyncs_and_top_and_reads_back(
+    profile: Profile, tmp_path: Path
+) -> None:
+    start_run(tmp_path, profile, {})
+    metrics = Metrics()
+    depth = metrics.tally(SeriesKey(0, "x1", DEPTH, "BTCUSDT"))
+    record_depth_event(depth, event_time_ms=1_000, received_at=1.05)
+    record_depth_event(depth, event_time_ms=1_000, received_at=1.25, gap=True)
+    record_resync(depth)
+    tick = Decimal("0.1")
+    top = Top(Decimal(100), Decimal("100.1"))
+    record_top(depth, top, top, tick)
+    record_top(depth, top, Top(Decimal("99.8"), top.ask), tick)
+    finish_run(tmp_path, metrics, profile.timeline(), origin=ORIGIN)
+    run = read_run(tmp_path)
+    rows = {(row.series, row.symbol): row for row in run.steps if row.index == 0}
+    for row in (rows[(DEPTH, "BTCUSDT")], rows[(DEPTH, None)]):
+        assert (row.feed_events, row.depth_gaps, row.depth_resyncs) == (2, 1, 1)
+        assert (row.top_samples, row.top_different) == (2, 1)
+        assert row.feed_lag_ms is not None and row.feed_lag_ms.max == pytest.approx(250, 1e-3)
+        assert row.top_off_ticks is not None and row.top_off_ticks.max == 2
+    names = {(key.series.series, key.name) for key in run.histogram_files}
+    assert {(DEPTH, FEED_LAG_US), (DEPTH, TOP_OFF_TICKS)} <= names
+
+
+def test_steps_written_before_the_depth_stream_was_followed_read_as_none_of_it(
+    profile: Profile, tmp_path: Path
+) -> None:
+    start_run(tmp_path, profile, {})
+    (row,) = finish_run(tmp_path, Metrics(), profile.timeline(), origin=ORIGIN)[:1]
+    fields = {"depth_gaps", "depth_resyncs", "top_samples", "top_different", "top_off_ticks"}
+    older = row.model_dump(mode="json", exclude=fields)
+    (tmp_path / "steps.jsonl").write_text(json.dumps(older) + "\n")
+    (back,) = read_run(tmp_path).steps
+    assert (back.depth_gaps, back.top_samples, back.top_off_ticks) == (0, 0, None)
 
 
 def test_steps_written_before_an_outcome_existed_read_as_none_of_it(

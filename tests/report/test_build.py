@@ -68,6 +68,14 @@ BEGINS = {
         X20,
         "Feed completeness SLO broken at 20× (140 req/s): 40% (28-54%), under the 90% SLO",
     ),
+    "depth_lag_p99_ms": (
+        X50,
+        "Depth stream lag SLO broken at 50× (350 req/s): 1.26 s (1.19-1.44 s), over the 500 ms SLO",
+    ),
+    "depth_gap_rate": (
+        X50,
+        "Depth stream gaps begin at 50× (350 req/s): 3% (1.7-5.2%), over the 1% SLO",
+    ),
     "error_rate": (X50, "Errors begin at 50× (350 req/s): 5% (4.5-5.6%), over the 0.1% SLO"),
 }
 """Where the fixture is built to break each objective, and the line saying so."""
@@ -86,7 +94,7 @@ def test_every_objective_is_pinned() -> None:
     assert set(BEGINS) == {objective.metric for objective in OBJECTIVES}
 
 
-def test_the_headline_names_five_objectives_then_knee_capacity_bottleneck_and_audit(
+def test_the_headline_names_seven_objectives_then_knee_capacity_bottleneck_and_audit(
     one_worker: Report,
 ) -> None:
     assert one_worker.headline == (
@@ -166,9 +174,9 @@ def test_scale_out_sizes_the_surge_in_workers_and_says_so_in_the_headline(
     assert one_worker.capacity is not None
     assert plan.sustainable_rate == one_worker.capacity.sustainable_rate
     assert scaled_out.headline == (
-        *one_worker.headline[:7],
+        *one_worker.headline[:9],
         "Scale-out (USL over 1, 2, 4 API workers): 16 API workers would hold 2,500 req/s",
-        *one_worker.headline[7:],
+        *one_worker.headline[9:],
     )
 
 
@@ -248,7 +256,7 @@ def test_capacity_the_knee_sets_when_every_slo_holds(lenient_slo: Path) -> None:
 
     assert report.broken == ()
     assert report.capacity is not None and report.capacity.limit is Limit.KNEE
-    assert report.headline[6] == (
+    assert report.headline[8] == (
         "Capacity: holds 19.8× baseline (139 req/s); a 100×-orders / 1,000×-queries surge "
         "needs 2,500 req/s, 18× what it holds"
     )

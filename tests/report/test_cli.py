@@ -41,7 +41,7 @@ def test_fail_on_slo_exits_1_when_an_slo_broke(app: typer.Typer, tmp_path: Path)
     result = CliRunner().invoke(app, args)
 
     assert result.exit_code == 1
-    assert "9 SLOs broken" in result.output
+    assert "11 SLOs broken" in result.output
 
 
 def test_fail_on_slo_passes_when_the_slo_file_is_met(

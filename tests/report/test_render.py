@@ -131,7 +131,7 @@ def test_html_is_self_contained_with_plotly_inline(one_worker: Report) -> None:
     assert not re.search(r"<script[^>]*\bsrc=", html, re.IGNORECASE)
     assert not re.search(r"<link[^>]*\bhref=[\"']?https?:", html, re.IGNORECASE)
     assert "Plotly.newPlot" in html
-    assert len(re.findall(r'<div id="plot-\d+"', html)) == 7
+    assert len(re.findall(r'<div id="plot-\d+"', html)) == 8
 
 
 def test_a_cascade_html_draws_its_timeline_and_skips_what_it_did_not_measure(

@@ -20,6 +20,8 @@ def test_each_slo_is_marked_where_it_begins_to_break_on_the_run_clock(one_worker
         "timeouts": 40.0,
         "order latency p99": 50.0,
         "liquidation feed lag p99": 50.0,
+        "depth stream gaps": 50.0,
+        "depth stream lag p99": 50.0,
         "rate limiting": 60.0,
     }
 
