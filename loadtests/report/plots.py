@@ -52,7 +52,7 @@ from loadtests.report.load_axis import LOAD_CLASSES
 from loadtests.report.recovery import describe_outage
 from loadtests.report.schema import Report, by_step, percentile
 from loadtests.report.units import millis, multiple, num, rate, share
-from loadtests.results import ExchangeSample, MarketSample
+from loadtests.results import ExchangeSample, MarketSample, StepSummary
 
 HEIGHT = 420
 LOG_AXIS = {"type": "log", "dtick": 1}
@@ -361,18 +361,7 @@ def feed_figure(report: Report) -> go.Figure:
         vertical_spacing=0.1,
         subplot_titles=["feed lag (receive − event time)", "completeness (seen ÷ true)"],
     )
-    for which, width in PERCENTILE_WIDTHS:
-        figure.add_scatter(
-            x=labels,
-            y=[None if row is None else percentile(row.feed_lag_ms, which) for row in report.feed],
-            name=f"lag {which}",
-            mode="lines+markers",
-            line={"color": "#17becf", "width": width},
-            row=1,
-            col=1,
-        )
-    lag = report.verdict("feed_lag_p99_ms").threshold
-    _level(figure, labels, lag, f"SLO lag p99 {millis(lag)}", row=1, col=1)
+    _lag_lines(figure, report, report.feed, "feed_lag_p99_ms", "#17becf")
     figure.add_bar(
         x=labels,
         y=[None if row is None else row.completeness for row in report.feed],
@@ -400,18 +389,7 @@ def depth_figure(report: Report) -> go.Figure:
         subplot_titles=["depth stream lag (receive − event time)", "gaps and differing tops"],
     )
     rows = report.depth
-    for which, width in PERCENTILE_WIDTHS:
-        figure.add_scatter(
-            x=labels,
-            y=[None if row is None else percentile(row.feed_lag_ms, which) for row in rows],
-            name=f"lag {which}",
-            mode="lines+markers",
-            line={"color": "#8c564b", "width": width},
-            row=1,
-            col=1,
-        )
-    lag = report.verdict("depth_lag_p99_ms").threshold
-    _level(figure, labels, lag, f"SLO lag p99 {millis(lag)}", row=1, col=1)
+    _lag_lines(figure, report, rows, "depth_lag_p99_ms", "#8c564b")
     figure.add_bar(
         x=labels,
         y=[None if row is None else _ratio(row.depth_gaps, row.feed_events) for row in rows],
@@ -433,6 +411,29 @@ def depth_figure(report: Report) -> go.Figure:
     figure.update_yaxes(LOG_AXIS, title_text="ms", row=1, col=1)
     figure.update_yaxes(title_text="share", tickformat=".0%", range=[0, 1.05], row=2, col=1)
     return _layout(figure, "Depth stream", height=HEIGHT * 1.3)
+
+
+def _lag_lines(
+    figure: go.Figure,
+    report: Report,
+    rows: Sequence[StepSummary | None],
+    slo: str,
+    color: str,
+) -> None:
+    """A stream's lag percentiles per step in the top panel, under the SLO's p99 line."""
+    labels = _labels(report)
+    for which, width in PERCENTILE_WIDTHS:
+        figure.add_scatter(
+            x=labels,
+            y=[None if row is None else percentile(row.feed_lag_ms, which) for row in rows],
+            name=f"lag {which}",
+            mode="lines+markers",
+            line={"color": color, "width": width},
+            row=1,
+            col=1,
+        )
+    lag = report.verdict(slo).threshold
+    _level(figure, labels, lag, f"SLO lag p99 {millis(lag)}", row=1, col=1)
 
 
 def _ratio(part: int, whole: int) -> float | None:
