@@ -88,6 +88,16 @@ def _wire_owner(environment: Environment, runner: Runner) -> None:
         # Headless, Locust installs its own SIGTERM handler only once the shape has finished,
         # so until then SIGTERM would kill the run without a word; end it as Ctrl-C does.
         gevent.signal_handler(signal.SIGTERM, lambda: gevent.spawn(runner.quit))
+
+    def interrupted() -> None:
+        if environment.web_ui is not None:
+            environment.web_ui.stop()  # type: ignore[no-untyped-call]
+        runner.quit()
+
+    # Locust ends on Ctrl-C through a KeyboardInterrupt raised wherever the main thread is at
+    # that moment; on a busy generator that is often a callback that swallows it, and the run
+    # went on to its end. A handler on the event loop is never lost.
+    gevent.signal_handler(signal.SIGINT, lambda: gevent.spawn(interrupted))
     if isinstance(runner, MasterRunner):
 
         def on_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
