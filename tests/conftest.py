@@ -32,15 +32,11 @@ def key_prefix(request: pytest.FixtureRequest) -> str:
 
 LOAD = frozenset(
     {
-        "tests/conformance/test_ccxt_suite.py",
         "tests/deploy/test_stack_on_loopback.py",
-        "tests/integration/test_conservation.py",
         "tests/integration/test_exchange_rate_limits.py",
         "tests/integration/test_fault_injection.py",
         "tests/integration/test_load_shedding.py",
         "tests/integration/test_outages.py",
-        "tests/integration/test_restart.py",
-        "tests/integration/test_workers.py",
         "tests/loadtests/test_liquidations.py",
         "tests/loadtests/test_locust_run.py",
         "tests/loadtests/test_rate_limits.py",
@@ -51,7 +47,9 @@ LOAD = frozenset(
     }
 )
 """Modules whose assertions ride on time under load (a run's latency, a deadline, a recovery):
-run in parallel (pytest -n), they take turns on one worker, so no two of them share the CPU."""
+run in parallel (pytest -n), they take turns on one worker, so no two of them share the CPU.
+Modules that load the exchange only to count what it kept (a burst across a restart, two API
+workers, ccxt's suite) run beside them."""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
