@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from redis.asyncio import Redis
+from xdist.remote import Producer
+from xdist.scheduler import LoadScopeScheduling
 
 from exchange_mock.redis_server import EmbeddedRedis
 
@@ -52,10 +54,14 @@ Modules that load the exchange only to count what it kept (a burst across a rest
 workers, ccxt's suite) run beside them."""
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under `--dist loadgroup`, a module's tests stay together on one worker, so a module's
-    fixtures (a running mock, a finished run) are built once; the modules in `LOAD` share one
-    group."""
-    for item in items:
-        module = item.path.relative_to(config.rootpath).as_posix()
-        item.add_marker(pytest.mark.xdist_group("load" if module in LOAD else module))
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> LoadScopeScheduling:
+    """Under `pytest -n`, a module's tests stay together on one worker, so a module's fixtures
+    (a running mock, a finished run) are built once; the modules in `LOAD` are one unit, run
+    one after the other."""
+    return _ModuleScheduling(config, log)
+
+
+class _ModuleScheduling(LoadScopeScheduling):
+    def _split_scope(self, nodeid: str) -> str:
+        module = nodeid.split("::", 1)[0]
+        return "load" if module in LOAD else module
