@@ -94,9 +94,10 @@ def _wire_owner(environment: Environment, runner: Runner) -> None:
             environment.web_ui.stop()  # type: ignore[no-untyped-call]
         runner.quit()
 
-    # Locust ends on Ctrl-C through a KeyboardInterrupt raised wherever the main thread is at
-    # that moment; on a busy generator that is often a callback that swallows it, and the run
-    # went on to its end. A handler on the event loop is never lost.
+    # Locust ends on Ctrl-C through a KeyboardInterrupt, which Python raises only if it started
+    # with SIGINT at its default: a harness started in the background (`stampede run … &`)
+    # passes SIGINT on ignored, and the SIGINT it sends to stop the run was lost. A handler on
+    # the event loop hears it either way.
     gevent.signal_handler(signal.SIGINT, lambda: gevent.spawn(interrupted))
     if isinstance(runner, MasterRunner):
 

@@ -3,6 +3,7 @@ client of it per test."""
 
 from __future__ import annotations
 
+import signal
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -11,6 +12,14 @@ from xdist.remote import Producer
 from xdist.scheduler import LoadScopeScheduling
 
 from exchange_mock.redis_server import EmbeddedRedis
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C as a terminal delivers it: a suite started in the background (a CI script's
+    `cmd &`) inherits SIGINT ignored, and so would every command a test starts and then stops
+    with SIGINT, which Python then never turns into a KeyboardInterrupt."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
