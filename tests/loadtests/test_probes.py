@@ -262,3 +262,20 @@ def test_a_probe_account_the_target_does_not_know_is_not_probed() -> None:
     probe.run()
     assert [call.name for call in client.calls] == ["probe:positionRisk"]
     assert _queries(load) == {}
+
+
+def test_the_venue_is_asked_about_forced_closes_at_most_every_two_seconds() -> None:
+    """Three stale reads in a row cost one forceOrders question (weight 20), not three: asked
+    at every stale read, a probe's address went past the venue's weight limit and was banned."""
+    probe, client, load = _probe(
+        {
+            "probe:positionRisk": [_positions(HELD), *[_positions(HELD)] * 3],
+            "probe:order": [_order("FILLED", UNIT)] * 3,
+            "probe:forceOrders": [_reply([])],
+        }
+    )
+    probe._held_before = HELD
+    for _ in range(3):
+        _cycle(probe)
+    assert [c.name for c in client.calls].count("probe:forceOrders") == 1
+    assert _queries(load) == {READS: 3, STALE_READS: 3}
