@@ -12,11 +12,13 @@ import sys
 import time
 from pathlib import Path
 
+from loadtests.coordinator import FLUSH_WAIT_S
 from tests.loadtests.runs import profile_file, wait_for_origin
 
 STAMPEDE = Path(sys.executable).parent / "stampede"
-GONE_WITHIN_S = 10.0
-"""How long after the kill the last of them may take: a SIGTERM's shutdown, not a timeout."""
+GONE_WITHIN_S = FLUSH_WAIT_S + 10.0
+"""How long after the kill the last of them may take: each ends as on SIGTERM, and Locust's
+master first writes what it measured, waiting up to `FLUSH_WAIT_S` for its workers' share."""
 
 
 def _started(pid: int) -> str | None:
