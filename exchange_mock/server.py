@@ -135,7 +135,10 @@ def serve(settings: Settings) -> None:
             uvicorn.run(create_app(settings, shutdown.fatal), **uvicorn_options(settings))
             return
         background = settings.model_copy(update={"roles": settings.roles - {Role.API}})
-        worker_settings = settings.model_copy(update={"roles": frozenset({Role.API})})
+        # The workers' health hears of the roles process through its heartbeat.
+        worker_settings = settings.model_copy(
+            update={"roles": frozenset({Role.API}), "peer_roles": background.roles}
+        )
         # One port, many processes: any worker's /metrics adds up every process's values.
         with multiprocess_directory() as metrics_env:
             # Children inherit it, and prometheus-client reads it when they import it.
