@@ -137,7 +137,10 @@ def serve(settings: Settings) -> None:
         background = settings.model_copy(update={"roles": settings.roles - {Role.API}})
         # The workers' health hears of the roles process through its heartbeat.
         worker_settings = settings.model_copy(
-            update={"roles": frozenset({Role.API}), "peer_roles": background.roles}
+            update={
+                "roles": frozenset({Role.API}),
+                "peer_roles": settings.peer_roles | background.roles,
+            }
         )
         # One port, many processes: any worker's /metrics adds up every process's values.
         with multiprocess_directory() as metrics_env:
