@@ -5,6 +5,8 @@ A parent that exits normally stops its children itself, but SIGKILL (an operator
 the OOM killer, a CI job timing out) runs no cleanup: its Redis, exchange or Locust processes
 would keep running, and keep loading the machine, with no one left to stop them. On Linux the
 kernel can signal a child when its parent dies (PR_SET_PDEATHSIG); elsewhere nothing happens.
+The signal is SIGTERM, so each ends as when stopped: Redis syncs its file, the exchange unwinds,
+Locust writes what it measured.
 
 Two ways to ask for it, one helper behind both:
 
@@ -42,32 +44,32 @@ def _prctl() -> Callable[..., int] | None:
     return prctl
 
 
-def die_with_parent(parent: int, sig: signal.Signals = signal.SIGTERM) -> None:
-    """Have the kernel send this process `sig` when its parent (pid `parent`) dies. A parent
+def die_with_parent(parent: int) -> None:
+    """Have the kernel send this process SIGTERM when its parent (pid `parent`) dies. A parent
     that died before we asked has left us to another (init or a subreaper) that will never
     signal us: then we end at once."""
     prctl = _prctl()
     if prctl is None:
         return
-    prctl(_PR_SET_PDEATHSIG, sig)
+    prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent:
         os._exit(1)
 
 
-def die_with_spawner(sig: signal.Signals = signal.SIGTERM) -> None:
+def die_with_spawner() -> None:
     """In a `multiprocessing` child, `die_with_parent` of the process that started it; in any
     other process, nothing."""
     spawner = multiprocessing.parent_process()
     if spawner is not None and spawner.pid is not None:
-        die_with_parent(spawner.pid, sig)
+        die_with_parent(spawner.pid)
 
 
-def ends_with_us(sig: signal.Signals = signal.SIGTERM) -> Callable[[], None]:
+def ends_with_us() -> Callable[[], None]:
     """A `preexec_fn` that ties the child to this process. Between fork and exec it only calls
     prctl and getppid (libc was looked up here, before the fork), so it is safe with threads
     about, which `preexec_fn` in general is not."""
     _prctl()
-    return functools.partial(die_with_parent, os.getpid(), sig)
+    return functools.partial(die_with_parent, os.getpid())
 
 
 def name_process(name: str) -> None:
