@@ -15,7 +15,8 @@ by more than `SAME_WITHIN` to count. Settings a reader did not choose (ports, th
 timestamp, the run directory, the accounts file's path) are not changes.
 
 Where an SLO breaks is compared by load multiple when both runs are ramps (their ladders may
-differ); by step order when both ran the same phases; otherwise it is only shown.
+differ); by step order when both ran the same phases; otherwise it is only shown. Recoveries
+from outages the runs rehearsed are compared outage by outage (`compare_recovery.py`).
 """
 
 from __future__ import annotations

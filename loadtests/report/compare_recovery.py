@@ -72,9 +72,10 @@ def _keyed(found: Sequence[Recovery]) -> list[tuple[Key, Recovery]]:
 def _outage(
     before: Recovery | None, after: Recovery | None, runs: tuple[str, str]
 ) -> list[Movement]:
-    names = {r.outage.removeprefix("the ") for r in (before, after) if r is not None}
-    step = next(r.step for r in (before, after) if r is not None)
-    where = f"{' / '.join(sorted(names))} in {step}"
+    present = [r for r in (before, after) if r is not None]
+    # Two outages of one kind may have lasted differently: "2 s Redis outage → 5 s Redis outage".
+    names = dict.fromkeys(r.outage.removeprefix("the ") for r in present)
+    where = f"{' → '.join(names)} in {present[0].step}"
     shown = _state(before), _state(after)
     if before is None or after is None:
         return [Movement(where, *shown, f"only in {runs[before is None]}", Verdict.UNJUDGED)]

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from loadtests.profiles import CrashedRole, RedisOutage, RoleCrash
 from loadtests.report.build import load_report
 from loadtests.report.compare import Comparison, compare
 from loadtests.report.compare_page import compare_html
 from loadtests.report.movement import Movement, Verdict
 from loadtests.report.schema import Report
-from tests.report.drill import BACK_AT, drill
+from loadtests.results import AppliedEvent
+from tests.report.drill import BACK_AT, OUTAGE_AT, drill
 
 OUTAGE = "2 s Redis outage in waterfall"
 RECOVERED = f"{OUTAGE}: recovered in"
@@ -106,6 +108,26 @@ def test_an_outage_in_one_run_only_is_listed_as_such(drills: dict[str, Report]) 
             OUTAGE, "not in this run", "recovered in 1.2 s", "only in on-time", Verdict.UNJUDGED
         ),
     )
+
+
+def test_outages_are_matched_by_kind_and_phase_whatever_they_lasted(
+    drills: dict[str, Report], tmp_path: Path
+) -> None:
+    def rehearsing(name: str, event: RedisOutage | RoleCrash) -> Report:
+        applied = AppliedEvent(at=OUTAGE_AT, step="waterfall", event=event, status="applied")
+        return load_report(drill(tmp_path / name, events=[applied]).directory)
+
+    # The same exchange, its outage said to last 3 s: back 0.2 s after it ended, not 1.2 s.
+    longer = compare(drills["on-time"], rehearsing("longer", RedisOutage(seconds=3)))
+    crashed = compare(drills["on-time"], rehearsing("crashed", RoleCrash(role=CrashedRole.ENGINE)))
+
+    recovered = longer.recoveries[0]
+    assert recovered.what == "2 s Redis outage → 3 s Redis outage in waterfall: recovered in"
+    assert (recovered.after, recovered.verdict) == ("0.2 s", Verdict.BETTER)
+    assert [(row.what, row.change) for row in crashed.recoveries] == [
+        (OUTAGE, "only in on-time"),
+        ("engine crash in waterfall", "only in crashed"),
+    ]
 
 
 def test_runs_without_outages_have_no_recovery_table(one_worker: Report) -> None:
