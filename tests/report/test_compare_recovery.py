@@ -130,6 +130,30 @@ def test_outages_are_matched_by_kind_and_phase_whatever_they_lasted(
     ]
 
 
+def test_an_outage_the_target_refused_is_shown_not_judged(
+    drills: dict[str, Report], tmp_path: Path
+) -> None:
+    refusal = "HTTP 409: redis_outage: the mock runs on a Redis of its own"
+    refused = AppliedEvent(
+        at=OUTAGE_AT,
+        step="waterfall",
+        event=RedisOutage(seconds=2),
+        status="failed",
+        detail=refusal,
+    )
+    unrehearsed = load_report(drill(tmp_path / "refused", events=[refused]).directory)
+
+    assert compare(drills["on-time"], unrehearsed).recoveries == (
+        Movement(
+            OUTAGE,
+            "recovered in 1.2 s",
+            f"not rehearsed (failed: {refusal})",
+            "",
+            Verdict.UNJUDGED,
+        ),
+    )
+
+
 def test_runs_without_outages_have_no_recovery_table(one_worker: Report) -> None:
     titles = [table.title for table in compare(one_worker, one_worker).tables()]
 
