@@ -45,7 +45,7 @@ from exchange_mock.types import (
 )
 
 TRIM_EVERY = 64
-"""Trades between two trims of a symbol's trade history."""
+"""Entries added to a history between two trims of it."""
 INCOME_PER_EVENT = 4
 """tranIds are the journal sequence times this plus the movement's number within the event."""
 FUND_FLOW_INCOME = {
@@ -65,18 +65,21 @@ class HistoryBounds:
 class Appends:
     """Entries for the histories' sorted sets, gathered over a batch and sent as one ZADD per
     key (and at most one trim) when it ends: a surge's trades would otherwise cost the
-    projector a round of commands each, and its pace is what keeps reads fresh."""
+    projector a round of commands each, and its pace is what keeps reads fresh.
+
+    A key is trimmed to its newest `rows` once `TRIM_EVERY` entries were added to it since its
+    last trim, counted per key, so it never holds `TRIM_EVERY` more than its bound, whatever
+    ids its entries carry and however the load spreads over accounts."""
 
     def __init__(self, rows: int) -> None:
         self._rows = rows
         self._entries: dict[str, dict[bytes, int]] = {}
-        self._trim: set[str] = set()
+        self._added: dict[str, int] = {}
+        """Per key, the entries added since it was last trimmed."""
 
-    def add(self, key: str, member: bytes, score: int, *, trim: bool = False) -> None:
-        """`trim`: keep only the newest `rows` of the key once the batch is written."""
+    def add(self, key: str, member: bytes, score: int) -> None:
         self._entries.setdefault(key, {})[member] = score
-        if trim:
-            self._trim.add(key)
+        self._added[key] = self._added.get(key, 0) + 1
 
     def replace(self, pipe: Pipeline, key: str, old: bytes, new: bytes, score: int) -> None:
         """`new` in place of `old`, whether `old` is still to be written or already was."""
@@ -88,10 +91,10 @@ class Appends:
     def flush(self, pipe: Pipeline) -> None:
         for key, entries in self._entries.items():
             pipe.zadd(key, entries)
-            if key in self._trim:
+            if self._added[key] >= TRIM_EVERY:
                 pipe.zremrangebyrank(key, 0, -self._rows - 1)
+                del self._added[key]
         self._entries.clear()
-        self._trim.clear()
 
 
 class MarketHistory:
@@ -106,7 +109,6 @@ class MarketHistory:
         self._unwritten: set[str] = set()
         """Symbols whose newest bar has changed since it was last written: written once per
         batch (`flush`), not once per trade, so the projector's pace holds under a surge."""
-        self._since_trim: dict[str, int] = {}
         self._appends = Appends(bounds.rows)
 
     def open(self, pipe: Pipeline, symbol: str, price: Ticks, ts: Millis) -> None:
@@ -131,12 +133,7 @@ class MarketHistory:
         symbol, price, qty = trade.symbol, trade.price, trade.qty
         quote = self._symbols.by_name[symbol].notional(price, qty)
         record = TradeView.of(trade, quote)
-        self._since_trim[symbol] = self._since_trim.get(symbol, 0) + 1
-        trim = self._since_trim[symbol] >= TRIM_EVERY
-        if trim:
-            self._since_trim[symbol] = 0
-        key = self._keys.trades(symbol)
-        self._appends.add(key, records.dump_trade(record), trade.trade_id, trim=trim)
+        self._appends.add(self._keys.trades(symbol), records.dump_trade(record), trade.trade_id)
 
         bar = self._bars.get(symbol)
         opened = bar is None or minute_of(trade.ts) > bar.open_time
@@ -160,7 +157,8 @@ class MarketHistory:
 
 
 class AccountHistory:
-    """Each account's order ids and fills per symbol, trimmed every `TRIM_EVERY` ids.
+    """Each account's order ids and fills per symbol, and its income, each trimmed to its
+    newest `rows` (see `Appends`).
 
     A fill's commission is the fee the engine charged it (its notional at the maker's or the
     taker's rate). Realized PnL the engine reports per account and command (BalanceChanged,
@@ -183,8 +181,7 @@ class AccountHistory:
             if order.status not in OPEN_STATUSES:
                 self._forced(pipe, order)
         key = self._keys.order_log(order.account, order.symbol)
-        trim = order.order_id % TRIM_EVERY == 0
-        self._appends.add(key, str(order.order_id).encode(), order.order_id, trim=trim)
+        self._appends.add(key, str(order.order_id).encode(), order.order_id)
 
     def flush(self, pipe: Pipeline) -> None:
         """Write what the batch added."""
@@ -204,8 +201,7 @@ class AccountHistory:
                 quote * fee_ppm // PPM, 0, buyer, maker, trade.ts,
             )  # fmt: skip
             key = self._keys.fills(account, trade.symbol)
-            trim = trade.trade_id % TRIM_EVERY == 0
-            self._appends.add(key, records.dump_fill(fill), trade.trade_id, trim=trim)
+            self._appends.add(key, records.dump_fill(fill), trade.trade_id)
             self._last_fill[account] = (trade.symbol, fill)
 
     def _deleveraged(self, pipe: Pipeline, seq: int, event: PositionAutoDeleveraged) -> None:
@@ -264,9 +260,7 @@ class AccountHistory:
                     self._income(pipe, AccountId(account), flow)
 
     def _income(self, pipe: Pipeline, account: AccountId, income: IncomeView) -> None:
-        trim = income.tran_id % TRIM_EVERY < INCOME_PER_EVENT
-        key = self._keys.income(account)
-        self._appends.add(key, records.dump_income(income), income.tran_id, trim=trim)
+        self._appends.add(self._keys.income(account), records.dump_income(income), income.tran_id)
 
     def _balance(self, pipe: Pipeline, seq: int, change: BalanceChanged) -> None:
         """The command's fee and realized PnL, on the account's last fill of the command."""

@@ -302,3 +302,40 @@ async def test_open_interest_counts_the_long_lots_across_a_restart(
     assert (first.lots, second.lots) == (4, 1)
     assert second.time - first.time == 300_000  # one five-minute snapshot each
     assert first.value == NOTIONAL  # four lots at the mark, the price they traded at
+
+
+async def test_every_account_history_stays_bounded_whatever_its_ids(
+    redis: Redis, key_prefix: str, project: Project
+) -> None:
+    """A history is trimmed by its own appends, not by the ids it happens to get: trimmed on
+    ids divisible by 64, an account whose orders and trades never drew one (a round-robin
+    load of 100 accounts has such accounts) grew for as long as the run went on."""
+    keys, t0 = Keys(key_prefix), 1_700_000_040_000
+    odd_ids = [64 * n + 1 for n in range(300)]
+    events: list[Event] = [AccountFunded(A, 10**12, 10**12, t0)]
+    for i, n in enumerate(odd_ids):
+        order = replace(_order(n, A, OrderStatus.FILLED, 10), time=t0 + i, update_time=t0 + i)
+        events.append(OrderAccepted(order))
+        events.append(
+            TradeExecuted(
+                "BTCUSDT",
+                TradeId(n),
+                1_000_000,
+                1,
+                Side.BUY,
+                OrderId(n),
+                OrderId(1),
+                A,
+                B,
+                t0 + i,
+            )
+        )
+        events.append(BalanceChanged(A, 10**12 - i, 0, 1, t0 + i))
+    await project(redis, keys, events)
+    for key in (
+        keys.order_log(A, "BTCUSDT"),
+        keys.fills(A, "BTCUSDT"),
+        keys.fills(B, "BTCUSDT"),
+        keys.income(A),
+    ):
+        assert 100 <= await redis.zcard(key) < 100 + 64, key
