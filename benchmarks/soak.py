@@ -1,8 +1,9 @@
 """A soak: the exchange (embedded Redis, market makers on) at a steady moderate load for
 `--minutes`, printing once a minute Redis's memory, the journal's length and every process's
-resident memory, then whether memory levelled off (growth over the second half of the run as a
-share of growth over the first: under 5% is level), and how long the exchange takes to restart
-from the state the run left (start to first acknowledged order).
+resident memory (Redis's memory and the journal averaged over each minute), then whether memory
+levelled off (growth over the second half of the run as a share of growth over the first: under
+5% is level), and how long the exchange takes to restart from the state the run left (start to
+first acknowledged order).
 
 Every store the run grows is bounded: finished orders expire after a retention window, the
 journal is trimmed below its slowest reader, and each account's histories keep their newest
@@ -33,6 +34,15 @@ from exchange_mock.server import exchange_process
 from exchange_mock.settings import Settings
 
 CONNECTIONS = 32
+
+
+STATUS_EVERY_S = 5.0
+
+
+@dataclass(frozen=True)
+class Stored:
+    redis_mb: float
+    journal_length: int
 
 
 @dataclass(frozen=True)
@@ -88,26 +98,43 @@ def requests(settings: Settings) -> tuple[list[bytes], list[bytes]]:
     return orders, reads
 
 
-async def minute(settings: Settings, order_rate: float, read_rate: float) -> str:
+async def minute(settings: Settings, order_rate: float, read_rate: float) -> tuple[str, Stored]:
+    """A minute of load, and what Redis held on average over it."""
     orders, reads = requests(settings)
-    placed, read = await asyncio.gather(
+    placed, read, stored = await asyncio.gather(
         open_loop("127.0.0.1", settings.port, orders, order_rate, 60, CONNECTIONS),
         open_loop("127.0.0.1", settings.port, reads, read_rate, 60, CONNECTIONS),
+        stored_over(settings, 60),
     )
-    return (
+    load = (
         f"orders {placed.completed}/{placed.completed + placed.failed} ok "
         f"p99 {placed.percentile(99):.0f} ms {placed.statuses}; "
         f"reads p50 {read.percentile(50):.0f} ms p99 {read.percentile(99):.0f} ms"
     )
+    return load, stored
 
 
-def sample(settings: Settings, pid: int, n: int) -> Sample:
-    status = httpx.get(f"http://127.0.0.1:{settings.port}/stampede/admin/status").json()
+async def stored_over(settings: Settings, seconds: float) -> Stored:
+    """Redis's memory and the journal's length, averaged over `seconds` (one look every
+    `STATUS_EVERY_S`): the journal grows between two snapshots and is trimmed at each, so a
+    single look lands anywhere on that saw."""
+    looks: list[Stored] = []
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.port}") as client:
+        for _ in range(int(seconds / STATUS_EVERY_S)):
+            status = (await client.get("/stampede/admin/status")).json()
+            looks.append(
+                Stored(status["redis_memory"]["used_bytes"] / 2**20, status["journal_length"])
+            )
+            await asyncio.sleep(STATUS_EVERY_S)
+    return Stored(
+        sum(look.redis_mb for look in looks) / len(looks),
+        round(sum(look.journal_length for look in looks) / len(looks)),
+    )
+
+
+def sample(stored: Stored, pid: int, n: int) -> Sample:
     return Sample(
-        n,
-        status["redis_memory"]["used_bytes"] / 2**20,
-        status["journal_length"],
-        dict(rss_mb(each) for each in descendants(pid)),
+        n, stored.redis_mb, stored.journal_length, dict(rss_mb(each) for each in descendants(pid))
     )
 
 
@@ -165,10 +192,12 @@ def main() -> None:
         )
         samples: list[Sample] = []
         with exchange_process(settings) as exchange:
-            samples.append(sample(settings, exchange.pid, 0))
+            samples.append(
+                sample(asyncio.run(stored_over(settings, STATUS_EVERY_S)), exchange.pid, 0)
+            )
             for n in range(1, args.minutes + 1):
-                load = asyncio.run(minute(settings, args.orders, args.reads))
-                samples.append(sample(settings, exchange.pid, n))
+                load, stored = asyncio.run(minute(settings, args.orders, args.reads))
+                samples.append(sample(stored, exchange.pid, n))
                 each = samples[-1]
                 rss = "  ".join(f"{name} {mb:.0f} MB" for name, mb in each.rss_mb.items())
                 console.print(
