@@ -4,6 +4,12 @@ resident memory, then whether memory levelled off (growth over the second half o
 share of growth over the first: under 5% is level), and how long the exchange takes to restart
 from the state the run left (start to first acknowledged order).
 
+Every store the run grows is bounded: finished orders expire after a retention window, the
+journal is trimmed below its slowest reader, and each account's histories keep their newest
+`history_rows` entries. The soak keeps 100 rows, so that bound is reached in its first minutes
+and what follows shows whether anything else grows; at the exchange's default of 10,000 the
+same bound is reached after hours, at about a hundred times the histories' memory.
+
 Run: .venv/bin/python benchmarks/soak.py [--minutes 10] [--orders 100] [--reads 300]
 """
 
@@ -137,6 +143,13 @@ def main() -> None:
     parser.add_argument("--reads", type=float, default=300, help="reads per second")
     parser.add_argument("--retention-s", type=int, default=60, help="finished orders kept")
     parser.add_argument("--snapshot-s", type=int, default=30, help="engine snapshot interval")
+    parser.add_argument(
+        "--history-rows",
+        type=int,
+        default=100,
+        help="entries each history keeps (an account's orders, fills and income per symbol): "
+        "small, so the bound is reached within the run; the exchange's default keeps 10,000",
+    )
     args = parser.parse_args()
     console = Console()
     with tempfile.TemporaryDirectory(prefix="stampede-soak-") as data:
@@ -148,6 +161,7 @@ def main() -> None:
             redis_data_dir=Path(data),
             order_retention_ms=args.retention_s * 1000,
             snapshot_interval_ms=args.snapshot_s * 1000,
+            history_rows=args.history_rows,
         )
         samples: list[Sample] = []
         with exchange_process(settings) as exchange:

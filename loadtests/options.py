@@ -193,7 +193,12 @@ def register(parser: Any) -> None:
     add("--symbols", "Symbols to trade and read, comma-separated.")
     add("--ws-host", "WebSocket base URL for the feeds; derived from --host by default.")
     add("--admin-token", "Token for the mock's operator API, when it requires one.", is_secret=True)
-    add("--probe-interval", "Seconds between one probe's order-then-read cycles.", type=float)
+    add(
+        "--probe-interval",
+        "Seconds between one probe's order-then-read cycles, and between its reads while an "
+        "order is slow.",
+        type=float,
+    )
     add(
         "--api-workers",
         "API worker processes serving the target, recorded with the results for a scale-out "

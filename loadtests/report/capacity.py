@@ -23,7 +23,7 @@ from enum import StrEnum
 
 from loadtests.report.knee import Saturation
 from loadtests.report.slo import Objective, SloEvaluation
-from loadtests.report.units import num
+from loadtests.report.units import listed, num
 from loadtests.report.usl import UslFit, fit_usl
 
 
@@ -253,18 +253,17 @@ def fit_scale_out(runs: Mapping[int, Saturation]) -> UslFit:
 def _left_out_terms(left_out: Sequence[int]) -> list[str]:
     if not left_out:
         return []
-    which = f"Step {left_out[0]} was" if len(left_out) == 1 else f"Steps {_listed(left_out)} were"
+    which = (
+        f"Step {left_out[0]} was"
+        if len(left_out) == 1
+        else f"Steps {listed([str(i) for i in left_out])} were"
+    )
     return [
         f"{which} left out of the capacity plan: the load generator, not the venue, was the "
         "limit there (its CPU near saturation, or behind its schedule with senders free), so "
         "what such a step served measures the load machine. Run the load from more cores or "
         "machines to judge those loads."
     ]
-
-
-def _listed(items: Sequence[int]) -> str:
-    names = [str(item) for item in items]
-    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _load_terms(baseline: Baseline, surge: Surge, surge_rate: float) -> str:

@@ -25,7 +25,17 @@ from loadtests.report.recovery import Recovery, headline_line
 from loadtests.report.schema import Bottleneck, SloVerdict
 from loadtests.report.slo import Bound, Judgement, SloResult, SloThresholds
 from loadtests.report.step_words import StepWords
-from loadtests.report.units import cpu, estimate_text, measure, millis, multiple, rate, span
+from loadtests.report.units import (
+    cpu,
+    estimate_text,
+    listed,
+    measure,
+    millis,
+    multiple,
+    num,
+    rate,
+    span,
+)
 from loadtests.results import ConservationAudit
 
 
@@ -140,7 +150,26 @@ def _verdict_line(words: StepWords, result: SloResult, thresholds: SloThresholds
         return f"{wording.subject}: not measured in this run"
     if Judgement.HOLDS not in result.judgements:
         return f"{wording.subject}: too few samples to judge {words.highest()}"
-    return f"{wording.subject}: not reached {words.highest()}"
+    return f"{wording.subject}: not reached {_as_far_as_judged(words, result)}"
+
+
+def _as_far_as_judged(words: StepWords, result: SloResult) -> str:
+    """Where an objective that never broke was shown to hold: every step, or up to the
+    highest load it held at, naming the heavier steps too few samples could not judge (a
+    phase whose probes fell silent is no evidence that it held)."""
+    held = [i for i, judged in enumerate(result.judgements) if judged is Judgement.HOLDS]
+    top = max(held, key=lambda i: words.steps[i].multiple)
+    unjudged = [
+        i
+        for i, judged in enumerate(result.judgements)
+        if judged is Judgement.TOO_FEW and words.steps[i].multiple > words.steps[top].multiple
+    ]
+    if not unjudged:
+        return words.highest()
+    samples = sorted(estimate.samples for i in unjudged if (estimate := result.estimates[i]))
+    fewest, most = num(samples[0]), num(samples[-1])
+    counts = f" ({fewest} samples)" if fewest == most else f" ({fewest}-{most} samples)"
+    return f"{words.up_to(top)}; too few samples to judge {words.among(unjudged)}{counts}"
 
 
 def _borderline(words: StepWords, result: SloResult, index: int) -> str:
@@ -221,8 +250,7 @@ def _left_out(words: StepWords, left_out: Sequence[int]) -> str:
     if not left_out:
         return ""
     labels = [words.steps[index].label for index in left_out]
-    listed = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
-    return f"; left out {listed}, where the load generator was the limit"
+    return f"; left out {listed(labels)}, where the load generator was the limit"
 
 
 def _capacity_line(

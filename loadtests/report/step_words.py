@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from loadtests.profiles import RequestClass
 from loadtests.report.load_axis import offered_of
 from loadtests.report.schema import LOAD_MACHINE_BUSY_PCT, StepLoad
-from loadtests.report.units import cpu, millis, multiple, rate
+from loadtests.report.units import cpu, listed, millis, multiple, rate
 from loadtests.results import StepSummary
 
 _RATE_UNITS = {RequestClass.ORDERS: "orders/s", RequestClass.QUERIES: "queries/s", None: "req/s"}
@@ -63,6 +63,19 @@ class StepWords:
         if step.behind_free_s:
             reasons.append(f"fell {millis(step.behind_free_s * 1000)} behind with free senders")
         return f"the load generator {' and '.join(reasons)}; give it more cores or workers"
+
+    def up_to(self, index: int) -> str:
+        """As far as step `index`: "up to 20×", "up to waterfall (18.6× the baseline)"."""
+        step = self.steps[index]
+        if self.ramp:
+            return f"up to {step.label}"
+        return f"up to {step.name} ({multiple(step.multiple)} the baseline)"
+
+    def among(self, indices: Sequence[int]) -> str:
+        """Several steps in short: "at 50× and 100×", "in peak-minute and aftershock"."""
+        if self.ramp:
+            return f"at {listed([self.steps[i].label for i in indices])}"
+        return f"in {listed([self.steps[i].name for i in indices])}"
 
     def highest(self) -> str:
         top = max(self.steps, key=lambda step: step.multiple)

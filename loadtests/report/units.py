@@ -7,6 +7,7 @@ headline and `stampede compare` print goes through here, so they agree with each
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -103,3 +104,8 @@ def span(low: float, high: float | None, unit: str) -> str:
 def estimate_text(value: float, low: float, high: float | None, unit: str) -> str:
     """A value with its interval: "1.2% (0.7-1.6%)"."""
     return f"{measure(value, unit)} ({span(low, high, unit)})"
+
+
+def listed(names: Sequence[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

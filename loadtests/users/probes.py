@@ -1,13 +1,15 @@
 """The staleness probe: read-your-writes, checked black-box on accounts only the harness trades.
 
 Each probe (one probe account, one symbol) cycles: send the next market order of its walk
-(`StalenessTracker.next_order`), learn whether it filled, then read its position
-(positionRisk v2) at once and have the tracker judge the read against every fill acknowledged
-before it was sent. A read showing a state the probe never planned is checked against the
-venue's own record of what it closed (forceOrders) before it counts as moved by the venue.
-Verdicts, stale ages and the mock's journal-lag headers go to the `queries` series of the step
-the read was sent in. Against any Binance-compatible target this needs only the public API; the
-journal-lag headers are the mock's white-box extra.
+(`StalenessTracker.next_order`), learn whether it filled, then read its position (positionRisk
+v2) at once and have the tracker judge the read against every fill acknowledged before it was
+sent. While an order is slow to resolve, the probe also reads at its cadence (a bounded number
+at a time): in a surge an order can take seconds, and a probe that only read after each one
+would fall silent exactly when the read model is most likely to lag. A read showing a state the
+probe never planned is checked against the venue's own record of what it closed (forceOrders)
+before it counts as moved by the venue. Verdicts, stale ages and the mock's journal-lag headers
+go to the `queries` series of the step the read was sent in. Against any Binance-compatible
+target this needs only the public API; the journal-lag headers are the mock's white-box extra.
 
 An order whose fate is unknown (408/-1007, a 503 that may have executed, a lost answer) is
 looked up by its client order id until the venue says what became of it; the fill counts from
@@ -24,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 import gevent
-from gevent.pool import Group
+from gevent.pool import Group, Pool
 from locust import FastHttpUser, constant, task
 
 from loadtests.accounts import ApiAccount
@@ -58,6 +60,10 @@ REFUSED = frozenset(
 FINAL = frozenset({"FILLED", "CANCELED", "EXPIRED", "REJECTED"})
 """Order statuses that no longer change."""
 LOOKUP_INTERVAL_S = 0.25
+READS_IN_FLIGHT = 8
+"""Reads one probe keeps waiting on at most while its order is slow: enough to go on reading
+at its cadence through seconds of latency, few enough that the instrument never adds load of
+its own to a venue that is already drowning."""
 FORCED_REFRESH_S = 2.0
 """How long the venue's answer on forced closes stands for a probe. Its address then spends at
 most 600 of the venue's 2,400 weight a minute on it, beside 1,440 on its orders and reads at
@@ -122,6 +128,8 @@ class Probe:
         )
         self._forced_at: float | None = None
         self._closed: int | None = None
+        self._order_sent: float | None = None
+        """When the order in flight was sent; None while none is."""
 
     def run(self) -> None:
         interval = self._load.plan.options.probe_interval
@@ -130,13 +138,32 @@ class Probe:
             return
         self._held_before = baseline
         self._sleep(max(0.0, self._load.plan.origin - self._load.clock()))
-        while self._load.running(self._load.clock()):
-            if not self.trade():
-                name, symbol = self._account.name, self._symbol
-                log.warning("probe %s/%s stopped: an order's fate stayed unknown", name, symbol)
-                return
-            self.read()
-            self._sleep(interval)
+        watcher = gevent.spawn(self.watch)
+        try:
+            while self._load.running(self._load.clock()):
+                if not self.trade():
+                    name, symbol = self._account.name, self._symbol
+                    log.warning("probe %s/%s stopped: an order's fate stayed unknown", name, symbol)
+                    return
+                self.read()
+                self._sleep(interval)
+        finally:
+            watcher.kill(block=False)
+
+    def watch(self) -> None:
+        """Read at the probe's cadence for as long as its order has been out longer than one
+        cadence: the reads a probe sends after each fill stop while that order waits."""
+        interval = self._load.plan.options.probe_interval
+        reads = Pool(READS_IN_FLIGHT)
+        try:
+            while self._load.running(self._load.clock()):
+                sent = self._order_sent
+                slow = sent is not None and self._load.clock() - sent >= interval
+                if slow and not reads.full():
+                    reads.spawn(self.read)
+                self._sleep(interval)
+        finally:
+            reads.kill(block=False)
 
     def trade(self) -> bool:
         """Send the next order of the walk and settle it; False when its fate stays unknown
@@ -151,21 +178,25 @@ class Probe:
             ("newClientOrderId", client_id),
             ("newOrderRespType", "RESULT"),
         )
-        reply = self._client.send(
-            Call("probe:order", "POST", "/fapi/v1/order", params, Security.SIGNED)
-        )
-        if reply.outcome in REFUSED:
-            self._tracker.abandoned(self._account.name, self._symbol)
-            return True
-        status = reply.json() if reply.ok else self._look_up(client_id)
-        if status is None:
-            return False
-        if status["status"] not in FINAL:
-            status = self._look_up(client_id)
+        self._order_sent = self._load.clock()
+        try:
+            reply = self._client.send(
+                Call("probe:order", "POST", "/fapi/v1/order", params, Security.SIGNED)
+            )
+            if reply.outcome in REFUSED:
+                self._tracker.abandoned(self._account.name, self._symbol)
+                return True
+            status = reply.json() if reply.ok else self._look_up(client_id)
             if status is None:
                 return False
-        self._settle(order, Decimal(status["executedQty"]))
-        return True
+            if status["status"] not in FINAL:
+                status = self._look_up(client_id)
+                if status is None:
+                    return False
+            self._settle(order, Decimal(status["executedQty"]))
+            return True
+        finally:
+            self._order_sent = None
 
     def _settle(self, order: ProbeOrder, executed: Decimal) -> None:
         account, symbol = self._account.name, self._symbol
@@ -213,13 +244,16 @@ class Probe:
         sent = self._load.clock()
         reply = self._client.send(self._read)
         if reply.ok:
-            positions = reply.json()
-            position = position_of(positions, self._symbol) - self._held_before
+            held = position_of(reply.json(), self._symbol)
             account, symbol = self._account.name, self._symbol
-            planned = self._tracker.position(account, symbol)
             closed = None
-            if not self._tracker.fresh(account, symbol, sent_at=sent, position=position):
+            if not self._tracker.fresh(
+                account, symbol, sent_at=sent, position=held - self._held_before
+            ):
                 closed = self._venue_closed()
+            # Read after asking the venue, which yields: another read may have moved the walk.
+            position = held - self._held_before
+            planned = self._tracker.position(account, symbol)
             verdict = self._tracker.observe(
                 account, symbol, sent_at=sent, position=position, venue_closed_ms=closed
             )
@@ -237,9 +271,12 @@ class Probe:
         probe's address past the venue's 2,400 a minute and have its measurement banned."""
         now = self._load.clock()
         if self._forced_at is None or now - self._forced_at >= FORCED_REFRESH_S:
+            self._forced_at = now  # reads waiting at the same time do not ask again
             reply = self._client.send(self._forced)
             if reply.ok:
-                self._forced_at, self._closed = now, latest_forced(reply.json())
+                self._closed = latest_forced(reply.json())
+            else:
+                self._forced_at = None
         return self._closed
 
 

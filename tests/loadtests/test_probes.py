@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from typing import Any
 
+import gevent
 import orjson
 import pytest
 
@@ -279,3 +281,46 @@ def test_the_venue_is_asked_about_forced_closes_at_most_every_two_seconds() -> N
         _cycle(probe)
     assert [c.name for c in client.calls].count("probe:forceOrders") == 1
     assert _queries(load) == {READS: 3, STALE_READS: 3}
+
+
+class SlowVenue:
+    """Answers an order after `order_s` and a position read at once, showing every fill
+    acknowledged so far (a read model that keeps up), in real time under gevent."""
+
+    def __init__(self, order_s: float) -> None:
+        self.order_s = order_s
+        self.position = HELD
+        self.calls: list[str] = []
+
+    def send(self, call: Call) -> Reply:
+        self.calls.append(call.name)
+        if call.name == "probe:order":
+            gevent.sleep(self.order_s)
+            params = dict(call.params)
+            qty = Decimal(params["quantity"])
+            self.position += qty if params["side"] == "BUY" else -qty
+            return _order("FILLED", qty)
+        gevent.sleep(0.001)
+        return _positions(self.position)
+
+
+def test_a_probe_goes_on_reading_at_its_cadence_while_its_order_is_slow() -> None:
+    """In a surge an order can take seconds; reading only after each fill, a probe fell
+    silent for all of them (a dozen reads in a whole peak minute on two cores)."""
+    interval, order_s, run_s = 0.02, 0.3, 0.5
+    plan = two_phase_plan(origin=time.time(), probe_interval=interval)
+    load = LoadContext(plan, btc_connection())
+    venue = SlowVenue(order_s)
+    probe = Probe(venue, ACCOUNT, "BTCUSDT", StalenessTracker(UNIT), load)
+    running = gevent.spawn(probe.run)
+    gevent.sleep(run_s)
+    load.stopped = True
+    running.join(timeout=2 * order_s)
+    assert running.dead
+    orders = venue.calls.count("probe:order")
+    assert orders == 2  # the second was still out when the run ended
+    # After each order's first cadence, a read each cadence: about 25, where the reads after
+    # fills alone made one.
+    tally = load.tally("queries", load.clock())
+    assert tally.counts.get(READS, 0) >= 0.5 * run_s / interval
+    assert tally.counts.get(STALE_READS, 0) == tally.counts.get(INCONSISTENT_READS, 0) == 0
