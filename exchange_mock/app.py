@@ -28,6 +28,7 @@ from exchange_mock.api.ratelimit import RateLimiter
 from exchange_mock.api.userstream import listen_key_index
 from exchange_mock.collateral import CollateralTable
 from exchange_mock.feeds import streams
+from exchange_mock.lifetime import die_with_spawner
 from exchange_mock.market.venues import VenueTable
 from exchange_mock.node import Fatal, Node
 from exchange_mock.settings import Settings
@@ -121,5 +122,7 @@ def create_app(settings: Settings, on_fatal: Fatal | None = None) -> FastAPI:
 
 
 def app_from_env() -> FastAPI:
-    """Factory for uvicorn worker processes: settings come from `STAMPEDE_*` variables."""
+    """Factory for uvicorn worker processes: settings come from `STAMPEDE_*` variables. A worker
+    ends with the process that started it, even one SIGKILLed."""
+    die_with_spawner()
     return create_app(Settings())

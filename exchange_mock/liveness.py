@@ -5,6 +5,8 @@ Unhealthy when any of these holds:
 
 - Redis does not answer a PING within the Redis timeout;
 - a role of this process has ended (it also ends the process, see `Node`);
+- a role another process runs for the exchange (`peer_roles`) has no heartbeat: its process
+  died, or has not started (`heartbeat.py`);
 - the engine has commands queued and has taken none for `stuck_after_ms`;
 - the projector trails the journal and has applied nothing for `stuck_after_ms`.
 
@@ -17,12 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Collection
 from dataclasses import dataclass, field
 from typing import cast
 
 from redis.asyncio import Redis
 
+from exchange_mock.heartbeat import lapsed
 from exchange_mock.store.backlog import backlog
 from exchange_mock.store.keys import Keys
 from exchange_mock.store.outage import REDIS_DOWN, OutageLog
@@ -55,13 +58,20 @@ class RoleTask:
 
 
 class Liveness:
-    def __init__(self, redis: Redis, keys: Keys, stuck_after_ms: int) -> None:
+    def __init__(
+        self, redis: Redis, keys: Keys, stuck_after_ms: int, peer_roles: Collection[str] = ()
+    ) -> None:
         self._redis = redis
         self._keys = keys
         self._stuck_after_s = stuck_after_ms / 1000
+        self._peer_roles = sorted(peer_roles)
         self.roles: list[RoleTask] = []
         self._engine = _Progress()
         self._projector = _Progress()
+
+    def roles_running(self) -> bool:
+        """Whether every role of this process is still running (reconnecting included)."""
+        return all(role.state() != "dead" for role in self.roles)
 
     async def check(self) -> tuple[bool, dict[str, object]]:
         """Healthy or not, and the report that says why."""
@@ -72,11 +82,15 @@ class Liveness:
             await cast(Awaitable[bool], self._redis.ping())
             behind = await backlog(self._redis, self._keys, int(time.time() * 1000))
             cursor = await self._redis.get(self._keys.engine_cursor)
+            silent = await lapsed(self._redis, self._keys, self._peer_roles)
         except REDIS_DOWN as error:
             report["redis"] = f"unreachable: {error}"
             problems.append("Redis is unreachable")
         else:
             report["redis"] = "ok"
+            for role in self._peer_roles:
+                roles[role] = "dead" if role in silent else "running"
+            problems.extend(f"{role} is dead: no heartbeat from its process" for role in silent)
             now = time.monotonic()
             engine_idle_s = self._engine.seen(cursor, now)
             projector_idle_s = self._projector.seen(behind.projected_seq, now)

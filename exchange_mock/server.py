@@ -23,10 +23,11 @@ from exchange_mock.api import request_size
 from exchange_mock.api.admin_auth import guard_operator_api
 from exchange_mock.app import create_app
 from exchange_mock.errors import ConfigError
+from exchange_mock.lifetime import ends_with_us, name_process
 from exchange_mock.node import Node
 from exchange_mock.redis_server import free_port, redis_url
 from exchange_mock.settings import Role, Settings
-from exchange_mock.supervisor import NAME, Supervised, name_process
+from exchange_mock.supervisor import NAME, Supervised
 from exchange_mock.telemetry.registry import metrics_endpoint, multiprocess_directory
 
 
@@ -135,7 +136,13 @@ def serve(settings: Settings) -> None:
             uvicorn.run(create_app(settings, shutdown.fatal), **uvicorn_options(settings))
             return
         background = settings.model_copy(update={"roles": settings.roles - {Role.API}})
-        worker_settings = settings.model_copy(update={"roles": frozenset({Role.API})})
+        # The workers' health hears of the roles process through its heartbeat.
+        worker_settings = settings.model_copy(
+            update={
+                "roles": frozenset({Role.API}),
+                "peer_roles": settings.peer_roles | background.roles,
+            }
+        )
         # One port, many processes: any worker's /metrics adds up every process's values.
         with multiprocess_directory() as metrics_env:
             # Children inherit it, and prometheus-client reads it when they import it.
@@ -200,12 +207,14 @@ def exchange_process(
     settings: Settings, log: IO[bytes] | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
     """The exchange in a process of its own (`python -m exchange_mock`), as a user runs it; when
-    it serves HTTP, ready once it answers. Its output goes to `log` when one is given."""
+    it serves HTTP, ready once it answers. Its output goes to `log` when one is given. It ends
+    with this process, however this one ends (`lifetime.py`)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "exchange_mock"],
         env={**os.environ, **settings_env(settings)},
         stdout=log,
         stderr=subprocess.STDOUT if log is not None else None,
+        preexec_fn=ends_with_us(),  # noqa: PLW1509 (prctl alone, see `ends_with_us`)
     )
     try:
         if Role.API in settings.roles:

@@ -168,6 +168,12 @@ class Settings(BaseSettings):
         default=False, description="Log every request (costly under the load this tool makes)."
     )
     roles: frozenset[Role] = frozenset(Role)
+    peer_roles: frozenset[Role] = Field(
+        default=frozenset(),
+        description="Roles other processes run for this exchange (`--workers N` tells its API "
+        "workers the roles process's): health turns 503 within seconds of one's heartbeat "
+        "lapsing, when its process died or has not started.",
+    )
     metrics_port: int = Field(
         default=0,
         ge=0,

@@ -5,26 +5,26 @@ stopped. The process names itself `stampede-roles`, so `ps` and the operator can
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import multiprocessing
-import sys
 import threading
 from collections.abc import Callable
 from multiprocessing.process import BaseProcess
+
+from exchange_mock.lifetime import die_with_spawner
 
 log = logging.getLogger(__name__)
 
 NAME = "stampede-roles"
 RESTART_DELAY_S = 1.0
 """The pause before a restart, so a process that cannot start does not spin."""
-_PR_SET_NAME = 15
 
 
-def name_process(name: str) -> None:
-    """Name the calling process as `ps` and /proc show it (Linux; elsewhere nothing)."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_NAME, name.encode()[:15])
+def _supervised(target: Callable[..., None], *args: object) -> None:
+    """The supervised process: `target(*args)`, ended with its supervisor even one SIGKILLed
+    (the watcher thread that restarts it lives as long as the supervisor)."""
+    die_with_spawner()
+    target(*args)
 
 
 class Supervised:
@@ -38,7 +38,7 @@ class Supervised:
 
     def _spawn(self) -> BaseProcess:
         process = multiprocessing.get_context("spawn").Process(
-            target=self._target, args=self._args, name=NAME, daemon=True
+            target=_supervised, args=(self._target, *self._args), name=NAME, daemon=True
         )
         process.start()
         return process

@@ -18,6 +18,7 @@ generators (`generator.py`: workers or only process).
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +29,7 @@ from locust.env import Environment
 from locust.rpc import Message
 from locust.runners import MasterRunner, Runner, WorkerRunner
 
+from exchange_mock.lifetime import die_with_parent
 from loadtests import options, telemetry
 from loadtests.coordinator import coordinator_of
 from loadtests.generator import FLUSH, REPORT_KEY, SHIPMENT, Generator
@@ -50,6 +52,10 @@ __all__ = [
 ]
 
 
+_LOADED_IN = os.getpid()
+"""The process that loaded this file: with `--processes`, the master that forks the workers."""
+
+
 def _listen(hook: Any, listener: Callable[..., None]) -> None:
     """`hook.add_listener(listener)`, typed: Locust's event hooks are not."""
     hook.add_listener(listener)
@@ -69,6 +75,9 @@ def _wire(environment: Environment, **_: Any) -> None:
         _wire_owner(environment, runner)
     if not isinstance(runner, MasterRunner):
         _wire_generator(environment, runner)
+    if os.getpid() != _LOADED_IN:
+        # A worker the master forked: it ends with the master, even one SIGKILLed.
+        die_with_parent(_LOADED_IN)
 
 
 def _wire_owner(environment: Environment, runner: Runner) -> None:

@@ -33,6 +33,7 @@ from rich.table import Table
 
 import loadtests
 from exchange_mock.accounts import AccountBook
+from exchange_mock.lifetime import ends_with_us
 from exchange_mock.redis_server import free_port, redis_url
 from exchange_mock.server import exchange_process
 from exchange_mock.settings import Crowd, Settings
@@ -231,7 +232,10 @@ def run_load(options: RunOptions, console: Console) -> bool:
             raise SystemExit("a target other than the embedded mock needs --accounts-file")
         log = stack.enter_context((options.out / "locust.log").open("w"))
         locust = subprocess.Popen(
-            locust_command(options, host, accounts_file), stdout=log, stderr=subprocess.STDOUT
+            locust_command(options, host, accounts_file),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=ends_with_us(),  # noqa: PLW1509 (prctl alone, see `ends_with_us`)
         )
         try:
             if options.web_port is None:

@@ -88,6 +88,8 @@ Layout (all under the settings' `key_prefix`, `p` below):
 | p:vitals                     | hash    | every      | process id -> its last vitals (JSON): its |
 |                              |         | process    | roles, CPU, requests in flight and shed,  |
 |                              |         |            | Redis round trips (`telemetry/vitals.py`) |
+| p:alive:<role>               | string  | the role's | its process's pid, expiring 3 s after its |
+|                              |         | process    | last beat (`heartbeat.py`)                |
 """
 
 from __future__ import annotations
@@ -247,3 +249,6 @@ class Keys:
 
     def crash(self, role: str) -> str:
         return f"{self.prefix}:crash:{role}"
+
+    def alive(self, role: str) -> str:
+        return f"{self.prefix}:alive:{role}"

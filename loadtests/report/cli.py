@@ -123,7 +123,7 @@ def compare(
     ] = None,
 ) -> None:
     """Show what moved from run A to run B: capacity, knee, where each SLO breaks, each SLO's
-    value per step; better or worse only beyond noise."""
+    value per step, each outage's recovery; better or worse only beyond noise."""
     before, after = _load(run_a, slo), _load(run_b, slo)
     comparison = compare_reports(before, after)
     page = write_compare(comparison, before, after, html or run_b / f"compare-{run_a.name}.html")

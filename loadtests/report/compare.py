@@ -15,7 +15,8 @@ by more than `SAME_WITHIN` to count. Settings a reader did not choose (ports, th
 timestamp, the run directory, the accounts file's path) are not changes.
 
 Where an SLO breaks is compared by load multiple when both runs are ramps (their ladders may
-differ); by step order when both ran the same phases; otherwise it is only shown.
+differ); by step order when both ran the same phases; otherwise it is only shown. Recoveries
+from outages the runs rehearsed are compared outage by outage (`compare_recovery.py`).
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 
 from pydantic import JsonValue
 
 from loadtests.report.capacity import CapacityPlan
+from loadtests.report.compare_recovery import RECOVERY_TITLE, compare_recoveries
 from loadtests.report.intervals import Estimate
+from loadtests.report.movement import Movement, Verdict, movement_table, separate
 from loadtests.report.run_settings import setting
 from loadtests.report.schema import Report, SloVerdict
 from loadtests.report.slo import Bound
@@ -45,23 +47,6 @@ PORT = re.compile(r"(://[^/:]+):\d+")
 NONE = "—"
 
 
-class Verdict(StrEnum):
-    BETTER = "better"
-    WORSE = "worse"
-    SAME = "within noise"
-    UNJUDGED = ""
-    """Not comparable, or nothing to judge (a setting, a limit's name)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Movement:
-    what: str
-    before: str
-    after: str
-    change: str
-    verdict: Verdict
-
-
 @dataclass(frozen=True, slots=True)
 class Comparison:
     before: str
@@ -71,14 +56,18 @@ class Comparison:
     conclusions: tuple[Movement, ...]
     values: tuple[Movement, ...]
     """Every value an SLO judges, at every step both runs share, with its interval."""
+    recoveries: tuple[Movement, ...] = ()
+    """How each outage's recovery moved, for runs that rehearsed any (`compare_recovery.py`)."""
 
     def tables(self) -> list[Table]:
         title = f"{self.before} → {self.after}"
         found = []
         if self.settings:
-            found.append(_table(f"Settings changed: {title}", self.settings))
-        found.append(_table(f"What moved: {title}", self.conclusions))
-        found.append(_table("SLO values per step (95% intervals)", self.values))
+            found.append(movement_table(f"Settings changed: {title}", self.settings))
+        found.append(movement_table(f"What moved: {title}", self.conclusions))
+        if self.recoveries:
+            found.append(movement_table(RECOVERY_TITLE, self.recoveries))
+        found.append(movement_table("SLO values per step (95% intervals)", self.values))
         return found
 
     def markdown(self) -> str:
@@ -97,14 +86,7 @@ def compare(before: Report, after: Report) -> Comparison:
             _audit(before, after),
         ),
         values=_values(before, after),
-    )
-
-
-def _table(title: str, rows: tuple[Movement, ...]) -> Table:
-    return Table(
-        title,
-        ("", "before", "after", "change", "verdict"),
-        tuple((m.what, m.before, m.after, m.change, m.verdict.value) for m in rows),
+        recoveries=compare_recoveries(before, after),
     )
 
 
@@ -210,7 +192,7 @@ def _begins(before: Report, after: Report, metric: str) -> Movement:
     step, estimates = at
     unit = verdicts[0].unit
     told = f"{moved}; at {step}: {_interval(estimates[0], unit)} → {_interval(estimates[1], unit)}"
-    if not _separate(*estimates):
+    if not separate(*estimates):
         return Movement(what, *shown, told, Verdict.SAME)
     return Movement(what, *shown, told, Verdict.BETTER if second > first else Verdict.WORSE)
 
@@ -243,11 +225,6 @@ def _counterpart(report: Report, index: int, other: Report) -> int | None:
 
 def _estimate(verdict: SloVerdict, index: int) -> Estimate | None:
     return verdict.estimates[index] if index < len(verdict.estimates) else None
-
-
-def _separate(a: Estimate, b: Estimate) -> bool:
-    """Whether two 95% intervals do not overlap: only then did the value move beyond noise."""
-    return (a.high is not None and a.high < b.low) or (b.high is not None and b.high < a.low)
 
 
 def _interval(estimate: Estimate, unit: str) -> str:
@@ -316,7 +293,7 @@ def _values(before: Report, after: Report) -> tuple[Movement, ...]:
 def _value(what: str, verdict: SloVerdict, before: Estimate, after: Estimate) -> Movement:
     shown = _interval(before, verdict.unit), _interval(after, verdict.unit)
     moved = change(before.value, after.value)
-    if not _separate(before, after):
+    if not separate(before, after):
         return Movement(what, *shown, moved, Verdict.SAME)
     higher_is_better = verdict.bound is Bound.FLOOR
     better = (after.value > before.value) == higher_is_better

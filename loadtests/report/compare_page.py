@@ -20,7 +20,8 @@ def compare_html(comparison: Comparison, before: Report, after: Report) -> str:
     body = [
         f"<h1>{escape(title)}</h1>",
         '<p class="note">A value is better or worse only where the two runs\' 95% intervals '
-        "separate; otherwise it is within noise.</p>",
+        "separate, a recovery time only where it moved by more than its resolution; otherwise "
+        "it is within noise.</p>",
         *(
             plot_html(picture_figure(picture, f"{label}: {report.run}", axes=pictures), f"plot-{n}")
             for n, (label, report, picture) in enumerate(

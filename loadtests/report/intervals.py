@@ -7,6 +7,8 @@ is judged with its interval, not alone.
 - A share k/n gets the Wilson score interval: unlike the textbook p ± z·√(p(1−p)/n) it stays
   within [0, 1] and is not zero-width when k is 0 or n, which is the usual case for a step that
   holds.
+- A count of events (requests that failed while an outage lasted) gets the Poisson score
+  interval, Wilson's for a rate: k + z²/2 ± z·√(k + z²/4), likewise not zero-width at k = 0.
 - A percentile gets an order-statistic interval, free of any assumption about the distribution:
   among n samples the count below the true q-quantile is Binomial(n, q), so the ranks l and u
   with P(l ≤ count < u) ≥ 95% bound it between the l-th and u-th smallest samples. The ranks are
@@ -60,6 +62,16 @@ def wilson(successes: int, trials: int) -> Estimate:
         high=1.0 if successes == trials else min(1.0, centre + half),
         samples=trials,
     )
+
+
+def poisson(count: int) -> Estimate:
+    """A count of events, taken as Poisson, with its score interval."""
+    if count < 0:
+        raise ValueError(f"no count of {count}")
+    half = Z * math.sqrt(count + Z * Z / 4)
+    centre = count + Z * Z / 2
+    low = 0.0 if count == 0 else centre - half  # (centre - half)(centre + half) = count²
+    return Estimate(value=count, low=low, high=centre + half, samples=count)
 
 
 def quantile_ranks(n: int, q: float) -> tuple[int, int]:

@@ -17,6 +17,7 @@ the same way; latency and multipliers use log axes, because a surge spans orders
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
@@ -353,75 +354,84 @@ def staleness_figure(report: Report) -> go.Figure:
 
 def feed_figure(report: Report) -> go.Figure:
     """Liquidation feed lag and completeness: how late, and how much it did not show."""
-    labels = _labels(report)
-    figure = make_subplots(
-        rows=2,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.1,
-        subplot_titles=["feed lag (receive − event time)", "completeness (seen ÷ true)"],
-    )
-    _lag_lines(figure, report, report.feed, "feed_lag_p99_ms", "#17becf")
-    figure.add_bar(
-        x=labels,
-        y=[None if row is None else row.completeness for row in report.feed],
-        name="completeness",
-        marker_color="#bcbd22",
-        row=2,
-        col=1,
-    )
     floor = report.verdict("feed_completeness").threshold
-    _level(figure, labels, floor, f"SLO completeness {share(floor)}", row=2, col=1)
-    figure.update_yaxes(LOG_AXIS, title_text="ms", row=1, col=1)
-    figure.update_yaxes(title_text="share", tickformat=".0%", range=[0, 1.05], row=2, col=1)
-    return _layout(figure, "Liquidation feed", height=HEIGHT * 1.3)
+    return _stream_figure(
+        report,
+        StreamPanels(
+            "Liquidation feed", "feed lag (receive − event time)", "completeness (seen ÷ true)"
+        ),
+        report.feed,
+        ("feed_lag_p99_ms", "#17becf"),
+        [
+            (
+                "completeness",
+                [None if row is None else row.completeness for row in report.feed],
+                "#bcbd22",
+            )
+        ],
+        (floor, f"SLO completeness {share(floor)}"),
+    )
 
 
 def depth_figure(report: Report) -> go.Figure:
     """The depth stream as local books lived on it: how late, how often a gap forced a resync,
     and how often the book's top was not the venue's."""
+    rows = report.depth
+    gaps = report.verdict("depth_gap_rate").threshold
+    return _stream_figure(
+        report,
+        StreamPanels(
+            "Depth stream", "depth stream lag (receive − event time)", "gaps and differing tops"
+        ),
+        rows,
+        ("depth_lag_p99_ms", "#8c564b"),
+        [
+            (
+                "gaps ÷ events",
+                [None if row is None else _ratio(row.depth_gaps, row.feed_events) for row in rows],
+                "#d62728",
+            ),
+            (
+                "REST reads whose top differed",
+                [
+                    None if row is None else _ratio(row.top_different, row.top_samples)
+                    for row in rows
+                ],
+                "#7f7f7f",
+            ),
+        ],
+        (gaps, f"SLO gaps {share(gaps)}"),
+    )
+
+
+class StreamPanels(NamedTuple):
+    """A stream figure's title and the titles of its two panels."""
+
+    title: str
+    lag: str
+    shares: str
+
+
+def _stream_figure(
+    report: Report,
+    panels: StreamPanels,
+    rows: Sequence[StepSummary | None],
+    lag_slo: tuple[str, str],
+    bars: Sequence[tuple[str, Sequence[float | None], str]],
+    share_slo: tuple[float, str],
+) -> go.Figure:
+    """A stream per step: its lag percentiles under the lag SLO (`lag_slo`: the objective and
+    the lines' colour) above `bars` of shares (name, values, colour) under `share_slo` (the
+    threshold and its label)."""
     labels = _labels(report)
     figure = make_subplots(
         rows=2,
         cols=1,
         shared_xaxes=True,
         vertical_spacing=0.1,
-        subplot_titles=["depth stream lag (receive − event time)", "gaps and differing tops"],
+        subplot_titles=[panels.lag, panels.shares],
     )
-    rows = report.depth
-    _lag_lines(figure, report, rows, "depth_lag_p99_ms", "#8c564b")
-    figure.add_bar(
-        x=labels,
-        y=[None if row is None else _ratio(row.depth_gaps, row.feed_events) for row in rows],
-        name="gaps ÷ events",
-        marker_color="#d62728",
-        row=2,
-        col=1,
-    )
-    figure.add_bar(
-        x=labels,
-        y=[None if row is None else _ratio(row.top_different, row.top_samples) for row in rows],
-        name="REST reads whose top differed",
-        marker_color="#7f7f7f",
-        row=2,
-        col=1,
-    )
-    gaps = report.verdict("depth_gap_rate").threshold
-    _level(figure, labels, gaps, f"SLO gaps {share(gaps)}", row=2, col=1)
-    figure.update_yaxes(LOG_AXIS, title_text="ms", row=1, col=1)
-    figure.update_yaxes(title_text="share", tickformat=".0%", range=[0, 1.05], row=2, col=1)
-    return _layout(figure, "Depth stream", height=HEIGHT * 1.3)
-
-
-def _lag_lines(
-    figure: go.Figure,
-    report: Report,
-    rows: Sequence[StepSummary | None],
-    slo: str,
-    color: str,
-) -> None:
-    """A stream's lag percentiles per step in the top panel, under the SLO's p99 line."""
-    labels = _labels(report)
+    slo, color = lag_slo
     for which, width in PERCENTILE_WIDTHS:
         figure.add_scatter(
             x=labels,
@@ -434,6 +444,12 @@ def _lag_lines(
         )
     lag = report.verdict(slo).threshold
     _level(figure, labels, lag, f"SLO lag p99 {millis(lag)}", row=1, col=1)
+    for name, values, bar_color in bars:
+        figure.add_bar(x=labels, y=values, name=name, marker_color=bar_color, row=2, col=1)
+    _level(figure, labels, share_slo[0], share_slo[1], row=2, col=1)
+    figure.update_yaxes(LOG_AXIS, title_text="ms", row=1, col=1)
+    figure.update_yaxes(title_text="share", tickformat=".0%", range=[0, 1.05], row=2, col=1)
+    return _layout(figure, panels.title, height=HEIGHT * 1.3)
 
 
 def _ratio(part: int, whole: int) -> float | None:

@@ -39,6 +39,9 @@ from loadtests.results import RunResult
 
 HELD_SHARE = 0.01
 """The share of a second's orders a p99 ceiling lets be slower than it."""
+HELD_WINDOW_S = 1.0
+"""Latency is judged held again by whole windows this long from the outage's beginning: the
+resolution of when it held."""
 NOT_FAILURES = frozenset({Outcome.SUCCESS, Outcome.REJECTED})
 """Outcomes that show the exchange working."""
 ORDERS = RequestClass.ORDERS.value
@@ -54,6 +57,10 @@ class Recovery(BaseModel):
     """The phase the outage began in."""
     outage: str
     """What happened, as the report names it: "the Redis outage", "the engine crash"."""
+    kind: str = ""
+    """The outage's event type, with the role a crash killed ("redis_outage", "role_crash
+    engine"): what `stampede compare` matches two runs' outages by, whatever they lasted. The
+    default keeps a report.json written before it readable."""
     began_s: float
     ended_s: float
     disrupted_s: float | None
@@ -70,6 +77,10 @@ class Recovery(BaseModel):
     not_rehearsed: str | None = None
     """Why the outage did not happen (the target refused it, or has no such endpoint); None
     when it did."""
+    order_gap_s: float | None = None
+    """The mean time between orders intended meanwhile (over at least a second): how long
+    after the exchange came back an order could be the first to show it. None without orders
+    (and in a report.json written before it was kept)."""
 
     @property
     def recovered(self) -> bool:
@@ -95,6 +106,11 @@ def describe_outage(event: Outage) -> str:
             return f"the Redis restart{down}"
         case _:
             return f"the {event.role.value} crash"
+
+
+def outage_kind(event: Outage) -> str:
+    """What kind of outage, whatever it lasted: its type, and for a crash the role killed."""
+    return f"{event.type} {event.role.value}" if isinstance(event, RoleCrash) else event.type
 
 
 def recoveries(run: RunResult, order_latency_ms: float) -> tuple[Recovery, ...]:
@@ -136,6 +152,7 @@ def _not_rehearsed(step: str, began: float, event: Outage, why: str) -> Recovery
     return Recovery(
         step=step,
         outage=describe_outage(event),
+        kind=outage_kind(event),
         began_s=began,
         ended_s=began,
         disrupted_s=None,
@@ -180,6 +197,7 @@ def _recovery(
     return Recovery(
         step=step,
         outage=describe_outage(event),
+        kind=outage_kind(event),
         began_s=began,
         ended_s=began + duration,
         disrupted_s=None if disrupted is None else max(began, disrupted.at),
@@ -187,7 +205,16 @@ def _recovery(
         latency_held_s=_latency_held(judged, began, rung),
         latency_ceiling_ms=rung,
         failed=dict(sorted(failed.items(), key=lambda item: -item[1])),
+        order_gap_s=_order_gap(orders, began, horizon if succeeded is None else succeeded, horizon),
     )
+
+
+def _order_gap(orders: Sequence[Moment], began: float, seen: float, horizon: float) -> float | None:
+    """The mean time between the orders intended from `began` until recovery was `seen` (a
+    second at least, to count more than a few; never past `horizon`)."""
+    until = min(horizon, max(seen, began + 1))
+    sent = sum(m.requests for m in orders if m.at < until)
+    return (until - began) / sent if sent else None
 
 
 def _failures(moment: Moment) -> dict[Outcome, int]:
@@ -202,11 +229,12 @@ def _latency_held(orders: Sequence[Moment], began: float, rung_ms: int) -> float
     """The end of the last whole second (from `began`) whose orders broke the ceiling."""
     per_second: dict[int, list[int]] = {}
     for moment in orders:
-        tally = per_second.setdefault(math.floor(moment.at - began + 1e-9), [0, 0])
+        window = math.floor((moment.at - began) / HELD_WINDOW_S + 1e-9)
+        tally = per_second.setdefault(window, [0, 0])
         tally[0] += moment.requests
         tally[1] += moment.counts.get(slow_name(rung_ms), 0)
     broken = [second for second, (n, slow) in per_second.items() if n and slow > HELD_SHARE * n]
-    return None if not broken else began + max(broken) + 1
+    return None if not broken else began + (max(broken) + 1) * HELD_WINDOW_S
 
 
 def headline_line(recovery: Recovery) -> str:
@@ -225,14 +253,17 @@ def headline_line(recovery: Recovery) -> str:
         opening = f"Did not recover after {where}: no order succeeded again before the run ended"
     elif lasted:
         since = recovery_s + recovery.ended_s - recovery.began_s
-        opening = f"Recovered in {_s(recovery_s)} after {where} ended ({_s(since)} after it began)"
+        opening = (
+            f"Recovered in {to_tenth(recovery_s)} after {where} ended "
+            f"({to_tenth(since)} after it began)"
+        )
     else:
-        opening = f"Recovered in {_s(recovery_s)} after {where}"
+        opening = f"Recovered in {to_tenth(recovery_s)} after {where}"
     parts = [opening]
     if recovery.latency_held_s is not None:
         parts.append(
             f"order latency within {millis(recovery.latency_ceiling_ms)} again "
-            f"{_s(recovery.latency_held_s - recovery.began_s)} after it began"
+            f"{to_tenth(recovery.latency_held_s - recovery.began_s)} after it began"
         )
     parts.append(f"failed meanwhile: {failures_text(recovery.failed)}")
     return "; ".join(parts) + "."
@@ -245,7 +276,7 @@ def failures_text(failed: dict[Outcome, int]) -> str:
     return ", ".join(f"{num(n)} {OUTCOME_LABELS[outcome]}" for outcome, n in failed.items())
 
 
-def _s(value: float) -> str:
+def to_tenth(value: float) -> str:
     """Seconds to a tenth, as the moments resolve them: "3.2 s"."""
     return f"{value:.1f} s"
 
@@ -284,7 +315,7 @@ def recovery_table(found: Sequence[Recovery]) -> Table:
             at(recovery.ended_s),
             at(recovery.disrupted_s),
             at(recovery.succeeded_s),
-            NONE if recovery.recovery_s is None else _s(recovery.recovery_s),
+            NONE if recovery.recovery_s is None else to_tenth(recovery.recovery_s),
             "held throughout" if recovery.latency_held_s is None else at(recovery.latency_held_s),
             failures_text(recovery.failed),
         )

@@ -198,8 +198,8 @@ class FeedUser(FastHttpUser):
     wait_time = constant(1)
 
     def on_start(self) -> None:
+        self.listeners = Group()  # before anything that can stop the user: on_stop kills it
         load = load_context(self)
-        self.listeners = Group()
         recorder = FeedRecorder(load)
 
         def running() -> bool:

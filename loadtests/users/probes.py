@@ -286,8 +286,8 @@ class ProbeUser(FastHttpUser):
     wait_time = constant(1)
 
     def on_start(self) -> None:
+        self.probes = Group()  # before anything that can stop the user: on_stop kills it
         load = load_context(self)
-        self.probes = Group()
         for account in load.probes:
             client = ExchangeClient(
                 self.client,

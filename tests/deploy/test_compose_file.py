@@ -85,6 +85,9 @@ def test_each_role_of_the_exchange_runs_apart_from_one_image() -> None:
         service = found[name]
         assert service["command"] == ["python", "-m", "exchange_mock"]
         assert json.loads(environment_of(service)["STAMPEDE_ROLES"]) == [Role(name).value]
+    # The API's health hears of every other role through its heartbeat.
+    peers = json.loads(environment_of(found["api"])["STAMPEDE_PEER_ROLES"])
+    assert sorted(peers) == sorted(Role(name).value for name in EXCHANGE_ROLES if name != "api")
     assert {found[name]["image"] for name in OURS} == {"stampede:local"}
     assert all(found[name]["build"]["context"] == "." for name in OURS)
 

@@ -5,6 +5,8 @@ lost or applied twice, and money is still conserved."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -28,6 +30,8 @@ from tests.redis_servers import redis_servers
 
 RECOVERY_BOUND_S = 15.0
 """How soon after Redis is back orders must be acknowledged again."""
+DEAD_ROLES_SEEN_S = 5.0
+"""How soon health must say a roles process died: its heartbeat lapses after 3 s."""
 ACK_TIMEOUT_MS = 2_000
 REDIS_TIMEOUT_MS = 1_000
 
@@ -270,6 +274,44 @@ async def test_a_rehearsed_role_crash_under_workers_kills_the_roles_process_and_
     log = logged(exchange_log)
     assert "ordered to crash (engine): SIGKILL" in log, log
     assert "stampede-roles exited (-9)" in log, log
+
+
+async def test_health_names_a_dead_roles_process_within_seconds_and_recovers_with_it(
+    own_redis: EmbeddedRedis, exchange_log: IO[bytes]
+) -> None:
+    """`--workers 2`: the roles process SIGKILLed while its supervisor is paused (SIGSTOP), so
+    nothing starts it again. The API workers cannot see its tasks, and its stopped cursors would
+    say so only after `stuck_after_ms` (30 s), and only with work queued; its heartbeat lapsing
+    turns health 503, naming the roles, within seconds. Once the supervisor runs again and
+    restarts it, health is 200."""
+    settings = exchange_settings(own_redis, "heartbeat", port=free_port(), api_workers=2)
+    url = f"http://127.0.0.1:{settings.port}"
+    with exchange_process(settings, exchange_log) as process:
+        await asyncio.to_thread(wait_for_books, url)
+        before = await health(url)
+        assert before.status_code == 200, before.text
+        [roles] = roles_processes(process.pid)
+        os.kill(process.pid, signal.SIGSTOP)
+        try:
+            os.kill(roles, signal.SIGKILL)
+            killed_at = time.monotonic()
+            while (dead := await health(url)).status_code == 200:
+                assert time.monotonic() - killed_at < DEAD_ROLES_SEEN_S, dead.text
+                await asyncio.sleep(0.2)
+            seen_s = time.monotonic() - killed_at
+        finally:
+            os.kill(process.pid, signal.SIGCONT)
+        assert dead.status_code == 503, dead.text
+        report = dead.json()
+        assert "engine is dead" in report["status"], dead.text
+        assert report["roles"]["engine"] == report["roles"]["projector"] == "dead", dead.text
+        deadline = time.monotonic() + RECOVERY_BOUND_S
+        while (back := await health(url)).status_code != 200:
+            assert time.monotonic() < deadline, back.text
+            await asyncio.sleep(0.2)
+        assert [roles] != roles_processes(process.pid)
+    assert seen_s < DEAD_ROLES_SEEN_S
+    assert set(back.json()["roles"].values()) == {"running"}, back.text
 
 
 @pytest.mark.parametrize("own_redis", redis_servers(), indirect=True)

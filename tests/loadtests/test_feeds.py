@@ -4,7 +4,9 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+import pytest
 import websocket
+from locust.env import Environment
 
 from loadtests.feedwatch import FEED, FEED_EVENTS, FEED_LAG_US, LIQUIDATIONS, NEGATIVE_LAGS
 from loadtests.metrics import Outcome
@@ -15,10 +17,12 @@ from loadtests.users.feeds import (
     RECONNECT_S,
     USER_DATA,
     FeedRecorder,
+    FeedUser,
     StreamListener,
     TruthCounter,
     market_streams,
 )
+from loadtests.users.probes import ProbeUser
 from tests.loadtests.fakes import FakeClock, btc_connection, two_phase_plan
 
 RECEIVED = 1005.0
@@ -165,3 +169,15 @@ def test_a_target_without_a_truth_counter_is_asked_once() -> None:
     client = TruthClient([absent])
     TruthCounter(client, load, sleep=clock.sleep).run()
     assert client.answers == [] and clock.sleeps == []
+
+
+@pytest.mark.parametrize("user_class", [FeedUser, ProbeUser])
+def test_a_watcher_started_outside_a_run_stops_cleanly(
+    user_class: type[FeedUser] | type[ProbeUser], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Locust calls on_stop after an on_start that stopped the user: it must find what it
+    stops (a run killed mid-start logged an AttributeError from it)."""
+    started = type(user_class.__name__, (user_class,), {"host": "http://127.0.0.1:9"})
+    user = started(Environment(user_classes=[started]))
+    user.run()  # stops itself: no run to take part in
+    assert "started outside a run" in caplog.text

@@ -6,6 +6,7 @@ from loadtests.metrics import new_histogram
 from loadtests.report.intervals import (
     count_above,
     percentile_estimate,
+    poisson,
     quantile_ranks,
     wilson,
 )
@@ -43,6 +44,24 @@ def test_wilson_bounds_match_the_hand_computed_ones(
 def test_a_share_of_nothing_has_no_interval() -> None:
     with pytest.raises(ValueError):
         wilson(0, 0)
+
+
+@pytest.mark.parametrize(
+    ("count", "low", "high"),
+    [
+        # k = 40: centre = 40 + 1.9208 = 41.9208, half = 1.96 * sqrt(40.9604) = 12.5438.
+        (40, 29.3769, 54.4646),
+        # k = 0: the lower end is 0, the upper z² = 3.8415 (the exact 95% bound is 3.69).
+        (0, 0.0, 3.8415),
+        # k = 1000: half = 1.96 * sqrt(1000.9604) = 62.0093, about ±6%.
+        (1000, 939.9115, 1063.9300),
+    ],
+)
+def test_poisson_bounds_match_the_hand_computed_ones(count: int, low: float, high: float) -> None:
+    estimate = poisson(count)
+
+    assert (estimate.value, estimate.samples) == (count, count)
+    assert (estimate.low, estimate.high) == pytest.approx((low, high), rel=1e-4, abs=1e-9)
 
 
 @pytest.mark.parametrize(

@@ -3,107 +3,30 @@ until the exchange answers again 1.2 s after it ended, then fast."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
-from loadtests.metrics import Metrics, Outcome, SeriesKey, record_request
-from loadtests.moments import Moments
-from loadtests.profiles import (
-    CrashedRole,
-    RedisOutage,
-    RedisRestart,
-    RequestClass,
-    RoleCrash,
-    parse_profile,
-)
+from loadtests.metrics import Outcome
+from loadtests.profiles import CrashedRole, RedisOutage, RedisRestart, RoleCrash
 from loadtests.report.build import load_report
 from loadtests.report.recovery import recoveries, recovery_table
 from loadtests.report.render import to_markdown
-from loadtests.results import (
-    AppliedEvent,
-    RunResult,
-    append_moments,
-    finish_run,
-    read_run,
-    start_run,
-)
-
-ORIGIN = 1_760_000_000.0
-OUTAGE_AT = 10.0
-BACK_AT = 13.2
-"""When the exchange answers again: the outage (2 s) ended at 12.0."""
-
-PROFILE = """
-name: outage-drill
-description: A 2 s Redis outage between two calm phases.
-baseline: {orders: 10, queries: 10, market_data: 1}
-phases:
-  - {name: before, duration_s: 10, multipliers: {orders: 1, queries: 1, market_data: 1}}
-  - name: waterfall
-    duration_s: 10
-    multipliers: {orders: 1, queries: 1, market_data: 1}
-    events: [{type: redis_outage, seconds: 2}]
-  - {name: after, duration_s: 10, multipliers: {orders: 1, queries: 1, market_data: 1}}
-"""
-
-
-def _answer(intended: float, back_at: float | None) -> tuple[Outcome, float]:
-    """How the drill's exchange answers a request intended at `intended` (run seconds)."""
-    if intended < OUTAGE_AT:
-        return Outcome.SUCCESS, intended + 0.02
-    if intended < OUTAGE_AT + 2:
-        return Outcome.UNAVAILABLE_503, intended + 0.005
-    if back_at is None:
-        return Outcome.TIMEOUT_408, intended + 2.0
-    return Outcome.SUCCESS, max(intended, back_at) + 0.02 * (intended >= back_at)
-
-
-def _drill(
-    directory: Path,
-    back_at: float | None = BACK_AT,
-    events: Sequence[AppliedEvent] = (),
-    answer: Callable[[float, float | None], tuple[Outcome, float]] = _answer,
-) -> RunResult:
-    """The drill's run directory, read back: every tenth of a second an order and a query."""
-    profile = parse_profile(PROFILE)
-    timeline = profile.timeline()
-    metrics, moments = Metrics(), Moments()
-    for tenth in range(300):
-        intended = tenth / 10
-        window = timeline.window_at(intended)
-        assert window is not None
-        for klass in (RequestClass.ORDERS, RequestClass.QUERIES):
-            outcome, done = answer(intended, back_at)
-            key = SeriesKey(window.index, window.name, klass.value)
-            record_request(
-                metrics.tally(key), outcome, intended=ORIGIN + intended,
-                sent=ORIGIN + intended, done=ORIGIN + done,
-            )  # fmt: skip
-            moments.record(klass.value, outcome, intended_s=intended, done_s=done)
-    start_run(directory, profile, {"api_workers": 1})
-    finish_run(directory, metrics, timeline, origin=ORIGIN, events=events)
-    # As two generators report them: each tenth in two rows, added up when read back.
-    drained = moments.drain()
-    for share in (lambda n: n // 2, lambda n: n - n // 2):
-        append_moments(
-            directory,
-            [m.model_copy(update={"counts": {k: share(n) for k, n in m.counts.items()}})
-             for m in drained],
-        )  # fmt: skip
-    run = read_run(directory)
-    assert run.moments == tuple(drained)
-    return run
+from loadtests.results import AppliedEvent
+from tests.report.drill import BACK_AT, OUTAGE_AT, drill
 
 
 def test_recovery_is_timed_from_the_first_order_answered_after_the_outage(tmp_path: Path) -> None:
-    [recovery] = recoveries(_drill(tmp_path), order_latency_ms=500)
+    [recovery] = recoveries(drill(tmp_path), order_latency_ms=500)
     assert (recovery.step, recovery.outage) == ("waterfall", "the 2 s Redis outage")
     assert (recovery.began_s, recovery.ended_s) == (10.0, 12.0)
     assert recovery.disrupted_s == pytest.approx(10.0)
     assert recovery.succeeded_s == pytest.approx(BACK_AT)
     assert recovery.recovery_s == pytest.approx(1.2)
+    assert recovery.kind == "redis_outage"
+    # An order every tenth from 10.0 until it was seen back at 13.2 (33 of them counted, as
+    # float tenths fall): how late the exchange's return could show.
+    assert recovery.order_gap_s == pytest.approx(3.2 / 33)
     # Orders intended from 12.0 to 12.6 waited more than 500 ms: the outage's third second
     # broke the ceiling, the fourth (its slowest waited 200 ms) held it again.
     assert recovery.latency_held_s == pytest.approx(13.0)
@@ -112,13 +35,13 @@ def test_recovery_is_timed_from_the_first_order_answered_after_the_outage(tmp_pa
 
 
 def test_an_exchange_that_never_answers_again_did_not_recover(tmp_path: Path) -> None:
-    [recovery] = recoveries(_drill(tmp_path, back_at=None), order_latency_ms=500)
+    [recovery] = recoveries(drill(tmp_path, back_at=None), order_latency_ms=500)
     assert not recovery.recovered and recovery.recovery_s is None
     assert recovery.failed == {Outcome.TIMEOUT_408: 360, Outcome.UNAVAILABLE_503: 40}
 
 
 def test_the_report_and_its_headline_say_how_long_recovery_took(tmp_path: Path) -> None:
-    report = load_report(_drill(tmp_path).directory)
+    report = load_report(drill(tmp_path).directory)
     line = (
         "Recovered in 1.2 s after the 2 s Redis outage in waterfall ended (3.2 s after it "
         "began); order latency within 500 ms again 3.0 s after it began; failed meanwhile: "
@@ -142,7 +65,7 @@ def test_the_outage_begins_when_the_target_answered_the_driver(tmp_path: Path) -
         AppliedEvent(at=OUTAGE_AT + 0.5, step="waterfall", event=outage, status="applied"),
         AppliedEvent(at=25.0, step="after", event=crash, status="failed", detail=refusal),
     ]
-    run = _drill(tmp_path, events=events)
+    run = drill(tmp_path, events=events)
     applied, refused = recoveries(run, order_latency_ms=500)
     assert (applied.began_s, applied.ended_s) == (10.5, 12.5)
     assert applied.recovery_s == pytest.approx(BACK_AT - 12.5)
@@ -167,7 +90,7 @@ def test_orders_the_next_outage_slowed_are_left_to_it(tmp_path: Path) -> None:
         AppliedEvent(at=OUTAGE_AT, step="waterfall", event=outage, status="applied"),
         AppliedEvent(at=14.0, step="waterfall", event=restart, status="applied"),
     ]
-    first, second = recoveries(_drill(tmp_path, events=events, answer=answer), 500)
+    first, second = recoveries(drill(tmp_path, events=events, answer=answer), 500)
     assert first.disrupted_s is None and first.latency_held_s is None
     assert second.began_s == 14.0 and second.latency_held_s is None
 
@@ -182,7 +105,7 @@ def test_a_crash_that_fails_nothing_but_holds_every_order_is_timed_too(tmp_path:
 
     crash = RoleCrash(role=CrashedRole.ENGINE)
     events = [AppliedEvent(at=OUTAGE_AT, step="waterfall", event=crash, status="applied")]
-    run = _drill(tmp_path, events=events, answer=answer)
+    run = drill(tmp_path, events=events, answer=answer)
     [recovery] = recoveries(run, order_latency_ms=500)
     assert recovery.disrupted_s == pytest.approx(10.0) and recovery.failed == {}
     assert recovery.recovery_s == pytest.approx(3.5)
