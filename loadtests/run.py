@@ -148,16 +148,16 @@ def embedded_exchange(
     """Redis and the mock on free loopback ports, trusting this machine as a proxy so the
     harness can speak for many client IPs (X-Forwarded-For), as a venue behind a load balancer
     sees its clients; yielded once it has settled (`wait_until_settled`)."""
-    with redis_url(None) as url:
-        settings = Settings(
-            redis_url=url,
-            redis_embedded=True,
-            port=free_port(),
-            accounts=accounts,
-            trusted_proxies=frozenset({"127.0.0.1"}),
-            crowd=crowd,
-            api_workers=api_workers,
-        )
+    wanted = Settings(
+        redis_embedded=True,
+        port=free_port(),
+        accounts=accounts,
+        trusted_proxies=frozenset({"127.0.0.1"}),
+        crowd=crowd,
+        api_workers=api_workers,
+    )
+    with redis_url(None, server=wanted.redis_server) as url:
+        settings = wanted.model_copy(update={"redis_url": url})
         host = f"http://127.0.0.1:{settings.port}"
         symbols = [spec.symbol for spec in SymbolTable.load(settings.symbols_file).symbols]
         with exchange_process(settings, log), httpx.Client(base_url=host, timeout=5) as http:
