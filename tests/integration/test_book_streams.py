@@ -22,7 +22,7 @@ import pytest
 from exchange_mock.accounts import AccountBook
 from exchange_mock.redis_server import EmbeddedRedis, free_port
 from exchange_mock.server import exchange_process
-from loadtests.localbook import LocalBook, Outcome, parse_levels
+from loadtests.localbook import Levels, LocalBook, Outcome, parse_levels
 from tests.integration.burst import burst
 from tests.integration.conftest import Exchange, exchange_settings, wait_for_books
 from tests.integration.signed import SignedClient
@@ -65,15 +65,22 @@ class Follower:
             self.events[data["s"]].append(data)
             self.outcomes[self.books[data["s"]].on_event(data)] += 1
 
-    async def joined_at_rest_snapshot(self, http: httpx.AsyncClient, symbol: str) -> Any:
+    async def joined_at_rest_snapshot(
+        self, http: httpx.AsyncClient, symbol: str
+    ) -> tuple[Any, Levels, Levels]:
         """Wait (bounded) until the local book stands at the update id of a fresh REST
-        snapshot, and return that snapshot."""
+        snapshot; return that snapshot and the book's levels at that moment.
+
+        The levels are read with no await after the ids matched, so no event can land in
+        between: REST depth trails the engine by up to its publishing interval, so the stream
+        can carry changes past the snapshot's id (a burst's last cancels), and a book read after
+        them is compared with a snapshot it has left behind, as a client never compares."""
         book = self.books[symbol]
         deadline = time.monotonic() + SETTLE_S
         while True:
             rest = await snapshot(http, symbol)
             if book.update_id == rest["lastUpdateId"]:
-                return rest
+                return (rest, *book.levels(limit=1000))
             assert time.monotonic() < deadline, (book.update_id, rest["lastUpdateId"])
             await asyncio.sleep(0.1)
 
@@ -99,14 +106,26 @@ async def test_a_local_book_kept_from_the_diff_stream_equals_the_rest_depth_afte
             finals = {
                 symbol: await follower.joined_at_rest_snapshot(http, symbol) for symbol in SYMBOLS
             }
+            # The market moves on after the comparison point, as it may on its own (a burst's
+            # last changes can reach the stream after REST's snapshot was read): the book is
+            # compared as it stood at the snapshot's id, not as it stands now.
+            rest = finals["BTCUSDT"][0]
+            client = SignedClient(http, accounts.traders[0])
+            await client.ok(
+                "POST", "/fapi/v1/order", symbol="BTCUSDT", side="BUY", type="LIMIT",
+                timeInForce="GTC", quantity="0.001",
+                price=str(Decimal(rest["bids"][-1][0]) - 1),
+            )  # fmt: skip
+            async with asyncio.timeout(SETTLE_S):
+                while follower.books["BTCUSDT"].update_id == rest["lastUpdateId"]:
+                    await asyncio.sleep(0.02)
         finally:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
     assert follower.outcomes[Outcome.GAP] == 0, follower.outcomes
     assert follower.outcomes[Outcome.APPLIED] > 10, follower.outcomes
-    for symbol, rest in finals.items():
-        bids, asks = follower.books[symbol].levels(limit=1000)
+    for symbol, (rest, bids, asks) in finals.items():
         assert bids == parse_levels(rest["bids"]), symbol
         assert asks == parse_levels(rest["asks"]), symbol
         assert len(bids) > 5 and len(asks) > 5
