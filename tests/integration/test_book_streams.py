@@ -74,7 +74,7 @@ class Follower:
         The levels are read with no await after the ids matched, so no event can land in
         between: REST depth trails the engine by up to its publishing interval, so the stream
         can carry changes past the snapshot's id (a burst's last cancels), and a book read after
-        them is compared with a snapshot it has left behind, as a client never compares."""
+        them has moved past the snapshot it is compared with, as no client compares."""
         book = self.books[symbol]
         deadline = time.monotonic() + SETTLE_S
         while True:
