@@ -215,11 +215,12 @@ class Settings(BaseSettings):
         "to it; every history is served within it).",
     )
     history_rows: int = Field(
-        default=10_000,
+        default=1_000,
         ge=100,
         description="Most entries each history keeps, so a busy run's stay bounded: trades and "
         "funding per symbol; an account's orders and fills per symbol, its income, its forced "
-        "orders.",
+        "orders. The default is the most Binance returns in one page; at it, an account "
+        "trading two symbols holds about 1 MB of history.",
     )
     feed_batch: int = Field(default=1_024, ge=1, description="Events per feed publisher round.")
     force_order_interval_ms: int = Field(
