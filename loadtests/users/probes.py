@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -65,9 +66,11 @@ READS_IN_FLIGHT = 8
 at its cadence through seconds of latency, few enough that the instrument never adds load of
 its own to a venue that is already drowning."""
 FORCED_REFRESH_S = 2.0
-"""How long the venue's answer on forced closes stands for a probe. Its address then spends at
-most 600 of the venue's 2,400 weight a minute on it, beside 1,440 on its orders and reads at
-four a second."""
+"""The least time between two of a probe's questions about forced closes. Its address then
+spends at most 600 of the venue's 2,400 weight a minute on them, beside 1,440 on its orders and
+reads at four a second."""
+FORCED_POLL_S = 0.05
+"""How often a read waiting on another's question about forced closes looks for its answer."""
 
 
 def position_of(positions: Any, symbol: str) -> Decimal:
@@ -126,8 +129,12 @@ class Probe:
             (("symbol", symbol),),
             Security.SIGNED,
         )
-        self._forced_at: float | None = None
+        self._asked_at: float | None = None
+        """When the venue was last asked about forced closes (None: never)."""
+        self._answered_for: float | None = None
+        """When the question behind `_closed` was asked: it covers forced closes until then."""
         self._closed: int | None = None
+        self._asking = False
         self._order_sent: float | None = None
         """When the order in flight was sent; None while none is."""
 
@@ -250,7 +257,7 @@ class Probe:
             if not self._tracker.fresh(
                 account, symbol, sent_at=sent, position=held - self._held_before
             ):
-                closed = self._venue_closed()
+                closed = self._venue_closed(since=self._load.clock())
             # Read after asking the venue, which yields: another read may have moved the walk.
             position = held - self._held_before
             planned = self._tracker.position(account, symbol)
@@ -264,19 +271,31 @@ class Probe:
             record_journal_lag(tally, reply.headers)
         return reply
 
-    def _venue_closed(self) -> int | None:
+    def _venue_closed(self, since: float) -> int | None:
         """The venue's own record: when it last liquidated or auto-deleveraged this probe's
-        position (None when it reports neither, or cannot say). Asked at most every
-        `FORCED_REFRESH_S`: at weight 20 a question, asked at each stale read it would take a
-        probe's address past the venue's 2,400 a minute and have its measurement banned."""
-        now = self._load.clock()
-        if self._forced_at is None or now - self._forced_at >= FORCED_REFRESH_S:
-            self._forced_at = now  # reads waiting at the same time do not ask again
-            reply = self._client.send(self._forced)
-            if reply.ok:
-                self._closed = latest_forced(reply.json())
-            else:
-                self._forced_at = None
+        position (None when it reports neither), from a question asked at or after `since`,
+        when the read was answered: an older answer can miss the forced close that moved the
+        position the read shows, and the read would pass for one seconds stale. Asked at most
+        every `FORCED_REFRESH_S`: at weight 20 a question, asked at each stale read it would
+        take a probe's address past the venue's 2,400 a minute and have its measurement
+        banned. So a read waits for the next question, and reads waiting together share it;
+        when the venue cannot answer, or the run ends first, the last answer stands."""
+        while self._answered_for is None or self._answered_for < since:
+            now = self._load.clock()
+            if not self._load.running(now):
+                break
+            due = -math.inf if self._asked_at is None else self._asked_at + FORCED_REFRESH_S
+            if self._asking or now < due:
+                self._sleep(FORCED_POLL_S if self._asking else due - now)
+                continue
+            self._asking, self._asked_at = True, now
+            try:
+                reply = self._client.send(self._forced)
+            finally:
+                self._asking = False
+            if not reply.ok:
+                break
+            self._answered_for, self._closed = now, latest_forced(reply.json())
         return self._closed
 
 

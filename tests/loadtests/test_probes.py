@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import time
 from decimal import Decimal
 from typing import Any
@@ -62,9 +63,11 @@ class ScriptedClient:
         self.clock = clock
         self.script = script
         self.calls: list[Call] = []
+        self.times: list[float] = []
 
     def send(self, call: Call) -> Reply:
         self.calls.append(call)
+        self.times.append(self.clock.now)
         self.clock.now += 0.01
         return self.script[call.name].pop(0)
 
@@ -267,20 +270,54 @@ def test_a_probe_account_the_target_does_not_know_is_not_probed() -> None:
 
 
 def test_the_venue_is_asked_about_forced_closes_at_most_every_two_seconds() -> None:
-    """Three stale reads in a row cost one forceOrders question (weight 20), not three: asked
-    at every stale read, a probe's address went past the venue's weight limit and was banned."""
+    """Three stale reads in a row, a few milliseconds apart, cost three forceOrders questions
+    (weight 20 each) two seconds apart: asked at every stale read at once, a probe's address
+    went past the venue's weight limit and was banned."""
     probe, client, load = _probe(
         {
             "probe:positionRisk": [_positions(HELD), *[_positions(HELD)] * 3],
             "probe:order": [_order("FILLED", UNIT)] * 3,
-            "probe:forceOrders": [_reply([])],
+            "probe:forceOrders": [_reply([])] * 3,
         }
     )
     probe._held_before = HELD
     for _ in range(3):
         _cycle(probe)
-    assert [c.name for c in client.calls].count("probe:forceOrders") == 1
+    asked = [
+        at
+        for call, at in zip(client.calls, client.times, strict=True)
+        if call.name == "probe:forceOrders"
+    ]
+    assert len(asked) == 3
+    assert all(later - earlier >= 2.0 for earlier, later in itertools.pairwise(asked))
     assert _queries(load) == {READS: 3, STALE_READS: 3}
+
+
+def test_a_forced_close_just_after_the_last_answer_is_still_seen() -> None:
+    """The venue deleverages the probe a moment after it last said it had closed nothing: a
+    read is judged on an answer asked after the read came back, not on the one before it,
+    which would make the venue's move a read model seconds stale (seen in the peak minute)."""
+    probe, client, load = _probe(
+        {
+            "probe:positionRisk": [
+                _positions(HELD),
+                _positions(HELD),  # misses the fill: stale, and nothing was force-closed
+                _positions(HELD + UNIT),
+                _positions(HELD + UNIT),  # the second fill, less the unit deleveraged
+            ],
+            "probe:order": [_order("FILLED", UNIT)] * 2,
+            "probe:forceOrders": [
+                _reply([]),
+                _reply([{"clientOrderId": "adl_autoclose", "updateTime": 9_000}]),
+            ],
+        }
+    )
+    probe._held_before = HELD
+    _cycle(probe)
+    probe.read()
+    _cycle(probe)
+    assert [c.name for c in client.calls].count("probe:forceOrders") == 2
+    assert _queries(load) == {READS: 2, STALE_READS: 1, MOVED_READS: 1}
 
 
 class SlowVenue:
