@@ -151,11 +151,13 @@ class StalenessTracker:
         """The order in flight was refused and will never fill."""
         self._probe(account, symbol).pending = None
 
-    def fresh(self, account: str, symbol: str, *, sent_at: float, position: Decimal) -> bool:
-        """Whether the walk alone shows a read sent at `sent_at` fresh. Only a read it does not
-        needs the venue's record of forced orders to be judged."""
+    def by_walk(
+        self, account: str, symbol: str, *, sent_at: float, position: Decimal
+    ) -> ReadVerdict:
+        """A read sent at `sent_at` judged by the walk alone. Only a read it does not show
+        fresh needs the venue's record of forced orders to be judged."""
         probe = self._probe(account, symbol)
-        return position == probe.pending or self._judge(probe, sent_at, position) is FRESH
+        return FRESH if position == probe.pending else self._judge(probe, sent_at, position)
 
     def observe(
         self,

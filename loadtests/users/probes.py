@@ -36,6 +36,7 @@ from loadtests.profiles import RequestClass
 from loadtests.staleness import (
     ProbeOrder,
     ReadKind,
+    ReadVerdict,
     StalenessTracker,
     record_journal_lag,
     record_read,
@@ -254,10 +255,11 @@ class Probe:
             held = position_of(reply.json(), self._symbol)
             account, symbol = self._account.name, self._symbol
             closed = None
-            if not self._tracker.fresh(
+            alone = self._tracker.by_walk(
                 account, symbol, sent_at=sent, position=held - self._held_before
-            ):
-                closed = self._venue_closed(since=self._load.clock())
+            )
+            if alone.kind is not ReadKind.FRESH:
+                closed = self._venue_closed(since=self._load.clock() if _doubtful(alone) else None)
             # Read after asking the venue, which yields: another read may have moved the walk.
             position = held - self._held_before
             planned = self._tracker.position(account, symbol)
@@ -271,32 +273,44 @@ class Probe:
             record_journal_lag(tally, reply.headers)
         return reply
 
-    def _venue_closed(self, since: float) -> int | None:
+    def _venue_closed(self, since: float | None) -> int | None:
         """The venue's own record: when it last liquidated or auto-deleveraged this probe's
-        position (None when it reports neither), from a question asked at or after `since`,
-        when the read was answered: an older answer can miss the forced close that moved the
-        position the read shows, and the read would pass for one seconds stale. Asked at most
-        every `FORCED_REFRESH_S`: at weight 20 a question, asked at each stale read it would
-        take a probe's address past the venue's 2,400 a minute and have its measurement
-        banned. So a read waits for the next question, and reads waiting together share it;
-        when the venue cannot answer, or the run ends first, the last answer stands."""
-        while self._answered_for is None or self._answered_for < since:
+        position (None when it reports neither). Asked at most every `FORCED_REFRESH_S`: at
+        weight 20 a question, asked at each stale read it would take a probe's address past
+        the venue's 2,400 a minute and have its measurement banned. So the last answer serves
+        a read until a question is due again; a doubtful read (`since`: when it came back)
+        waits for an answer asked after it, since an older one can miss the forced close that
+        moved the position it shows. When the venue cannot answer, or the run ends first, the
+        last answer stands."""
+        while True:
             now = self._load.clock()
-            if not self._load.running(now):
-                break
             due = -math.inf if self._asked_at is None else self._asked_at + FORCED_REFRESH_S
-            if self._asking or now < due:
-                self._sleep(FORCED_POLL_S if self._asking else due - now)
-                continue
-            self._asking, self._asked_at = True, now
-            try:
-                reply = self._client.send(self._forced)
-            finally:
-                self._asking = False
-            if not reply.ok:
+            if not self._asking and now >= due:
+                self._asking, self._asked_at = True, now
+                try:
+                    reply = self._client.send(self._forced)
+                finally:
+                    self._asking = False
+                if reply.ok:
+                    self._answered_for, self._closed = now, latest_forced(reply.json())
+                else:
+                    break
+            answered = self._answered_for is not None and (
+                since is None or self._answered_for >= since
+            )
+            if answered or since is None or not self._load.running(now):
                 break
-            self._answered_for, self._closed = now, latest_forced(reply.json())
+            self._sleep(FORCED_POLL_S if self._asking else max(FORCED_POLL_S, due - now))
         return self._closed
+
+
+def _doubtful(alone: ReadVerdict) -> bool:
+    """Whether a read the walk alone does not show fresh must wait for the venue's word given
+    after it: one that matches no state of the walk, or one seconds stale. A forced close
+    takes a position to such a state (in a surge, where orders take seconds, a state seconds
+    old), while a read model that merely lags shows a recent one; waiting for the rest would
+    slow the probe to a read every two seconds just while the read model lags."""
+    return alone.kind is ReadKind.INCONSISTENT or (alone.age or 0.0) > FORCED_REFRESH_S
 
 
 class ProbeUser(FastHttpUser):

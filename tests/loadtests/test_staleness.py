@@ -177,7 +177,10 @@ def test_an_unplanned_state_the_venue_does_not_explain_is_inconsistent(
     venue's record is a wrong read (fills applied out of order, lost or invented)."""
     _fill_at(tracker, acked_at=1.0)
     second = _fill_at(tracker, acked_at=2.0)
-    assert not tracker.fresh(ACCOUNT, SYMBOL, sent_at=3.0, position=second + UNIT)
+    assert (
+        tracker.by_walk(ACCOUNT, SYMBOL, sent_at=3.0, position=second + UNIT).kind
+        is ReadKind.INCONSISTENT
+    )
     assert _read_at(tracker, 3.0, second + UNIT) is ReadKind.INCONSISTENT
 
 
@@ -190,7 +193,7 @@ def test_an_older_state_the_venue_closed_back_to_is_moved_not_stale(
     a later read, so a read still showing the old state is stale again."""
     first = _fill_at(tracker, acked_at=1.0)
     second = _fill_at(tracker, acked_at=2.0)
-    assert not tracker.fresh(ACCOUNT, SYMBOL, sent_at=3.0, position=first)
+    assert tracker.by_walk(ACCOUNT, SYMBOL, sent_at=3.0, position=first).kind is ReadKind.STALE
     assert _read_at(tracker, 3.0, first) is ReadKind.STALE
     assert _read_at(tracker, 3.0, first, closed_ms=2_500) is ReadKind.MOVED
     # The walk goes on (the probe counts the venue's unit into its baseline).
