@@ -82,11 +82,27 @@ def position_of(positions: Any, symbol: str) -> Decimal:
     )
 
 
-def latest_forced(orders: Any) -> int | None:
-    """The venue's time (ms) of the latest liquidation or auto-deleveraging order in a
-    forceOrders answer; None when it lists none."""
-    times = [int(order["updateTime"]) for order in orders if "updateTime" in order]
+def updated_at(positions: Any, symbol: str) -> int | None:
+    """When the venue last changed `symbol`'s position in a positionRisk answer (ms); None
+    when the answer does not say."""
+    times = [
+        int(e["updateTime"]) for e in positions if e["symbol"] == symbol and e.get("updateTime")
+    ]
     return max(times) if times else None
+
+
+def forced_times(orders: Any) -> tuple[int, ...]:
+    """The venue's times (ms) of the liquidation and auto-deleveraging orders in a forceOrders
+    answer."""
+    return tuple(int(order["updateTime"]) for order in orders if "updateTime" in order)
+
+
+def latest_forced(times: tuple[int, ...], shown_at: int | None) -> int | None:
+    """The latest forced close a read could show: none after the position it shows was last
+    changed (`shown_at`), since a close the read model had not applied when it served the read
+    explains nothing in it; None when there is none."""
+    seen = [t for t in times if shown_at is None or t <= shown_at]
+    return max(seen) if seen else None
 
 
 def filled_position(order: ProbeOrder, executed: Decimal) -> Decimal:
@@ -133,8 +149,8 @@ class Probe:
         self._asked_at: float | None = None
         """When the venue was last asked about forced closes (None: never)."""
         self._answered_for: float | None = None
-        """When the question behind `_closed` was asked: it covers forced closes until then."""
-        self._closed: int | None = None
+        """When the question behind `_closes` was asked: it covers forced closes until then."""
+        self._closes: tuple[int, ...] = ()
         self._asking = False
         self._order_sent: float | None = None
         """When the order in flight was sent; None while none is."""
@@ -252,14 +268,16 @@ class Probe:
         sent = self._load.clock()
         reply = self._client.send(self._read)
         if reply.ok:
-            held = position_of(reply.json(), self._symbol)
+            positions = reply.json()
+            held = position_of(positions, self._symbol)
             account, symbol = self._account.name, self._symbol
             closed = None
             alone = self._tracker.by_walk(
                 account, symbol, sent_at=sent, position=held - self._held_before
             )
             if alone.kind is not ReadKind.FRESH:
-                closed = self._venue_closed(since=self._load.clock() if _doubtful(alone) else None)
+                forced = self._venue_closed(since=self._load.clock() if _doubtful(alone) else None)
+                closed = latest_forced(forced, updated_at(positions, symbol))
             # Read after asking the venue, which yields: another read may have moved the walk.
             position = held - self._held_before
             planned = self._tracker.position(account, symbol)
@@ -273,9 +291,9 @@ class Probe:
             record_journal_lag(tally, reply.headers)
         return reply
 
-    def _venue_closed(self, since: float | None) -> int | None:
-        """The venue's own record: when it last liquidated or auto-deleveraged this probe's
-        position (None when it reports neither). Asked at most every `FORCED_REFRESH_S`: at
+    def _venue_closed(self, since: float | None) -> tuple[int, ...]:
+        """The venue's own record: when it liquidated or auto-deleveraged this probe's
+        position. Asked at most every `FORCED_REFRESH_S`: at
         weight 20 a question, asked at each stale read it would take a probe's address past
         the venue's 2,400 a minute and have its measurement banned. So the last answer serves
         a read until a question is due again; a doubtful read (`since`: when it came back)
@@ -292,7 +310,7 @@ class Probe:
                 finally:
                     self._asking = False
                 if reply.ok:
-                    self._answered_for, self._closed = now, latest_forced(reply.json())
+                    self._answered_for, self._closes = now, forced_times(reply.json())
                 else:
                     break
             answered = self._answered_for is not None and (
@@ -301,7 +319,7 @@ class Probe:
             if answered or since is None or not self._load.running(now):
                 break
             self._sleep(FORCED_POLL_S if self._asking else max(FORCED_POLL_S, due - now))
-        return self._closed
+        return self._closes
 
 
 def _doubtful(alone: ReadVerdict) -> bool:

@@ -315,6 +315,35 @@ def test_a_read_seconds_stale_waits_for_the_venue_s_word_given_after_it() -> Non
     assert _queries(load) == {READS: 1, STALE_READS: 1, MOVED_READS: 1}
 
 
+def test_a_forced_close_after_the_state_a_read_shows_does_not_explain_it() -> None:
+    """The venue deleverages both of a probe's units after a stale read was served, and says
+    so before that read is judged. The read shows the position as last changed before the
+    close, so the close explains nothing in it: it is stale. Taken for the venue's move, it
+    set the walk off by a unit, and every later read was judged against the wrong position
+    (a demo's aftershock: 25 inconsistent reads and reads "stale" by 104 s while the read
+    model kept up)."""
+    adl = _reply([{"clientOrderId": "adl_autoclose", "updateTime": 8_000}])
+    probe, _, load = _probe(
+        {
+            "probe:positionRisk": [
+                _positions(HELD + UNIT, updated_ms=5_000),
+                _positions(HELD + UNIT, updated_ms=5_000),  # misses the second fill
+                _positions(HELD, updated_ms=8_000),  # both units deleveraged
+                _positions(HELD + UNIT, updated_ms=9_000),  # and a third fill
+            ],
+            "probe:order": [_order("FILLED", UNIT)] * 3,
+            "probe:forceOrders": [adl],
+        }
+    )
+    probe._held_before = HELD
+    _cycle(probe)
+    assert probe.trade()
+    probe.read()
+    probe.read()
+    _cycle(probe)
+    assert _queries(load) == {READS: 3, STALE_READS: 1, MOVED_READS: 1}
+
+
 class SlowVenue:
     """Answers an order after `order_s` and a position read at once, showing every fill
     acknowledged so far (a read model that keeps up), in real time under gevent."""
