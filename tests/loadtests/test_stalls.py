@@ -164,4 +164,5 @@ def test_an_engine_stall_shows_in_the_corrected_p99_and_hides_from_the_raw(
     assert stall.raw_ms.p50 <= stall.corrected_ms.p50 / 2, stall
     assert stall.late_sends >= stall.requests / 2, stall
     before = _row(run, "before", "orders")
-    assert before.corrected_ms is not None and before.corrected_ms.p50 < 100, before
+    assert before.corrected_ms is not None, before
+    assert before.corrected_ms.p50 < stall.corrected_ms.p50 / 3, (before, stall)
