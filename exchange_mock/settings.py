@@ -6,6 +6,7 @@ process; then passed down. Nothing else in the exchange reads the environment.
 
 from __future__ import annotations
 
+import ipaddress
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -297,7 +298,8 @@ class Settings(BaseSettings):
     )
     trusted_proxies: frozenset[str] = Field(
         default=frozenset(),
-        description="Peer addresses whose X-Forwarded-For names the client IP.",
+        description="Peer addresses, or networks (CIDR), whose X-Forwarded-For names the "
+        "client IP.",
     )
     admin_token: str | None = Field(
         default=None,
@@ -336,6 +338,16 @@ class Settings(BaseSettings):
         description="How long a listen key lives after its start or last keepalive (Binance: "
         "60 minutes); then its stream gets listenKeyExpired and a keepalive -1125.",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, entries: frozenset[str]) -> frozenset[str]:
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is neither an IP address nor a network") from None
+        return entries
 
     @field_validator("faults")
     @classmethod

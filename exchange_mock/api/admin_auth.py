@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 from fastapi import Request
 
-from exchange_mock.api.client_ip import client_ip
+from exchange_mock.api.client_ip import client_ip, is_trusted
 from exchange_mock.errors import Code, ConfigError, ExchangeError
 from exchange_mock.settings import Settings
 
@@ -73,7 +73,7 @@ def operator_client(settings: Settings, peer: str | None, relayed: Mapping[str, 
     None for a request an untrusted proxy relays (it carries a relay header), since a reverse
     proxy on this host is a loopback peer whoever it speaks for."""
     forwarded = relayed.get("x-forwarded-for")
-    if peer in settings.trusted_proxies:
+    if peer is not None and is_trusted(peer, settings.trusted_proxies):
         return client_ip(peer, forwarded, settings.trusted_proxies)
     if any(relayed.get(header) for header in RELAY_HEADERS):
         return None

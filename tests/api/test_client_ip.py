@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+from pydantic import ValidationError
+
 from exchange_mock.api.client_ip import UNKNOWN_PEER, client_ip
+from exchange_mock.settings import Settings
 
 PROXY = "10.0.0.2"
 TRUSTED = frozenset({PROXY})
@@ -43,3 +47,19 @@ def test_one_address_spelled_two_ways_is_one_client() -> None:
 
 def test_requests_without_a_peer_share_one_identity_and_cannot_be_forwarded() -> None:
     assert client_ip(None, "203.0.113.7", TRUSTED) == UNKNOWN_PEER
+
+
+def test_a_trusted_network_trusts_every_load_generator_inside_it_and_nothing_outside() -> None:
+    """Load generators scaled out in containers get addresses from a range."""
+    generators = frozenset({"10.213.128.0/17"})
+    assert client_ip("10.213.128.9", "198.18.0.7", generators) == "198.18.0.7"
+    assert client_ip("10.213.200.1", "198.18.0.8", generators) == "198.18.0.8"
+    assert client_ip("10.213.0.1", "198.18.0.9", generators) == "10.213.0.1"
+    assert client_ip("fd00::1", "198.18.0.9", generators) == "fd00::1"
+    assert client_ip("not-an-address", "198.18.0.9", generators) == "not-an-address"
+
+
+def test_a_trusted_entry_must_be_an_address_or_a_network() -> None:
+    assert Settings(trusted_proxies=frozenset({"10.0.0.2", "fd00::/8"})).trusted_proxies
+    with pytest.raises(ValidationError, match="neither an IP address nor a network"):
+        Settings(trusted_proxies=frozenset({"api-gateway"}))

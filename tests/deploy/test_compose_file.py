@@ -3,6 +3,7 @@ in order, on loopback, within limits, scraped and shown without manual steps."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import shutil
@@ -227,6 +228,24 @@ def test_redis_and_the_internal_roles_sit_on_a_back_end_the_load_generators_are_
     assert backend == {"redis", "engine", "projector", "feeds", "makers", "api", "prometheus"}
     for name in ("master", "worker", "grafana"):
         assert found[name]["networks"] == ["frontend"], name
+
+
+def test_the_api_believes_the_load_generators_client_ips_and_no_one_else_s(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each load generator speaks for a crowd of client IPs through X-Forwarded-For: the API
+    trusts every address the front-end network gives a container, and not its gateway, through
+    which anyone reaching a published port arrives."""
+    [pool] = compose()["networks"]["frontend"]["ipam"]["config"]
+    containers = ipaddress.ip_network(pool["ip_range"])
+    assert containers.subnet_of(ipaddress.ip_network(pool["subnet"]))
+    variable = "STAMPEDE_TRUSTED_PROXIES"
+    monkeypatch.setenv(variable, environment_of(services()["api"])[variable])
+    trusted = Settings().trusted_proxies  # read as the container reads it
+    assert {ipaddress.ip_network(entry) for entry in trusted} == {containers}
+    assert ipaddress.ip_address(pool["gateway"]) not in containers
+    for generator in ("master", "worker"):
+        assert services()[generator]["networks"] == ["frontend"], generator
 
 
 def test_redis_requires_its_password_and_every_client_sends_it() -> None:

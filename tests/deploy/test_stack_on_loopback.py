@@ -53,7 +53,11 @@ URL = re.compile(r"^(\w+)://(?:[^@/]*@)?([\w.-]+):(\d+)")
 START_TIMEOUT_S = 90
 RATE_INTERVAL = "15s"
 """Grafana's $__rate_interval as it would be with the 1 s scrapes of the test's Prometheus."""
-BASELINE = {"orders": 4, "queries": 4, "market_data": 4}
+BASELINE = {"orders": 4, "queries": 12, "market_data": 4}
+"""Queries enough that a run from one address would spend its per-minute weight in half a
+minute, as a cascade's crowd does many times over."""
+ONE_ADDRESS_WEIGHT = 2400
+"""What one client IP may spend a minute; a position query weighs 5."""
 PHASES = [
     "{name: calm, duration_s: 20, multipliers: {orders: 1, queries: 1, market_data: 1}}",
     "{name: surge, duration_s: 280, multipliers: {orders: 2, queries: 2, market_data: 2}}",
@@ -91,6 +95,8 @@ class Loopback:
     def _translate(self, service: str, name: str, value: str, compose_env: dict[str, str]) -> str:
         if name in LISTEN_HOSTS or name == "LOCUST_MASTER_NODE_HOST":
             return "127.0.0.1"
+        if name == "STAMPEDE_TRUSTED_PROXIES":
+            return '["127.0.0.1"]'  # the front-end network's containers are loopback here
         if name in OWN_PORTS and value != "0":
             return str(self.port(service, int(value)))
         if name == "LOCUST_MASTER_NODE_PORT":
@@ -283,20 +289,32 @@ def _start_a_run(found: dict[str, Service], directory: Path) -> None:
     assert started.json()["success"], started.text
     metrics = f"http://127.0.0.1:{master['LOCUST_METRICS_PORT']}/metrics"
 
-    def measured() -> bool:
+    def unmeasured() -> list[str]:
         samples = _scrape(metrics)
-        successes = [
-            samples.get(
-                "stampede_harness_requests_total"
-                + json.dumps({"class": klass, "outcome": "success"}, sort_keys=True),
-                0,
-            )
+        missing = [
+            klass
             for klass in BASELINE
+            if not samples.get(
+                "stampede_harness_requests_total"
+                + json.dumps({"class": klass, "outcome": "success"}, sort_keys=True)
+            )
         ]
         marks = [v for k, v in samples.items() if "feed_events" in k and "mark_price" in k]
-        return all(successes) and sum(marks) > 0
+        return missing if sum(marks) > 0 else [*missing, "mark_price"]
 
-    _wait(measured, 60, "the run's first measurements on the master")
+    def logs() -> str:
+        return "\n".join(
+            f"{name}: {log.read_text()[-2000:]}"
+            for name in ("master", "worker")
+            if (log := found[name].log) is not None
+        )
+
+    _wait(
+        lambda: not unmeasured(),
+        60,
+        "the run's first measurements on the master",
+        lambda: f"{unmeasured()} unmeasured\n{logs()}",
+    )
 
 
 def test_every_service_of_ours_starts_on_loopback_and_passes_its_own_health_check(
@@ -308,6 +326,29 @@ def test_every_service_of_ours_starts_on_loopback_and_passes_its_own_health_chec
         if service.healthcheck is not None:
             checked = service.run_healthcheck()
             assert checked.returncode == 0, (service.name, checked.stderr)
+
+
+def test_the_run_s_crowd_of_client_ips_is_neither_rate_limited_nor_banned(stack: Stack) -> None:
+    """The harness's load comes from thousands of client IPs (X-Forwarded-For), which the API
+    believes from the load generators: more queries than one address may weigh in a minute go
+    out, and none is refused for its address's limit."""
+    master = stack.metrics_url("master")
+
+    def count(klass: str, outcome: str) -> float:
+        labels = json.dumps({"class": klass, "outcome": outcome}, sort_keys=True)
+        return _scrape(master).get(f"stampede_harness_requests_total{labels}", 0)
+
+    def refused() -> dict[tuple[str, str], float]:
+        outcomes = ("rate_limited_429", "banned_418")
+        return {(k, outcome): count(k, outcome) for k in BASELINE for outcome in outcomes}
+
+    _wait(
+        lambda: count("queries", "success") * 5 > ONE_ADDRESS_WEIGHT or any(refused().values()),
+        90,
+        "more queries than one address may send in a minute",
+        lambda: count("queries", "success"),
+    )
+    assert set(refused().values()) == {0}, refused()
 
 
 def test_every_metric_a_dashboard_queries_is_exported_during_a_run(stack: Stack) -> None:
@@ -409,7 +450,11 @@ def prometheus(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                 lambda: _has_data(url, achieved),
                 30,
                 "the run's rate in Prometheus",
-                lambda: _targets(url),
+                lambda: (
+                    _targets(url),
+                    _query(url, 'stampede_harness_requests_total{outcome="success"}[30s]'),
+                    _scrape(stack.scrape_urls["master"]),
+                ),
             )
             yield url
         finally:
