@@ -142,9 +142,11 @@ def _verdict_line(words: StepWords, result: SloResult, thresholds: SloThresholds
             f"{words.generator_limit(inconclusive)}"
         )
     if borderline is not None:
+        unjudged = _too_few_above(words, result, borderline)
+        elsewhere = f"where judged{unjudged}" if unjudged else words.highest()
         return (
             f"{wording.subject}: borderline {_borderline(words, result, borderline)}, "
-            f"around {slo}; not broken {words.highest()}"
+            f"around {slo}; not broken {elsewhere}"
         )
     if not result.measured:
         return f"{wording.subject}: not measured in this run"
@@ -159,17 +161,24 @@ def _as_far_as_judged(words: StepWords, result: SloResult) -> str:
     phase whose probes fell silent is no evidence that it held)."""
     held = [i for i, judged in enumerate(result.judgements) if judged is Judgement.HOLDS]
     top = max(held, key=lambda i: words.steps[i].multiple)
+    unjudged = _too_few_above(words, result, top)
+    return f"{words.up_to(top)}{unjudged}" if unjudged else words.highest()
+
+
+def _too_few_above(words: StepWords, result: SloResult, index: int) -> str:
+    """ "; too few samples to judge in peak-minute (17 samples)": the steps heavier than
+    `index` that too few samples could judge; nothing when there are none."""
     unjudged = [
         i
         for i, judged in enumerate(result.judgements)
-        if judged is Judgement.TOO_FEW and words.steps[i].multiple > words.steps[top].multiple
+        if judged is Judgement.TOO_FEW and words.steps[i].multiple > words.steps[index].multiple
     ]
     if not unjudged:
-        return words.highest()
+        return ""
     samples = sorted(estimate.samples for i in unjudged if (estimate := result.estimates[i]))
     fewest, most = num(samples[0]), num(samples[-1])
     counts = f" ({fewest} samples)" if fewest == most else f" ({fewest}-{most} samples)"
-    return f"{words.up_to(top)}; too few samples to judge {words.among(unjudged)}{counts}"
+    return f"; too few samples to judge {words.among(unjudged)}{counts}"
 
 
 def _borderline(words: StepWords, result: SloResult, index: int) -> str:

@@ -28,13 +28,16 @@ def _words(ramp: bool) -> StepWords:
     return StepWords(steps, {klass: () for klass in RequestClass}, ramp=ramp)
 
 
-def _stale_reads_line(reads: tuple[int, ...], ramp: bool = False) -> str:
-    """The stale-reads sentence of a run whose phases read `reads` positions, none stale."""
+def _stale_reads_line(
+    reads: tuple[int, ...], ramp: bool = False, stale: tuple[int, ...] = (0, 0, 0, 0)
+) -> str:
+    """The stale-reads sentence of a run whose phases read `reads` positions, `stale` of them
+    stale beyond the tolerance."""
     thresholds = SloThresholds.load()
     words = _words(ramp)
     judged = evaluate(
         thresholds,
-        {"stale_read_rate": [wilson(0, n) for n in reads]},
+        {"stale_read_rate": [wilson(k, n) for k, n in zip(stale, reads, strict=True)]},
         [step.multiple for step in words.steps],
         [step.offered_rate for step in words.steps],
     )
@@ -60,4 +63,17 @@ def test_an_objective_judged_at_its_heaviest_step_is_not_reached_anywhere() -> N
     assert _stale_reads_line((12, 800, 900, 900)) == (
         "Stale reads (older than 250 ms): not reached in any phase (up to 357× the baseline, "
         "in peak-minute)"
+    )
+
+
+def test_a_borderline_objective_does_not_count_a_heavier_phase_too_thin_to_judge_as_held() -> None:
+    """A demo read 5 of 542 reads stale in the waterfall and 105, none stale, in the peak
+    minute, and said "not broken in any phase (up to 357×, in peak-minute)"."""
+    assert _stale_reads_line((600, 542, 105, 900), stale=(0, 5, 0, 0)) == (
+        "Stale reads (older than 250 ms): borderline in waterfall: 0.39-2.1%, around the 1% SLO; "
+        "not broken where judged; too few samples to judge in peak-minute (105 samples)"
+    )
+    assert _stale_reads_line((600, 542, 900, 900), stale=(0, 5, 0, 0)) == (
+        "Stale reads (older than 250 ms): borderline in waterfall: 0.39-2.1%, around the 1% SLO; "
+        "not broken in any phase (up to 357× the baseline, in peak-minute)"
     )
