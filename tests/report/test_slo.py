@@ -241,12 +241,15 @@ def test_a_p99_without_an_upper_end_is_too_few_unless_its_lower_end_breaks() -> 
 
 
 def test_where_the_generator_was_the_limit_latency_and_timeouts_are_inconclusive() -> None:
-    """The depth stream's lag and gaps too: a generator short of CPU reads its sockets late."""
+    """The feeds' lag and the depth stream's gaps too: a generator short of CPU reads its
+    sockets late (a demo's liquidation feed lag "broke" in the phase where the generator fell
+    behind)."""
     metrics = exact(
         {
             "order_latency_p99_ms": [10.0, 10.0, 1e6, 1e6, 1e6],
             "timeout_rate": [0.0, 0.0, 0.5, 0.5, 0.5],
             "stale_read_rate": [0.0, 0.0, 0.5, 0.5, 0.5],
+            "feed_lag_p99_ms": [10.0, 10.0, 1e6, 1e6, 1e6],
             "depth_lag_p99_ms": [10.0, 10.0, 1e6, 1e6, 1e6],
             "depth_gap_rate": [0.0, 0.0, 0.5, 0.5, 0.5],
         }
@@ -255,7 +258,13 @@ def test_where_the_generator_was_the_limit_latency_and_timeouts_are_inconclusive
 
     evaluation = evaluate(SloThresholds.load(), metrics, MULTIPLES, RATES, generator_bound)
 
-    for metric in ("order_latency_p99_ms", "timeout_rate", "depth_lag_p99_ms", "depth_gap_rate"):
+    for metric in (
+        "order_latency_p99_ms",
+        "timeout_rate",
+        "feed_lag_p99_ms",
+        "depth_lag_p99_ms",
+        "depth_gap_rate",
+    ):
         result = evaluation.results[by_metric(metric)]
         assert result.judgements[2:4] == (Judgement.INCONCLUSIVE,) * 2
         assert result.breach is not None and result.breach.step.index == 4
