@@ -256,8 +256,10 @@ async def test_engine_delay_slows_every_ack(http: httpx.AsyncClient, trader: Sig
 async def test_a_slow_projector_makes_reads_lag_until_it_recovers(
     http: httpx.AsyncClient, trader: SignedClient, kind: str, value: float
 ) -> None:
-    assert await read_lag(trader) < 20
+    async def caught_up() -> bool:
+        return await read_lag(trader) < 20
 
+    await eventually(caught_up)  # from a read model that keeps up (a busy machine's may trail)
     await fault(http, kind, value)
     worst_events = worst_ms = 0
     for n in range(10):
@@ -269,10 +271,6 @@ async def test_a_slow_projector_makes_reads_lag_until_it_recovers(
 
     assert worst_events >= 10
     assert worst_ms >= 500
-
-    async def caught_up() -> bool:
-        return await read_lag(trader) < 20
-
     await eventually(caught_up)
     await until_status(http, lambda status: status["projector_lag_ms"] < 200)
 
