@@ -202,7 +202,13 @@ def locust_command(options: RunOptions, host: str, accounts_file: Path) -> list[
     if options.client_timeout is not None:
         command += ["--client-timeout", str(options.client_timeout)]
     if options.load_processes > 1:
-        command += ["--processes", str(options.load_processes)]
+        # Locust's master listens on every interface at 5557 unless told otherwise: a second
+        # run on the machine could not start, and the first was open to the network.
+        port = str(free_port())
+        command += [
+            "--processes", str(options.load_processes), "--master-bind-host", "127.0.0.1",
+            "--master-bind-port", port, "--master-port", port,
+        ]  # fmt: skip
     if options.recorded_api_workers is not None:
         command += ["--api-workers", str(options.recorded_api_workers)]
     return command

@@ -38,8 +38,10 @@ async def burst(
     orders: int,
     concurrency: int = 32,
     seed: int = 1,
+    sending: asyncio.Event | None = None,
 ) -> BurstResult:
-    """Send `orders` random orders (market, limit near the touch, cancels) and record outcomes.
+    """Send `orders` random orders (market, limit near the touch, cancels) and record outcomes;
+    `sending` is set once the burst has read the book and its orders go out.
 
     Each worker has a client (one connection) of its own: httpx's shared pool spends more time
     assigning requests to connections than the exchange spends answering them."""
@@ -54,6 +56,8 @@ async def burst(
             params = {"symbol": symbol, "limit": 5}
             depth = (await http.get("/fapi/v1/depth", params=params)).json()
             mids[symbol] = (Decimal(depth["bids"][0][0]) + Decimal(depth["asks"][0][0])) / 2
+    if sending is not None:
+        sending.set()
 
     async def worker() -> None:
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:

@@ -111,6 +111,25 @@ def test_the_load_uses_every_core_against_a_target_and_one_beside_the_mock(
     assert _processes(chosen) == "2", "what the user asks for wins"
 
 
+def test_forked_load_processes_meet_their_master_on_a_loopback_port_of_their_own(
+    tmp_path: Path,
+) -> None:
+    """Two runs with --processes at once on one machine: the second one's master could not
+    bind Locust's default port, and the run never started."""
+    options = RunOptions(profile="step-ramp", out=tmp_path, processes=2)
+    first, second = (
+        locust_command(options, "http://127.0.0.1:8000", Path("accounts.json")) for _ in range(2)
+    )
+    for command in (first, second):
+        assert _value(command, "--master-bind-host") == "127.0.0.1"
+        assert _value(command, "--master-bind-port") == _value(command, "--master-port")
+    assert _value(first, "--master-port") != _value(second, "--master-port")
+
+
+def _value(command: list[str], flag: str) -> str:
+    return command[command.index(flag) + 1]
+
+
 def test_a_client_timeout_is_passed_to_the_load_only_when_chosen(tmp_path: Path) -> None:
     def timeout_of(options: RunOptions) -> str | None:
         command = locust_command(options, "http://127.0.0.1:8000", Path("accounts.json"))
