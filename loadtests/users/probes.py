@@ -3,14 +3,13 @@
 Each probe (one probe account, one symbol) cycles: send the next market order of its walk
 (`StalenessTracker.next_order`), learn whether it filled, then read its position (positionRisk
 v2) at once and have the tracker judge the read against every fill acknowledged before it was
-sent. While its order or its read is slow to come back, the probe also reads at its cadence (a
-bounded number at a time): in a surge either can take seconds, and a probe that only read after
-each fill would fall silent exactly when the read model is most likely to lag. A read showing a
-state the probe never planned is checked against the venue's own record of what it closed
-(forceOrders) before it counts as moved by the venue. Verdicts, stale ages and the mock's
-journal-lag headers go to the `queries` series of the step the read was sent in. Against any
-Binance-compatible target this needs only the public API; the journal-lag headers are the
-mock's white-box extra.
+sent. While an order is slow to resolve, the probe also reads at its cadence (a bounded number
+at a time): in a surge an order can take seconds, and a probe that only read after each one
+would fall silent exactly when the read model is most likely to lag. A read showing a state the
+probe never planned is checked against the venue's own record of what it closed (forceOrders)
+before it counts as moved by the venue. Verdicts, stale ages and the mock's journal-lag headers
+go to the `queries` series of the step the read was sent in. Against any Binance-compatible
+target this needs only the public API; the journal-lag headers are the mock's white-box extra.
 
 An order whose fate is unknown (408/-1007, a 503 that may have executed, a lost answer) is
 looked up by its client order id until the venue says what became of it; the fill counts from
@@ -64,7 +63,7 @@ FINAL = frozenset({"FILLED", "CANCELED", "EXPIRED", "REJECTED"})
 """Order statuses that no longer change."""
 LOOKUP_INTERVAL_S = 0.25
 READS_IN_FLIGHT = 8
-"""Reads one probe keeps waiting on at most while its cycle is slow: enough to go on reading
+"""Reads one probe keeps waiting on at most while its order is slow: enough to go on reading
 at its cadence through seconds of latency, few enough that the instrument never adds load of
 its own to a venue that is already drowning."""
 FORCED_REFRESH_S = 2.0
@@ -153,9 +152,8 @@ class Probe:
         """When the question behind `_closes` was asked: it covers forced closes until then."""
         self._closes: tuple[int, ...] = ()
         self._asking = False
-        self._waiting_since: float | None = None
-        """When the probe's cycle began waiting on the venue (its order, a lookup, its read);
-        None between cycles."""
+        self._order_sent: float | None = None
+        """When the order in flight was sent; None while none is."""
 
     def run(self) -> None:
         interval = self._load.plan.options.probe_interval
@@ -167,31 +165,24 @@ class Probe:
         watcher = gevent.spawn(self.watch)
         try:
             while self._load.running(self._load.clock()):
-                self._waiting_since = self._load.clock()
-                try:
-                    if not self.trade():
-                        name, symbol = self._account.name, self._symbol
-                        log.warning(
-                            "probe %s/%s stopped: an order's fate stayed unknown", name, symbol
-                        )
-                        return
-                    self.read()
-                finally:
-                    self._waiting_since = None
+                if not self.trade():
+                    name, symbol = self._account.name, self._symbol
+                    log.warning("probe %s/%s stopped: an order's fate stayed unknown", name, symbol)
+                    return
+                self.read()
                 self._sleep(interval)
         finally:
             watcher.kill(block=False)
 
     def watch(self) -> None:
-        """Read at the probe's cadence for as long as its cycle has waited on the venue longer
-        than one cadence: the reads a probe sends after each fill stop while its order, or its
-        own read, waits."""
+        """Read at the probe's cadence for as long as its order has been out longer than one
+        cadence: the reads a probe sends after each fill stop while that order waits."""
         interval = self._load.plan.options.probe_interval
         reads = Pool(READS_IN_FLIGHT)
         try:
             while self._load.running(self._load.clock()):
-                since = self._waiting_since
-                slow = since is not None and self._load.clock() - since >= interval
+                sent = self._order_sent
+                slow = sent is not None and self._load.clock() - sent >= interval
                 if slow and not reads.full():
                     reads.spawn(self.read)
                 self._sleep(interval)
@@ -211,21 +202,25 @@ class Probe:
             ("newClientOrderId", client_id),
             ("newOrderRespType", "RESULT"),
         )
-        reply = self._client.send(
-            Call("probe:order", "POST", "/fapi/v1/order", params, Security.SIGNED)
-        )
-        if reply.outcome in REFUSED:
-            self._tracker.abandoned(self._account.name, self._symbol)
-            return True
-        status = reply.json() if reply.ok else self._look_up(client_id)
-        if status is None:
-            return False
-        if status["status"] not in FINAL:
-            status = self._look_up(client_id)
+        self._order_sent = self._load.clock()
+        try:
+            reply = self._client.send(
+                Call("probe:order", "POST", "/fapi/v1/order", params, Security.SIGNED)
+            )
+            if reply.outcome in REFUSED:
+                self._tracker.abandoned(self._account.name, self._symbol)
+                return True
+            status = reply.json() if reply.ok else self._look_up(client_id)
             if status is None:
                 return False
-        self._settle(order, Decimal(status["executedQty"]))
-        return True
+            if status["status"] not in FINAL:
+                status = self._look_up(client_id)
+                if status is None:
+                    return False
+            self._settle(order, Decimal(status["executedQty"]))
+            return True
+        finally:
+            self._order_sent = None
 
     def _settle(self, order: ProbeOrder, executed: Decimal) -> None:
         account, symbol = self._account.name, self._symbol
