@@ -202,16 +202,21 @@ def locust_command(options: RunOptions, host: str, accounts_file: Path) -> list[
     if options.client_timeout is not None:
         command += ["--client-timeout", str(options.client_timeout)]
     if options.load_processes > 1:
-        # Locust's master listens on every interface at 5557 unless told otherwise: a second
-        # run on the machine could not start, and the first was open to the network.
-        port = str(free_port())
-        command += [
-            "--processes", str(options.load_processes), "--master-bind-host", "127.0.0.1",
-            "--master-bind-port", port, "--master-port", port,
-        ]  # fmt: skip
+        command += forked(options.load_processes)
     if options.recorded_api_workers is not None:
         command += ["--api-workers", str(options.recorded_api_workers)]
     return command
+
+
+def forked(processes: int) -> list[str]:
+    """Locust's options for a load forked into `processes` workers, whose master listens on a
+    free loopback port: on Locust's default (every interface, 5557) a second run on the
+    machine could not start, and the first was open to the network."""
+    port = str(free_port())
+    return [
+        "--processes", str(processes), "--master-bind-host", "127.0.0.1",
+        "--master-bind-port", port, "--master-port", port,
+    ]  # fmt: skip
 
 
 def run_load(options: RunOptions, console: Console) -> bool:

@@ -36,10 +36,7 @@ def client_ip(peer: str | None, forwarded_for: str | None, trusted_proxies: froz
 
 def is_trusted(peer: str, trusted_proxies: frozenset[str]) -> bool:
     """Whether `peer` is one of the trusted addresses or inside one of the trusted networks."""
-    if peer in trusted_proxies:
-        return True
-    networks = _networks(trusted_proxies)
-    return bool(networks) and _inside(peer, networks)
+    return peer in trusted_proxies or _inside(peer, trusted_proxies)
 
 
 @functools.cache
@@ -48,8 +45,12 @@ def _networks(trusted_proxies: frozenset[str]) -> tuple[Network, ...]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _inside(peer: str, networks: tuple[Network, ...]) -> bool:
-    """Cached per peer: a connection's requests all ask; bounded, since peers are anyone."""
+def _inside(peer: str, trusted_proxies: frozenset[str]) -> bool:
+    """Cached per peer (a connection's requests all ask; bounded, since peers are anyone),
+    keyed by the trusted set itself, whose hash Python keeps."""
+    networks = _networks(trusted_proxies)
+    if not networks:
+        return False
     try:
         address = ipaddress.ip_address(peer)
     except ValueError:

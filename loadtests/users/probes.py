@@ -295,11 +295,10 @@ class Probe:
         """The venue's own record: when it liquidated or auto-deleveraged this probe's
         position. Asked at most every `FORCED_REFRESH_S`: at weight 20 a question, asked at
         each stale read it would take a probe's address past the venue's 2,400 a minute and
-        have its measurement banned. So the last answer serves
-        a read until a question is due again; a doubtful read (`since`: when it came back)
-        waits for an answer asked after it, since an older one can miss the forced close that
-        moved the position it shows. When the venue cannot answer, or the run ends first, the
-        last answer stands."""
+        have its measurement banned. So the last answer serves a read until a question is due
+        again; a doubtful read (`since`: when it came back) waits for an answer asked after it,
+        since an older one can miss the forced close that moved the position it shows. When
+        the venue cannot answer, or the run ends first, the last answer stands."""
         while True:
             now = self._load.clock()
             due = -math.inf if self._asked_at is None else self._asked_at + FORCED_REFRESH_S
@@ -313,10 +312,9 @@ class Probe:
                     self._answered_for, self._closes = now, forced_times(reply.json())
                 else:
                     break
-            answered = self._answered_for is not None and (
-                since is None or self._answered_for >= since
-            )
-            if answered or since is None or not self._load.running(now):
+            if since is None or not self._load.running(now):
+                break
+            if self._answered_for is not None and self._answered_for >= since:
                 break
             self._sleep(FORCED_POLL_S if self._asking else max(FORCED_POLL_S, due - now))
         return self._closes

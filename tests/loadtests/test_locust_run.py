@@ -16,6 +16,7 @@ from loadtests.metrics import Outcome
 from loadtests.profiles import RequestClass
 from loadtests.progress import read_progress
 from loadtests.results import RunResult, StepSummary, read_run
+from loadtests.run import forked
 from tests.loadtests.runs import (
     LOCUSTFILE,
     RUN_TIMEOUT_S,
@@ -266,14 +267,11 @@ def test_a_distributed_run_leaves_the_same_results_as_a_local_one(
 def test_a_run_forked_into_processes_leaves_the_same_results(
     target: Target, two_steps: Path, local_run: RunResult, tmp_path: Path
 ) -> None:
-    port = str(free_port())  # loopback, and a port of its own: other runs may fork beside it
-    forked = run_locust(
-        target, two_steps, tmp_path / "run", *SPREAD, "--probe-interval", "0.1",
-        "--processes", "2", "--master-bind-host", "127.0.0.1",
-        "--master-bind-port", port, "--master-port", port,
-    )  # fmt: skip
-    assert forked.settings["workers"] == 2
-    _same_results(local_run, forked)
+    forked_run = run_locust(
+        target, two_steps, tmp_path / "run", *SPREAD, "--probe-interval", "0.1", *forked(2)
+    )
+    assert forked_run.settings["workers"] == 2
+    _same_results(local_run, forked_run)
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
